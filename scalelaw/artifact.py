@@ -1,0 +1,94 @@
+"""Versioned JSON artifacts: explicit fields, explicit non-finite numbers, atomic writes.
+
+Non-finite floats are written as ``{"$float": "nan"}`` (or ``"inf"``, ``"-inf"``) so that the
+file stays valid JSON; :func:`loads` turns them back into floats.  Files are written to a
+temporary name in the same folder and renamed, so a failed run leaves no half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+from scalelaw._version import __version__
+from scalelaw.errors import ArtifactError
+
+
+def _encode(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"$float": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():  # numpy scalar
+        return _encode(value.item())
+    return value
+
+
+def _decode(obj: dict):
+    if set(obj) == {"$float"}:
+        return float(obj["$float"])
+    return obj
+
+
+def dumps(payload: dict) -> str:
+    """JSON text of ``payload`` with non-finite floats encoded explicitly."""
+    return json.dumps(_encode(payload), indent=2, allow_nan=False) + "\n"
+
+
+def loads(text: str, *, source: str = "artifact") -> dict:
+    try:
+        return json.loads(text, object_hook=_decode)
+    except json.JSONDecodeError as err:
+        raise ArtifactError(f"{source}: not a JSON artifact ({err.msg} at line {err.lineno}); "
+                            "give a file written by 'scalelaw ... --out'") from err
+
+
+def write_atomic(path: str | os.PathLike, content: str | bytes) -> Path:
+    """Write text or bytes to ``path`` via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def header(kind: str, schema: str) -> dict:
+    return {"schema": schema, "kind": kind, "scalelaw_version": __version__}
+
+
+def read(path: str | os.PathLike, *, schema: str) -> dict:
+    """Read an artifact and check its schema; another version of the schema is refused."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ArtifactError(f"{path}: no such file; give the JSON written by 'scalelaw ... --out'") from err
+    except (IsADirectoryError, UnicodeDecodeError) as err:
+        raise ArtifactError(f"{path}: not a readable JSON artifact ({err})") from err
+    return check(loads(text, source=str(path)), schema=schema, source=str(path))
+
+
+def check(payload: dict, *, schema: str, source: str = "artifact") -> dict:
+    found = payload.get("schema") if isinstance(payload, dict) else None
+    if found != schema:
+        family = schema.split("/")[0]
+        if isinstance(found, str) and found.split("/")[0] == family:
+            raise ArtifactError(f"{source}: written with schema {found!r}; this scalelaw {__version__} "
+                                f"reads {schema!r}; refit with this version or install the matching one")
+        raise ArtifactError(f"{source}: not a {schema!r} artifact (schema {found!r})")
+    written = payload.get("scalelaw_version")
+    if written != __version__:
+        warnings.warn(f"{source} was written by scalelaw {written}; this is {__version__}", stacklevel=3)
+    return payload

@@ -1,0 +1,36 @@
+"""The ``scalelaw`` command line: one sub-command group per family.
+
+Every module of this package other than ``app`` and ``render`` holds the commands of one family and
+registers them on the app when imported.  :func:`main` runs the app and turns a
+:class:`~scalelaw.errors.ScalelawError` into one line on stderr and exit code 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import warnings
+
+from scalelaw.cli import render
+from scalelaw.cli.app import app
+from scalelaw.errors import ScalelawError
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name not in ("app", "render"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``scalelaw`` console script."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = lambda message, *args, **kwargs: render.warn(str(message))
+        try:
+            app(args=argv, prog_name="scalelaw")
+        except ScalelawError as err:
+            render.error(str(err).replace("[", "\\["))
+            sys.exit(err.exit_code)
+
+
+__all__ = ["app", "main"]

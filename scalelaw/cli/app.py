@@ -1,0 +1,20 @@
+"""The typer application and its command groups; command modules register on these."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="scalelaw",
+    help="Fit scaling laws to training logs and turn them into decisions.\n\n"
+    "Example: scalelaw fit loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5 --bootstrap 200",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+fit_app = typer.Typer(help="Fit a law to a log file.", no_args_is_help=True)
+validate_app = typer.Typer(help="Fit on small scales and measure the error on held-out large ones.",
+                           no_args_is_help=True)
+app.add_typer(fit_app, name="fit")
+app.add_typer(validate_app, name="validate")

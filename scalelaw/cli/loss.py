@@ -1,0 +1,304 @@
+"""Commands of the loss family: fit loss, fit isoflop, validate loss, predict, optimal, laws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from scalelaw import artifact, plotting
+from scalelaw.cli import render
+from scalelaw.cli.app import app, fit_app, validate_app
+from scalelaw.errors import InputError
+from scalelaw.families import loss as family
+from scalelaw.io import filter_rows, parse_where, read_table
+from scalelaw.laws import CATALOGUE
+from scalelaw.result import FitResult
+
+File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L) log: one row per run.", show_default=False)]
+Law = Annotated[str, typer.Option(help="Catalogue name (see 'scalelaw laws') or a formula such as "
+                                       "'E + A/N**alpha + B/D**beta' (N = params, D = tokens).")]
+Starts = Annotated[str, typer.Option(help="Start set: default, hoffmann (the 4,500-point grid) or "
+                                          "hoffmann-estimate.")]
+Loss = Annotated[str, typer.Option(help="huber (summed, on residuals in the law's space), squared, or "
+                                        "huber-likelihood (free scale, as Besiroglu et al.).")]
+Delta = Annotated[float, typer.Option(help="Huber threshold, in residual units (log loss).")]
+Bootstrap = Annotated[int, typer.Option(help="Row-resampling replicates for percentile intervals.")]
+Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
+Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
+Exclude = Annotated[int, typer.Option(help="Drop the K rows with the highest loss (Besiroglu et al. "
+                                           "drop 5 of Hoffmann's 245).")]
+Where = Annotated[list[str] | None, typer.Option(help="Keep rows where COLUMN=VALUE (repeatable).")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
+Out = Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here.")]
+Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
+
+
+def _load(path: Path, where: list[str] | None, exclude_highest: int, *, quiet: bool):
+    table = read_table(path, required=["params", "loss"], numeric=["params", "tokens", "flops", "loss"],
+                       positive=["params", "tokens", "flops", "loss"])
+    if where:
+        table = filter_rows(table, parse_where(where))
+    frame, notes = family.prepare(table, exclude_highest=exclude_highest)
+    if not quiet:
+        for text in filter(None, [table.describe_mapping(), *notes]):
+            render.note(text)
+    return frame, notes
+
+
+def _check_outputs(out: Path | None, plot: Path | None) -> None:
+    if plot is not None:
+        plotting.check_figure_path(plot)
+    for target in (out, plot):
+        if target is not None and target.exists() and target.is_dir():
+            raise InputError(f"{target} is a folder; give a file name")
+
+
+def _write(out: Path | None, payload_text: str | None, plot: Path | None, figure_bytes: bytes | None) -> None:
+    """Write every output only after all of them were computed."""
+    if out is not None and payload_text is not None:
+        artifact.write_atomic(out, payload_text)
+    if plot is not None and figure_bytes is not None:
+        artifact.write_atomic(plot, figure_bytes)
+
+
+def _parameter_rows(fit: FitResult):
+    summary = fit.summary()
+    for name, row in summary.iterrows():
+        yield (name, render.number(row["value"], 6), render.number(row["se"]),
+               render.interval(row["lower"], row["upper"]), "yes" if row["at_bound"] else "")
+
+
+def _show_fit(fit: FitResult, title: str) -> None:
+    level = f"{100 * fit.level:g}%"
+    render.table(title, ["parameter", "value", "bootstrap se", f"{level} interval", "at bound"],
+                 _parameter_rows(fit))
+    d = fit.diagnostics
+    render.line(f"objective {d['objective']:.10g} ({fit.settings['loss']}); {d['message']}; "
+                f"{d['n_at_optimum']} of {d['n_polished']} polished starts reached it "
+                f"({d['n_starts']} starts evaluated); {d['wall_time']:.2f} s")
+    if d.get("at_bound"):
+        render.warn(f"parameters at a bound: {', '.join(d['at_bound'])}; the law may not suit the data")
+    m = fit.metrics
+    render.line(f"in-sample error: MAE {m['mae']:.4g}, MAPE {m['mape']:.3g}%, max {m['max_abs_error']:.4g} "
+                f"({fit.law.target} units, {m['n']} rows)")
+
+
+@fit_app.command("loss")
+def fit_loss(
+    file: File,
+    law: Law = "chinchilla",
+    starts: Starts = "default",
+    loss: Loss = "huber",
+    delta: Delta = 1e-3,
+    bootstrap: Bootstrap = 0,
+    seed: Seed = 0,
+    level: Level = 0.95,
+    exclude_highest: Exclude = 0,
+    where: Where = None,
+    out: Out = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Fit a loss law L(N, D) to training runs (params, tokens or FLOPs, final loss).
+
+    Example: scalelaw fit loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5 --starts hoffmann
+    --bootstrap 1000 --out fit.json --plot fit.png
+    """
+    _check_outputs(out, plot)
+    frame, notes = _load(file, where, exclude_highest, quiet=json)
+    with render.progress("bootstrap", enabled=bootstrap > 0 and not json) as callback:
+        fit = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
+                              seed=seed, level=level, progress=callback)
+    payload = fit.to_dict() | {"notes": notes}
+    text = artifact.dumps(payload)
+    figure = plotting.render(plotting.loss_vs_compute(fit, frame), plot) if plot else None
+    _write(out, text, plot, figure)
+    if json:
+        render.emit_json(payload)
+        return
+    _show_fit(fit, f"{fit.law.name}: {fit.law.formula}  ({fit.data['rows']} runs, {file.name})")
+    if family.is_chinchilla_shaped(fit.law):
+        ex = family.exponents(fit)
+        render.line("allocation exponents: " + ", ".join(
+            f"{q} = {render.number(r['value'])} {render.interval(r['lower'], r['upper'])}"
+            for q, r in ex.iterrows()) + "  (N_opt ∝ C^a, D_opt ∝ C^b)")
+    for target in (out, plot):
+        if target is not None:
+            render.note(f"wrote {target}")
+
+
+@fit_app.command("isoflop")
+def fit_isoflop(
+    file: File,
+    budget_column: Annotated[str | None, typer.Option(help="Column naming each run's budget; default: "
+                                                           "FLOPs rounded to 3 significant digits.")] = None,
+    min_points: Annotated[int, typer.Option(help="Model sizes needed per budget.")] = 3,
+    flops: Annotated[str | None, typer.Option(help="Also give N_opt and D_opt at this budget (FLOPs).")] = None,
+    bootstrap: Bootstrap = 0,
+    seed: Seed = 0,
+    level: Level = 0.95,
+    where: Where = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Approach 2: a parabola of loss in log N per FLOPs budget, then N_opt ∝ C^a and D_opt ∝ C^b.
+
+    Example: scalelaw fit isoflop data/loss/porian_isoflop_points.csv --where dataset=rw --where hparams=tuned
+    --where param_count=standard --bootstrap 500 --plot isoflop.png
+    """
+    _check_outputs(None, plot)
+    budget = render.quantity("--flops", flops)
+    frame, _ = _load(file, where, 0, quiet=json)
+    result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
+                            seed=seed, level=level)
+    figure = (plotting.render(plotting.isoflop_curves(result, frame, family.budgets(frame, budget_column)), plot)
+              if plot else None)
+    _write(None, None, plot, figure)
+    ex = result.exponents()
+    at = result.predict([budget]).iloc[0] if budget else None
+    if json:
+        payload = {"exponents": {k.split()[0]: {"value": r["value"], "lower": r["lower"], "upper": r["upper"]}
+                                 for k, r in ex.iterrows()},
+                   "minima": result.minima.to_dict(orient="records"), "skipped": list(result.skipped)}
+        if at is not None:
+            payload["at_budget"] = {k: float(v) for k, v in at.items()}
+        render.emit_json(payload)
+        return
+    render.table("isoFLOP minima", ["budget (FLOPs)", "N_opt", "D_opt", "loss at N_opt", "runs"],
+                 ((render.number(r.flops), render.number(r.params), render.number(r.tokens),
+                   f"{r.loss:.4f}", r.points) for r in result.minima.itertuples()))
+    for text in result.skipped:
+        render.note(f"skipped {text}")
+    for name, r in ex.iterrows():
+        render.line(f"{name} = {r['value']:.4f} {render.interval(r['lower'], r['upper'])}")
+    if at is not None:
+        render.line(f"at {render.number(budget)} FLOPs: N_opt = {render.number(at['params'])} "
+                    f"{render.interval(at['params_lower'], at['params_upper'])}, D_opt = "
+                    f"{render.number(at['tokens'])} {render.interval(at['tokens_lower'], at['tokens_upper'])}")
+
+
+@validate_app.command("loss")
+def validate_loss(
+    file: File,
+    law: Law = "chinchilla",
+    holdout_top_frac: Annotated[float | None, typer.Option(help="Hold out this fraction of the largest runs "
+                                                                "(by --order-by).")] = 0.2,
+    holdout_column: Annotated[str | None, typer.Option(help="Hold out rows where this column is true/1 "
+                                                              "(overrides --holdout-top-frac).")] = None,
+    order_by: Annotated[str, typer.Option(help="Scale column that orders runs: flops, params or tokens.")] = "flops",
+    starts: Starts = "default",
+    loss: Loss = "huber",
+    delta: Delta = 1e-3,
+    exclude_highest: Exclude = 0,
+    where: Where = None,
+    json: Json = False,
+) -> None:
+    """Fit on the smaller scales and report the error on the held-out larger ones.
+
+    Example: scalelaw validate loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5 --holdout-top-frac 0.2
+    """
+    frame, _ = _load(file, where, exclude_highest, quiet=json)
+    if order_by not in ("flops", "params", "tokens"):
+        raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
+    out = family.validate_loss(frame, law, top_frac=None if holdout_column else holdout_top_frac,
+                               column=holdout_column, order_by=order_by, loss=loss, delta=delta, starts=starts)
+    fit = out["fit"]
+    if json:
+        render.emit_json({"in_sample": out["in_sample"], "held_out": out["held_out"],
+                          "n_train": out["n_train"], "n_held_out": out["n_held_out"],
+                          "params": dict(fit.params), "law": fit.law.name})
+        return
+    _show_fit(fit, f"{fit.law.name} fitted on {out['n_train']} smaller runs")
+    render.table("extrapolation check", ["rows", "n", "MAE", "MAPE", "max |error|"],
+                 ((label, m["n"], f"{m['mae']:.4g}", f"{m['mape']:.3g}%", f"{m['max_abs_error']:.4g}")
+                  for label, m in (("in-sample", out["in_sample"]), ("held out (largest)", out["held_out"]))))
+
+
+def _read_fit(path: Path) -> FitResult:
+    return FitResult.from_json(path if str(path).lstrip().startswith("{") else Path(path))
+
+
+@app.command()
+def predict(
+    fit_file: Annotated[Path, typer.Argument(help="Fit artifact written by --out.", show_default=False)],
+    params: Annotated[str | None, typer.Option(help="Model size N, e.g. 70B.")] = None,
+    tokens: Annotated[str | None, typer.Option(help="Training tokens D, e.g. 1.4T.")] = None,
+    flops: Annotated[str | None, typer.Option(help="Training compute C in FLOPs (tokens = C / (6 N)).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Other inputs as COLUMN=VALUE.")] = None,
+    json: Json = False,
+) -> None:
+    """Predict the target of a fitted law at given inputs, with its bootstrap interval.
+
+    Example: scalelaw predict fit.json --params 70B --tokens 1.4T
+    """
+    fit = _read_fit(fit_file)
+    values = {k: render.quantity(f"--set {k}", v) for k, v in parse_where(set_ or []).items()}
+    for name, text in (("params", params), ("tokens", tokens), ("flops", flops)):
+        if text is not None:
+            values[name] = render.quantity(f"--{name}", text)
+    if "tokens" not in values and "flops" in values and "params" in values:
+        values["tokens"] = values["flops"] / (6 * values["params"])
+    missing = [fit.law.column(s) for s in fit.law.inputs if fit.law.column(s) not in values and s not in values]
+    if missing:
+        raise InputError(f"the law {fit.law.name!r} needs {', '.join(missing)}; give "
+                         + ", ".join(f"--{m}" if m in ("params", "tokens", "flops") else f"--set {m}=VALUE"
+                                     for m in missing))
+    value, lo, hi = (float(np.ravel(v)[0]) for v in fit.predict_interval(values))
+    ranges = fit.data.get("ranges", {})
+    outside = [f"{k} = {render.number(values[k])} (fitted {render.number(r[0])}..{render.number(r[1])})"
+               for k, r in ranges.items() if k in values and not r[0] <= values[k] <= r[1]]
+    if json:
+        render.emit_json({"prediction": value, "lower": lo, "upper": hi, "level": fit.level,
+                          "inputs": values, "target": fit.law.target, "extrapolating": outside})
+        return
+    render.line(f"{fit.law.target} = {value:.5g} {render.interval(lo, hi)}"
+                + (f" ({100 * fit.level:g}% bootstrap interval)" if np.isfinite(lo) else
+                   " (fit without --bootstrap: no interval)"))
+    for text in outside:
+        render.warn(f"extrapolating: {text}")
+
+
+@app.command()
+def optimal(
+    fit_file: Annotated[Path, typer.Argument(help="Fit artifact of a law of N and D.", show_default=False)],
+    flops: Annotated[str, typer.Option(help="Training budget C in FLOPs, e.g. 5.76e23.")],
+    json: Json = False,
+) -> None:
+    """Compute-optimal model size and tokens for a FLOPs budget (C = 6 N D), with intervals.
+
+    Example: scalelaw optimal fit.json --flops 5.76e23
+    """
+    fit = _read_fit(fit_file)
+    budget = render.quantity("--flops", flops)
+    a = family.allocate(fit, [budget]).to_frame().iloc[0]
+    if json:
+        render.emit_json({k: float(v) for k, v in a.items()} | {"level": fit.level,
+                         "method": "closed form" if family.is_chinchilla_shaped(fit.law) else "numeric"})
+        return
+    render.table(f"compute-optimal allocation for C = {render.number(budget)} FLOPs",
+                 ["quantity", "value", f"{100 * fit.level:g}% interval"],
+                 [("params N", render.number(a["params"]), render.interval(a["params_lower"], a["params_upper"])),
+                  ("tokens D", render.number(a["tokens"]), render.interval(a["tokens_lower"], a["tokens_upper"])),
+                  ("tokens per param", f"{a['tokens_per_param']:.3g}", ""),
+                  (f"predicted {fit.law.target}", f"{a['loss']:.4f}",
+                   render.interval(a["loss_lower"], a["loss_upper"]))])
+
+
+@app.command()
+def laws(json: Json = False) -> None:
+    """List the catalogue of laws with their formulas, inputs and parameters.
+
+    Example: scalelaw laws
+    """
+    rows = [{"name": law.name, "formula": law.formula,
+             "inputs": {s: law.column(s) for s in law.inputs}, "params": list(law.param_names),
+             "space": law.space, "doc": law.doc} for law in CATALOGUE.values()]
+    if json:
+        render.emit_json({"laws": rows})
+        return
+    render.table("laws", ["name", "formula", "inputs", "residuals"],
+                 ((r["name"], r["formula"], ", ".join(f"{s}={c}" for s, c in r["inputs"].items()), r["space"])
+                  for r in rows))

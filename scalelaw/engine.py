@@ -1,0 +1,320 @@
+"""The fitting engine: one vectorised multi-start fit, a batched bootstrap, and validation.
+
+:func:`fit` evaluates the objective at every starting point as one array computation, polishes the
+best ``polish`` of them together with analytic gradients (:mod:`scalelaw.optimize`), and returns a
+frozen :class:`~scalelaw.result.FitResult`.  Bootstrap replicates are row-resampling weights,
+fitted as one batch warm-started at the optimum.  Nothing here knows about files or families.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from scalelaw.laws import get_law
+>>> t = pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0], "loss": [3.0, 2.1, 1.5, 1.05]})
+>>> r = fit(get_law("power_law"), t, loss="squared")
+>>> round(r.params["alpha"], 2)
+0.51
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from scalelaw import optimize
+from scalelaw.errors import FitError, InputError
+from scalelaw.expression import derivative
+from scalelaw.laws import Law
+from scalelaw.losses import HuberLikelihood, make_loss
+from scalelaw.result import FitResult, error_metrics
+from scalelaw.starts import start_points, to_natural
+
+Progress = Callable[[int, int], None]
+_CHUNK_ELEMENTS = 4_000_000  # points x starts evaluated at once
+
+
+# ------------------------------------------------------------------------------------- the problem
+class Problem:
+    """A law bound to one table: residuals and Jacobians in the optimiser's space."""
+
+    def __init__(self, law: Law, table: pd.DataFrame, weight_column: str | None = None) -> None:
+        self.law = law
+        self.table = table
+        self.data = {s: _column(table, law.column(s)) for s in law.inputs}
+        self.y = _column(table, law.target)
+        self.n = len(self.y)
+        self.weights = np.ones(self.n) if weight_column is None else _column(table, weight_column)
+        if np.any(self.weights < 0):
+            raise InputError("weights must be >= 0", column=weight_column)
+        self.y_t = _transform(law.space, self.y)
+        if not np.all(np.isfinite(self.y_t)):
+            raise InputError(f"the target must be {'positive' if law.space == 'log' else 'in (0, 1)'} "
+                             f"for residuals in {law.space} space", column=law.target)
+        self._bound = law.program.bind(self.data)
+        self._log = np.array([p.log for p in law.params])
+        self.lower = np.array([np.log(p.lower) if p.log and p.lower > 0 else (-np.inf if p.log else p.lower)
+                               for p in law.params])
+        self.upper = np.array([np.log(p.upper) if p.log else p.upper for p in law.params])
+
+    def residuals(self, u: np.ndarray, jacobian: bool = True):
+        """r = T(y) - T(f) of shape (S, n) and, optionally, dr/du of shape (S, n, p)."""
+        theta = to_natural(self.law, u)
+        names = self.law.param_names
+        with np.errstate(all="ignore"):
+            outs = self._bound({n: theta[:, j : j + 1] for j, n in enumerate(names)})
+            f = np.broadcast_to(outs[0], (u.shape[0], self.n))
+            r = self.y_t - _transform(self.law.space, f)
+            if not jacobian:
+                return r, None
+            scale = -_transform_slope(self.law.space, f)
+            J = np.empty((u.shape[0], self.n, len(names)))
+            for j in range(len(names)):
+                d = outs[1 + j] * theta[:, j : j + 1] if self._log[j] else outs[1 + j]
+                J[:, :, j] = scale * d
+        return r, J
+
+    def fingerprint(self) -> str:
+        """sha256 of the fitted columns (names and float64 bytes, in row order)."""
+        h = hashlib.sha256()
+        for name, values in [*((self.law.column(s), self.data[s]) for s in self.law.inputs),
+                             (self.law.target, self.y), ("weight", self.weights)]:
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(values, dtype="<f8").tobytes())
+        return h.hexdigest()
+
+
+def _column(table: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in table.columns:
+        raise InputError(f"the table has no column {name!r}; it has {', '.join(map(str, table.columns))}",
+                         column=name)
+    values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 1
+        raise InputError(f"value {table[name].iloc[row - 1]!r} is not a finite number; "
+                         "fix or drop that row", row=row, column=name)
+    return values
+
+
+def _transform(space: str, y):
+    with np.errstate(all="ignore"):
+        if space == "log":
+            return np.log(y)
+        if space == "logit":
+            return np.log(y) - np.log1p(-y)
+        return np.asarray(y, dtype=float)
+
+
+def _transform_slope(space: str, f):
+    if space == "log":
+        return 1.0 / f
+    if space == "logit":
+        return 1.0 / (f * (1.0 - f))
+    return np.ones_like(f)
+
+
+def _check_identifiable(problem: Problem) -> None:
+    law, n = problem.law, problem.n
+    p = len(law.params)
+    if n < p:
+        raise FitError(f"the table has {n} rows but law {law.name!r} has {p} parameters "
+                       f"({', '.join(law.param_names)}); add runs or choose a smaller law")
+    for symbol in law.inputs:
+        values = problem.data[symbol]
+        if np.unique(values).size < 2:
+            dependent = [q for q in law.param_names
+                         if symbol in derivative(law.expression, q).symbols]
+            raise FitError(f"column {law.column(symbol)!r} has a single value ({values[0]:g}), so "
+                           f"{', '.join(dependent) or 'the law'} cannot be identified; add runs at "
+                           f"other values of {law.column(symbol)!r}")
+
+
+# ----------------------------------------------------------------------------------------- fitting
+def fit(
+    law: Law,
+    table: pd.DataFrame,
+    *,
+    loss: str = "huber",
+    delta: float = 1e-3,
+    starts="default",
+    polish: int = 64,
+    bootstrap: int = 0,
+    seed: int = 0,
+    level: float = 0.95,
+    weight_column: str | None = None,
+    progress: Progress | None = None,
+) -> FitResult:
+    """Fit ``law`` to ``table`` by a vectorised multi-start robust fit.
+
+    Parameters
+    ----------
+    law
+        The law; its ``inputs`` are read from the columns ``law.column(symbol)`` and y from
+        ``law.target``.
+    loss
+        ``"huber"`` (sum of Huber(delta) on residuals in the law's space, the default),
+        ``"squared"`` (residual sum of squares) or ``"huber-likelihood"`` (Huber density with a
+        free scale; the scale is reported as ``sigma`` in the diagnostics).
+    delta
+        Huber threshold, in residual units (log units for log-space laws).
+    starts
+        A start set name (``"default"``, ``"hoffmann"``, ``"hoffmann-estimate"``), a mapping of
+        parameter values, or an array (S, p) of natural values.
+    polish
+        How many of the best starting points are polished by the batched optimiser.
+    bootstrap
+        Number of row-resampling replicates for percentile intervals (0: none).
+    seed
+        Seed for the bootstrap; the same seed gives the same numbers.
+    level
+        Interval level, e.g. 0.95 for 2.5-97.5% percentiles.
+    progress
+        Called as ``progress(done, total)`` while bootstrap replicates are fitted.
+    """
+    settings = {"loss": loss, "delta": float(delta), "starts": starts if isinstance(starts, str) else "custom",
+                "polish": int(polish), "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
+                "weight_column": weight_column}
+    if not 0 < level < 1:
+        raise FitError(f"the interval level must be in (0, 1), got {level}")
+    if bootstrap < 0 or polish < 1:
+        raise FitError("bootstrap must be >= 0 and polish >= 1")
+    clock = time.perf_counter()
+    loss_fn = make_loss(loss, delta)
+    problem = Problem(law, table, weight_column)
+    _check_identifiable(problem)
+    U = start_points(law, starts, problem.data, problem.y)
+    U = np.minimum(np.maximum(U, problem.lower), problem.upper)
+    objective0 = _objectives(problem, loss_fn, U)
+    finite = np.flatnonzero(np.isfinite(objective0))
+    if finite.size == 0:
+        raise FitError(f"law {law.name!r} gives no finite prediction at any of the {len(U)} starting "
+                       "points; check the units of the inputs or give starting values")
+    chosen = finite[np.argsort(objective0[finite], kind="stable")[:polish]]
+    batch = _minimise(problem, loss_fn, U[chosen], problem.weights)
+    best = int(np.nanargmin(np.where(np.isfinite(batch.fun), batch.fun, np.inf)))
+    u_best, f_best = batch.x[best], float(batch.fun[best])
+    reached = int(np.sum(batch.fun <= f_best + 1e-6 * abs(f_best) + 1e-300))
+    boot = None
+    boot_failed = 0
+    if bootstrap:
+        boot, boot_failed = _bootstrap(problem, loss_fn, u_best, bootstrap, seed, progress)
+    theta = to_natural(law, u_best[: len(law.params)])
+    params = dict(zip(law.param_names, map(float, theta)))
+    at_bound = tuple(
+        p.name for j, p in enumerate(law.params)
+        if np.isclose(u_best[j], problem.lower[j], rtol=1e-6, atol=1e-9)
+        or np.isclose(u_best[j], problem.upper[j], rtol=1e-6, atol=1e-9)
+    )
+    prediction = law.evaluate(problem.data, params)
+    diagnostics = {
+        "objective": f_best,
+        "converged": bool(batch.converged[best]),
+        "message": "converged" if batch.converged[best] else "iteration limit reached before convergence",
+        "at_bound": list(at_bound),
+        "n_starts": int(len(U)),
+        "n_polished": int(len(chosen)),
+        "n_at_optimum": reached,
+        "evaluations": int(len(U) + batch.evaluations),
+        "iterations": int(batch.iterations[best]),
+        "bootstrap_failed": int(boot_failed),
+        "wall_time": time.perf_counter() - clock,
+    }
+    if isinstance(loss_fn, HuberLikelihood):
+        diagnostics["sigma"] = float(np.exp(u_best[-1]))
+    metrics = error_metrics(problem.y, prediction)
+    data = {"rows": problem.n, "sha256": problem.fingerprint(),
+            "columns": {s: law.column(s) for s in law.inputs} | {"target": law.target},
+            "ranges": {law.column(s): [float(problem.data[s].min()), float(problem.data[s].max())]
+                       for s in law.inputs}}
+    return FitResult(law=law, params=params, diagnostics=diagnostics, settings=settings, data=data,
+                     metrics=metrics, bootstrap=boot)
+
+
+def _objectives(problem: Problem, loss_fn, U: np.ndarray) -> np.ndarray:
+    """Objective at every row of U, in chunks that bound memory."""
+    unit = loss_fn.unit() if isinstance(loss_fn, HuberLikelihood) else loss_fn
+    out = np.empty(len(U))
+    step = max(1, _CHUNK_ELEMENTS // max(problem.n, 1))
+    for i in range(0, len(U), step):
+        r, _ = problem.residuals(U[i : i + step], jacobian=False)
+        out[i : i + step] = np.sum(problem.weights * unit.rho(r), axis=1)
+    return np.where(np.isfinite(out), out, np.inf)
+
+
+def _minimise(problem: Problem, loss_fn, U: np.ndarray, weights: np.ndarray, progress=None):
+    if isinstance(loss_fn, HuberLikelihood):
+        return _minimise_likelihood(problem, loss_fn, U, weights)
+    return optimize.irls(problem.residuals, U, loss=loss_fn, weights=weights, lower=problem.lower,
+                         upper=problem.upper, on_iteration=progress)
+
+
+def _minimise_likelihood(problem: Problem, loss_fn: HuberLikelihood, U: np.ndarray, weights: np.ndarray):
+    """BFGS on (u, log sigma); sigma starts at its profile value delta * mean|r|."""
+    unit = loss_fn.unit()
+    W = np.broadcast_to(weights, (len(U), problem.n))
+    if U.shape[1] == len(problem.law.params):
+        r, _ = problem.residuals(U, jacobian=False)
+        s0 = np.log(loss_fn.delta * np.nansum(W * np.abs(r), axis=1) / W.sum(axis=1))
+        U = np.column_stack([U, s0])
+    log_z = loss_fn.log_normaliser
+
+    def objective(x: np.ndarray, rows: np.ndarray):
+        w = W[rows]
+        r, J = problem.residuals(x[:, :-1], jacobian=True)
+        sigma = np.exp(x[:, -1:])
+        z = r / sigma
+        total = w.sum(axis=1)
+        f = np.sum(w * unit.rho(z), axis=1) + total * (x[:, -1] + log_z)
+        psi = w * unit.psi(z)
+        g = np.empty_like(x)
+        g[:, :-1] = np.einsum("snp,sn->sp", J, psi) / sigma
+        g[:, -1] = -np.sum(psi * z, axis=1) + total
+        return np.where(np.isfinite(f), f, np.inf), g
+
+    lower = np.append(problem.lower, -np.inf)
+    upper = np.append(problem.upper, np.inf)
+    return optimize.bfgs(objective, U, lower=lower, upper=upper)
+
+
+def _bootstrap(problem: Problem, loss_fn, u_best: np.ndarray, replicates: int, seed: int,
+               progress: Progress | None):
+    """Fit ``replicates`` row resamples, warm-started at the optimum; returns natural params."""
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(problem.n, np.full(problem.n, 1.0 / problem.n), size=replicates)
+    weights = counts * problem.weights
+    chunk = max(1, min(replicates, 2_000_000 // max(problem.n * len(u_best), 1)))
+    params = np.empty((replicates, len(problem.law.params)))
+    failed = 0
+    for start in range(0, replicates, chunk):
+        stop = min(start + chunk, replicates)
+        U0 = np.broadcast_to(u_best, (stop - start, len(u_best))).copy()
+        batch = _minimise(problem, loss_fn, U0, weights[start:stop])
+        ok = np.isfinite(batch.fun)
+        failed += int(np.sum(~ok | ~batch.converged))
+        params[start:stop] = to_natural(problem.law, batch.x[:, : len(problem.law.params)])
+        params[start:stop][~ok] = np.nan
+        if progress is not None:
+            progress(stop, replicates)
+    return params, failed
+
+
+# -------------------------------------------------------------------------------------- validation
+def validate(law: Law, table: pd.DataFrame, holdout: np.ndarray, **settings) -> dict:
+    """Fit on the rows where ``holdout`` is false and report errors on both parts.
+
+    Returns a mapping with the fit (``fit``), and ``in_sample`` and ``held_out`` error metrics
+    (MAE, MAPE in percent, max absolute error, in target units) and the held-out row count.
+    """
+    holdout = np.asarray(holdout, dtype=bool)
+    if holdout.all() or not holdout.any():
+        raise FitError("the hold-out split leaves no rows to fit or none to test; "
+                       "choose a fraction between 0 and 1 or a column with both values")
+    train, test = table.loc[~holdout], table.loc[holdout]
+    result = fit(law, train, **settings)
+    test_pred = result.predict(test)
+    y_test = _column(test, law.target)
+    return {"fit": result, "in_sample": result.metrics, "held_out": error_metrics(y_test, test_pred),
+            "n_train": int((~holdout).sum()), "n_held_out": int(holdout.sum())}

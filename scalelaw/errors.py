@@ -1,0 +1,50 @@
+"""Errors that a user can act on.
+
+Every user mistake raises a :class:`ScalelawError` subclass whose message names the input (file, row,
+column), shows the offending value and says what to do.  The CLI prints that one line and exits with
+code 2.  Anything else is a bug and raises normally.
+"""
+
+from __future__ import annotations
+
+
+class ScalelawError(Exception):
+    """Base class of the errors that a user caused and can fix."""
+
+    exit_code = 2
+
+
+class InputError(ScalelawError, ValueError):
+    """A data file, a column or a value cannot be used as given."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        line: int | None = None,
+    ) -> None:
+        where = []
+        if path is not None:
+            where.append(str(path))
+        if row is not None:
+            where.append(f"row {row}" + (f" (line {line})" if line is not None else ""))
+        if column is not None:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        self.path, self.row, self.column, self.value, self.line = path, row, column, value, line
+
+
+class LawError(ScalelawError, ValueError):
+    """A law is unknown, or its declaration or expression is not allowed."""
+
+
+class FitError(ScalelawError, ValueError):
+    """The data cannot identify the law's parameters (too few rows, a single size, ...)."""
+
+
+class ArtifactError(ScalelawError, ValueError):
+    """A fit artifact cannot be read: not JSON, another schema, or missing fields."""

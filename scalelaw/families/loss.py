@@ -1,0 +1,306 @@
+"""The loss family: L(N, D) laws, compute-optimal allocation, isoFLOP analysis and validation.
+
+Logs are one row per training run: ``params`` (N), ``tokens`` (D) or ``flops`` (C), and the final
+``loss``.  With FLOPs and no tokens, tokens are D = C / (6 N) (the usual C = 6 N D accounting).
+
+* Approach 3 (parametric): :func:`fit_loss` fits a law such as ``chinchilla`` by the engine, and
+  :func:`allocate` gives the compute-optimal N and D for a budget, in closed form for the
+  Chinchilla law (a = beta/(alpha+beta), G = (alpha A / (beta B))^(1/(alpha+beta)),
+  N_opt = G (C/6)^a, D_opt = (C/6)^b / G) and by a one-dimensional search along C = 6 N D for any
+  other law of N and D.  Intervals come from the fit's bootstrap draws.
+* Approach 2 (isoFLOP): :func:`isoflop` fits a parabola of loss in log N per budget, takes its
+  minimum, and fits N_opt = k C^a and D_opt = k' C^b by the engine.
+
+Examples
+--------
+>>> from scalelaw.families.loss import chinchilla_allocation
+>>> n, d = chinchilla_allocation(5.76e23, E=1.69337, A=406.401, B=410.723, alpha=0.33917084,
+...                              beta=0.2849083)
+>>> f"{n:.4g} {d:.4g}"
+'4.036e+10 2.379e+12'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scalelaw import engine
+from scalelaw.errors import FitError, InputError
+from scalelaw.io import Table
+from scalelaw.laws import Law, Param, get_law
+from scalelaw.result import FitResult
+
+#: Power law for allocation exponents: y = k C^a (y is N_opt or D_opt), residuals in log space.
+ALLOCATION_LAW = Law(
+    name="allocation_power_law",
+    formula="k * C**a",
+    inputs=("C",),
+    params=(Param("k", log=True, lower=0.0, doc="value at C = 1 FLOP"),
+            Param("a", starts=(-0.5, 0.0, 0.5, 1.0), doc="exponent in compute")),
+    columns=(("C", "flops"),),
+    target="y",
+    doc="Compute-optimal size or tokens as a power of compute: y = k C^a.",
+)
+
+
+# ------------------------------------------------------------------------------ preparing the table
+def prepare(table: Table | pd.DataFrame, *, exclude_highest: int = 0) -> tuple[pd.DataFrame, list[str]]:
+    """The tidy (params, tokens, flops, loss) table and notes on what was derived or dropped.
+
+    Parameters
+    ----------
+    table
+        Runs with ``params``, ``loss`` and ``tokens`` or ``flops``.
+    exclude_highest
+        Drop the rows with the k highest losses (Besiroglu et al. drop 5 of Hoffmann's 245 points).
+    """
+    src = table if isinstance(table, Table) else Table(table, "table")
+    frame = src.frame.copy()
+    notes: list[str] = []
+    for column in ("params", "loss"):
+        if column not in frame.columns:
+            raise src.error(f"missing column {column!r}; the file has "
+                            f"{', '.join(map(repr, frame.columns))}; add it or rename a column")
+    if "tokens" not in frame.columns:
+        if "flops" not in frame.columns:
+            raise src.error("needs a 'tokens' column or a 'flops' column (tokens = flops / (6 params)); "
+                            f"the file has {', '.join(map(repr, frame.columns))}")
+        frame["tokens"] = frame["flops"] / (6.0 * frame["params"])
+        notes.append("tokens computed as flops / (6 params)")
+    if "flops" not in frame.columns:
+        frame["flops"] = 6.0 * frame["params"] * frame["tokens"]
+        notes.append("flops computed as 6 params tokens")
+    if exclude_highest:
+        if exclude_highest >= len(frame):
+            raise src.error(f"--exclude-highest {exclude_highest} would drop every one of the "
+                            f"{len(frame)} rows")
+        order = np.argsort(frame["loss"].to_numpy(), kind="stable")
+        frame = frame.iloc[np.sort(order[: len(frame) - exclude_highest])]
+        notes.append(f"dropped the {exclude_highest} rows with the highest loss")
+    return frame, notes
+
+
+# ----------------------------------------------------------------------------------------- fitting
+def fit_loss(frame: pd.DataFrame, law: str | Law = "chinchilla", **settings) -> FitResult:
+    """Fit a loss law L(N, D) to a prepared table; settings go to :func:`scalelaw.engine.fit`."""
+    law = get_law(law, columns=frame.columns) if isinstance(law, str) else law
+    return engine.fit(law, frame, **settings)
+
+
+def is_chinchilla_shaped(law: Law) -> bool:
+    return law.formula.replace(" ", "") == "E+A*N**-alpha+B*D**-beta"
+
+
+def chinchilla_allocation(flops, *, E, A, B, alpha, beta):
+    """Closed-form compute-optimal (N_opt, D_opt) for a FLOPs budget under C = 6 N D."""
+    a = beta / (alpha + beta)
+    b = alpha / (alpha + beta)
+    G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+    c6 = np.asarray(flops, dtype=float) / 6.0
+    return G * c6**a, c6**b / G
+
+
+def _law_at(law: Law, inputs: dict[str, np.ndarray], draws: np.ndarray) -> np.ndarray:
+    """f with per-draw inputs: ``inputs`` arrays have draws on their first axis."""
+    extra = (1,) * (np.ndim(next(iter(inputs.values()))) - 1)
+    theta = {n: draws[:, j].reshape(-1, *extra) for j, n in enumerate(law.param_names)}
+    value = law.value_program.bind(inputs)(theta)[0]
+    shape = np.broadcast_shapes(*(np.shape(v) for v in inputs.values()))
+    return np.where(np.isfinite(value), np.broadcast_to(value, shape), np.inf)
+
+
+def _numeric_optimum(law: Law, flops: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """ln N minimising L(N, C/(6N)) per draw and budget: a log grid, then golden-section search."""
+    B = draws.shape[0]
+    top = np.log(flops / 6.0)
+    grid = np.linspace(0.0, 1.0, 241)[None, None, :] * top[None, :, None]
+    grid = np.broadcast_to(grid, (B, flops.size, grid.shape[-1]))
+    values = _law_at(law, {"N": np.exp(grid), "D": flops[None, :, None] / (6 * np.exp(grid))}, draws)
+    k = np.clip(np.argmin(values, axis=-1), 1, grid.shape[-1] - 2)
+    step = top / 240.0
+    lo = np.take_along_axis(grid, k[..., None], -1)[..., 0] - step
+    hi = lo + 2 * step
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+
+    def f(log_n):
+        return _law_at(law, {"N": np.exp(log_n), "D": flops[None, :] / (6 * np.exp(log_n))}, draws)
+
+    for _ in range(80):
+        x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        left = f(x1) < f(x2)
+        hi, lo = np.where(left, x2, hi), np.where(left, lo, x1)
+    return 0.5 * (lo + hi)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Compute-optimal allocation for FLOPs budgets, with percentile intervals.
+
+    Every field is an array over budgets; ``*_lower``/``*_upper`` are NaN without a bootstrap.
+    """
+
+    flops: np.ndarray
+    params: np.ndarray
+    tokens: np.ndarray
+    loss: np.ndarray
+    params_lower: np.ndarray
+    params_upper: np.ndarray
+    tokens_lower: np.ndarray
+    tokens_upper: np.ndarray
+    loss_lower: np.ndarray
+    loss_upper: np.ndarray
+    method: str
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame({k: v for k, v in self.__dict__.items() if k != "method"})
+        frame["tokens_per_param"] = frame["tokens"] / frame["params"]
+        return frame
+
+
+def allocate(fit: FitResult, flops) -> Allocation:
+    """Compute-optimal params and tokens (and the loss there) for FLOPs budgets under C = 6 N D."""
+    law = fit.law
+    if set(law.inputs) != {"N", "D"}:
+        raise FitError(f"allocation needs a law of N and D; {law.name!r} has inputs {law.inputs}")
+    flops = np.atleast_1d(np.asarray(flops, dtype=float))
+    if np.any(~np.isfinite(flops) | (flops <= 0)):
+        raise InputError(f"FLOPs budgets must be positive numbers, got {flops.tolist()}")
+    closed = is_chinchilla_shaped(law)
+
+    def optimum(p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(N_opt, D_opt, L_opt), each (draws, budgets), or (budgets,) for the point estimate."""
+        point = np.ndim(p[law.param_names[0]]) == 0
+        draws = np.column_stack([np.ravel(p[n]) for n in law.param_names])
+        if closed:
+            n, _ = chinchilla_allocation(flops[None, :], **{k: draws[:, [j]] for j, k in
+                                                             enumerate(law.param_names)})
+        else:
+            n = np.exp(_numeric_optimum(law, flops, draws))
+        d = flops[None, :] / (6.0 * n)
+        loss = _law_at(law, {"N": n, "D": d}, draws)
+        return (n[0], d[0], loss[0]) if point else (n, d, loss)
+
+    (n, n_lo, n_hi), (d, d_lo, d_hi), (loss, l_lo, l_hi) = (
+        fit.derive(lambda p, i=i: optimum(p)[i]) for i in range(3))
+    return Allocation(flops, n, d, loss, n_lo, n_hi, d_lo, d_hi, l_lo, l_hi,
+                      "closed form" if closed else "numeric search along C = 6 N D")
+
+
+def exponents(fit: FitResult) -> pd.DataFrame:
+    """Allocation exponents a (N_opt ~ C^a), b (D_opt ~ C^b) and G, with intervals (Chinchilla law)."""
+    if not is_chinchilla_shaped(fit.law):
+        raise FitError(f"closed-form exponents need the chinchilla law; {fit.law.name!r} is not")
+    rows = {
+        "a": lambda p: p["beta"] / (p["alpha"] + p["beta"]),
+        "b": lambda p: p["alpha"] / (p["alpha"] + p["beta"]),
+        "G": lambda p: (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1.0 / (p["alpha"] + p["beta"])),
+    }
+    out = []
+    for name, fn in rows.items():
+        value, lo, hi = fit.derive(fn)
+        out.append({"quantity": name, "value": float(value), "lower": float(np.ravel(lo)[0]),
+                    "upper": float(np.ravel(hi)[0])})
+    return pd.DataFrame(out).set_index("quantity")
+
+
+# -------------------------------------------------------------------------------------- validation
+def holdout_mask(frame: pd.DataFrame, *, top_frac: float | None = None, column: str | None = None,
+                 order_by: str = "flops") -> np.ndarray:
+    """Rows to hold out: the top fraction by ``order_by``, or those where ``column`` is true."""
+    if column is not None:
+        if column not in frame.columns:
+            raise InputError(f"--holdout-column {column!r} is not a column; the table has "
+                             f"{', '.join(map(repr, frame.columns))}")
+        values = frame[column].astype(str).str.strip().str.lower()
+        allowed = {"1", "0", "true", "false", "yes", "no", "1.0", "0.0"}
+        bad = ~values.isin(allowed)
+        if bad.any():
+            row = frame.index[np.flatnonzero(bad.to_numpy())[0]]
+            raise InputError(f"--holdout-column values must be true/false or 1/0, found "
+                             f"{frame.loc[row, column]!r}", row=int(row), column=column)
+        return values.isin({"1", "true", "yes", "1.0"}).to_numpy()
+    if top_frac is None or not 0 < top_frac < 1:
+        raise InputError(f"--holdout-top-frac must be between 0 and 1, got {top_frac}")
+    scale = frame[order_by].to_numpy(dtype=float)
+    cut = np.quantile(scale, 1 - top_frac)
+    return scale > cut
+
+
+def validate_loss(frame: pd.DataFrame, law: str | Law = "chinchilla", *, top_frac: float | None = 0.2,
+                  column: str | None = None, order_by: str = "flops", **settings) -> dict:
+    """Fit on the smaller scales and report the error on the held-out larger ones."""
+    law = get_law(law, columns=frame.columns) if isinstance(law, str) else law
+    mask = holdout_mask(frame, top_frac=top_frac, column=column, order_by=order_by)
+    return engine.validate(law, frame, mask, **settings)
+
+
+# ------------------------------------------------------------------------------ isoFLOP (Approach 2)
+@dataclass(frozen=True)
+class IsoflopResult:
+    """Per-budget minima (``minima``: flops, params, tokens, loss, curvature, points) and the
+    fitted power laws ``params_fit`` (N_opt = k C^a) and ``tokens_fit`` (D_opt = k C^b)."""
+
+    minima: pd.DataFrame
+    params_fit: FitResult
+    tokens_fit: FitResult
+    skipped: tuple[str, ...]
+
+    def exponents(self) -> pd.DataFrame:
+        rows = []
+        for name, result in (("a (params)", self.params_fit), ("b (tokens)", self.tokens_fit)):
+            lo, hi = result.intervals().get("a", (np.nan, np.nan))
+            rows.append({"quantity": name, "value": result.params["a"], "lower": lo, "upper": hi})
+        return pd.DataFrame(rows).set_index("quantity")
+
+    def predict(self, flops) -> pd.DataFrame:
+        flops = np.atleast_1d(np.asarray(flops, dtype=float))
+        n, n_lo, n_hi = self.params_fit.predict_interval({"C": flops})
+        d, d_lo, d_hi = self.tokens_fit.predict_interval({"C": flops})
+        return pd.DataFrame({"flops": flops, "params": n, "params_lower": n_lo, "params_upper": n_hi,
+                             "tokens": d, "tokens_lower": d_lo, "tokens_upper": d_hi})
+
+
+def budgets(frame: pd.DataFrame, budget_column: str | None = None) -> pd.Series:
+    """Budget label per row: the given column, or FLOPs rounded to 3 significant digits."""
+    if budget_column is not None:
+        if budget_column not in frame.columns:
+            raise InputError(f"--budget-column {budget_column!r} is not a column")
+        return frame[budget_column].astype(float)
+    return frame["flops"].map(lambda c: float(f"{c:.3g}"))
+
+
+def isoflop(frame: pd.DataFrame, *, budget_column: str | None = None, min_points: int = 3,
+            bootstrap: int = 0, seed: int = 0, level: float = 0.95) -> IsoflopResult:
+    """Approach 2: parabola of loss in ln N per budget, minima, then power laws in compute."""
+    labels = budgets(frame, budget_column)
+    rows, skipped = [], []
+    for budget, group in frame.groupby(labels, sort=True):
+        x = np.log(group["params"].to_numpy(dtype=float))
+        y = group["loss"].to_numpy(dtype=float)
+        if np.unique(x).size < min_points:
+            skipped.append(f"{budget:.3g} FLOPs: {np.unique(x).size} model sizes (< {min_points})")
+            continue
+        c2, c1, c0 = np.polyfit(x, y, 2)
+        if c2 <= 0:
+            skipped.append(f"{budget:.3g} FLOPs: loss is not convex in log N")
+            continue
+        x_opt = -c1 / (2 * c2)
+        if not x.min() <= x_opt <= x.max():
+            skipped.append(f"{budget:.3g} FLOPs: the minimum lies outside the sampled sizes")
+            continue
+        n_opt = float(np.exp(x_opt))
+        rows.append({"flops": float(budget), "params": n_opt, "tokens": float(budget) / (6 * n_opt),
+                     "loss": float(c0 + c1 * x_opt + c2 * x_opt**2), "curvature": float(c2),
+                     "points": int(len(group))})
+    if len(rows) < 2:
+        raise FitError(f"isoFLOP analysis needs at least {min_points} model sizes at each of 2 or more "
+                       f"budgets; usable budgets: {len(rows)}" + (f" (skipped {'; '.join(skipped)})"
+                                                                   if skipped else ""))
+    minima = pd.DataFrame(rows)
+    settings = {"loss": "squared", "bootstrap": bootstrap, "seed": seed, "level": level}
+    params_fit = engine.fit(ALLOCATION_LAW, minima.assign(y=minima["params"]), **settings)
+    tokens_fit = engine.fit(ALLOCATION_LAW, minima.assign(y=minima["tokens"]), **settings)
+    return IsoflopResult(minima, params_fit, tokens_fit, tuple(skipped))

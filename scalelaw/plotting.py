@@ -1,0 +1,122 @@
+"""Figures (matplotlib, Agg backend): one function per picture, each returning a Figure.
+
+Figures are written with :func:`save_figure`, which renders to memory first and then writes the
+file atomically, so a failed run leaves no half-written image.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
+
+from scalelaw.artifact import write_atomic  # noqa: E402
+
+
+def render(fig, path: str | os.PathLike) -> bytes:
+    """The figure's bytes in the format named by the suffix of ``path`` (PNG by default); closes it."""
+    name = os.fspath(path)
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in os.path.basename(name) else "png"
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format=suffix, dpi=150, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def check_figure_path(path: str | os.PathLike) -> None:
+    """Refuse, before any work, a figure path whose format matplotlib cannot write."""
+    from scalelaw.errors import InputError
+
+    name = os.path.basename(os.fspath(path))
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else "png"
+    supported = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    if suffix not in supported:
+        raise InputError(f"--plot {path}: cannot write .{suffix} figures; use .png, .pdf or .svg")
+
+
+def save_figure(fig, path: str | os.PathLike) -> None:
+    """Write a figure atomically (rendered in memory first), then close it."""
+    write_atomic(path, render(fig, path))
+
+
+def loss_vs_compute(fit, frame: pd.DataFrame, *, frontier: bool = True):
+    """Loss against training compute, points coloured by model size, with the fitted law.
+
+    Each fitted curve holds N fixed at one of the measured sizes and varies D (so C = 6 N D);
+    the dashed line is the compute-optimal frontier when the law allows allocation.
+    """
+    from scalelaw.families.loss import allocate
+
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    n, c, y = (frame[k].to_numpy(dtype=float) for k in ("params", "flops", "loss"))
+    norm = LogNorm(vmin=n.min(), vmax=max(n.max(), n.min() * 1.01))
+    points = ax.scatter(c, y, c=n, norm=norm, cmap="viridis", s=18, edgecolor="none", zorder=3)
+    sizes = np.unique(n)
+    shown = sizes[np.unique(np.linspace(0, sizes.size - 1, min(8, sizes.size)).round().astype(int))]
+    c_grid = np.geomspace(c.min() / 2, c.max() * 4, 200)
+    for size in shown:
+        d = c_grid / (6 * size)
+        curve = fit.predict({"params": np.full_like(c_grid, size), "tokens": d, "flops": c_grid})
+        ax.plot(c_grid, curve, color=plt.cm.viridis(norm(size)), lw=1, alpha=0.8)
+    if frontier and set(fit.law.inputs) == {"N", "D"}:
+        budgets = np.geomspace(c.min(), c.max() * 100, 60)
+        best = allocate(fit, budgets)
+        ax.plot(budgets, best.loss, "k--", lw=1.5, label="compute-optimal frontier")
+        ax.legend(loc="upper right")
+    ax.set_xscale("log")
+    ax.set_xlabel("training compute C = 6 N D (FLOPs)")
+    ax.set_ylabel(f"{fit.law.target} (as logged)")
+    ax.set_ylim(np.min(y) * 0.95, np.percentile(y, 98) * 1.05)
+    ax.set_title(f"{fit.law.name}: {fit.law.formula}", fontsize=10)
+    fig.colorbar(points, ax=ax, label="model size N (parameters)")
+    ax.grid(True, which="major", alpha=0.3)
+    return fig
+
+
+def isoflop_curves(result, frame: pd.DataFrame, budgets: pd.Series):
+    """Left: loss against N per budget with the fitted parabolas and their minima.
+    Right: the compute-optimal N and D against compute with the fitted power laws."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    labels = sorted(budgets.unique())
+    norm = LogNorm(vmin=min(labels), vmax=max(max(labels), min(labels) * 1.01))
+    for budget in labels:
+        group = frame[budgets == budget]
+        color = plt.cm.plasma(norm(budget))
+        left.scatter(group["params"], group["loss"], color=color, s=12)
+        x = np.log(group["params"].to_numpy(dtype=float))
+        if np.unique(x).size >= 3:
+            coef = np.polyfit(x, group["loss"].to_numpy(dtype=float), 2)
+            xs = np.linspace(x.min(), x.max(), 100)
+            left.plot(np.exp(xs), np.polyval(coef, xs), color=color, lw=1)
+    m = result.minima
+    left.scatter(m["params"], m["loss"], marker="*", s=90, color="black", zorder=4, label="minimum per budget")
+    left.set_xscale("log")
+    left.set_xlabel("model size N (parameters)")
+    left.set_ylabel("loss (as logged)")
+    left.legend()
+    left.set_title("isoFLOP curves (colour: budget in FLOPs)", fontsize=10)
+    grid = np.geomspace(m["flops"].min() / 2, m["flops"].max() * 10, 100)
+    pred = result.predict(grid)
+    for column, colour, label in (("params", "tab:blue", "N_opt"), ("tokens", "tab:orange", "D_opt")):
+        exponent = (result.params_fit if column == "params" else result.tokens_fit).params["a"]
+        right.scatter(m["flops"], m[column], color=colour, zorder=3)
+        right.plot(grid, pred[column], color=colour, label=f"{label} ∝ C^{exponent:.3f}")
+        if np.isfinite(pred[f"{column}_lower"]).all():
+            right.fill_between(grid, pred[f"{column}_lower"], pred[f"{column}_upper"], color=colour, alpha=0.2)
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("training compute C (FLOPs)")
+    right.set_ylabel("compute-optimal parameters / tokens")
+    right.legend()
+    right.grid(True, which="major", alpha=0.3)
+    return fig

@@ -1,0 +1,61 @@
+"""Test helpers: paths to the shipped and shared data, and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def shared_path(relative: str) -> Path:
+    """A file under ../shared/data, or skip the test with the reason when it is absent."""
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent (a checkout outside the team's workspace): this test reads "
+                    f"{relative} from ../shared/data, whose licence keeps it out of data/")
+    return path
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str) -> Run:
+    """Run ``scalelaw ARGS`` in-process, as the console script does; returns code and output."""
+    from rich.console import Console
+
+    from scalelaw.cli import main, render
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = render.console, render.err_console
+    render.console = Console(file=out, width=200, highlight=False)
+    render.err_console = Console(file=err, width=200, highlight=False)
+    code = 0
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            main([str(a) for a in args])
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    finally:
+        render.console, render.err_console = saved
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def assert_user_error(run: Run, *fragments: str) -> None:
+    """Exit code 2, one line on stderr naming each fragment, no traceback."""
+    assert run.code == 2, (run.code, run.stdout, run.stderr)
+    text = run.stderr.strip()
+    assert "Traceback" not in run.stderr
+    assert text.count("\n") == 0 or text.startswith("Usage"), text
+    for fragment in fragments:
+        assert fragment in text, (fragment, text)
