@@ -9,10 +9,10 @@ Examples
 --------
 >>> import pandas as pd
 >>> from scalelaw.laws import get_law
->>> t = pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0], "loss": [3.0, 2.1, 1.5, 1.05]})
+>>> t = pd.DataFrame({"x": [1.0, 4.0, 16.0, 64.0], "loss": [3.0, 1.5, 0.75, 0.375]})
 >>> r = fit(get_law("power_law"), t, loss="squared")
->>> round(r.params["alpha"], 2)
-0.51
+>>> round(r.params["A"], 6), round(r.params["alpha"], 6)
+(3.0, 0.5)
 """
 
 from __future__ import annotations

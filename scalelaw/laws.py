@@ -12,7 +12,7 @@ Examples
 ('E', 'A', 'B', 'alpha', 'beta')
 >>> float(law.evaluate({"N": 1e9, "D": 2e10}, {"E": 1.69, "A": 406.4, "B": 410.7,
 ...                                          "alpha": 0.34, "beta": 0.28}).round(4))
-2.5761
+2.58
 >>> Law.from_expression("E + A/N**alpha", inputs=["N"]).param_names
 ('A', 'E', 'alpha')
 """

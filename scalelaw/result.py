@@ -8,7 +8,7 @@ Examples
 --------
 >>> import pandas as pd
 >>> from scalelaw import engine, get_law
->>> t = pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0], "loss": [3.0, 2.1, 1.5, 1.05]})
+>>> t = pd.DataFrame({"x": [1.0, 4.0, 16.0, 64.0], "loss": [3.0, 1.5, 0.75, 0.375]})
 >>> r = engine.fit(get_law("power_law"), t, loss="squared")
 >>> FitResult.from_json(r.to_json()).predict({"x": 16.0}) == r.predict({"x": 16.0})
 array([ True])
