@@ -12,6 +12,7 @@ import math
 import os
 import tempfile
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 from scalelaw._version import __version__
@@ -21,7 +22,7 @@ from scalelaw.errors import ArtifactError
 def _encode(value):
     if isinstance(value, float) and not math.isfinite(value):
         return {"$float": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_encode(v) for v in value]

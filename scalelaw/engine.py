@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -202,7 +202,7 @@ def fit(
     if bootstrap:
         boot, boot_failed = _bootstrap(problem, loss_fn, u_best, bootstrap, seed, progress)
     theta = to_natural(law, u_best[: len(law.params)])
-    params = dict(zip(law.param_names, map(float, theta)))
+    params = dict(zip(law.param_names, map(float, theta), strict=True))
     at_bound = tuple(
         p.name for j, p in enumerate(law.params)
         if np.isclose(u_best[j], problem.lower[j], rtol=1e-6, atol=1e-9)

@@ -201,6 +201,9 @@ def _numeric_column(table: Table, column: str) -> pd.Series:
     for row, cell in table.frame[column].items():
         if cell is None or (isinstance(cell, float) and math.isnan(cell)) or str(cell).strip() == "":
             raise table.error("the cell is empty; fill it or drop the row", row=int(row), column=column)
+        if str(cell).strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise table.error(f"{cell!r} is not a finite number; fix or drop that row",
+                              row=int(row), column=column, value=cell)
         try:
             number = parse_quantity(cell)
         except ValueError as err:

@@ -83,18 +83,27 @@ def irls(
         if idx.size == 0:
             break
         ra, Ja, wa = r[idx], J[idx], w_all[idx]
-        gradient = np.einsum("snp,sn->sp", Ja, wa * loss.psi(ra))
-        curvature = wa * loss.irls_weight(ra)
-        H = np.matmul(np.swapaxes(Ja * curvature[..., None], 1, 2), Ja)
-        diag = np.einsum("spp->sp", H)
-        floor = 1e-12 * np.max(diag, axis=1, keepdims=True) + 1e-300
-        A = H + eye * (damping[idx, None] * diag + floor)[:, None, :]
-        step = -np.linalg.solve(A, gradient[..., None])[..., 0]
-        step = np.where(np.isfinite(step), step, 0.0)
+        with np.errstate(all="ignore"):
+            gradient = np.einsum("snp,sn->sp", Ja, wa * loss.psi(ra))
+            curvature = wa * loss.irls_weight(ra)
+            H = np.matmul(np.swapaxes(Ja * curvature[..., None], 1, 2), Ja)
+            diag = np.einsum("spp->sp", H)
+            floor = 1e-12 * np.max(diag, axis=1, keepdims=True) + 1e-300
+            A = H + eye * (damping[idx, None] * diag + floor)[:, None, :]
+            usable = np.isfinite(A).all(axis=(1, 2)) & np.isfinite(gradient).all(axis=1)
+            step = np.zeros_like(gradient)
+            step[usable] = -np.linalg.solve(A[usable], gradient[usable][..., None])[..., 0]
+        stuck = ~(usable & np.isfinite(step).all(axis=1))
+        if stuck.any():  # the law's derivatives overflow here: this start cannot move
+            active[idx[stuck]] = False
+            idx, step, wa = idx[~stuck], step[~stuck], wa[~stuck]
+            if idx.size == 0:
+                break
         xa = x[idx]
         xn = _clip(xa + step, lower, upper)
         rn, Jn = residuals(xn, True)
-        fn = np.sum(wa * loss.rho(rn), axis=1)
+        with np.errstate(all="ignore"):
+            fn = np.sum(wa * loss.rho(rn), axis=1)
         evaluations += idx.size
         ok = np.isfinite(fn) & (fn <= f[idx])
         decrease = np.where(ok, f[idx] - fn, 0.0)

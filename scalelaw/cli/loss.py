@@ -36,16 +36,20 @@ Out = Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) he
 Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
 
 
-def _load(path: Path, where: list[str] | None, exclude_highest: int, *, quiet: bool):
+def _load(path: Path, where: list[str] | None, exclude_highest: int):
+    """The prepared table and the notes to show once the command has succeeded."""
     table = read_table(path, required=["params", "loss"], numeric=["params", "tokens", "flops", "loss"],
                        positive=["params", "tokens", "flops", "loss"])
     if where:
         table = filter_rows(table, parse_where(where))
     frame, notes = family.prepare(table, exclude_highest=exclude_highest)
+    return frame, [text for text in (table.describe_mapping(), *notes) if text]
+
+
+def _notes(notes: list[str], quiet: bool) -> None:
     if not quiet:
-        for text in filter(None, [table.describe_mapping(), *notes]):
+        for text in notes:
             render.note(text)
-    return frame, notes
 
 
 def _check_outputs(out: Path | None, plot: Path | None) -> None:
@@ -108,7 +112,7 @@ def fit_loss(
     --bootstrap 1000 --out fit.json --plot fit.png
     """
     _check_outputs(out, plot)
-    frame, notes = _load(file, where, exclude_highest, quiet=json)
+    frame, notes = _load(file, where, exclude_highest)
     with render.progress("bootstrap", enabled=bootstrap > 0 and not json) as callback:
         fit = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
                               seed=seed, level=level, progress=callback)
@@ -119,6 +123,7 @@ def fit_loss(
     if json:
         render.emit_json(payload)
         return
+    _notes(notes, json)
     _show_fit(fit, f"{fit.law.name}: {fit.law.formula}  ({fit.data['rows']} runs, {file.name})")
     if family.is_chinchilla_shaped(fit.law):
         ex = family.exponents(fit)
@@ -151,7 +156,7 @@ def fit_isoflop(
     """
     _check_outputs(None, plot)
     budget = render.quantity("--flops", flops)
-    frame, _ = _load(file, where, 0, quiet=json)
+    frame, notes = _load(file, where, 0)
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
                             seed=seed, level=level)
     figure = (plotting.render(plotting.isoflop_curves(result, frame, family.budgets(frame, budget_column)), plot)
@@ -167,6 +172,7 @@ def fit_isoflop(
             payload["at_budget"] = {k: float(v) for k, v in at.items()}
         render.emit_json(payload)
         return
+    _notes(notes, json)
     render.table("isoFLOP minima", ["budget (FLOPs)", "N_opt", "D_opt", "loss at N_opt", "runs"],
                  ((render.number(r.flops), render.number(r.params), render.number(r.tokens),
                    f"{r.loss:.4f}", r.points) for r in result.minima.itertuples()))
@@ -198,9 +204,10 @@ def validate_loss(
 ) -> None:
     """Fit on the smaller scales and report the error on the held-out larger ones.
 
-    Example: scalelaw validate loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5 --holdout-top-frac 0.2
+    Example: scalelaw validate loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5
+    --holdout-top-frac 0.2
     """
-    frame, _ = _load(file, where, exclude_highest, quiet=json)
+    frame, notes = _load(file, where, exclude_highest)
     if order_by not in ("flops", "params", "tokens"):
         raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
     out = family.validate_loss(frame, law, top_frac=None if holdout_column else holdout_top_frac,
@@ -211,6 +218,7 @@ def validate_loss(
                           "n_train": out["n_train"], "n_held_out": out["n_held_out"],
                           "params": dict(fit.params), "law": fit.law.name})
         return
+    _notes(notes, json)
     _show_fit(fit, f"{fit.law.name} fitted on {out['n_train']} smaller runs")
     render.table("extrapolation check", ["rows", "n", "MAE", "MAPE", "max |error|"],
                  ((label, m["n"], f"{m['mae']:.4g}", f"{m['mape']:.3g}%", f"{m['max_abs_error']:.4g}")

@@ -264,7 +264,8 @@ class IsoflopResult:
 
 
 def budgets(frame: pd.DataFrame, budget_column: str | None = None) -> pd.Series:
-    """Budget label per row: the given column, or FLOPs rounded to 3 significant digits."""
+    """Budget label per row: the given column, or FLOPs rounded to 3 significant digits (runs whose
+    FLOPs agree to 3 digits share a budget; the budget's value is then their geometric mean)."""
     if budget_column is not None:
         if budget_column not in frame.columns:
             raise InputError(f"--budget-column {budget_column!r} is not a column")
@@ -292,7 +293,8 @@ def isoflop(frame: pd.DataFrame, *, budget_column: str | None = None, min_points
             skipped.append(f"{budget:.3g} FLOPs: the minimum lies outside the sampled sizes")
             continue
         n_opt = float(np.exp(x_opt))
-        rows.append({"flops": float(budget), "params": n_opt, "tokens": float(budget) / (6 * n_opt),
+        c = float(budget) if budget_column else float(np.exp(np.mean(np.log(group["flops"]))))
+        rows.append({"flops": c, "params": n_opt, "tokens": c / (6 * n_opt),
                      "loss": float(c0 + c1 * x_opt + c2 * x_opt**2), "curvature": float(c2),
                      "points": int(len(group))})
     if len(rows) < 2:
