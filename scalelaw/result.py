@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -45,8 +44,20 @@ def error_metrics(y: np.ndarray, prediction: np.ndarray) -> dict:
         }
 
 
-def _frozen(mapping: Mapping | None) -> Mapping:
-    return MappingProxyType(dict(mapping or {}))
+class FrozenDict(dict):
+    """A dict that refuses changes (a result's fields are values, not state)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("fit results are frozen; build a new result instead of changing this one")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+
+def _frozen(mapping: Mapping | None) -> FrozenDict:
+    return FrozenDict(mapping or {})
 
 
 @dataclass(frozen=True)
