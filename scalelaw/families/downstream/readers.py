@@ -196,9 +196,9 @@ def _read_tidy(table: Table, family_column: str) -> Choices:
     out["is_correct"] = _flags(table, "is_correct")
     if "length" in frame.columns:
         out["length"] = _numbers(table, "length")
-        bad = np.flatnonzero(out["length"].to_numpy() <= 0)
+        bad = np.flatnonzero(~(out["length"].to_numpy() > 0) | ~np.isfinite(out["length"].to_numpy()))
         if bad.size:
-            raise table.error("a choice length must be > 0 characters", row=int(out.index[bad[0]]),
+            raise table.error("a choice length must be a positive number of characters", row=int(out.index[bad[0]]),
                               column="length")
     out["source"] = table.path
     out["row"] = out.index.to_numpy()
@@ -206,13 +206,15 @@ def _read_tidy(table: Table, family_column: str) -> Choices:
 
 
 def _numbers(table: Table, column: str) -> pd.Series:
-    values = pd.to_numeric(table.frame[column].astype(str).str.strip(), errors="coerce")
-    bad = np.flatnonzero(values.isna().to_numpy())
-    if bad.size:
-        row = int(table.frame.index[bad[0]])
-        raise table.error(f"{table.frame[column].iloc[bad[0]]!r} is not a number; fix or drop that row",
-                          row=row, column=column)
-    return values.astype(float)
+    """Floats of a column ('nan' and 'inf' parse; the checks that follow say why they are wrong)."""
+    out = []
+    for row, cell in table.frame[column].items():
+        try:
+            out.append(float(str(cell).strip()))
+        except ValueError as err:
+            raise table.error(f"{cell!r} is not a number; fix or drop that row", row=int(row),
+                              column=column) from err
+    return pd.Series(out, index=table.frame.index, dtype=float)
 
 
 def _flags(table: Table, column: str) -> pd.Series:
