@@ -19,7 +19,7 @@ from scalelaw.families.downstream import ladder as ladder_family
 from scalelaw.families.downstream import observational as obs_family
 from scalelaw.families.downstream import olmo_ladder
 from scalelaw.families.downstream.readers import read_choices
-from scalelaw.io import read_table
+from scalelaw.io import filter_rows, parse_where, read_table
 from scalelaw.plots import downstream as figures
 from scalelaw.result import FitResult
 
@@ -269,6 +269,10 @@ def error_law(
         help="A loss-law fit (JSON from 'scalelaw fit loss --out') to chain with.")] = None,
     params: Annotated[str | None, typer.Option(help="Parameters N of the model to predict.")] = None,
     tokens: Annotated[str | None, typer.Option(help="Training tokens D of the model to predict.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Other inputs of the loss law as "
+                                                                 "COLUMN=VALUE.")] = None,
+    where: Annotated[list[str] | None, typer.Option(help="Fit only rows where COLUMN=VALUE "
+                                                         "(repeatable).")] = None,
     at_loss: Annotated[float | None, typer.Option(help="Predict the error at this loss.")] = None,
     loss: Annotated[str, typer.Option(help="squared (as curve_fit) or huber.")] = "squared",
     bootstrap: Bootstrap = 0,
@@ -285,20 +289,25 @@ def error_law(
     """
     _check_outputs(out, plot=plot)
     table = read_table(file, rename=False)
+    if where:
+        table = filter_rows(table, parse_where(where))
     frame = error_family.prepare(table, loss_column=loss_column, error_column=error_column,
                                  from_accuracy=from_accuracy)
     fit = error_family.fit_error_law(frame, loss=loss, bootstrap=bootstrap, seed=seed, level=level)
     chained = None
-    if loss_fit is not None or params is not None or tokens is not None:
+    if loss_fit is not None or params is not None or tokens is not None or set_:
         if loss_fit is None:
-            raise InputError("--params/--tokens need --loss-fit, the loss law that turns them into a loss")
+            raise InputError("--params/--tokens/--set need --loss-fit, the loss law that turns them into a "
+                             "loss")
         law_fit = FitResult.from_json(loss_fit)
-        inputs = {k: v for k, v in (("params", render.quantity("--params", params)),
-                                    ("tokens", render.quantity("--tokens", tokens))) if v is not None}
+        inputs = {k: render.quantity(f"--set {k}", v) for k, v in parse_where(set_ or []).items()}
+        inputs |= {k: v for k, v in (("params", render.quantity("--params", params)),
+                                     ("tokens", render.quantity("--tokens", tokens))) if v is not None}
         missing = [law_fit.law.column(s) for s in law_fit.law.inputs if law_fit.law.column(s) not in inputs]
         if missing:
             raise InputError(f"the loss law {law_fit.law.name!r} needs {', '.join(missing)}; give "
-                             + ", ".join(f"--{m}" for m in missing))
+                             + ", ".join(f"--{m}" if m in ("params", "tokens") else f"--set {m}=VALUE"
+                                         for m in missing))
         chained = error_family.predict_error(fit, loss_fit=law_fit, inputs=inputs)
     elif at_loss is not None:
         chained = error_family.predict_error(fit, loss=at_loss)

@@ -8,6 +8,10 @@ of gamma).  Chained with a loss law L(N, D) fitted by the loss family, it predic
 model that was never trained: Err(L(N, D)), with an interval that pairs the two fits' bootstrap
 replicates.
 
+:data:`GADRE_LOSS_LAW` is the paper's loss law in parameters N and token multiplier M = D / N,
+L(N, M) = alpha N^eta + beta 6^(eta/2) (M N)^eta + E (eta < 0), fitted like theirs by squared
+error; any loss law of the loss family chains the same way.
+
 Examples
 --------
 >>> import numpy as np, pandas as pd
@@ -44,6 +48,22 @@ ERROR_LAW = Law(
     columns=(("L", "loss"),),
     target="error",
     doc="Gadre et al. (2024): average top-1 error Err(L) = epsilon - k exp(-gamma L), L the loss.",
+)
+
+
+GADRE_LOSS_LAW = Law(
+    name="gadre_loss",
+    formula="alpha * N**eta + beta * 6**(eta / 2) * (M * N)**eta + E",
+    inputs=("N", "M"),
+    params=(Param("E", doc="irreducible loss, nats per token"),
+            Param("alpha", doc="model-size term amplitude"),
+            Param("beta", doc="over-training term amplitude"),
+            Param("eta", upper=0.0, starts=(-0.05, -0.1, -0.2, -0.3, -0.5), doc="exponent (negative)")),
+    space="linear",
+    columns=(("N", "params"), ("M", "tokens_per_param")),
+    target="loss",
+    doc="Gadre et al. (2024): L(N, M) = alpha N^eta + beta 6^(eta/2) (M N)^eta + E, M = D / N tokens "
+        "per parameter (equivalently E + (a M^eta' + b M^-eta') C^eta' with C = 6 N D).",
 )
 
 

@@ -198,7 +198,8 @@ def _read_tidy(table: Table, family_column: str) -> Choices:
         out["length"] = _numbers(table, "length")
         bad = np.flatnonzero(~(out["length"].to_numpy() > 0) | ~np.isfinite(out["length"].to_numpy()))
         if bad.size:
-            raise table.error("a choice length must be a positive number of characters", row=int(out.index[bad[0]]),
+            raise table.error("a choice length must be a positive number of characters",
+                              row=int(out.index[bad[0]]),
                               column="length")
     out["source"] = table.path
     out["row"] = out.index.to_numpy()
