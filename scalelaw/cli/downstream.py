@@ -238,7 +238,9 @@ def _show_ladder(records: list[dict], level: float, loss_name: str) -> None:
     def actual(r, key, fmt=_f):
         return fmt(r["actual"][key]) if r["actual"] else "-"
 
-    render.table(f"ladder predictions: {loss_name} -> accuracy ({100 * level:g}% bootstrap intervals)",
+    bootstrapped = any(np.isfinite(r["accuracy_lower"]) for r in records)
+    note = f" ({100 * level:g}% bootstrap intervals)" if bootstrapped else ""
+    render.table(f"ladder predictions: {loss_name} -> accuracy{note}",
                  ["task", "target", "loss", "loss pred", "acc", "step 2 only", "chained", "interval",
                   "error"],
                  ((r["task"], r["target"] or "-", actual(r, "task_loss"), _f(r["task_loss"]),
@@ -392,7 +394,7 @@ def observational(
     render.line(f"PCA of {len(result.predictors)} benchmarks on the training models: explained variance "
                 f"{explained}")
     units = " (normalised by chance)" if chance else ""
-    render.table(f"{target}: fitted on compute <= {render.number(cutoff)} FLOPs, tested above{units}",
+    render.table(f"{target}{units}: fit <= {render.number(cutoff)} FLOPs, test above",
                  ["split", "predictor", "models", "MSE", "MAE"],
                  ((r["split"], r["predictor"], r["n"], f"{r['mse']:.4g}", f"{r['mae']:.4g}")
                   for _, r in result.errors.iterrows()))
