@@ -8,15 +8,22 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from support import assert_user_error
 
 from scalelaw.families.downstream import chain
 from scalelaw.families.downstream.readers import read_choices
-from support import assert_user_error
 
 
 def _frame(logprobs, correct, lengths=None, model="m", flops=1e20):
-    rows = {"model": model, "family": "f", "flops": flops, "question": "q",
-            "choice": [str(i) for i in range(len(logprobs))], "logprob": logprobs, "is_correct": correct}
+    rows = {
+        "model": model,
+        "family": "f",
+        "flops": flops,
+        "question": "q",
+        "choice": [str(i) for i in range(len(logprobs))],
+        "logprob": logprobs,
+        "is_correct": correct,
+    }
     if lengths is not None:
         rows["length"] = lengths
     return pd.DataFrame(rows)
@@ -48,14 +55,16 @@ def test_length_normalised_accuracy_divides_by_characters():
     assert m["accuracy_norm"] == 1.0
 
 
-@pytest.mark.parametrize(("method", "reference"), [("pearson", stats.pearsonr), ("spearman", stats.spearmanr),
-                                                   ("kendall", stats.kendalltau)])
+@pytest.mark.parametrize(
+    ("method", "reference"),
+    [("pearson", stats.pearsonr), ("spearman", stats.spearmanr), ("kendall", stats.kendalltau)],
+)
 def test_vectorised_correlations_match_scipy_column_by_column(method, reference):
     rng = np.random.default_rng(1)
     x = np.log10(np.geomspace(1e19, 1e23, 9))
     Y = rng.normal(size=(9, 40))
-    Y[:, 5] = 0.25                      # constant column: undefined
-    Y[3:6, 7] = Y[0, 7]                 # ties
+    Y[:, 5] = 0.25  # constant column: undefined
+    Y[3:6, 7] = Y[0, 7]  # ties
     ours = chain.correlate(x, Y, method)
     expected = [reference(x, Y[:, j])[0] if np.ptp(Y[:, j]) > 0 else np.nan for j in range(40)]
     np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-12)
@@ -73,7 +82,9 @@ def _family(n_models=8, n_questions=400, seed=0, noise=0.5):
         for q in range(n_questions):
             ll = np.minimum(np.r_[-3.0 + gain + rng.normal(0, 0.1), -3.2 + rng.normal(0, noise, 3)], -1e-3)
             rows += [(f"m{i}", "toy", c, f"q{q}", str(k), ll[k], k == 0) for k in range(4)]
-    return pd.DataFrame(rows, columns=["model", "family", "flops", "question", "choice", "logprob", "is_correct"])
+    return pd.DataFrame(
+        rows, columns=["model", "family", "flops", "question", "choice", "logprob", "is_correct"]
+    )
 
 
 def test_predictability_degrades_along_the_chain_when_distractor_mass_fluctuates():
@@ -109,12 +120,26 @@ def _samples(path, rows):
 
 
 def test_harness_samples_file_with_string_responses_and_text_targets(tmp_path):
-    path = _samples(tmp_path / "samples_arc.jsonl", [
-        {"doc_id": 0, "target": 1, "filtered_resps": [["-2.5", "False"], ["-1.0", "True"]],
-         "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": " red"}, "gen_args_1": {"arg_0": "Q", "arg_1": " blue"}}},
-        {"doc_id": 1, "target": " cat", "filtered_resps": [[-0.5, True], [-3.0, False]],
-         "arguments": [["Q", " cat"], ["Q", " mouse"]]},
-    ])
+    path = _samples(
+        tmp_path / "samples_arc.jsonl",
+        [
+            {
+                "doc_id": 0,
+                "target": 1,
+                "filtered_resps": [["-2.5", "False"], ["-1.0", "True"]],
+                "arguments": {
+                    "gen_args_0": {"arg_0": "Q", "arg_1": " red"},
+                    "gen_args_1": {"arg_0": "Q", "arg_1": " blue"},
+                },
+            },
+            {
+                "doc_id": 1,
+                "target": " cat",
+                "filtered_resps": [[-0.5, True], [-3.0, False]],
+                "arguments": [["Q", " cat"], ["Q", " mouse"]],
+            },
+        ],
+    )
     choices = read_choices(path, flops=1e21)
     frame = choices.frame
     assert frame.groupby("question")["is_correct"].sum().tolist() == [1, 1]
@@ -126,20 +151,29 @@ def test_harness_samples_file_with_string_responses_and_text_targets(tmp_path):
 
 def test_manifest_of_samples_files(tmp_path, cli):
     for name, shift in (("a", 0.0), ("b", 0.5), ("c", 1.0)):
-        _samples(tmp_path / f"{name}.jsonl", [
-            {"doc_id": q, "target": 0, "filtered_resps": [[-2.0 + shift - 0.1 * q, False], [-2.2, False]]}
-            for q in range(4)])
-    (tmp_path / "manifest.csv").write_text("model,family,params,tokens,path\n"
-                                           "a,pythia,1e8,3e11,a.jsonl\nb,pythia,4e8,3e11,b.jsonl\n"
-                                           "c,pythia,1.4e9,3e11,c.jsonl\n")
+        _samples(
+            tmp_path / f"{name}.jsonl",
+            [
+                {"doc_id": q, "target": 0, "filtered_resps": [[-2.0 + shift - 0.1 * q, False], [-2.2, False]]}
+                for q in range(4)
+            ],
+        )
+    (tmp_path / "manifest.csv").write_text(
+        "model,family,params,tokens,path\n"
+        "a,pythia,1e8,3e11,a.jsonl\nb,pythia,4e8,3e11,b.jsonl\n"
+        "c,pythia,1.4e9,3e11,c.jsonl\n"
+    )
     run = cli("downstream", "chain", tmp_path / "manifest.csv", "--json")
     assert run.code == 0, run.stderr
     out = json.loads(run.stdout)
     assert [m["model"] for m in out["models"]] == ["a", "b", "c"]
-    assert {"accuracy", "brier", "p_choices_correct", "p_vocab_correct", "logp_correct"} <= set(out["models"][0])
+    assert {"accuracy", "brier", "p_choices_correct", "p_vocab_correct", "logp_correct"} <= set(
+        out["models"][0]
+    )
     pearson = {r["metric"]: r["mean"] for r in out["correlations"] if r["method"] == "pearson"}
     assert pearson["logp_correct"] == pytest.approx(
-        stats.pearsonr(np.log10([6e19, 2.4e20, 8.4e20]), [-2.0, -1.5, -1.0])[0])
+        stats.pearsonr(np.log10([6e19, 2.4e20, 8.4e20]), [-2.0, -1.5, -1.0])[0]
+    )
 
 
 # ------------------------------------------------------------------------------------------- CLI
@@ -158,20 +192,33 @@ def test_cli_chain_on_a_tidy_table_writes_metrics_and_plot(tmp_path, cli):
     assert (tmp_path / "c.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize(("change", "fragments"), [
-    (lambda f: f.assign(is_correct=False), ("row 1 (line 2)", "'is_correct'", "no correct choice")),
-    (lambda f: f.assign(is_correct=f["choice"].isin(["0", "1"])), ("'is_correct'", "2 correct choices")),
-    (lambda f: f.assign(logprob=f["logprob"].where(f.index != 5, 0.7)), ("row 6", "'logprob'", "is positive")),
-    (lambda f: f.assign(logprob=f["logprob"].astype(object).where(f.index != 3, "nan")),
-     ("row 4", "'logprob'", "not finite")),
-    (lambda f: f.assign(logprob=f["logprob"].astype(object).where(f.index != 2, "-inf")),
-     ("row 3", "not finite")),
-    (lambda f: f.assign(flops=f["flops"].where(f.index != 9, 5e19)), ("model 'm0'", "different compute")),
-    (lambda f: f.drop(columns="is_correct"), ("missing column 'is_correct'",)),
-    (lambda f: f.drop(columns="flops"), ("needs each model's compute",)),
-    (lambda f: f.assign(logprob=f["logprob"].astype(object).where(f.index != 1, "abc")), ("row 2", "not a number")),
-    (lambda f: pd.concat([f, f.iloc[[0]]]), ("appears twice",)),
-])
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (lambda f: f.assign(is_correct=False), ("row 1 (line 2)", "'is_correct'", "no correct choice")),
+        (lambda f: f.assign(is_correct=f["choice"].isin(["0", "1"])), ("'is_correct'", "2 correct choices")),
+        (
+            lambda f: f.assign(logprob=f["logprob"].where(f.index != 5, 0.7)),
+            ("row 6", "'logprob'", "is positive"),
+        ),
+        (
+            lambda f: f.assign(logprob=f["logprob"].astype(object).where(f.index != 3, "nan")),
+            ("row 4", "'logprob'", "not finite"),
+        ),
+        (
+            lambda f: f.assign(logprob=f["logprob"].astype(object).where(f.index != 2, "-inf")),
+            ("row 3", "not finite"),
+        ),
+        (lambda f: f.assign(flops=f["flops"].where(f.index != 9, 5e19)), ("model 'm0'", "different compute")),
+        (lambda f: f.drop(columns="is_correct"), ("missing column 'is_correct'",)),
+        (lambda f: f.drop(columns="flops"), ("needs each model's compute",)),
+        (
+            lambda f: f.assign(logprob=f["logprob"].astype(object).where(f.index != 1, "abc")),
+            ("row 2", "not a number"),
+        ),
+        (lambda f: pd.concat([f, f.iloc[[0]]]), ("appears twice",)),
+    ],
+)
 def test_cli_chain_refuses_bad_choice_tables(tmp_path, cli, change, fragments):
     path = _write_tidy(tmp_path / "bad.csv", change(_family(n_models=3, n_questions=4)))
     run = cli("downstream", "chain", path, "--out", tmp_path / "q.csv")
@@ -180,9 +227,17 @@ def test_cli_chain_refuses_bad_choice_tables(tmp_path, cli, change, fragments):
 
 
 def test_cli_chain_refuses_bad_harness_samples(tmp_path, cli):
-    bad_target = _samples(tmp_path / "t.jsonl", [{"doc_id": 0, "target": 3, "filtered_resps": [[-1, 0], [-2, 0]]}])
-    assert_user_error(cli("downstream", "chain", bad_target, "--flops", "1e21"), "t.jsonl", "row 1",
-                      "not one of the 2 choices")
-    positive = _samples(tmp_path / "p.jsonl", [{"doc_id": 0, "target": 0, "filtered_resps": [[0.3, 0], [-2, 0]]}])
+    bad_target = _samples(
+        tmp_path / "t.jsonl", [{"doc_id": 0, "target": 3, "filtered_resps": [[-1, 0], [-2, 0]]}]
+    )
+    assert_user_error(
+        cli("downstream", "chain", bad_target, "--flops", "1e21"),
+        "t.jsonl",
+        "row 1",
+        "not one of the 2 choices",
+    )
+    positive = _samples(
+        tmp_path / "p.jsonl", [{"doc_id": 0, "target": 0, "filtered_resps": [[0.3, 0], [-2, 0]]}]
+    )
     assert_user_error(cli("downstream", "chain", positive, "--flops", "1e21"), "p.jsonl", "row 1", "positive")
     assert_user_error(cli("downstream", "chain", positive), "p.jsonl", "--flops")

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from support import DATA, assert_user_error
 
 from scalelaw import optimize
 from scalelaw.families.downstream import ladder, olmo_ladder
 from scalelaw.losses import Squared
-from support import DATA, assert_user_error
 
 LADDER = DATA / "downstream" / "olmo_ladder"
 N13, D13 = 13_202_396_160, 5_000_088_518_656
@@ -54,7 +54,9 @@ def test_chained_predictions_reproduce_the_repository_figure_for_13b(comparison)
         assert ours["accuracy_pred"] == pytest.approx(row["Pred"], abs=5e-3)
         assert ours["accuracy_pred"] == pytest.approx(row["Pred"], abs=2e-4)  # in fact to 4 decimals
     assert comparison.loc[("mmlu_avg_test", "13B-5T"), "accuracy_pred"] == pytest.approx(0.5127, abs=5e-5)
-    assert comparison.loc[("arc_challenge_test", "13B-5T"), "accuracy_pred"] == pytest.approx(0.5267, abs=5e-5)
+    assert comparison.loc[("arc_challenge_test", "13B-5T"), "accuracy_pred"] == pytest.approx(
+        0.5267, abs=5e-5
+    )
 
 
 def test_step_tables_of_the_repository_for_13b(comparison):
@@ -71,15 +73,20 @@ def test_step_tables_of_the_repository_for_13b(comparison):
 def test_research_table_for_both_targets(comparison, key):
     ours = comparison.loc[key]
     expected = TABLE[key]
-    got = (ours["task_loss"], ours["task_loss_pred"], ours["accuracy"], ours["accuracy_step2"],
-           ours["accuracy_pred"])
+    got = (
+        ours["task_loss"],
+        ours["task_loss_pred"],
+        ours["accuracy"],
+        ours["accuracy_step2"],
+        ours["accuracy_pred"],
+    )
     np.testing.assert_allclose(got, expected, atol=1.5e-4)
 
 
 def test_mean_absolute_error_of_the_hard_and_easy_task_groups(comparison):
     hard = comparison.loc[["arc_challenge_test", "arc_easy_test", "csqa_val", "openbookqa_test"], "abs_error"]
     easy = comparison.loc[["mmlu_avg_test", "hellaswag_val", "piqa_val", "socialiqa_val"], "abs_error"]
-    assert hard.abs().mean() == pytest.approx(6.9, abs=0.05)   # the paper's "average absolute error 6.9"
+    assert hard.abs().mean() == pytest.approx(6.9, abs=0.05)  # the paper's "average absolute error 6.9"
     assert easy.abs().mean() == pytest.approx(1.1, abs=0.05)
 
 
@@ -90,24 +97,27 @@ def test_c4_loss_as_the_intermediate_reproduces_the_c4_step_tables():
     step1 = pd.read_csv(LADDER / "figures" / "step1_c4_main.csv").iloc[0]
     step2 = pd.read_csv(LADDER / "figures" / "step2_c4_main.csv").iloc[0]
     assert row["task_loss"] == pytest.approx(step1["Actual"], abs=1e-9)
-    assert row["task_loss_pred"] == pytest.approx(step1["Pred"], abs=5e-4)   # 2.3444
-    assert row["accuracy_step2"] == pytest.approx(step2["Pred"], abs=2e-4)   # 0.4988
+    assert row["task_loss_pred"] == pytest.approx(step1["Pred"], abs=5e-4)  # 2.3444
+    assert row["accuracy_step2"] == pytest.approx(step2["Pred"], abs=2e-4)  # 0.4988
 
 
 def test_moving_average_and_preprocessing_follow_the_repository():
-    np.testing.assert_allclose(ladder.moving_average([2.0, 4.0, 6.0, 8.0, 10.0, 12.0], 3),
-                               [2.0, 3.0, 4.0, 6.0, 8.0, 10.0])
+    np.testing.assert_allclose(
+        ladder.moving_average([2.0, 4.0, 6.0, 8.0, 10.0, 12.0], 3), [2.0, 3.0, 4.0, 6.0, 8.0, 10.0]
+    )
     np.testing.assert_allclose(ladder.moving_average([1.0, 3.0], 5), [1.0, 2.0])
     logs = olmo_ladder.read_olmo_ladder(LADDER, "mmlu")
     points = ladder.step2_points(logs)
     run = logs.train[logs.train["run"] == "190M-1xC"]
     kept = points[points["run"] == "190M-1xC"]
-    assert len(kept) == len(run) - int(np.ceil(0.1 * len(run)))          # 37 checkpoints, 4 dropped
-    assert points.iloc[-1][["task_loss", "accuracy"]].tolist() == [0.0, 1.0]   # the anchor
+    assert len(kept) == len(run) - int(np.ceil(0.1 * len(run)))  # 37 checkpoints, 4 dropped
+    assert points.iloc[-1][["task_loss", "accuracy"]].tolist() == [0.0, 1.0]  # the anchor
     step1 = ladder.step1_points(logs)
     assert len(step1) == 16
     assert step1.set_index("run").loc["190M-1xC", "tokens"] == 3_812_622_336
-    assert step1.set_index("run").loc["190M-1xC", "task_loss"] == pytest.approx(run["task_loss"].iloc[-5:].mean())
+    assert step1.set_index("run").loc["190M-1xC", "task_loss"] == pytest.approx(
+        run["task_loss"].iloc[-5:].mean()
+    )
 
 
 def test_mmlu_is_the_weighted_average_of_its_four_groups():
@@ -115,7 +125,9 @@ def test_mmlu_is_the_weighted_average_of_its_four_groups():
     weights = {"stem": 0.215, "humanities": 0.335, "social_sciences": 0.219, "other": 0.231}
     expected = sum(w * raw[f"eval/downstream/mmlu_{g}_test_rc_5shot_len_norm"] for g, w in weights.items())
     logs = olmo_ladder.read_olmo_ladder(LADDER, "mmlu")
-    np.testing.assert_allclose(logs.targets[logs.targets["run"] == "13B-5T"]["accuracy"], expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        logs.targets[logs.targets["run"] == "13B-5T"]["accuracy"], expected, rtol=1e-12
+    )
 
 
 def test_chained_interval_pairs_the_bootstrap_replicates():
@@ -131,7 +143,7 @@ def test_chained_interval_pairs_the_bootstrap_replicates():
 def test_active_bounds_do_not_stall_the_batched_optimiser():
     """A parameter held at a bound by the gradient is left out of the step: the fit converges."""
     x = np.linspace(0.0, 2.0, 50)
-    y = 1.2 - 0.8 / (1 + np.exp(-4 * (x - 1)))        # its best ceiling is above the bound 1
+    y = 1.2 - 0.8 / (1 + np.exp(-4 * (x - 1)))  # its best ceiling is above the bound 1
 
     def residuals(u, jacobian):
         a, b = u[:, :1], u[:, 1:2]
@@ -139,26 +151,56 @@ def test_active_bounds_do_not_stall_the_batched_optimiser():
         r = y - (a * s + b)
         return r, (np.stack([-np.broadcast_to(s, r.shape), -np.ones_like(r)], axis=-1) if jacobian else None)
 
-    out = optimize.irls(residuals, np.array([[-0.5, 0.5]]), loss=Squared(), weights=np.ones(50),
-                        lower=np.array([-1.0, 0.0]), upper=np.array([0.0, 1.0]))
+    out = optimize.irls(
+        residuals,
+        np.array([[-0.5, 0.5]]),
+        loss=Squared(),
+        weights=np.ones(50),
+        lower=np.array([-1.0, 0.0]),
+        upper=np.array([0.0, 1.0]),
+    )
     assert out.converged[0] and out.iterations[0] < 50
     assert out.x[0, 1] == 1.0
     s = 1 / (1 + np.exp(-4 * (x - 1)))
-    assert out.x[0, 0] == pytest.approx(0.2 * s.sum() / (s * s).sum() - 0.8, rel=1e-8)  # least squares at b = 1
+    assert out.x[0, 0] == pytest.approx(
+        0.2 * s.sum() / (s * s).sum() - 0.8, rel=1e-8
+    )  # least squares at b = 1
 
 
 # ------------------------------------------------------------------------------------------- CLI
 def test_cli_ladder_json_for_the_13b_target(cli, tmp_path):
-    run = cli("downstream", "ladder", LADDER, "--format", "olmo-ladder", "--task", "mmlu",
-              "--target-params", str(N13), "--target-tokens", str(D13), "--bootstrap", "20", "--json",
-              "--out", tmp_path / "ladder.json", "--plot", tmp_path / "ladder.png")
+    run = cli(
+        "downstream",
+        "ladder",
+        LADDER,
+        "--format",
+        "olmo-ladder",
+        "--task",
+        "mmlu",
+        "--target-params",
+        str(N13),
+        "--target-tokens",
+        str(D13),
+        "--bootstrap",
+        "20",
+        "--json",
+        "--out",
+        tmp_path / "ladder.json",
+        "--plot",
+        tmp_path / "ladder.png",
+    )
     assert run.code == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["accuracy"] == pytest.approx(0.5127, abs=5e-5)
     assert out["task_loss"] == pytest.approx(0.7502, abs=5e-5)
     assert out["accuracy_lower"] < out["accuracy"] < out["accuracy_upper"]
     assert out["actual"]["accuracy"] == pytest.approx(0.5161, abs=5e-5)
-    assert set(out["step1"]) == {"E", "A", "B", "alpha", "beta"} and set(out["step2"]) == {"a", "b", "k", "x0"}
+    assert set(out["step1"]) == {"E", "A", "B", "alpha", "beta"} and set(out["step2"]) == {
+        "a",
+        "b",
+        "k",
+        "x0",
+    }
     assert "extrapolates" in out["warnings"][0]
     saved = json.loads((tmp_path / "ladder.json").read_text())
     assert saved["schema"] == "scalelaw.downstream.ladder/1"
@@ -183,7 +225,9 @@ def _tidy(logs: olmo_ladder.LadderLogs, runs: list[str] | None = None) -> pd.Dat
 def test_tidy_format_gives_the_same_prediction(cli, tmp_path):
     logs = olmo_ladder.read_olmo_ladder(LADDER, "mmlu")
     _tidy(logs).to_csv(tmp_path / "ladder.csv", index=False)
-    run = cli("downstream", "ladder", tmp_path / "ladder.csv", "--format", "tidy", "--bootstrap", "0", "--json")
+    run = cli(
+        "downstream", "ladder", tmp_path / "ladder.csv", "--format", "tidy", "--bootstrap", "0", "--json"
+    )
     assert run.code == 0, run.stderr
     chained = {p["target"]: p["accuracy"] for p in json.loads(run.stdout)["predictions"]}
     assert chained["13B-5T"] == pytest.approx(0.5127, abs=5e-5)
@@ -196,42 +240,64 @@ def test_cli_ladder_refuses_too_few_runs(cli, tmp_path):
     assert_user_error(run, "few.csv", "3 ladder run(s) for the 5 parameters", "add runs")
 
 
-@pytest.mark.parametrize(("args", "fragments"), [
-    (("--task", "nosuchtask"), ("has no column", "nosuchtask")),
-    (("--format", "wandb"), ("--format 'wandb'",)),
-    (("--target-params", "7B"), ("both --target-params and --target-tokens",)),
-    (("--target-params", "-3", "--target-tokens", "1T"), ("--target-params", "positive")),
-    (("--intermediate", "pile"), ("--intermediate 'pile'",)),
-    (("--skip", "1.5"), ("--skip",)),
-    (("--plot", "out.xyz"), ("cannot write .xyz",)),
-])
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("--task", "nosuchtask"), ("has no column", "nosuchtask")),
+        (("--format", "wandb"), ("--format 'wandb'",)),
+        (("--target-params", "7B"), ("both --target-params and --target-tokens",)),
+        (("--target-params", "-3", "--target-tokens", "1T"), ("--target-params", "positive")),
+        (("--intermediate", "pile"), ("--intermediate 'pile'",)),
+        (("--skip", "1.5"), ("--skip",)),
+        (("--plot", "out.xyz"), ("cannot write .xyz",)),
+    ],
+)
 def test_cli_ladder_bad_options(cli, args, fragments):
     assert_user_error(cli("downstream", "ladder", LADDER, *args), *fragments)
 
 
 def test_cli_ladder_bad_folders(cli, tmp_path):
     assert_user_error(cli("downstream", "ladder", tmp_path), str(tmp_path), "has no final.json")
-    (tmp_path / "final.json").write_text(json.dumps({"190M": {"paths": ["x/190M-1xC.csv"], "mode": "train",
-                                                              "n": 190354176}}))
+    (tmp_path / "final.json").write_text(
+        json.dumps({"190M": {"paths": ["x/190M-1xC.csv"], "mode": "train", "n": 190354176}})
+    )
     assert_user_error(cli("downstream", "ladder", tmp_path), "final.json", "'x/190M-1xC.csv'")
     (tmp_path / "final.json").write_text("{not json")
     assert_user_error(cli("downstream", "ladder", tmp_path), "final.json", "not JSON")
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / "final.json").write_text(json.dumps({"190M": {"paths": ["190M-1xC.csv"], "mode": "train",
-                                                            "n": 190354176}}))
+    (broken / "final.json").write_text(
+        json.dumps({"190M": {"paths": ["190M-1xC.csv"], "mode": "train", "n": 190354176}})
+    )
     text = (LADDER / "ladder-runs" / "190M-1xC.csv").read_text().splitlines()
     cells = text[3].split(",")
     cells[1] = "abc"
     text[3] = ",".join(cells)
     (broken / "190M-1xC.csv").write_text("\n".join(text) + "\n")
-    assert_user_error(cli("downstream", "ladder", broken), "190M-1xC.csv", "row 3 (line 4)",
-                      "'throughput/total_tokens'", "not a finite number")
+    assert_user_error(
+        cli("downstream", "ladder", broken),
+        "190M-1xC.csv",
+        "row 3 (line 4)",
+        "'throughput/total_tokens'",
+        "not a finite number",
+    )
 
 
 def test_target_outside_the_ladder_is_predicted_with_a_warning(cli):
-    run = cli("downstream", "ladder", LADDER, "--task", "piqa", "--target-params", "70B", "--target-tokens", "15T",
-              "--bootstrap", "0", "--json")
+    run = cli(
+        "downstream",
+        "ladder",
+        LADDER,
+        "--task",
+        "piqa",
+        "--target-params",
+        "70B",
+        "--target-tokens",
+        "15T",
+        "--bootstrap",
+        "0",
+        "--json",
+    )
     assert run.code == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["actual"] is None and 0.25 < out["accuracy"] < 1.0

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from support import DATA, assert_user_error
 
 from scalelaw.families.downstream import observational as obs
-from support import DATA, assert_user_error
 
 BASE = DATA / "downstream" / "obsscaling" / "base_llm_benchmark_eval.csv"
 V2 = DATA / "downstream" / "obsscaling" / "base_llm_leaderboard_v2_eval.csv"
@@ -32,8 +32,16 @@ def test_reader_maps_units_and_missing_cells(bench):
     frame = bench.frame.set_index("model")
     assert len(frame) == 148 and frame["flops"].notna().sum() == 123
     assert frame.loc["meta-llama/Llama-2-7b-hf", "flops"] == pytest.approx(8.4e22)
-    assert bench.metrics == ("MMLU", "ARC-C", "HellaSwag", "Winograd", "TruthfulQA", "GSM8K", "XWinograd",
-                             "HumanEval")
+    assert bench.metrics == (
+        "MMLU",
+        "ARC-C",
+        "HellaSwag",
+        "Winograd",
+        "TruthfulQA",
+        "GSM8K",
+        "XWinograd",
+        "HumanEval",
+    )
     assert frame[list(bench.metrics)].isna().to_numpy().mean() == pytest.approx(0.034, abs=5e-4)
 
 
@@ -41,16 +49,31 @@ def test_pca_of_all_models_matches_the_research_notes(all_models_pca):
     _, pca = all_models_pca
     np.testing.assert_allclose(pca.explained[:3], [0.853, 0.093, 0.027], atol=6e-4)
     loadings = pca.loadings()["PC1"].round(2).to_dict()
-    assert loadings == {"MMLU": 0.44, "ARC-C": 0.32, "HellaSwag": 0.33, "Winograd": 0.23, "TruthfulQA": 0.09,
-                        "GSM8K": 0.59, "XWinograd": 0.22, "HumanEval": 0.38}
+    assert loadings == {
+        "MMLU": 0.44,
+        "ARC-C": 0.32,
+        "HellaSwag": 0.33,
+        "Winograd": 0.23,
+        "TruthfulQA": 0.09,
+        "GSM8K": 0.59,
+        "XWinograd": 0.22,
+        "HumanEval": 0.38,
+    }
 
 
 def test_family_trends_and_the_families_that_break_them(bench, all_models_pca):
     filled, pca = all_models_pca
     frame = bench.frame.assign(PC1=pca.scores(filled)[:, 0])
     checks = obs.family_checks(frame).set_index("family")
-    expected = {"Pythia": 0.992, "OPT": 0.993, "Qwen1.5": 0.985, "Llama-2": 1.000, "OLMo": 0.715,
-                "OpenLlama": 0.823, "StableLM": -0.27}
+    expected = {
+        "Pythia": 0.992,
+        "OPT": 0.993,
+        "Qwen1.5": 0.985,
+        "Llama-2": 1.000,
+        "OLMo": 0.715,
+        "OpenLlama": 0.823,
+        "StableLM": -0.27,
+    }
     for family, value in expected.items():
         assert checks.loc[family, "correlation"] == pytest.approx(value, abs=6e-3), family
     assert set(checks.index[~checks["log_linear"]]) == {"OLMo", "OpenLlama", "StableLM"}
@@ -65,10 +88,13 @@ def test_imputation_recovers_a_rank_one_matrix():
     np.testing.assert_allclose(filled, X, atol=1e-6)
 
 
-@pytest.mark.parametrize(("target", "cutoff", "chance", "pcs", "flops"), [
-    ("leaderboard_gpqa", 168e21, 0.25, 2.93e-3, 1.64e-1),
-    ("leaderboard_math_hard", 252e21, 0.0, 4.62e-3, 7.05e-2),
-])
+@pytest.mark.parametrize(
+    ("target", "cutoff", "chance", "pcs", "flops"),
+    [
+        ("leaderboard_gpqa", 168e21, 0.25, 2.93e-3, 1.64e-1),
+        ("leaderboard_math_hard", 252e21, 0.0, 4.62e-3, 7.05e-2),
+    ],
+)
 def test_held_out_errors_match_the_research_notes(target, cutoff, chance, pcs, flops):
     bench = obs.read_benchmarks(BASE, target_file=V2)
     result = obs.fit_observational(bench, target, cutoff_flops=cutoff, chance=chance, predictors=NON_GSM)
@@ -88,8 +114,20 @@ def test_gsm8k_above_8_4e22_flops(bench):
 
 
 def test_cli_observational(cli, tmp_path):
-    run = cli("downstream", "observational", BASE, "--target", "GSM8K", "--cutoff-flops", "8.4e22",
-              "--components", "3", "--json", "--plot", tmp_path / "obs.png")
+    run = cli(
+        "downstream",
+        "observational",
+        BASE,
+        "--target",
+        "GSM8K",
+        "--cutoff-flops",
+        "8.4e22",
+        "--components",
+        "3",
+        "--json",
+        "--plot",
+        tmp_path / "obs.png",
+    )
     assert run.code == 0, run.stderr
     out = json.loads(run.stdout)
     errors = {(e["split"], e["predictor"]): e for e in out["errors"]}
@@ -101,14 +139,17 @@ def test_cli_observational(cli, tmp_path):
     assert "family StableLM" in table.stderr
 
 
-@pytest.mark.parametrize(("args", "fragments"), [
-    (("--target", "BBH", "--cutoff-flops", "8.4e22"), ("--target 'BBH' is not a benchmark",)),
-    (("--target", "GSM8K", "--cutoff-flops", "1e15"), ("have compute <= 1e+15", "raise --cutoff-flops")),
-    (("--target", "GSM8K", "--cutoff-flops", "1e30"), ("no model with 'GSM8K' has compute above",)),
-    (("--target", "GSM8K", "--cutoff-flops", "8.4e22", "--components", "9"), ("--components",)),
-    (("--target", "GSM8K", "--cutoff-flops", "8.4e22", "--predictor", "Nope"), ("predictor 'Nope'",)),
-    (("--target", "GSM8K", "--cutoff-flops", "8.4e22", "--chance", "1.5"), ("--chance",)),
-])
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("--target", "BBH", "--cutoff-flops", "8.4e22"), ("--target 'BBH' is not a benchmark",)),
+        (("--target", "GSM8K", "--cutoff-flops", "1e15"), ("have compute <= 1e+15", "raise --cutoff-flops")),
+        (("--target", "GSM8K", "--cutoff-flops", "1e30"), ("no model with 'GSM8K' has compute above",)),
+        (("--target", "GSM8K", "--cutoff-flops", "8.4e22", "--components", "9"), ("--components",)),
+        (("--target", "GSM8K", "--cutoff-flops", "8.4e22", "--predictor", "Nope"), ("predictor 'Nope'",)),
+        (("--target", "GSM8K", "--cutoff-flops", "8.4e22", "--chance", "1.5"), ("--chance",)),
+    ],
+)
 def test_cli_observational_bad_options(cli, args, fragments):
     assert_user_error(cli("downstream", "observational", BASE, *args), *fragments)
 
@@ -117,14 +158,50 @@ def test_cli_observational_bad_cells(cli, tmp_path):
     frame = pd.read_csv(BASE, dtype=str, keep_default_na=False)
     frame.loc[4, "MMLU"] = "n/a"
     frame.to_csv(tmp_path / "bad.csv", index=False)
-    assert_user_error(cli("downstream", "observational", tmp_path / "bad.csv", "--target", "GSM8K",
-                          "--cutoff-flops", "8.4e22"), "bad.csv", "row 5 (line 6)", "'MMLU'", "not a score")
+    assert_user_error(
+        cli(
+            "downstream",
+            "observational",
+            tmp_path / "bad.csv",
+            "--target",
+            "GSM8K",
+            "--cutoff-flops",
+            "8.4e22",
+        ),
+        "bad.csv",
+        "row 5 (line 6)",
+        "'MMLU'",
+        "not a score",
+    )
     frame = pd.read_csv(BASE, dtype=str, keep_default_na=False)
     frame.loc[0, "GSM8K"] = "1.7"
     frame.to_csv(tmp_path / "range.csv", index=False)
-    assert_user_error(cli("downstream", "observational", tmp_path / "range.csv", "--target", "GSM8K",
-                          "--cutoff-flops", "8.4e22"), "range.csv", "'GSM8K'", "[0, 1]")
+    assert_user_error(
+        cli(
+            "downstream",
+            "observational",
+            tmp_path / "range.csv",
+            "--target",
+            "GSM8K",
+            "--cutoff-flops",
+            "8.4e22",
+        ),
+        "range.csv",
+        "'GSM8K'",
+        "[0, 1]",
+    )
     frame = pd.read_csv(BASE, dtype=str, keep_default_na=False).drop(columns="Model")
     frame.to_csv(tmp_path / "nomodel.csv", index=False)
-    assert_user_error(cli("downstream", "observational", tmp_path / "nomodel.csv", "--target", "GSM8K",
-                          "--cutoff-flops", "8.4e22"), "nomodel.csv", "'Model'")
+    assert_user_error(
+        cli(
+            "downstream",
+            "observational",
+            tmp_path / "nomodel.csv",
+            "--target",
+            "GSM8K",
+            "--cutoff-flops",
+            "8.4e22",
+        ),
+        "nomodel.csv",
+        "'Model'",
+    )
