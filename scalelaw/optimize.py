@@ -62,7 +62,8 @@ def irls(
     weights
         Point weights, shape (n,) or (S, n) (one row per start, as for bootstrap counts).
     lower, upper
-        Bounds on x, shape (p,); steps are projected onto the box.
+        Bounds on x, shape (p,); steps are projected onto the box, and coordinates held at a
+        bound by the gradient are left out of the step.
     on_iteration
         Called as ``on_iteration(iteration, active)`` after each iteration.
     """
@@ -87,6 +88,14 @@ def irls(
             gradient = np.einsum("snp,sn->sp", Ja, wa * loss.psi(ra))
             curvature = wa * loss.irls_weight(ra)
             H = np.matmul(np.swapaxes(Ja * curvature[..., None], 1, 2), Ja)
+            # A coordinate at a bound whose descent direction leaves the box is held there: the
+            # step is solved in the free coordinates (a clipped full step would stall the iteration).
+            xa = x[idx]
+            blocked = ((xa <= lower) & (gradient > 0)) | ((xa >= upper) & (gradient < 0))
+            if blocked.any():
+                free = ~blocked
+                H = H * (free[:, :, None] & free[:, None, :]) + eye * blocked[:, None, :]
+                gradient = np.where(blocked, 0.0, gradient)
             diag = np.einsum("spp->sp", H)
             floor = 1e-12 * np.max(diag, axis=1, keepdims=True) + 1e-300
             A = H + eye * (damping[idx, None] * diag + floor)[:, None, :]

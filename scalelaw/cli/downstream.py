@@ -1,0 +1,408 @@
+"""Commands of the downstream family: chain, ladder, error-law, observational."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+
+from scalelaw import artifact, plotting
+from scalelaw.cli import render
+from scalelaw.cli.app import app
+from scalelaw.errors import InputError
+from scalelaw.families.downstream import chain as chain_family
+from scalelaw.families.downstream import error_law as error_family
+from scalelaw.families.downstream import ladder as ladder_family
+from scalelaw.families.downstream import observational as obs_family
+from scalelaw.families.downstream import olmo_ladder
+from scalelaw.families.downstream.readers import read_choices
+from scalelaw.io import filter_rows, parse_where, read_table
+from scalelaw.plots import downstream as figures
+from scalelaw.result import FitResult
+
+group = typer.Typer(help="Downstream capabilities: predictability chain, ladder, loss to error, "
+                         "observational scaling.", no_args_is_help=True)
+app.add_typer(group, name="downstream")
+
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
+Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
+Out = Annotated[Path | None, typer.Option(help="Write the result here (JSON artifact).")]
+Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates for percentile intervals (0: none).")]
+Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
+Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
+LADDER_SCHEMA = "scalelaw.downstream.ladder/1"
+ERROR_SCHEMA = "scalelaw.downstream.error_law/1"
+OBSERVATIONAL_SCHEMA = "scalelaw.downstream.observational/1"
+
+
+def _check_outputs(*paths: Path | None, plot: Path | None = None) -> None:
+    if plot is not None:
+        plotting.check_figure_path(plot)
+    for target in (*paths, plot):
+        if target is not None and target.exists() and target.is_dir():
+            raise InputError(f"{target} is a folder; give a file name")
+
+
+def _write(*pairs: tuple[Path | None, str | bytes | None]) -> None:
+    """Write every output only after all of them were computed."""
+    for path, content in pairs:
+        if path is not None and content is not None:
+            artifact.write_atomic(path, content)
+            render.note(f"wrote {path}")
+
+
+def _f(value, digits: int = 4) -> str:
+    value = float(value)
+    return "-" if not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+# ------------------------------------------------------------------------------------------- chain
+@group.command("chain")
+def chain(
+    file: Annotated[Path, typer.Argument(
+        help="Per-choice log-likelihoods: a tidy table (model, question, choice, logprob, is_correct, "
+             "flops or params and tokens), an lm-evaluation-harness samples .jsonl, or a manifest with a "
+             "'path' column.",
+        show_default=False)],
+    family_column: Annotated[str, typer.Option(help="Column naming each model's family.")] = "family",
+    model: Annotated[str | None, typer.Option(help="Model name of a single samples file.")] = None,
+    flops: Annotated[str | None, typer.Option(help="Training compute of one samples file (FLOPs).")] = None,
+    params: Annotated[str | None, typer.Option(help="Parameters N of a single samples file.")] = None,
+    tokens: Annotated[str | None, typer.Option(help="Training tokens D of a single samples file.")] = None,
+    family: Annotated[str | None, typer.Option(help="Family of a single samples file.")] = None,
+    min_models: Annotated[int, typer.Option(help="Fewest models (distinct computes) for correlations.")] = 3,
+    out: Annotated[Path | None, typer.Option(help="Write the per-question metrics here (CSV).")] = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Per-question metrics along the chain log p -> p_vocab -> p_choices -> Brier -> accuracy,
+    per-model means, and per-question correlations with log compute within each family.
+
+    Example: scalelaw downstream chain choices.csv --family-column family --plot chain.png
+    """
+    _check_outputs(out, plot=plot)
+    choices = read_choices(file, family_column=family_column, model=model, family=family,
+                           flops=render.quantity("--flops", flops),
+                           params=render.quantity("--params", params),
+                           tokens=render.quantity("--tokens", tokens))
+    result = chain_family.analyse(choices, min_models=min_models)
+    figure = plotting.render(figures.chain_figure(result), plot) if plot else None
+    csv = result.per_question.to_csv(index=False) if out else None
+    _write((out, csv), (plot, figure))
+    models = result.per_model.reset_index()
+    if json:
+        render.emit_json({"models": models.to_dict(orient="records"),
+                          "correlations": result.summary.to_dict(orient="records"),
+                          "incorrect_mass": result.incorrect.to_dict(orient="records"),
+                          "notes": list(result.notes)})
+        return
+    for text in result.notes:
+        render.note(text)
+    names = chain_family.chain_metrics(result.per_question)
+    render.table(f"per-model means ({len(models)} models, {file.name})",
+                 ["model", "family", "compute (FLOPs)", "questions", *names, "p_vocab_incorrect", "ties"],
+                 ((r["model"], r["family"], render.number(r["flops"]), int(r["n_questions"]),
+                   *(_f(r[n]) for n in names), _f(r["p_vocab_incorrect"]), int(r["ties"]))
+                  for _, r in models.iterrows()))
+    if result.summary.empty:
+        render.note("no family has enough models for correlations with compute")
+        return
+    for fam, part in result.summary.groupby("family", sort=False):
+        order = list(dict.fromkeys(part["metric"]))
+        wide = part.pivot(index="metric", columns="method", values="mean").loc[order]
+        nan = part[part["method"] == "pearson"].set_index("metric")["nan_fraction"]
+        render.table(f"family {fam}: mean per-question correlation with log10 compute (Brier negated)",
+                     ["metric", *chain_family.METHODS, "undefined (constant)"],
+                     ((m, *(_f(wide.loc[m, k], 3) for k in chain_family.METHODS), f"{100 * nan[m]:.1f}%")
+                      for m in wide.index))
+        inc = result.incorrect
+        inc = inc[(inc["family"] == fam) & (inc["method"] == "pearson")].set_index("metric")["mean"]
+        render.line("incorrect mass: corr(log p_vocab(incorrect), log compute) = "
+                    f"{_f(inc.get('logp_incorrect'), 3)}; corr(log p_vocab(incorrect), log p_vocab(correct)) "
+                    "across models = "
+                    f"{_f(inc.get('covariation'), 3)} (means over questions, Pearson)")
+
+
+# ------------------------------------------------------------------------------------------ ladder
+def _read_ladder(source: Path, fmt: str, task: str, intermediate: str):
+    if fmt == "olmo-ladder":
+        return olmo_ladder.read_olmo_ladder(source, task, intermediate=intermediate)
+    if fmt == "tidy":
+        if intermediate != "task-loss":
+            raise InputError("--intermediate applies to --format olmo-ladder; a tidy table gives task_loss")
+        return olmo_ladder.read_ladder_table(source, task)
+    raise InputError(f"--format {fmt!r} is not one of olmo-ladder, tidy")
+
+
+def _ladder_rows(fit, logs, target_params, target_tokens) -> list[dict]:
+    """One record per prediction: the requested (N, D), or every target run of the logs; a target
+    run at the requested (N, D) supplies the actual values."""
+    compared = ladder_family.compare_targets(fit, logs).set_index("target") if len(logs.targets) else None
+    if target_params is None:
+        points = [(name, row["params"], row["tokens"]) for name, row in compared.iterrows()]
+    else:
+        same = ([] if compared is None else
+                [name for name, row in compared.iterrows()
+                 if np.isclose(row["params"], target_params, rtol=1e-6)
+                 and np.isclose(row["tokens"], target_tokens, rtol=1e-3)])
+        points = [(same[0] if same else None, target_params, target_tokens)]
+    pred = fit.predict([p[1] for p in points], [p[2] for p in points])
+    records = []
+    for (name, n, d), (_, p) in zip(points, pred.iterrows(), strict=True):
+        actual = None
+        if name is not None:
+            row = compared.loc[name]
+            actual = {"task_loss": float(row["task_loss"]), "accuracy": float(row["accuracy"]),
+                      "accuracy_from_actual_loss": float(row["accuracy_step2"]),
+                      "abs_error_points": float(row["abs_error"]), "rel_error": float(row["rel_error"])}
+        records.append({"task": fit.task, "target": name, **{k: float(v) for k, v in p.items()},
+                        "actual": actual, "warnings": fit.extrapolation(float(n), float(d))})
+    return records
+
+
+@group.command("ladder")
+def ladder(
+    source: Annotated[Path, typer.Argument(
+        help="Ladder logs: an OLMo-ladder folder (final.json and its CSVs) or a tidy table (run, params, "
+             "tokens, task_loss, accuracy, [mode, task]).", show_default=False)],
+    task: Annotated[str, typer.Option(help="Task, e.g. mmlu, arc_challenge, hellaswag; 'main' for the "
+                                           "paper's eight.")] = "mmlu",
+    format: Annotated[str, typer.Option("--format", help="olmo-ladder or tidy.")] = "olmo-ladder",
+    target_params: Annotated[str | None, typer.Option(help="Target non-embedding parameters N, e.g. "
+                                                           "13.2B.")] = None,
+    target_tokens: Annotated[str | None, typer.Option(help="Target training tokens D, e.g. 5T.")] = None,
+    intermediate: Annotated[str, typer.Option(help="Step-1 quantity: task-loss (bits per byte) or c4 "
+                                                   "(C4 loss).")] = "task-loss",
+    skip: Annotated[float, typer.Option(help="Fraction of each run's first checkpoints left out of "
+                                             "step 2.")] = 0.1,
+    moving_avg: Annotated[int, typer.Option(help="Trailing moving-average window of step 2.")] = 5,
+    last_n: Annotated[int, typer.Option(help="Evaluations averaged for a run's final values.")] = 5,
+    anchor: Annotated[bool, typer.Option(help="Add the point (loss 0, accuracy 1) to step 2.")] = True,
+    delta: Annotated[float, typer.Option(help="Huber threshold of step 1 (log units).")] = 1e-3,
+    bootstrap: Bootstrap = 200,
+    seed: Seed = 0,
+    level: Level = 0.95,
+    out: Out = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Two-step prediction: task loss L(N, D) from the ladder's final checkpoints, accuracy(L) from
+    its intermediate checkpoints, chained to the target (N, D).
+
+    Example: scalelaw downstream ladder data/downstream/olmo_ladder --format olmo-ladder --task mmlu
+    --target-params 13202396160 --target-tokens 5000088518656
+    """
+    _check_outputs(out, plot=plot)
+    n = render.quantity("--target-params", target_params)
+    d = render.quantity("--target-tokens", target_tokens)
+    if (n is None) != (d is None):
+        raise InputError("give both --target-params and --target-tokens (or neither, to predict the "
+                         "target runs in the logs)")
+    tasks = olmo_ladder.MAIN_TASKS if task.strip().lower() == "main" else (task,)
+    records, fits, first = [], {}, None
+    for name in tasks:
+        logs = _read_ladder(source, format, name, intermediate)
+        if n is None and logs.targets.empty:
+            raise InputError(f"{logs.path} has no target runs (mode eval/target); give --target-params and "
+                             "--target-tokens")
+        fit = ladder_family.fit_ladder(logs, skip=skip, moving_avg=moving_avg, last_n=last_n, anchor=anchor,
+                                       delta=delta, bootstrap=bootstrap, seed=seed, level=level)
+        rows = _ladder_rows(fit, logs, n, d)
+        for row in rows:
+            row["step1"], row["step2"] = dict(fit.step1.params), dict(fit.step2.params)
+        records += rows
+        fits[fit.task] = fit.to_dict()
+        first = first or (fit, logs, rows)
+    payload = {**artifact.header("ladder", LADDER_SCHEMA), "format": format, "source": str(source),
+               "level": level, "predictions": records, "fits": fits}
+    if len(records) == 1:
+        payload |= {k: v for k, v in records[0].items()}
+    fit, logs, rows = first
+    figure = None
+    if plot:
+        shown = pd.DataFrame([{"params": r["params"], "tokens": r["tokens"],
+                               **({"task_loss": r["actual"]["task_loss"], "accuracy": r["actual"]["accuracy"]}
+                                  if r["actual"] else {})} for r in rows])
+        figure = plotting.render(figures.ladder_figure(fit, logs, targets=shown), plot)
+    _write((out, artifact.dumps(payload) if out else None), (plot, figure))
+    if json:
+        render.emit_json({k: v for k, v in payload.items() if k != "fits"})
+        return
+    _show_ladder(records, level, logs.loss_name)
+
+
+def _show_ladder(records: list[dict], level: float, loss_name: str) -> None:
+    def actual(r, key, fmt=_f):
+        return fmt(r["actual"][key]) if r["actual"] else "-"
+
+    bootstrapped = any(np.isfinite(r["accuracy_lower"]) for r in records)
+    note = f" ({100 * level:g}% bootstrap intervals)" if bootstrapped else ""
+    render.table(f"ladder predictions: {loss_name} -> accuracy{note}",
+                 ["task", "target", "loss", "loss pred", "acc", "step 2 only", "chained", "interval",
+                  "error"],
+                 ((r["task"], r["target"] or "-", actual(r, "task_loss"), _f(r["task_loss"]),
+                   actual(r, "accuracy"), actual(r, "accuracy_from_actual_loss"), _f(r["accuracy"]),
+                   render.interval(r["accuracy_lower"], r["accuracy_upper"]),
+                   actual(r, "abs_error_points", lambda v: f"{v:+.1f} pts")) for r in records))
+    for r in records[:1]:
+        s1, s2 = r["step1"], r["step2"]
+        render.line(f"step 1 ({r['task']}): L = {s1['E']:.4g} + {s1['A']:.4g} N^-{s1['alpha']:.4f} + "
+                    f"{s1['B']:.4g} D^-{s1['beta']:.4f}")
+        render.line(f"step 2 ({r['task']}): acc = {s2['a']:.4f} / (1 + exp(-{s2['k']:.4g} "
+                    f"(L - {s2['x0']:.4f}))) + {s2['b']:.4f}")
+    for r in records:
+        for text in r["warnings"]:
+            render.warn(f"{r['target'] or 'target'} ({r['task']}): {text}")
+
+
+# ---------------------------------------------------------------------------------------- error law
+@group.command("error-law")
+def error_law(
+    file: Annotated[Path, typer.Argument(help="One row per model with its loss and its error (or accuracy).",
+                                         show_default=False)],
+    loss_column: Annotated[str, typer.Option(help="Column of the loss (e.g. C4 loss, nats).")] = "loss",
+    error_column: Annotated[str, typer.Option(help="Column of the average top-1 error.")] = "error",
+    from_accuracy: Annotated[bool, typer.Option(help="The error column holds accuracy: error = 1 - "
+                                                     "accuracy.")] = False,
+    loss_fit: Annotated[Path | None, typer.Option(
+        help="A loss-law fit (JSON from 'scalelaw fit loss --out') to chain with.")] = None,
+    params: Annotated[str | None, typer.Option(help="Parameters N of the model to predict.")] = None,
+    tokens: Annotated[str | None, typer.Option(help="Training tokens D of the model to predict.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Other inputs of the loss law as "
+                                                                 "COLUMN=VALUE.")] = None,
+    where: Annotated[list[str] | None, typer.Option(help="Fit only rows where COLUMN=VALUE "
+                                                         "(repeatable).")] = None,
+    at_loss: Annotated[float | None, typer.Option(help="Predict the error at this loss.")] = None,
+    loss: Annotated[str, typer.Option(help="squared (as curve_fit) or huber.")] = "squared",
+    bootstrap: Bootstrap = 0,
+    seed: Seed = 0,
+    level: Level = 0.95,
+    out: Out = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Fit Err(L) = epsilon - k exp(-gamma L) to (loss, error) pairs; chain it with a loss law.
+
+    Example: scalelaw downstream error-law evals.csv --loss-column c4_loss --error-column error
+    --loss-fit fit.json --params 6.9B --tokens 138B
+    """
+    _check_outputs(out, plot=plot)
+    table = read_table(file, rename=False)
+    if where:
+        table = filter_rows(table, parse_where(where))
+    frame = error_family.prepare(table, loss_column=loss_column, error_column=error_column,
+                                 from_accuracy=from_accuracy)
+    fit = error_family.fit_error_law(frame, loss=loss, bootstrap=bootstrap, seed=seed, level=level)
+    chained = None
+    if loss_fit is not None or params is not None or tokens is not None or set_:
+        if loss_fit is None:
+            raise InputError("--params/--tokens/--set need --loss-fit, the loss law that turns them into a "
+                             "loss")
+        law_fit = FitResult.from_json(loss_fit)
+        inputs = {k: render.quantity(f"--set {k}", v) for k, v in parse_where(set_ or []).items()}
+        inputs |= {k: v for k, v in (("params", render.quantity("--params", params)),
+                                     ("tokens", render.quantity("--tokens", tokens))) if v is not None}
+        missing = [law_fit.law.column(s) for s in law_fit.law.inputs if law_fit.law.column(s) not in inputs]
+        if missing:
+            raise InputError(f"the loss law {law_fit.law.name!r} needs {', '.join(missing)}; give "
+                             + ", ".join(f"--{m}" if m in ("params", "tokens") else f"--set {m}=VALUE"
+                                         for m in missing))
+        chained = error_family.predict_error(fit, loss_fit=law_fit, inputs=inputs)
+    elif at_loss is not None:
+        chained = error_family.predict_error(fit, loss=at_loss)
+    payload = {**artifact.header("error_law", ERROR_SCHEMA), "fit": fit.to_dict(),
+               "prediction": None if chained is None else chained.to_dict()}
+    figure = plotting.render(figures.error_law_figure(fit, frame, chained=chained), plot) if plot else None
+    _write((out, artifact.dumps(payload) if out else None), (plot, figure))
+    if json:
+        intervals = {k: list(v) for k, v in fit.intervals().items()}
+        render.emit_json({"params": dict(fit.params), "intervals": intervals,
+                          "metrics": dict(fit.metrics), "converged": fit.diagnostics["converged"],
+                          "prediction": payload["prediction"]})
+        return
+    p = fit.params
+    render.line(f"Err(L) = {p['epsilon']:.4f} - {p['k']:.4f} exp(-{p['gamma']:.4f} L)  ({len(frame)} models, "
+                f"{file.name}; {fit.diagnostics['message']})")
+    ranges = fit.intervals()
+    if ranges:
+        render.line(", ".join(f"{k} {render.interval(*v)}" for k, v in ranges.items())
+                    + f"  ({100 * level:g}% bootstrap intervals)")
+    m = fit.metrics
+    render.line(f"in-sample error: MAE {m['mae']:.4g}, max {m['max_abs_error']:.4g} (error units)")
+    if chained is not None:
+        render.line(f"loss {chained.loss:.4f} {render.interval(chained.loss_lower, chained.loss_upper)} -> "
+                    f"error {chained.error:.4f} {render.interval(chained.error_lower, chained.error_upper)}")
+        lo, hi = float(frame["loss"].min()), float(frame["loss"].max())
+        if not lo <= chained.loss <= hi:
+            render.warn(f"the loss {chained.loss:.4f} is outside the fitted range {lo:.4f}..{hi:.4f}: "
+                        "the error law extrapolates")
+
+
+# ------------------------------------------------------------------------------------ observational
+@group.command("observational")
+def observational(
+    file: Annotated[Path, typer.Argument(
+        help="Benchmark matrix: one row per model (Model, Model Family, compute as FLOPs or FLOPs (1E21), "
+             "and one column per benchmark).", show_default=False)],
+    target: Annotated[str, typer.Option(help="Benchmark to predict (a column of FILE or --target-file).")],
+    cutoff_flops: Annotated[str, typer.Option(help="Fit on models with compute <= this (FLOPs), test above, "
+                                                   "e.g. 8.4e22.")],
+    components: Annotated[int, typer.Option(help="Principal components in the link.")] = 3,
+    target_file: Annotated[Path | None, typer.Option(
+        help="Another table of scores joined by model, holding the target.")] = None,
+    predictor: Annotated[list[str] | None, typer.Option(
+        help="Benchmark used for the PCs (repeatable; default: all but the target).")] = None,
+    chance: Annotated[float, typer.Option(
+        help="Chance score of the target: fit (y - chance) / (1 - chance).")] = 0.0,
+    loss: Annotated[str, typer.Option(help="squared (as curve_fit) or huber.")] = "squared",
+    delta: Annotated[float, typer.Option(help="Huber threshold (score units) with --loss huber.")] = 0.1,
+    out: Out = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Observational scaling: PCs of public benchmark scores, a sigmoid link to the target, fitted
+    below a compute cutoff and checked above it.
+
+    Example: scalelaw downstream observational data/downstream/obsscaling/base_llm_benchmark_eval.csv
+    --target GSM8K --cutoff-flops 8.4e22
+    """
+    _check_outputs(out, plot=plot)
+    cutoff = render.quantity("--cutoff-flops", cutoff_flops)
+    bench = obs_family.read_benchmarks(file, target_file=target_file)
+    result = obs_family.fit_observational(bench, target, cutoff_flops=cutoff, components=components,
+                                          predictors=tuple(predictor) if predictor else None, chance=chance,
+                                          loss=loss, delta=delta)
+    payload = {**artifact.header("observational", OBSERVATIONAL_SCHEMA), "target": target,
+               "cutoff_flops": cutoff, "components": components, "predictors": list(result.predictors),
+               "chance": chance, "explained_variance": result.pca.explained.tolist(),
+               "loadings": result.pca.loadings().to_dict(), "params": dict(result.fit.params),
+               "baseline_params": dict(result.baseline.params),
+               "errors": result.errors.to_dict(orient="records"),
+               "family_checks": result.family_checks.to_dict(orient="records"),
+               "models": result.models.to_dict(orient="records"), "notes": list(result.notes)}
+    figure = plotting.render(figures.observational_figure(result), plot) if plot else None
+    _write((out, artifact.dumps(payload) if out else None), (plot, figure))
+    if json:
+        render.emit_json(payload)
+        return
+    for text in result.notes:
+        render.note(text)
+    explained = ", ".join(f"PC{i + 1} {v:.3f}" for i, v in enumerate(result.pca.explained))
+    render.line(f"PCA of {len(result.predictors)} benchmarks on the training models: explained variance "
+                f"{explained}")
+    units = " (normalised by chance)" if chance else ""
+    render.table(f"{target}{units}: fit <= {render.number(cutoff)} FLOPs, test above",
+                 ["split", "predictor", "models", "MSE", "MAE"],
+                 ((r["split"], r["predictor"], r["n"], f"{r['mse']:.4g}", f"{r['mae']:.4g}")
+                  for _, r in result.errors.iterrows()))
+    test = result.models[result.models["split"] == "test"].sort_values("flops")
+    render.table("held-out models",
+                 ["model", "family", "compute (FLOPs)", "actual", "predicted", "log-compute"],
+                 ((r["model"], r["family"], render.number(r["flops"]), _f(r[target], 3),
+                   _f(r["predicted"], 3), _f(r["baseline"], 3)) for _, r in test.iterrows()))
+    for _, r in result.family_checks[~result.family_checks["log_linear"]].iterrows():
+        render.warn(f"family {r['family']}: corr(PC1, log10 compute) = {r['correlation']:.2f} over "
+                    f"{r['models']} models (< 0.9): its models do not follow one log-linear trend")
