@@ -42,6 +42,7 @@ class Evaluation:
     law: str
     kind: str
     groups: pd.DataFrame
+    notes: tuple[str, ...] = ()
 
     @property
     def mean_gap(self) -> float:
@@ -64,6 +65,7 @@ class Evaluation:
             "max_gap": self.max_gap,
             "n_groups": int(len(self.groups)),
             "groups": self.groups.to_dict(orient="records"),
+            "notes": list(self.notes),
         }
 
 
@@ -114,7 +116,13 @@ def _predictor(law: HyperparamLaw) -> Callable[[pd.Series], tuple[float, float]]
 
 def evaluate(sweep: Sweep, law: HyperparamLaw) -> Evaluation:
     """The gap of ``law`` on every usable group of ``sweep``."""
-    return Evaluation(law.name, "in-sample", _table(sweep, _predictor(law)))
+    notes = []
+    reads = {f.law.column(s) for f in (law.lr, law.batch) for s in f.law.inputs}
+    known = sweep.runs[["n_layers", "d_model", "seq_len"]].notna().all(axis=1).all()
+    if "nonembedding_flops" in reads and not known:
+        notes.append(f"{law.name}: C counted as 6 N D (the sweep lacks n_layers, d_model or seq_len for the "
+                     "attention term)")
+    return Evaluation(law.name, "in-sample", _table(sweep, _predictor(law)), tuple(notes))
 
 
 def cross_validate(sweep: Sweep, settings: Mapping[str, object] | HyperparamLaw) -> Evaluation:

@@ -87,7 +87,7 @@ STEPLAW = LawInfo(
     "fixed final lr of 1e-5, sequence length 2048; optimum = runs within 0.25% of each grid's "
     "minimum smoothed loss",
     seq_len=2048.0,
-    ranges={"params": (2.147e8, 1.074e9), "tokens": (4e9, 1e11), "tokens_per_param": (18.6, 466.0)},
+    ranges={"params": (2.1466e8, 1.0738e9), "tokens": (4e9, 1e11), "tokens_per_param": (18.6, 466.0)},
     assumptions=(
         "N counts non-embedding parameters, layers x (4 d_model^2 + 3 d_model d_ffn): attention "
         "Q, K, V, O and the three SwiGLU matrices, no embeddings, head or norms, no GQA "
