@@ -84,8 +84,9 @@ def test_fit_recommend_evaluate_round_trip(tmp_path, sweep, fitted, cli):
     assert e["mean_gap"] == pytest.approx(0, abs=1e-12)
     assert e["cross_validation"]["max_gap"] == pytest.approx(0, abs=1e-12)
     ds = json.loads(cli("hparams", "evaluate", sweep, "--law", "deepseek", "--json").stdout)
-    assert ds["notes"] == ["deepseek: C counted as 6 N D (the sweep lacks n_layers, d_model or seq_len for the "
-                           "attention term)"]
+    assert ds["notes"] == [
+        "deepseek: C counted as 6 N D (the sweep lacks n_layers, d_model or seq_len for the attention term)"
+    ]
     text = cli("hparams", "evaluate", sweep, "--law", "steplaw")
     assert text.code == 0 and "mean gap" in text.stdout
     plot = tmp_path / "fit.svg"
@@ -160,6 +161,23 @@ def test_lr_and_batch_not_positive(tmp_path, cli, column, value, fragment):
     assert_user_error(run, "bad.csv", "row 3 (line 4)", f"column '{column}'", fragment)
     assert not out.exists()
     assert_user_error(cli("hparams", "evaluate", _csv(tmp_path, frame)), fragment)
+
+
+@pytest.mark.parametrize(
+    "column, value, fragment",
+    [
+        ("params", "-5", "-5 is not a positive size"),
+        ("params", "0", "0 is not a positive size"),
+        ("tokens", "1.4X", "'1.4X' is not a number"),
+    ],
+)
+def test_sweep_sizes_not_positive_or_unparseable(tmp_path, cli, column, value, fragment):
+    frame = sweep_frame().astype({column: object})
+    frame.loc[9, column] = value
+    out = tmp_path / "fit.json"
+    run = cli("hparams", "fit", _csv(tmp_path, frame), "--out", str(out))
+    assert_user_error(run, "row 10 (line 11)", f"column '{column}'", fragment)
+    assert not out.exists()
 
 
 def test_steplaw_format_batch_not_positive(tmp_path, cli):

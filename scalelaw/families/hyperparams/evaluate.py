@@ -120,8 +120,10 @@ def evaluate(sweep: Sweep, law: HyperparamLaw) -> Evaluation:
     reads = {f.law.column(s) for f in (law.lr, law.batch) for s in f.law.inputs}
     known = sweep.runs[["n_layers", "d_model", "seq_len"]].notna().all(axis=1).all()
     if "nonembedding_flops" in reads and not known:
-        notes.append(f"{law.name}: C counted as 6 N D (the sweep lacks n_layers, d_model or seq_len for the "
-                     "attention term)")
+        notes.append(
+            f"{law.name}: C counted as 6 N D (the sweep lacks n_layers, d_model or seq_len for the "
+            "attention term)"
+        )
     return Evaluation(law.name, "in-sample", _table(sweep, _predictor(law)), tuple(notes))
 
 
