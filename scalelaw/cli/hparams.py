@@ -44,14 +44,14 @@ Band = Annotated[
     float | None,
     typer.Option(
         help="Near-optimal band: runs within this fraction of the group "
-        "minimum [default: 0.0025, i.e. 0.25%].",
+        "minimum (default 0.0025, i.e. 0.25%).",
         show_default=False,
     ),
 ]
 DivergeRatio = Annotated[
     float | None,
     typer.Option(
-        help="A run above this multiple of its group's minimum loss counts as diverged [default: 1.5].",
+        help="A run above this multiple of its group's minimum loss counts as diverged (default 1.5).",
         show_default=False,
     ),
 ]
@@ -295,7 +295,7 @@ def recommend(
     tokens: Annotated[str, typer.Option(help="Training tokens D, e.g. 1.4T.")],
     seq_len: Annotated[
         str | None,
-        typer.Option(help="Tokens per sequence [default: the law's, 2048 for Step Law].", show_default=False),
+        typer.Option(help="Tokens per sequence (default 2048).", show_default=False),
     ] = None,
     law: LawOption = "steplaw",
     batch_size: Annotated[

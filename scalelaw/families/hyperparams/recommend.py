@@ -29,6 +29,8 @@ from scalelaw.errors import InputError
 from scalelaw.families.hyperparams.model import HyperparamLaw, inputs
 from scalelaw.families.hyperparams.plateau import TOLERANCES, Plateau
 
+#: Tokens per sequence when none is given (Step Law's and Porian's setting).
+DEFAULT_SEQ_LEN = 2048.0
 _WHAT = {
     "params": "N (parameters)",
     "tokens": "D (tokens)",
@@ -127,7 +129,7 @@ def recommend(
     params, tokens
         N (non-embedding parameters; for MoE the total) and D (training tokens).
     seq_len
-        Tokens per sequence; by default the law's own (2048 for Step Law).
+        Tokens per sequence (default 2048); a warning says when it differs from the law's.
     batch_size
         A batch size (tokens) you must use: also give the lr for it.
     n_layers, d_model
@@ -140,7 +142,7 @@ def recommend(
         Plateau tolerances, fractions of the loss.
     """
     params, tokens = _positive("params", params), _positive("tokens", tokens)
-    seq_len = _positive("seq_len", seq_len if seq_len is not None else (law.info.seq_len or 2048.0))
+    seq_len = _positive("seq_len", DEFAULT_SEQ_LEN if seq_len is None else seq_len)
     if batch_size is not None:
         batch_size = _positive("batch_size", batch_size)
     data = inputs(params, tokens, seq_len=seq_len, n_layers=n_layers, d_model=d_model)
