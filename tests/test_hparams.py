@@ -177,6 +177,11 @@ def test_plateau_recovers_the_surface_and_its_ranges():
         math.exp(2 * math.sqrt(2 * 0.0025 / hvv)), rel=1e-6
     )
     assert r.ridge_slope == pytest.approx(-huv / huu, rel=1e-6)
+    # The box's worst corner (lr up, batch down: H_uv < 0) lies on the 0.25% contour.
+    box = first["box"]
+    u, v = math.log(box["lr"][1] / lr), math.log(box["batch_size"][0] / b)
+    assert 0.5 * (huu * u * u + 2 * huv * u * v + hvv * v * v) == pytest.approx(0.0025, rel=1e-6)
+    assert box["lr"][0] > first["lr"][0] and box["batch_size"][1] < first["batch_size"][1]
     v = math.log(4)
     assert r.at_batch_size["lr"] == pytest.approx(lr * math.exp(-huv / huu * v), rel=1e-6)
     assert r.at_batch_size["excess_loss"] == pytest.approx(0.5 * (hvv - huv**2 / huu) * v * v, rel=1e-6)

@@ -371,13 +371,20 @@ def recommend(
         )
     if r.plateau:
         render.table(
-            "plateau (one at a time, from the fitted loss surfaces)",
-            ["loss within", "lr range (at this batch)", "batch range, tokens (at this lr)"],
+            "plateau (from the fitted loss surfaces)",
+            ["loss within", "lr (this batch)", "batch, tokens (this lr)", "box: lr", "box: batch"],
             (
-                (_pct(p["tolerance"], 2), render.interval(*p["lr"]), render.interval(*p["batch_size"]))
+                (
+                    _pct(p["tolerance"], 2),
+                    render.interval(*p["lr"]),
+                    render.interval(*p["batch_size"]),
+                    render.interval(*p["box"]["lr"]),
+                    render.interval(*p["box"]["batch_size"]),
+                )
                 for p in r.plateau
             ),
         )
+        render.note("the first two ranges move one setting at a time; inside the box both can move at once")
         render.line(f"moving the batch size B, move the lr as B^{r.ridge_slope:.3f}")
     if r.at_batch_size:
         a = r.at_batch_size

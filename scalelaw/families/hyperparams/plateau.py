@@ -15,8 +15,9 @@ From the curvature at the target (N, D):
 
 * the lr range at the recommended batch size within which the surface rises by less than a
   tolerance t (a fraction of the loss) is lr* exp(+-sqrt(2 t / H_uu)), and the batch range at the
-  recommended lr is B* exp(+-sqrt(2 t / H_vv)) (one at a time; moving both at once follows the
-  ridge below);
+  recommended lr is B* exp(+-sqrt(2 t / H_vv)) (one at a time);
+* the box in which both can move at once and stay within t has the same proportions shrunk by
+  1 / sqrt(2 (1 + |rho|)), rho = H_uv / sqrt(H_uu H_vv): its worst corner is on the contour;
 * the lr to use at another batch size B follows the ridge: ln lr = ln lr* + s ln(B / B*), with the
   slope s = -H_uv / H_uu, and costs (H_vv - H_uv^2 / H_uu) ln(B / B*)^2 / 2 in relative loss.
 
@@ -148,6 +149,24 @@ class Plateau:
         """lr range at ``batch`` and batch range (tokens) at ``lr`` keeping the excess < tolerance."""
         H = self.curvature(params, tokens)
         wu, wv = np.sqrt(2 * tolerance / H[0, 0]), np.sqrt(2 * tolerance / H[1, 1])
+        return {
+            "lr": (float(lr * np.exp(-wu)), float(lr * np.exp(wu))),
+            "batch_size": (float(batch * np.exp(-wv)), float(batch * np.exp(wv))),
+        }
+
+    def box(
+        self, lr: float, batch: float, params: float, tokens: float, tolerance: float
+    ) -> dict[str, tuple[float, float]]:
+        """An lr x batch box (tokens) inside which every point keeps the excess <= tolerance.
+
+        The box has the proportions of :meth:`ranges`, shrunk by 1 / sqrt(2 (1 + |rho|)), rho =
+        H_uv / sqrt(H_uu H_vv), so that its worst corner lies on the tolerance contour.
+        """
+        H = self.curvature(params, tokens)
+        rho = abs(H[0, 1]) / np.sqrt(H[0, 0] * H[1, 1])
+        shrink = 1.0 / np.sqrt(2.0 * (1.0 + rho))
+        wu = shrink * np.sqrt(2 * tolerance / H[0, 0])
+        wv = shrink * np.sqrt(2 * tolerance / H[1, 1])
         return {
             "lr": (float(lr * np.exp(-wu)), float(lr * np.exp(wu))),
             "batch_size": (float(batch * np.exp(-wv)), float(batch * np.exp(wv))),

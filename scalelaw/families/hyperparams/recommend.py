@@ -56,7 +56,8 @@ class Recommendation:
         None, or ``level``, ``source`` and per quantity ``median``, ``lower``, ``upper``.
     plateau
         None, or per tolerance: ``tolerance`` (fraction), ``lr`` [low, high] at the recommended
-        batch and ``batch_size`` / ``batch_size_sequences`` [low, high] at the recommended lr.
+        batch and ``batch_size`` / ``batch_size_sequences`` [low, high] at the recommended lr (one
+        at a time), and ``box`` (``lr``, ``batch_size``): ranges within which both can move at once.
     ridge_slope
         d ln lr / d ln B along the loss valley (from the plateau), or None.
     at_batch_size
@@ -189,12 +190,14 @@ def recommend(
         plateau_rows = []
         for t in tolerances:
             r = surfaces.ranges(lr, batch, params, tokens, _positive("tolerance", t))
+            box = surfaces.box(lr, batch, params, tokens, t)
             plateau_rows.append(
                 {
                     "tolerance": float(t),
                     "lr": list(r["lr"]),
                     "batch_size": list(r["batch_size"]),
                     "batch_size_sequences": [b / seq_len for b in r["batch_size"]],
+                    "box": {"lr": list(box["lr"]), "batch_size": list(box["batch_size"])},
                 }
             )
         slope = surfaces.ridge_slope(params, tokens)
