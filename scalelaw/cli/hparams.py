@@ -1,0 +1,489 @@
+"""Commands of the hyperparameter family: hparams laws, fit, recommend, evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scalelaw import artifact, plotting
+from scalelaw.cli import render
+from scalelaw.cli.app import app
+from scalelaw.errors import InputError
+from scalelaw.families import hyperparams as family
+from scalelaw.plots.hparams import sweep_heatmaps
+
+group = typer.Typer(
+    help="Optimal learning rate and batch size: published laws (Step Law, DeepSeek, Porian), "
+    "laws fitted to your sweeps, recommendations with intervals and plateaus.",
+    no_args_is_help=True,
+)
+app.add_typer(group, name="hparams")
+
+File = Annotated[
+    Path,
+    typer.Argument(
+        help="Sweep: one row per run with params, tokens, lr, batch_size, loss "
+        "(optional smooth_loss, group, seq_len).",
+        show_default=False,
+    ),
+]
+Format = Annotated[
+    str,
+    typer.Option(
+        help="auto, generic, or steplaw (Step Law's dense_lr_bs_loss.csv: bs in sequences of 2048)."
+    ),
+]
+SeqLen = Annotated[
+    str | None,
+    typer.Option(help="Tokens per sequence (default: the file's seq_len column; 2048 for Step Law's files)."),
+]
+BatchUnit = Annotated[str, typer.Option(help="Unit of the batch_size column: tokens or sequences.")]
+Band = Annotated[
+    float | None,
+    typer.Option(
+        help="Near-optimal band: runs within this fraction of the group "
+        "minimum (default 0.0025, i.e. 0.25%).",
+        show_default=False,
+    ),
+]
+DivergeRatio = Annotated[
+    float | None,
+    typer.Option(
+        help="A run above this multiple of its group's minimum loss counts as diverged (default 1.5).",
+        show_default=False,
+    ),
+]
+MaxLoss = Annotated[float | None, typer.Option(help="Also count runs above this loss as diverged.")]
+RawLoss = Annotated[
+    bool, typer.Option("--raw-loss", help="Use the raw final loss even when a smoothed loss is present.")
+]
+ExcludeEdge = Annotated[
+    bool, typer.Option("--exclude-edge", help="Drop groups whose best run is on the edge of their grid.")
+]
+LawOption = Annotated[
+    str, typer.Option(help="steplaw, deepseek, porian, or a FIT.json from 'scalelaw hparams fit --out'.")
+]
+BootstrapFile = Annotated[
+    Path | None,
+    typer.Option(
+        help="Step Law's 1004_fitted_lr_bs_scaling_model_parameters"
+        ".csv (default: $SCALELAW_STEPLAW_BOOTSTRAP or "
+        "../shared/data/hparams/)."
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
+Plot = Annotated[
+    Path | None, typer.Option(help="Write the loss heatmaps with each law's prediction (.png, .pdf or .svg).")
+]
+
+
+def _check_outputs(*targets: Path | None, plot: Path | None = None) -> None:
+    if plot is not None:
+        plotting.check_figure_path(plot)
+    for target in (*targets, plot):
+        if target is not None and target.is_dir():
+            raise InputError(f"{target} is a folder; give a file name")
+
+
+def _sweep(
+    file: Path,
+    *,
+    format: str,
+    seq_len: str | None,
+    batch_unit: str,
+    band: float | None,
+    diverge_ratio: float | None,
+    max_loss: float | None,
+    raw_loss: bool,
+    exclude_edge: bool,
+    defaults: dict | None = None,
+) -> family.Sweep:
+    d = defaults or {}
+    frame, table, notes = family.read_sweep(
+        file, format=format, seq_len=render.quantity("--seq-len", seq_len), batch_unit=batch_unit
+    )
+    sweep = family.select(
+        frame,
+        band=d.get("band", 0.0025) if band is None else band,
+        diverge_ratio=d.get("diverge_ratio", 1.5) if diverge_ratio is None else diverge_ratio,
+        max_loss=d.get("max_loss") if max_loss is None else max_loss,
+        raw_loss=raw_loss or d.get("objective") == "loss",
+        exclude_edge=exclude_edge or bool(d.get("exclude_edge")),
+        path=table.path,
+        notes=notes,
+    )
+    return sweep
+
+
+def _notes(notes) -> None:
+    """Remarks on stderr, printed only once everything succeeded (an error stays one line)."""
+    for text in notes:
+        render.note(text)
+
+
+def _predictions(sweep: family.Sweep, first: family.HyperparamLaw) -> dict:
+    """The given law's and the published laws' predictions per group, for the heatmaps."""
+    out = {first.name: family.evaluate(sweep, first).groups}
+    for name in family.NAMES:
+        if name not in out:
+            out[name] = family.evaluate(sweep, family.published(name, bootstrap_file=False)).groups
+    return out
+
+
+def _pct(value: float, digits: int = 3) -> str:
+    return f"{100 * value:.{digits}g}%"
+
+
+@group.command("laws")
+def laws(json: Json = False) -> None:
+    """The published laws side by side: formulas, variables, batch unit and the setting measured in.
+
+    Example: scalelaw hparams laws
+    """
+    rows = []
+    for name in family.NAMES:
+        law = family.published(name, bootstrap_file=False)
+        rows.append(law.info.to_dict() | {"formulas": law.formulas()})
+    if json:
+        render.emit_json({"laws": rows})
+        return
+    render.table(
+        "published hyperparameter laws (batch sizes in tokens)",
+        ["name", "learning rate", "batch size (tokens)", "measured on"],
+        (
+            (
+                r["name"],
+                r["formulas"]["lr"],
+                r["formulas"]["batch_size"],
+                ", ".join(
+                    f"{k} {render.number(lo)}..{render.number(hi)}" for k, (lo, hi) in r["ranges"].items()
+                ),
+            )
+            for r in rows
+        ),
+    )
+    for r in rows:
+        render.line(f"[bold]{r['name']}[/bold] ({r['title']}): {r['variables']}. {r['setting']}.")
+
+
+@group.command("fit")
+def fit(
+    file: File,
+    format: Format = "auto",
+    seq_len: SeqLen = None,
+    batch_unit: BatchUnit = "tokens",
+    band: Band = None,
+    diverge_ratio: DivergeRatio = None,
+    max_loss: MaxLoss = None,
+    raw_loss: RawLoss = False,
+    exclude_edge: ExcludeEdge = False,
+    lr_form: Annotated[
+        str, typer.Option(help="Learning-rate law: 'N,D' (lr = c N^a D^b) or C (C = 6 N D).")
+    ] = "N,D",
+    batch_form: Annotated[str, typer.Option(help="Batch law (tokens): D, 'N,D' or C.")] = "D",
+    loss: Annotated[
+        str, typer.Option(help="squared (least squares in log space, as Step Law) or huber.")
+    ] = "squared",
+    delta: Annotated[float, typer.Option(help="Huber threshold, log units.")] = 1e-3,
+    bootstrap: Annotated[int, typer.Option(help="Row-resampling replicates for the intervals.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    level: Annotated[float, typer.Option(help="Interval level (0.9: 5 to 95%).")] = 0.90,
+    plateau_window: Annotated[
+        float,
+        typer.Option(
+            help="Fit each group's loss surface to runs within this fraction of its minimum; 0 for none."
+        ),
+    ] = 0.03,
+    out: Annotated[Path | None, typer.Option(help="Write the fitted laws (JSON artifact) here.")] = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Fit optimal lr and batch-size laws to a sweep (near-optimal runs per (N, D) group).
+
+    Example: scalelaw hparams fit ../shared/data/hparams/dense_lr_bs_loss.csv --format steplaw --out fit.json
+    """
+    _check_outputs(out, plot=plot)
+    sweep = _sweep(
+        file,
+        format=format,
+        seq_len=seq_len,
+        batch_unit=batch_unit,
+        band=band,
+        diverge_ratio=diverge_ratio,
+        max_loss=max_loss,
+        raw_loss=raw_loss,
+        exclude_edge=exclude_edge,
+    )
+    with render.progress("bootstrap", enabled=bootstrap > 0 and not json) as callback:
+        law = family.fit_sweep(
+            sweep,
+            lr_form=lr_form,
+            batch_form=batch_form,
+            loss=loss,
+            delta=delta,
+            bootstrap=bootstrap,
+            seed=seed,
+            level=level,
+            plateau_window=plateau_window,
+            progress=callback,
+        )
+    payload = law.to_dict()
+    figure = plotting.render(sweep_heatmaps(sweep, _predictions(sweep, law)), plot) if plot else None
+    if out is not None:
+        artifact.write_atomic(out, artifact.dumps(payload))
+    if figure is not None:
+        artifact.write_atomic(plot, figure)
+    if json:
+        render.emit_json(payload)
+        return
+    _notes(law.notes)
+    render.table(
+        f"{len(sweep.groups)} groups of {Path(file).name} ({law.settings['objective']}; near-optimal: "
+        f"within {_pct(law.settings['band'])} of the minimum)",
+        ["group (N/D)", "runs", "diverged", "near-opt", "best lr", "best batch", "best loss", "edge"],
+        (
+            (
+                g.group,
+                g.runs,
+                g.diverged,
+                g.near_optimal,
+                render.number(g.lr_best),
+                render.number(g.batch_best),
+                f"{g.loss_best:.4f}",
+                "yes" if g.on_edge else "",
+            )
+            for g in sweep.groups.itertuples()
+        ),
+    )
+    level_text = f"{100 * law.level:g}%"
+    coef = law.coefficients()
+    render.table(
+        f"laws fitted to {law.settings['rows']} near-optimal runs ({level_text} bootstrap intervals of "
+        f"the exponents, {law.settings['bootstrap']} replicates)",
+        ["form", "law", "exponents"],
+        (
+            (
+                form + (" (used)" if form in law.use else ""),
+                family.formula_text(fit_),
+                ", ".join(
+                    f"{r.coefficient[6:]}: {render.interval(r.lower, r.upper)}"
+                    for r in coef[(coef["form"] == form) & (coef["coefficient"] != "c")].itertuples()
+                ),
+            )
+            for form, fit_ in law.fits.items()
+        ),
+    )
+    if law.plateau is not None:
+        s = law.plateau.surfaces
+        slopes = -s["H_uv"] / s["H_uu"]
+        render.line(
+            f"plateau: loss surfaces for {len(s)} of {len(sweep.groups)} groups; the lr optimum moves as "
+            f"B^{slopes.min():.2f} to B^{slopes.max():.2f} at fixed (N, D)"
+        )
+    for target in (out, plot):
+        if target is not None:
+            render.note(f"wrote {target}")
+
+
+@group.command("recommend")
+def recommend(
+    params: Annotated[
+        str, typer.Option(help="Model size N: non-embedding parameters (MoE: total), e.g. 7B.")
+    ],
+    tokens: Annotated[str, typer.Option(help="Training tokens D, e.g. 1.4T.")],
+    seq_len: Annotated[
+        str | None,
+        typer.Option(help="Tokens per sequence (default 2048).", show_default=False),
+    ] = None,
+    law: LawOption = "steplaw",
+    batch_size: Annotated[
+        str | None, typer.Option(help="A batch size (tokens) you must use: also give the lr for it, e.g. 2M.")
+    ] = None,
+    layers: Annotated[
+        str | None, typer.Option(help="Number of layers (DeepSeek's FLOPs count attention).")
+    ] = None,
+    d_model: Annotated[str | None, typer.Option(help="Model width d_model (DeepSeek's FLOPs).")] = None,
+    moe: Annotated[bool, typer.Option("--moe", help="The model is a mixture of experts.")] = False,
+    plateau: Annotated[
+        Path | None,
+        typer.Option(help="A FIT.json whose loss surfaces give the plateau when --law is a published law."),
+    ] = None,
+    bootstrap_file: BootstrapFile = None,
+    json: Json = False,
+) -> None:
+    """Recommend a peak learning rate and a batch size (tokens and sequences) for N and D.
+
+    Example: scalelaw hparams recommend --params 7B --tokens 1.4T --seq-len 2048
+    """
+    n, d = render.quantity("--params", params), render.quantity("--tokens", tokens)
+    options = {
+        "seq_len": render.quantity("--seq-len", seq_len),
+        "batch_size": render.quantity("--batch-size", batch_size),
+        "n_layers": render.quantity("--layers", layers),
+        "d_model": render.quantity("--d-model", d_model),
+    }
+    chosen = family.resolve(law, bootstrap_file=bootstrap_file)
+    surfaces = family.HyperparamLaw.from_json(plateau).plateau if plateau is not None else None
+    if plateau is not None and surfaces is None:
+        raise InputError(
+            f"--plateau {plateau}: the fit has no loss surfaces; refit with --plateau-window > 0"
+        )
+    r = family.recommend(chosen, n, d, moe=moe, plateau=surfaces, **options)
+    if json:
+        render.emit_json(r.to_dict())
+        return
+    render.line(f"[bold]{r.law}[/bold]: {r.formulas['lr']}, {r.formulas['batch_size']} (tokens)")
+    render.line(
+        f"N = {render.number(r.params)}, D = {render.number(r.tokens)} (D/N = {r.tokens / r.params:.3g}), "
+        f"sequence length {r.seq_len:g}"
+    )
+    iv = r.intervals
+    head = (
+        f"bootstrap median [{50 * (1 - iv['level']):g}%, {50 * (1 + iv['level']):g}%]" if iv else "interval"
+    )
+
+    def shown(key: str, value: float) -> tuple[str, str]:
+        if not iv:
+            return render.number(value), "-"
+        q = iv[key]
+        return render.number(value), f"{render.number(q['median'])} {render.interval(q['lower'], q['upper'])}"
+
+    render.table(
+        "recommendation",
+        ["quantity", "value", head],
+        [
+            ("peak learning rate", *shown("lr", r.lr)),
+            ("batch size (tokens)", *shown("batch_size", r.batch_size)),
+            (
+                f"batch size (sequences of {r.seq_len:g})",
+                *shown("batch_size_sequences", r.batch_size_sequences),
+            ),
+        ],
+    )
+    if iv:
+        render.note(f"intervals from {iv['source']}")
+    else:
+        render.note(
+            "no bootstrap for this law: no interval"
+            + (" (give --bootstrap-file with Step Law's released rows)" if r.law == "steplaw" else "")
+        )
+    if r.plateau:
+        render.table(
+            "plateau (from the fitted loss surfaces)",
+            ["loss within", "lr (this batch)", "batch, tokens (this lr)", "box: lr", "box: batch"],
+            (
+                (
+                    _pct(p["tolerance"], 2),
+                    render.interval(*p["lr"]),
+                    render.interval(*p["batch_size"]),
+                    render.interval(*p["box"]["lr"]),
+                    render.interval(*p["box"]["batch_size"]),
+                )
+                for p in r.plateau
+            ),
+        )
+        render.note("the first two ranges move one setting at a time; inside the box both can move at once")
+        render.line(f"moving the batch size B, move the lr as B^{r.ridge_slope:.3f}")
+    if r.at_batch_size:
+        a = r.at_batch_size
+        cost = (
+            "" if a["excess_loss"] is None else f", about {_pct(a['excess_loss'], 2)} above the optimum loss"
+        )
+        render.line(
+            f"at batch {render.number(a['batch_size'])} tokens ({a['batch_size_sequences']:.0f} sequences): "
+            f"lr = {render.number(a['lr'])} ({a['rule']}{cost})"
+        )
+    for text in r.warnings:
+        render.warn(text)
+
+
+@group.command("evaluate")
+def evaluate(
+    file: File,
+    format: Format = "auto",
+    law: LawOption = "steplaw",
+    cross_validate: Annotated[
+        bool,
+        typer.Option(
+            "--cross-validate", help="Refit a FIT.json's recipe leaving one (N, D) group out at a time."
+        ),
+    ] = False,
+    seq_len: SeqLen = None,
+    batch_unit: BatchUnit = "tokens",
+    band: Band = None,
+    diverge_ratio: DivergeRatio = None,
+    max_loss: MaxLoss = None,
+    raw_loss: RawLoss = False,
+    exclude_edge: ExcludeEdge = False,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """How much loss a law leaves on a sweep: the run nearest its prediction vs each group's best.
+
+    Example: scalelaw hparams evaluate ../shared/data/hparams/dense_lr_bs_loss.csv --law deepseek
+    """
+    _check_outputs(plot=plot)
+    chosen = family.resolve(law, bootstrap_file=False)
+    fitted = chosen.name not in family.NAMES
+    if cross_validate and not fitted:
+        raise InputError(
+            f"--cross-validate refits a law from a sweep; give --law FIT.json (from 'scalelaw "
+            f"hparams fit --out'), not the published {chosen.name!r}"
+        )
+    sweep = _sweep(
+        file,
+        format=format,
+        seq_len=seq_len,
+        batch_unit=batch_unit,
+        band=band,
+        diverge_ratio=diverge_ratio,
+        max_loss=max_loss,
+        raw_loss=raw_loss,
+        exclude_edge=exclude_edge,
+        defaults=dict(chosen.settings) if fitted else None,
+    )
+    result = family.evaluate(sweep, chosen)
+    held_out = family.cross_validate(sweep, chosen) if cross_validate else None
+    figure = plotting.render(sweep_heatmaps(sweep, _predictions(sweep, chosen)), plot) if plot else None
+    if figure is not None:
+        artifact.write_atomic(plot, figure)
+    if json:
+        payload = result.to_dict()
+        if held_out is not None:
+            payload["cross_validation"] = held_out.to_dict()
+        render.emit_json(payload)
+        return
+    _notes([*sweep.notes, *result.notes])
+    cv = None if held_out is None else held_out.groups.set_index("group")
+    columns = ["group (N/D)", "law lr", "law batch", "nearest lr", "nearest batch", "gap"]
+    if cv is not None:
+        columns.append("gap, group left out")
+    rows = []
+    for g in result.groups.itertuples():
+        row = [
+            g.group,
+            render.number(g.lr),
+            render.number(g.batch_size),
+            render.number(g.lr_run),
+            render.number(g.batch_run),
+            _pct(g.gap) + (" (off grid)" if g.off_grid else ""),
+        ]
+        if cv is not None:
+            row.append(_pct(cv.loc[g.group, "gap"]))
+        rows.append(row)
+    render.table(
+        f"{result.law} on {Path(file).name}: relative excess of the run nearest the law's (lr, batch) "
+        "over the group's best",
+        columns,
+        rows,
+    )
+    for label, e in (("in-sample", result), ("leave-one-group-out", held_out)):
+        if e is not None:
+            render.line(
+                f"{label}: mean gap {_pct(e.mean_gap)}, median {_pct(e.median_gap)}, "
+                f"max {_pct(e.max_gap)} over {len(e.groups)} groups"
+            )
+    if plot is not None:
+        render.note(f"wrote {plot}")

@@ -1,0 +1,154 @@
+"""Evaluating a hyperparameter law on a sweep: the loss it leaves on the table.
+
+For each (N, D) group, the run nearest (Euclidean in ln lr, ln B) to the law's predicted
+(lr, B) is taken, and its relative excess over the group's minimum loss is the law's gap there
+(Step Law's metric, section 1.5 of its paper: (L(lr, B) - L*) / L*).  Every run with a finite loss
+is a candidate, so a law that lands on a diverging setting is charged for it.  ``off_grid`` marks
+a prediction outside the group's lr or batch range (the nearest run is then on the edge).
+
+:func:`cross_validate` refits a law with its own settings on all groups but one and measures the
+gap on the group left out: a held-out test of the fitting recipe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scalelaw.families.hyperparams.fitting import fit_sweep
+from scalelaw.families.hyperparams.model import HyperparamLaw
+from scalelaw.families.hyperparams.sweep import Sweep
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Per-group gaps of one law on one sweep.
+
+    Attributes
+    ----------
+    law
+        The law's name.
+    kind
+        ``"in-sample"`` (the law as given) or ``"leave-one-group-out"``.
+    groups
+        One row per group: ``group``, ``params``, ``tokens``, the law's ``lr`` and
+        ``batch_size`` (tokens), the nearest run's ``lr_run``, ``batch_run`` and ``loss_run``,
+        the group's ``loss_min``, ``gap`` (a fraction) and ``off_grid``.
+    """
+
+    law: str
+    kind: str
+    groups: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+    @property
+    def mean_gap(self) -> float:
+        return float(self.groups["gap"].mean())
+
+    @property
+    def median_gap(self) -> float:
+        return float(self.groups["gap"].median())
+
+    @property
+    def max_gap(self) -> float:
+        return float(self.groups["gap"].max())
+
+    def to_dict(self) -> dict:
+        return {
+            "law": self.law,
+            "kind": self.kind,
+            "mean_gap": self.mean_gap,
+            "median_gap": self.median_gap,
+            "max_gap": self.max_gap,
+            "n_groups": int(len(self.groups)),
+            "groups": self.groups.to_dict(orient="records"),
+            "notes": list(self.notes),
+        }
+
+
+def group_inputs(sweep: Sweep) -> pd.DataFrame:
+    """Per usable group: ``group``, ``params``, ``tokens``, ``flops``, ``nonembedding_flops``."""
+    first = sweep.runs.groupby("group")[["flops", "nonembedding_flops"]].first()
+    return sweep.groups[["group", "params", "tokens"]].join(first, on="group")
+
+
+def _gap(runs: pd.DataFrame, lr: float, batch: float) -> dict:
+    candidates = runs[np.isfinite(runs["objective"].to_numpy(float))]
+    ln_lr, ln_b = np.log(candidates["lr"].to_numpy(float)), np.log(candidates["batch_size"].to_numpy(float))
+    distance = (ln_lr - np.log(lr)) ** 2 + (ln_b - np.log(batch)) ** 2
+    nearest = candidates.iloc[int(np.argmin(distance))]
+    floor = float(runs.loc[~runs["diverged"], "objective"].min())
+    off = not (ln_lr.min() <= np.log(lr) <= ln_lr.max() and ln_b.min() <= np.log(batch) <= ln_b.max())
+    return {
+        "lr_run": float(nearest["lr"]),
+        "batch_run": float(nearest["batch_size"]),
+        "loss_run": float(nearest["objective"]),
+        "loss_min": floor,
+        "gap": float(nearest["objective"] / floor - 1.0),
+        "off_grid": bool(off),
+    }
+
+
+def _table(sweep: Sweep, predict: Callable[[pd.Series], tuple[float, float]]) -> pd.DataFrame:
+    rows = []
+    for g in group_inputs(sweep).itertuples(index=False):
+        point = pd.Series(g._asdict())
+        lr, batch = predict(point)
+        runs = sweep.runs[sweep.runs["group"] == g.group]
+        rows.append(
+            {"group": g.group, "params": g.params, "tokens": g.tokens, "lr": lr, "batch_size": batch}
+            | _gap(runs, lr, batch)
+        )
+    return pd.DataFrame(rows)
+
+
+def _predictor(law: HyperparamLaw) -> Callable[[pd.Series], tuple[float, float]]:
+    def predict(point: pd.Series) -> tuple[float, float]:
+        data = {k: np.array([float(point[k])]) for k in ("params", "tokens", "flops", "nonembedding_flops")}
+        p = law.predict(data)
+        return float(p["lr"][0]), float(p["batch_size"][0])
+
+    return predict
+
+
+def evaluate(sweep: Sweep, law: HyperparamLaw) -> Evaluation:
+    """The gap of ``law`` on every usable group of ``sweep``."""
+    notes = []
+    reads = {f.law.column(s) for f in (law.lr, law.batch) for s in f.law.inputs}
+    known = sweep.runs[["n_layers", "d_model", "seq_len"]].notna().all(axis=1).all()
+    if "nonembedding_flops" in reads and not known:
+        notes.append(
+            f"{law.name}: C counted as 6 N D (the sweep lacks n_layers, d_model or seq_len for the "
+            "attention term)"
+        )
+    return Evaluation(law.name, "in-sample", _table(sweep, _predictor(law)), tuple(notes))
+
+
+def cross_validate(sweep: Sweep, settings: Mapping[str, object] | HyperparamLaw) -> Evaluation:
+    """Leave-one-group-out: refit on the other groups with ``settings`` (or a fitted law's), test on
+    the one left out.
+
+    The settings used are ``lr_form``, ``batch_form``, ``loss`` and ``delta``; the sweep's own
+    selection (band, diverged runs) applies.
+    """
+    name = settings.name if isinstance(settings, HyperparamLaw) else "fit"
+    s = dict(settings.settings if isinstance(settings, HyperparamLaw) else settings)
+    options = {
+        "lr_form": s.get("lr_form", "N,D"),
+        "batch_form": s.get("batch_form", "D"),
+        "loss": s.get("loss", "squared"),
+        "delta": float(s.get("delta", 1e-3)),
+    }
+    laws: dict[str, HyperparamLaw] = {}
+    for group in sweep.groups["group"]:
+        laws[group] = fit_sweep(
+            sweep.without(group), bootstrap=0, plateau_window=0, alternatives=False, **options
+        )
+
+    def predict(point: pd.Series) -> tuple[float, float]:
+        return _predictor(laws[point["group"]])(point)
+
+    return Evaluation(name, "leave-one-group-out", _table(sweep, predict))

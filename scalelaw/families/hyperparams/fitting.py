@@ -1,0 +1,191 @@
+"""Fitting optimal learning-rate and batch-size laws to a sweep's near-optimal runs.
+
+Every near-optimal run (within the band of its group's minimum, see :func:`~.sweep.select`) is one
+row, as in Step Law.  The laws are power laws fitted in log space with centred regressors, by the
+engine (residual sum of squares by default, the same estimate as ordinary least squares of
+ln lr on ln N and ln D)::
+
+    lr(N,D)    lr = c (N / N0)^alpha_N (D / D0)^alpha_D
+    lr(C)      lr = c (C / C0)^alpha_C                   C = 6 N D
+    batch(D)   B  = c (D / D0)^alpha_D                   B in tokens
+    batch(N,D) B  = c (N / N0)^alpha_N (D / D0)^alpha_D
+    batch(C)   B  = c (C / C0)^alpha_C
+
+N0, D0, C0 are the geometric means of the fitted rows, so c and the exponents are nearly
+uncorrelated (Step Law's uncentred bootstrap has a correlation of -0.999 between intercept and
+slope).  Intervals come from the engine's bootstrap over rows, as Step Law's 1,000 resamples.
+
+Examples
+--------
+>>> law = form_law("lr", "N,D", {"N": 4e8, "D": 2e10})
+>>> law.formula
+'c * (N / 400000000.0)**alpha_N * (D / 20000000000.0)**alpha_D'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from scalelaw import engine
+from scalelaw.engine import Progress
+from scalelaw.errors import FitError, InputError
+from scalelaw.families.hyperparams.model import TARGETS, HyperparamLaw, LawInfo
+from scalelaw.families.hyperparams.plateau import fit_plateau
+from scalelaw.families.hyperparams.sweep import Sweep
+from scalelaw.laws import Law, Param
+
+LR_FORMS = ("N,D", "C")
+BATCH_FORMS = ("D", "N,D", "C")
+_COLUMNS = {"N": "params", "D": "tokens", "C": "flops"}
+_WORDS = {"N": "model size N", "D": "tokens D", "C": "compute C = 6 N D"}
+EXPONENT_STARTS = (-1.0, -0.5, 0.0, 0.5, 1.0)
+
+
+def form_law(kind: str, form: str, centres: dict[str, float]) -> Law:
+    """The centred power law of a form (``kind`` ``"lr"`` or ``"batch"``; ``form`` ``"N,D"``...)."""
+    symbols = tuple(form.split(","))
+    target = TARGETS[kind]
+    unit = "tokens" if kind == "batch" else "peak learning rate"
+    terms = " * ".join(f"({s} / {centres[s]!r})**alpha_{s}" for s in symbols)
+    return Law(
+        name=f"{kind}({form})",
+        formula=f"c * {terms}",
+        inputs=symbols,
+        params=(
+            Param("c", log=True, lower=0.0, doc=f"optimal {target} at the centre ({unit})"),
+            *(Param(f"alpha_{s}", starts=EXPONENT_STARTS, doc=f"exponent of {_WORDS[s]}") for s in symbols),
+        ),
+        columns=tuple((s, _COLUMNS[s]) for s in symbols),
+        target=target,
+        doc=f"Optimal {target} ({unit}) as a power law of {', '.join(_WORDS[s] for s in symbols)}.",
+    )
+
+
+def _unidentifiable(groups, form: str) -> str | None:
+    """Why a form cannot be fitted to these groups (None when it can)."""
+    symbols = form.split(",")
+    logs = {"N": np.log(groups["params"].to_numpy(float)), "D": np.log(groups["tokens"].to_numpy(float))}
+    logs["C"] = logs["N"] + logs["D"]
+    design = np.column_stack([np.ones(len(groups)), *(logs[s] for s in symbols)])
+    if np.linalg.matrix_rank(design, tol=1e-8 * max(1.0, np.abs(design).max())) < design.shape[1]:
+        varying = " and ".join(_WORDS[s] for s in symbols)
+        return (
+            f"{form} needs groups whose {varying} vary independently; the sweep's {len(groups)} "
+            "groups do not (add groups at other sizes or token counts, or choose another form)"
+        )
+    return None
+
+
+def fit_sweep(
+    sweep: Sweep,
+    *,
+    lr_form: str = "N,D",
+    batch_form: str = "D",
+    loss: str = "squared",
+    delta: float = 1e-3,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    level: float = 0.90,
+    plateau_window: float = 0.03,
+    alternatives: bool = True,
+    progress: Progress | None = None,
+) -> HyperparamLaw:
+    """Fit the learning-rate and batch-size laws of a selected sweep.
+
+    Parameters
+    ----------
+    sweep
+        From :func:`~.sweep.select`.
+    lr_form, batch_form
+        The pair to recommend with: ``lr_form`` in :data:`LR_FORMS`, ``batch_form`` in
+        :data:`BATCH_FORMS`.  With ``alternatives`` every other identifiable form is fitted too.
+    loss, delta
+        The engine's loss (``squared`` = least squares in log space; ``huber`` with ``delta``
+        in log units).
+    bootstrap, seed, level
+        Row-resampling replicates, their seed, and the interval level (0.9: 5-95%).
+    plateau_window
+        Fit the loss surfaces of :mod:`~.plateau` to runs within this fraction of each group's
+        minimum; 0 for none.
+    """
+    if lr_form not in LR_FORMS:
+        raise InputError(f"--lr-form {lr_form!r} is not one of {', '.join(LR_FORMS)}")
+    if batch_form not in BATCH_FORMS:
+        raise InputError(f"--batch-form {batch_form!r} is not one of {', '.join(BATCH_FORMS)}")
+    groups = sweep.groups
+    if len(groups) < 2:
+        g = groups.iloc[0]
+        raise FitError(
+            f"{sweep.path}: the sweep has a single (N, D) group ({g['group']}); no law of N or D "
+            "can be fitted; add sweeps at other model sizes or token counts"
+        )
+    rows = sweep.near_optimal()
+    chosen = [("lr", lr_form), ("batch", batch_form)]
+    others = [("lr", f) for f in LR_FORMS if f != lr_form] + [
+        ("batch", f) for f in BATCH_FORMS if f != batch_form
+    ]
+    notes = list(sweep.notes)
+    fits = {}
+    for kind, form in chosen + (others if alternatives else []):
+        reason = _unidentifiable(groups, form)
+        if reason is not None:
+            if (kind, form) in chosen:
+                raise FitError(f"{sweep.path}: {kind} law {reason}")
+            notes.append(f"not fitted: {reason}")
+            continue
+        centres = {
+            s: float(f"{np.exp(np.mean(np.log(rows[_COLUMNS[s]].to_numpy(float)))):.4g}")
+            for s in form.split(",")
+        }
+        fits[f"{kind}({form})"] = engine.fit(
+            form_law(kind, form, centres),
+            rows,
+            loss=loss,
+            delta=delta,
+            bootstrap=bootstrap,
+            seed=seed,
+            level=level,
+            progress=progress,
+        )
+    plateau = fit_plateau(sweep.runs, groups, window=plateau_window) if plateau_window > 0 else None
+    if plateau_window > 0 and plateau is None:
+        notes.append("no group gave a convex loss surface: no plateau")
+    elif plateau is not None and plateau.skipped:
+        notes.append(
+            f"plateau: {len(plateau.skipped)} group(s) without a usable surface "
+            f"({'; '.join(plateau.skipped)})"
+        )
+    seq = sweep.runs["seq_len"].dropna().unique()
+    ranges = sweep.ranges()
+    info = LawInfo(
+        name=f"fit:{Path(sweep.path).name}",
+        title=f"fitted to {Path(sweep.path).name}",
+        reference=str(sweep.path),
+        variables="N = model size as counted in the sweep, D = training tokens, C = 6 N D",
+        setting=f"{len(rows)} near-optimal runs (within {100 * sweep.settings['band']:g}% of each group's "
+        f"minimum {sweep.settings['objective']}) in {len(groups)} (N, D) groups",
+        seq_len=float(seq[0]) if seq.size == 1 else None,
+        ranges={
+            k: ranges[k]
+            for k in ["params", "tokens", "tokens_per_param"]
+            + (["flops"] if "C" in (lr_form, batch_form) else [])
+        },
+        assumptions=("the sweep's optimizer, schedule and model family", "B is in tokens"),
+    )
+    settings = dict(sweep.settings) | {
+        "lr_form": lr_form,
+        "batch_form": batch_form,
+        "loss": loss,
+        "delta": float(delta),
+        "bootstrap": int(bootstrap),
+        "seed": int(seed),
+        "level": float(level),
+        "plateau_window": float(plateau_window),
+        "rows": int(len(rows)),
+        "groups": int(len(groups)),
+    }
+    return HyperparamLaw(
+        info, fits, (f"lr({lr_form})", f"batch({batch_form})"), plateau, groups, settings, tuple(notes)
+    )

@@ -1,0 +1,213 @@
+"""Published hyperparameter laws: Step Law, DeepSeek LLM and Porian et al., batch sizes in tokens.
+
+============  =================================  ============================  =========================
+name          learning rate                      batch size (tokens)           variables
+============  =================================  ============================  =========================
+``steplaw``   1.79 N^-0.713 D^0.307              0.58 D^0.571                  N non-embedding, D tokens
+``deepseek``  0.3118 C^-0.125                    0.292 C^0.3271                C = M D non-embedding FLOPs
+``porian``    3.7 N^-0.36                        0.7576 N^0.703                N parameters
+============  =================================  ============================  =========================
+
+Step Law's intervals come from its 1,000 released bootstrap coefficient rows
+(``1004_fitted_lr_bs_scaling_model_parameters.csv`` in github.com/step-law/steplaw, no licence, so
+not shipped): pass its path, or set ``SCALELAW_STEPLAW_BOOTSTRAP``, or keep it where the team's
+workspace has it (``../shared/data/hparams/`` beside the checkout or the working folder).
+
+Examples
+--------
+>>> law = published("deepseek")
+>>> p = law.predict(inputs(6.04e9, 2e12, seq_len=4096, n_layers=30, d_model=4096))
+>>> f"{p['lr'][0]:.2g} {p['batch_size'][0] / 1e6:.1f}M"
+'0.00042 9.2M'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from scalelaw.errors import InputError, LawError
+from scalelaw.families.hyperparams.model import HyperparamLaw, LawInfo, inputs  # noqa: F401 (doctest)
+from scalelaw.io import read_table
+from scalelaw.laws import Law, Param
+from scalelaw.result import FitResult
+
+STEPLAW_BOOTSTRAP_FILE = "1004_fitted_lr_bs_scaling_model_parameters.csv"
+BOOTSTRAP_ENV = "SCALELAW_STEPLAW_BOOTSTRAP"
+BOOTSTRAP_COLUMNS = ("lr_intercept", "lr_coefN", "lr_coefD", "bs_intercept", "bs_coefD")
+#: Percentile level of published intervals: Step Law reports 5/50/95% of bootstrap predictions.
+LEVEL = 0.90
+_COLUMN = {"N": "params", "D": "tokens", "C": "nonembedding_flops"}
+_MEANING = {"N": "model size N", "D": "training tokens D", "C": "non-embedding training FLOPs C"}
+
+
+def power_law(
+    name: str,
+    target: str,
+    coefficient: float,
+    exponents: dict[str, float],
+    *,
+    columns: dict[str, str] | None = None,
+    draws: np.ndarray | None = None,
+    level: float = LEVEL,
+) -> FitResult:
+    """A fixed law ``target = c * X^alpha_X * ...`` as a fit (optionally with bootstrap draws).
+
+    ``draws`` has one row per bootstrap replicate: c, then the exponents in the given order.
+    """
+    columns = columns or _COLUMN
+    symbols = tuple(exponents)
+    law = Law(
+        name=name,
+        formula="c * " + " * ".join(f"{s}**alpha_{s}" for s in symbols),
+        inputs=symbols,
+        params=(
+            Param("c", log=True, lower=0.0, doc=f"{target} at every input = 1"),
+            *(Param(f"alpha_{s}", doc=f"exponent of {_MEANING[s]}") for s in symbols),
+        ),
+        columns=tuple((s, columns[s]) for s in symbols),
+        target=target,
+        doc=f"Published optimal {target}: {name}.",
+    )
+    params = {"c": coefficient} | {f"alpha_{s}": e for s, e in exponents.items()}
+    return FitResult(
+        law=law, params=params, settings={"source": "published", "level": level}, bootstrap=draws
+    )
+
+
+STEPLAW = LawInfo(
+    name="steplaw",
+    title="Step Law (Li et al. 2025)",
+    reference="Li et al. 2025, Predictable Scale: Part I, Step Law - Optimal Hyperparameter Scaling Law "
+    "in LLM Pre-training, arXiv:2503.04715; github.com/step-law/steplaw",
+    variables="N = non-embedding parameters (for MoE: total, not active), D = training tokens",
+    setting="dense Transformers (RMSNorm pre-norm, SwiGLU, ALiBi), AdamW, warmup then cosine decay to a "
+    "fixed final lr of 1e-5, sequence length 2048; optimum = runs within 0.25% of each grid's "
+    "minimum smoothed loss",
+    seq_len=2048.0,
+    ranges={"params": (2.1466e8, 1.0738e9), "tokens": (4e9, 1e11), "tokens_per_param": (18.6, 466.0)},
+    assumptions=(
+        "N counts non-embedding parameters, layers x (4 d_model^2 + 3 d_model d_ffn): attention "
+        "Q, K, V, O and the three SwiGLU matrices, no embeddings, head or norms, no GQA "
+        "correction; for MoE the total, not the active",
+        "the lr is the peak of a cosine schedule decaying to a fixed 1e-5 (the positive D "
+        "exponent comes from re-optimising the batch size at each D)",
+        "B is in tokens; sequences = B / seq_len",
+    ),
+)
+DEEPSEEK = LawInfo(
+    name="deepseek",
+    title="DeepSeek LLM (Bi et al. 2024)",
+    reference="Bi et al. 2024, DeepSeek LLM: Scaling Open-Source Language Models with Longtermism, "
+    "arXiv:2401.02954",
+    variables="C = M D non-embedding training FLOPs, M = 6 N + 12 n_layers d_model seq_len per token "
+    "(72 n_layer d^2 + 12 n_layer d l_seq); without the architecture, C = 6 N D",
+    setting="AdamW, multi-step learning-rate schedule; near-optimal = within 0.25% of the minimum "
+    "generalisation error; budgets 1e17 to 2e19 FLOPs",
+    seq_len=4096.0,
+    ranges={"nonembedding_flops": (1e17, 2e19)},
+    assumptions=(
+        "C is non-embedding FLOPs including attention; give --layers and --d-model to count it",
+        "B is in tokens",
+    ),
+)
+PORIAN = LawInfo(
+    name="porian",
+    title="Porian et al. 2024",
+    reference="Porian et al. 2024, Resolving Discrepancies in Compute-Optimal Scaling of Language Models, "
+    "arXiv:2406.19146",
+    variables="N = model parameters",
+    setting="AdamW with tuned beta2, sweeps of small models on RefinedWeb and OpenWebText2",
+    seq_len=2048.0,
+    ranges={"params": (2.5e7, 1.1e8)},
+    assumptions=("lr and B depend on N only (no token-horizon term)", "B is in tokens"),
+)
+INFOS = {info.name: info for info in (STEPLAW, DEEPSEEK, PORIAN)}
+NAMES = tuple(INFOS)
+
+
+def find_steplaw_bootstrap() -> Path | None:
+    """Step Law's bootstrap file: ``$SCALELAW_STEPLAW_BOOTSTRAP``, else ``../shared/data/hparams/``
+    beside the working folder or beside the checkout; None when absent."""
+    env = os.environ.get(BOOTSTRAP_ENV)
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[3]
+    for base in (Path.cwd(), checkout):
+        candidate = base.parent / "shared" / "data" / "hparams" / STEPLAW_BOOTSTRAP_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def steplaw_draws(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Step Law's bootstrap rows as draws: lr (c, alpha_N, alpha_D) and batch (c, alpha_D).
+
+    The file's model is ``lr = exp(lr_intercept) N^lr_coefN D^lr_coefD`` and
+    ``bs = exp(bs_intercept) D^bs_coefD`` (tokens).
+    """
+    table = read_table(path, rename=False, required=BOOTSTRAP_COLUMNS, numeric=BOOTSTRAP_COLUMNS)
+    f = table.frame
+    lr = np.column_stack([np.exp(f["lr_intercept"]), f["lr_coefN"], f["lr_coefD"]])
+    batch = np.column_stack([np.exp(f["bs_intercept"]), f["bs_coefD"]])
+    return lr, batch
+
+
+def published(name: str, *, bootstrap_file: str | Path | bool | None = None) -> HyperparamLaw:
+    """A published law by name.
+
+    Parameters
+    ----------
+    name
+        ``steplaw``, ``deepseek`` or ``porian``.
+    bootstrap_file
+        For ``steplaw``: the path of Step Law's bootstrap rows; None to look for it
+        (:func:`find_steplaw_bootstrap`); False for no intervals.
+    """
+    if name not in INFOS:
+        raise LawError(
+            f"unknown law {name!r}; choose one of {', '.join(NAMES)} or give a FIT.json "
+            "written by 'scalelaw hparams fit --out'"
+        )
+    info = INFOS[name]
+    if name == "steplaw":
+        path = find_steplaw_bootstrap() if bootstrap_file is None else bootstrap_file
+        if path not in (None, False) and not Path(path).is_file():
+            origin = f"${BOOTSTRAP_ENV}" if bootstrap_file is None else "--bootstrap-file"
+            raise InputError(
+                f"{origin} {path}: no such file; give the path of Step Law's {STEPLAW_BOOTSTRAP_FILE}"
+            )
+        lr_draws, batch_draws = steplaw_draws(path) if path not in (None, False) else (None, None)
+        fits = {
+            "lr(N,D)": power_law("steplaw_lr", "lr", 1.79, {"N": -0.713, "D": 0.307}, draws=lr_draws),
+            "batch(D)": power_law("steplaw_batch", "batch_size", 0.58, {"D": 0.571}, draws=batch_draws),
+        }
+        settings = {"bootstrap_file": None if path in (None, False) else str(path)}
+        return HyperparamLaw(info, fits, ("lr(N,D)", "batch(D)"), settings=settings)
+    if name == "deepseek":
+        fits = {
+            "lr(C)": power_law("deepseek_lr", "lr", 0.3118, {"C": -0.125}),
+            "batch(C)": power_law("deepseek_batch", "batch_size", 0.292, {"C": 0.3271}),
+        }
+        return HyperparamLaw(info, fits, ("lr(C)", "batch(C)"))
+    fits = {
+        "lr(N)": power_law("porian_lr", "lr", 3.7, {"N": -0.36}),
+        "batch(N)": power_law("porian_batch", "batch_size", 0.7576, {"N": 0.703}),
+    }
+    return HyperparamLaw(info, fits, ("lr(N)", "batch(N)"))
+
+
+def resolve(law: str | HyperparamLaw, *, bootstrap_file: str | Path | None = None) -> HyperparamLaw:
+    """A published law by name, or a fitted one from its ``scalelaw.hparams/1`` JSON file."""
+    if isinstance(law, HyperparamLaw):
+        return law
+    if law in INFOS:
+        return published(law, bootstrap_file=bootstrap_file)
+    if law.lower().endswith(".json") or Path(law).is_file():
+        return HyperparamLaw.from_json(law)
+    raise LawError(
+        f"unknown law {law!r}; choose one of {', '.join(NAMES)} or give a FIT.json written by "
+        "'scalelaw hparams fit --out'"
+    )
