@@ -45,11 +45,11 @@ def datastore_scaling(measurements: Measurements, fits: ReaderFits, *, joint: Jo
     """
     metrics = list(dict.fromkeys(f.metric.name for f in fits.fits))
     fig, axes = _panels(len(metrics))
-    for ax, name in zip(axes, metrics):
+    for ax, name in zip(axes, metrics, strict=False):
         group = [f for f in fits.fits if f.metric.name == name]
         readers = _shown([f.reader for f in group], max_readers)
         colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(readers)))
-        for colour, f in zip(colours, (f for f in group if f.reader in readers)):
+        for colour, f in zip(colours, [f for f in group if f.reader in readers], strict=True):
             points = measurements.points[(measurements.points["reader"] == f.reader)
                                          & (measurements.points["metric"] == name)
                                          & (measurements.points["datastore_tokens"] > 0)]
@@ -64,14 +64,15 @@ def datastore_scaling(measurements: Measurements, fits: ReaderFits, *, joint: Jo
             if f.lm_only is not None:
                 ax.axhline(f.lm_only, color=colour, ls="--", lw=0.8, alpha=0.7)
             if joint is not None and joint.metric.name == name:
-                ax.plot(grid, joint.predict(np.full_like(grid, f.params), np.full_like(grid, f.tokens), grid)[0],
-                        color="0.5", lw=0.8)
+                curve = joint.predict(np.full_like(grid, f.params), np.full_like(grid, f.tokens), grid)[0]
+                ax.plot(grid, curve, color="0.5", lw=0.8)
         metric = fits.fits[[g.metric.name for g in fits.fits].index(name)].metric
         ax.set_xscale("log")
         ax.set_xlabel("datastore size S (tokens)")
         ax.set_ylabel(metric.label)
-        shown = f"{len(readers)} of {len(group)} readers" if len(readers) < len(group) else f"{len(group)} readers"
-        ax.set_title(f"{name}: solid chosen law, dotted the other, dashed LM-only ({shown})", fontsize=9)
+        shown = f"{len(readers)} of {len(group)}" if len(readers) < len(group) else f"{len(group)}"
+        ax.set_title(f"{name}: solid chosen law, dotted the other, dashed LM-only ({shown} readers)",
+                     fontsize=9)
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=7, loc="best")
     return fig
@@ -87,14 +88,16 @@ def pareto_frontier(table: pd.DataFrame, *, metrics: dict | None = None, optimum
     names = list(dict.fromkeys(table["metric"]))
     fig, axes = _panels(len(names))
     retrieval_sizes = table.loc[table["retrieval"], "datastore_tokens"]
-    norm = LogNorm(vmin=retrieval_sizes.min(), vmax=max(retrieval_sizes.max(), retrieval_sizes.min() * 1.01)) \
-        if len(retrieval_sizes) else None
-    for ax, name in zip(axes, names):
+    norm = None
+    if len(retrieval_sizes):
+        low = retrieval_sizes.min()
+        norm = LogNorm(vmin=low, vmax=max(retrieval_sizes.max(), low * 1.01))
+    for ax, name in zip(axes, names, strict=False):
         part = table[table["metric"] == name]
         ret, lm = part[part["retrieval"]], part[~part["retrieval"]]
         if len(ret):
-            points = ax.scatter(ret["flops"], ret["value"], c=ret["datastore_tokens"], norm=norm, cmap="viridis",
-                                s=14, alpha=0.8, label="retrieval-based")
+            points = ax.scatter(ret["flops"], ret["value"], c=ret["datastore_tokens"], norm=norm,
+                                cmap="viridis", s=14, alpha=0.8, label="retrieval-based")
             fig.colorbar(points, ax=ax, label="datastore tokens")
         ax.scatter(lm["flops"], lm["value"], marker="x", color="black", s=24, label="LM-only")
         for flag, colour, label in (("pareto", "tab:red", "frontier (all)"),

@@ -80,12 +80,14 @@ class RetrievalCost:
     def serving(self, datastore_tokens):
         """Q (2 N_r q + 2 d S / p), FLOPs (zero for an LM-only model)."""
         S = np.asarray(datastore_tokens, dtype=float)
-        per_query = 2.0 * self.retriever_params * self.query_tokens + 2.0 * self.embedding_dim * S / self.passage_tokens
+        encode = 2.0 * self.retriever_params * self.query_tokens
+        per_query = encode + 2.0 * self.embedding_dim * S / self.passage_tokens
         return np.where(S > 0, self.queries * per_query, 0.0)
 
     def total(self, params, tokens, datastore_tokens):
         """Pretraining + datastore + serving FLOPs."""
-        return self.pretraining(params, tokens) + self.datastore(datastore_tokens) + self.serving(datastore_tokens)
+        S = datastore_tokens
+        return self.pretraining(params, tokens) + self.datastore(S) + self.serving(S)
 
     @property
     def per_datastore_token(self) -> float:
@@ -246,8 +248,8 @@ def optimal(joint: JointFit, flops, *, cost: RetrievalCost = RetrievalCost(),
         c = configs.iloc[smallest]
         raise InputError(f"--flops {budget.min():.3g} is below the smallest measured configuration "
                          f"({c['reader']} with a {tokens_label(c['datastore_tokens'])}-token datastore, "
-                         f"{spent[smallest]:.3g} FLOPs); the law was not fitted there; give a budget of at least "
-                         "that")
+                         f"{spent[smallest]:.3g} FLOPs); the law was not fitted there; give a budget of at "
+                         "least that")
     fit = joint.fit
     names = fit.law.param_names
     point = np.array([[fit.params[n] for n in names]])
@@ -255,7 +257,7 @@ def optimal(joint: JointFit, flops, *, cost: RetrievalCost = RetrievalCost(),
     intervals = {}
     if fit.bootstrap is not None:
         for name, draws in zip(("params", "tokens", "datastore_tokens", "value"),
-                               _search(fit.bootstrap, names, budget, cost, cap)):
+                               _search(fit.bootstrap, names, budget, cost, cap), strict=True):
             lo, hi = fit.percentiles(np.where(np.isfinite(draws), draws, np.nan))
             intervals[name] = (lo, hi)
     nan = np.full(budget.shape, np.nan)
@@ -264,22 +266,21 @@ def optimal(joint: JointFit, flops, *, cost: RetrievalCost = RetrievalCost(),
     if joint.metric.kind == "higher":
         v_lo, v_hi = v_hi, v_lo
     warnings = _warnings(fit, budget, spent.max(), N, D, S, cap)
+    bounds = {f"{name}_{side}": intervals.get(name, (nan, nan))[k]
+              for name in ("params", "tokens", "datastore_tokens")
+              for k, side in enumerate(("lower", "upper"))}
     return Optimum(
-        flops=budget, params=N, tokens=D, datastore_tokens=S, value=value,
-        params_lower=intervals.get("params", (nan, nan))[0], params_upper=intervals.get("params", (nan, nan))[1],
-        tokens_lower=intervals.get("tokens", (nan, nan))[0], tokens_upper=intervals.get("tokens", (nan, nan))[1],
-        datastore_tokens_lower=intervals.get("datastore_tokens", (nan, nan))[0],
-        datastore_tokens_upper=intervals.get("datastore_tokens", (nan, nan))[1],
-        value_lower=v_lo, value_upper=v_hi,
-        pretraining_flops=cost.pretraining(N, D), datastore_flops=cost.datastore(S), serving_flops=cost.serving(S),
-        at_cap=S >= cap * (1 - 1e-6), level=fit.level, metric=joint.metric.name, warnings=warnings)
+        flops=budget, params=N, tokens=D, datastore_tokens=S, value=value, **bounds, value_lower=v_lo,
+        value_upper=v_hi, pretraining_flops=cost.pretraining(N, D), datastore_flops=cost.datastore(S),
+        serving_flops=cost.serving(S), at_cap=S >= cap * (1 - 1e-6), level=fit.level,
+        metric=joint.metric.name, warnings=warnings)
 
 
 def _warnings(fit, budget, largest, N, D, S, cap) -> tuple[str, ...]:
     out = []
     if budget.max() > largest:
-        out.append(f"--flops {budget.max():.3g} is above the largest measured configuration ({largest:.3g} FLOPs): "
-                   "the answer extrapolates the law")
+        out.append(f"--flops {budget.max():.3g} is above the largest measured configuration "
+                   f"({largest:.3g} FLOPs): the answer extrapolates the law")
     ranges = fit.data.get("ranges", {})
     for label, column, values in (("reader size", "params", N), ("pretraining tokens", "tokens", D),
                                   ("datastore", "datastore_tokens", S)):

@@ -197,7 +197,7 @@ def _kind_of_rows(table: Table, frame: pd.DataFrame) -> dict[str, str]:
     kinds: dict[str, str] = {}
     if "kind" in frame.columns:
         first_row: dict[str, tuple[int, str]] = {}
-        for row, metric, cell in zip(frame.index, frame["metric"], frame["kind"].astype(str)):
+        for row, metric, cell in zip(frame.index, frame["metric"], frame["kind"].astype(str), strict=True):
             word = cell.strip().lower().replace("_", "-")
             kind = next((k for k, words in _KIND_WORDS.items() if word in words), None)
             if kind is None:
@@ -305,7 +305,8 @@ def prepare(table: Table | pd.DataFrame) -> Measurements:
     notes = [src.describe_mapping()] if src.renamed else []
     several = int((points["n_seeds"] > 1).sum())
     if several:
-        notes.append(f"averaged the seeds of {several} configurations (up to {points['n_seeds'].max()} each)")
+        notes.append(f"averaged the seeds at {several} configuration{'s' if several > 1 else ''} "
+                     f"(up to {points['n_seeds'].max()} seeds each)")
     return Measurements(rows, points, metrics, src, tuple(n for n in notes if n))
 
 

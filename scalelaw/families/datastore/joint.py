@@ -82,7 +82,8 @@ class JointFit:
     @classmethod
     def from_dict(cls, d: Mapping) -> JointFit:
         return cls(FitResult.from_dict(d["fit"]), Metric.from_dict(d["metric"]),
-                   pd.DataFrame(d["configurations"]), dict(d.get("validation", {})), tuple(d.get("notes", ())))
+                   pd.DataFrame(d["configurations"]), dict(d.get("validation", {})),
+                   tuple(d.get("notes", ())))
 
 
 def _one_metric(measurements: Measurements, metric: str | None) -> Metric:
@@ -106,8 +107,9 @@ def _table(measurements: Measurements, metric: Metric) -> pd.DataFrame:
     rows = measurements.rows
     rows = rows[(rows["metric"] == metric.name) & (rows["datastore_tokens"] > 0)].copy()
     if rows.empty:
-        raise measurements.error(f"metric {metric.name!r} has no rows with a datastore (datastore_tokens > 0); "
-                                 "the joint law needs retrieval measurements", column="datastore_tokens")
+        raise measurements.error(f"metric {metric.name!r} has no rows with a datastore (datastore_tokens "
+                                 "> 0); the joint law needs retrieval measurements",
+                                 column="datastore_tokens")
     for column, what in (("datastore_tokens", "datastore sizes"), ("params", "reader sizes"),
                          ("tokens", "pretraining lengths")):
         if rows[column].nunique() < 2:
@@ -118,8 +120,9 @@ def _table(measurements: Measurements, metric: Metric) -> pd.DataFrame:
         rows["error"] = metric.ceiling - rows["value"]
         perfect = np.flatnonzero(rows["error"].to_numpy() <= 0)
         if perfect.size:
-            raise measurements.error(f"an accuracy of {rows['value'].iloc[perfect[0]]:g} leaves no error for the "
-                                     "joint law (fitted to ceiling - accuracy in log space); drop that row",
+            value = rows["value"].iloc[perfect[0]]
+            raise measurements.error(f"an accuracy of {value:g} leaves no error for the joint law (fitted to "
+                                     "ceiling - accuracy in log space); drop that row",
                                      row=int(rows["row"].iloc[perfect[0]]), column="value")
     return rows
 
@@ -176,7 +179,8 @@ def fit_joint(
     return replace(joint, validation=validation)
 
 
-def _validate(law, rows: pd.DataFrame, points: pd.DataFrame, metric: Metric, holdout: int, settings: dict) -> dict:
+def _validate(law, rows: pd.DataFrame, points: pd.DataFrame, metric: Metric, holdout: int,
+              settings: dict) -> dict:
     sizes = np.sort(rows["datastore_tokens"].unique())
     if holdout >= sizes.size - 1:
         return {}
@@ -186,7 +190,8 @@ def _validate(law, rows: pd.DataFrame, points: pd.DataFrame, metric: Metric, hol
     predicted = small.predict(test)
     if metric.kind == "higher":
         predicted = metric.ceiling - predicted
-    errors = {reader: error_metrics(part["value"].to_numpy(), predicted[(test["reader"] == reader).to_numpy()])
+    readers = test["reader"].to_numpy()
+    errors = {reader: error_metrics(part["value"].to_numpy(), predicted[readers == reader])
               for reader, part in test.groupby("reader", sort=False)}
     return {"held_out": [float(s) for s in held], "errors": errors,
             "overall": error_metrics(test["value"].to_numpy(), predicted)}
@@ -214,7 +219,8 @@ def compare(joint: JointFit, readers: ReaderFits) -> pd.DataFrame:
         own = f.predict(S)[0]
         chosen_error = f.choice.errors.get(f.choice.chosen)
         rows.append({"reader": f.reader, "points": int(len(points)), "per_reader_law": f.choice.chosen,
-                     "per_reader_mae": error_metrics(y, own)["mae"], "joint_mae": error_metrics(y, joint_pred)["mae"],
+                     "per_reader_mae": error_metrics(y, own)["mae"],
+                     "joint_mae": error_metrics(y, joint_pred)["mae"],
                      "per_reader_held_out_mae": np.nan if chosen_error is None else chosen_error["mae"],
                      "joint_held_out_mae": held[f.reader]["mae"] if f.reader in held else np.nan})
     if not rows:

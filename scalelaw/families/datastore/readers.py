@@ -108,12 +108,15 @@ class ReaderFit:
         """
         name = law or self.choice.chosen
         if name not in self.fits:
-            raise FitError(f"{self.reader}, {self.metric.name}: no {name} fit ({self.choice.reasons.get(name, '')})")
+            reason = self.choice.reasons.get(name, "")
+            raise FitError(f"{self.reader}, {self.metric.name}: no {name} fit ({reason})")
         S = np.atleast_1d(np.asarray(datastore_tokens, dtype=float))
         value, lo, hi = self.fits[name].predict_interval({"S": np.where(S > 0, S, 1.0)})
-        if self.lm_only is not None:
-            value, lo, hi = (np.where(S > 0, v, self.lm_only if v is value else np.nan) for v in (value, lo, hi))
-        return value, lo, hi
+        if self.lm_only is None:
+            return value, lo, hi
+        retrieval = S > 0
+        return (np.where(retrieval, value, self.lm_only), np.where(retrieval, lo, np.nan),
+                np.where(retrieval, hi, np.nan))
 
     def to_dict(self) -> dict:
         return {"reader": self.reader, "model": self.model, "params": self.params, "tokens": self.tokens,
@@ -123,8 +126,9 @@ class ReaderFit:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> ReaderFit:
-        return cls(d["reader"], d["model"], float(d["params"]), float(d["tokens"]), Metric.from_dict(d["metric"]),
-                   None if d.get("lm_only") is None else float(d["lm_only"]), tuple(d["sizes"]),
+        lm_only = None if d.get("lm_only") is None else float(d["lm_only"])
+        return cls(d["reader"], d["model"], float(d["params"]), float(d["tokens"]),
+                   Metric.from_dict(d["metric"]), lm_only, tuple(d["sizes"]),
                    {k: FitResult.from_dict(v) for k, v in d["fits"].items()}, Choice.from_dict(d["choice"]),
                    tuple(d.get("notes", ())))
 
@@ -142,8 +146,9 @@ class ReaderFits:
         for f in self.fits:
             for name in LAWS:
                 error = f.choice.errors.get(name)
-                row = {"reader": f.reader, "metric": f.metric.name, "law": name,
-                       "chosen": name == f.choice.chosen, "how": f.choice.how if name == f.choice.chosen else "",
+                chosen = name == f.choice.chosen
+                row = {"reader": f.reader, "metric": f.metric.name, "law": name, "chosen": chosen,
+                       "how": f.choice.how if chosen else "",
                        "held_out_mae": np.nan if error is None else error["mae"],
                        "held_out_max": np.nan if error is None else error["max_abs_error"],
                        "lm_only": np.nan if f.lm_only is None else f.lm_only,
@@ -215,9 +220,10 @@ def fit_readers(
     fit_settings = {"loss": loss, "level": level, "weight_column": "weight"}
     out = []
     for (reader, metric), points in measurements.points.groupby(["reader", "metric"], sort=False):
-        rows = measurements.rows[(measurements.rows["reader"] == reader) & (measurements.rows["metric"] == metric)]
-        out.append(_fit_one(measurements, rows, points, measurements.metrics[metric], law, holdout, lm_only_at,
-                            fit_settings, bootstrap, seed))
+        every = measurements.rows
+        rows = every[(every["reader"] == reader) & (every["metric"] == metric)]
+        out.append(_fit_one(measurements, rows, points, measurements.metrics[metric], law, holdout,
+                            lm_only_at, fit_settings, bootstrap, seed))
     return ReaderFits(tuple(out), settings)
 
 
@@ -294,17 +300,19 @@ def _fit_one(measurements: Measurements, rows: pd.DataFrame, points: pd.DataFram
     return ReaderFit(**base, fits=fits, choice=choice, notes=tuple(notes))
 
 
-def _two_points(measurements: Measurements, retrieval: pd.DataFrame, points: pd.DataFrame, base: dict, law: str,
-                lm_only_at: float, fit_settings: dict, where: str) -> ReaderFit:
+def _two_points(measurements: Measurements, retrieval: pd.DataFrame, points: pd.DataFrame, base: dict,
+                law: str, lm_only_at: float, fit_settings: dict, where: str) -> ReaderFit:
     """The log-linear law through the LM-only point (placed at ``lm_only_at``) and one size."""
     size = base["sizes"][0]
     row = int(points["row"].iloc[0])
     if law == "saturating":
         raise measurements.error(f"{where}: the saturating law needs 3 datastore sizes besides the LM-only "
-                                 "value; the log has one; use --law log_linear", row=row, column="datastore_tokens")
+                                 "value; the log has one; use --law log_linear", row=row,
+                                 column="datastore_tokens")
     if lm_only_at >= size:
-        raise measurements.error(f"{where}: --lm-only-at {tokens_label(lm_only_at)} must be below the one measured "
-                                 f"datastore size {tokens_label(size)}", row=row, column="datastore_tokens")
+        raise measurements.error(f"{where}: --lm-only-at {tokens_label(lm_only_at)} must be below the one "
+                                 f"measured datastore size {tokens_label(size)}", row=row,
+                                 column="datastore_tokens")
     anchor = pd.DataFrame({"datastore_tokens": [lm_only_at], "value": [base["lm_only"]], "weight": [1.0]})
     table = pd.concat([anchor, retrieval[["datastore_tokens", "value", "weight"]]], ignore_index=True)
     result = engine.fit(LOG_LINEAR, table, **fit_settings)

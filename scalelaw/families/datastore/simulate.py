@@ -148,8 +148,9 @@ def simulate(
                 S = p * full_tokens
                 base = float(law.value(reader.params, reader.tokens, S))
                 shared = rng.normal(0.0, law.config_sd)
+                spread = np.sqrt(1.0 - p) * law.seed_sd
                 for s in seed_ids:
-                    noise = shared + np.sqrt(max(1.0 - p, 0.0)) * rng.normal(0.0, law.seed_sd) if p > 0 else shared
+                    noise = shared + spread * rng.normal(0.0, 1.0) if p > 0 else shared
                     value = base + noise if law.kind == "lower" else base - noise
                     rows.append({"model": reader.model, "params": reader.params, "tokens": reader.tokens,
                                  "datastore_tokens": S, "fraction": p, "metric": law.metric,

@@ -63,7 +63,8 @@ class DatastoreFit:
             comparison = payload.get("comparison")
             return cls(None if readers is None else ReaderFits.from_dict(readers),
                        None if joint is None else JointFit.from_dict(joint),
-                       None if comparison is None else pd.DataFrame(comparison), tuple(payload.get("notes", ())))
+                       None if comparison is None else pd.DataFrame(comparison),
+                       tuple(payload.get("notes", ())))
         except (KeyError, TypeError, ValueError) as err:
             raise ArtifactError(f"{source}: the datastore fit artifact is incomplete ({err!r})") from err
 
