@@ -293,6 +293,13 @@ def _fit_one(measurements: Measurements, rows: pd.DataFrame, points: pd.DataFram
             for name, candidate in laws.items()}
     notes = []
     for name, result in fits.items():
+        stalled = result.diagnostics["bootstrap_failed"]
+        if stalled:
+            notes.append(f"{name}: {stalled} of {bootstrap} bootstrap replicates did not converge (resamples "
+                         "with few distinct sizes barely identify it); the finite ones are kept")
+        if len(sizes) == len(result.law.params):
+            notes.append(f"{name}: {len(sizes)} sizes for {len(sizes)} parameters: the law passes through "
+                         "every point and is not tested by them")
         if result.diagnostics["at_bound"]:
             notes.append(f"{name}: {', '.join(result.diagnostics['at_bound'])} at a bound"
                          + (" (no saturation within the measured sizes)" if name == "saturating" else ""))
