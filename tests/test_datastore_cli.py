@@ -148,6 +148,8 @@ def test_other_bad_inputs(cli, tmp_path):
                       "add a column 'kind'")
     high = write(tmp_path, HEADER + "m,1B,20B,0,tqa_em,101\n", "high.csv")
     assert_user_error(cli("datastore", "fit", high), "row 1", "not an accuracy")
+    empty = write(tmp_path, HEADER + "m,,20B,0,ppl,9\n", "empty.csv")
+    assert_user_error(cli("datastore", "fit", empty), "row 1", "'params'", "the cell is empty")
     missing = write(tmp_path, "model,params,tokens,metric,value\nm,1B,20B,ppl,9\n", "missing.csv")
     assert_user_error(cli("datastore", "fit", missing), "missing column 'datastore_tokens'")
     assert_user_error(cli("datastore", "fit", ENDPOINTS, "--law", "saturating"), "needs 3 datastore sizes")

@@ -80,10 +80,6 @@ class Metric:
             return f"{self.name} (lower is better)"
         return f"{self.name} (higher is better, out of {self.ceiling:g})"
 
-    def better(self, a, b):
-        """Whether ``a`` is strictly better than ``b`` (elementwise)."""
-        return np.less(a, b) if self.kind == "lower" else np.greater(a, b)
-
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "ceiling": self.ceiling}
 
@@ -265,8 +261,10 @@ def prepare(table: Table | pd.DataFrame) -> Measurements:
     for column in ("params", "tokens", "value"):
         values = []
         for row, cell in frame[column].items():
+            if str(cell).strip() in ("", "nan", "None"):
+                raise src.error("the cell is empty; fill it or drop the row", row=int(row), column=column)
             try:
-                number = parse_quantity(cell) if str(cell).strip() else math.nan
+                number = parse_quantity(cell)
             except ValueError as err:
                 raise src.error(str(err), row=int(row), column=column, value=cell) from err
             if not math.isfinite(number):
