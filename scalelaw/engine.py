@@ -146,6 +146,7 @@ def fit(
     level: float = 0.95,
     weight_column: str | None = None,
     progress: Progress | None = None,
+    bootstrap_weights: np.ndarray | None = None,
 ) -> FitResult:
     """Fit ``law`` to ``table`` by a vectorised multi-start robust fit.
 
@@ -173,10 +174,20 @@ def fit(
         Interval level, e.g. 0.95 for 2.5-97.5% percentiles.
     progress
         Called as ``progress(done, total)`` while bootstrap replicates are fitted.
+    bootstrap_weights
+        Replicate row weights, shape (B, rows), used instead of multinomial row resampling (e.g. a
+        two-stage bootstrap over groups of rows); B replaces ``bootstrap``.
     """
     settings = {"loss": loss, "delta": float(delta), "starts": starts if isinstance(starts, str) else "custom",
                 "polish": int(polish), "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
                 "weight_column": weight_column}
+    if bootstrap_weights is not None:
+        bootstrap_weights = np.asarray(bootstrap_weights, dtype=float)
+        if (bootstrap_weights.ndim != 2 or bootstrap_weights.shape[1] != len(table)
+                or not np.all(np.isfinite(bootstrap_weights)) or np.any(bootstrap_weights < 0)):
+            raise FitError(f"bootstrap_weights must be finite, >= 0 and of shape (replicates, {len(table)})")
+        bootstrap = bootstrap_weights.shape[0]
+        settings |= {"bootstrap": int(bootstrap), "bootstrap_weights": "given"}
     if not 0 < level < 1:
         raise FitError(f"the interval level must be in (0, 1), got {level}")
     if bootstrap < 0 or polish < 1:
@@ -200,7 +211,7 @@ def fit(
     boot = None
     boot_failed = 0
     if bootstrap:
-        boot, boot_failed = _bootstrap(problem, loss_fn, u_best, bootstrap, seed, progress)
+        boot, boot_failed = _bootstrap(problem, loss_fn, u_best, bootstrap, seed, progress, bootstrap_weights)
     theta = to_natural(law, u_best[: len(law.params)])
     params = dict(zip(law.param_names, map(float, theta), strict=True))
     at_bound = tuple(
@@ -280,11 +291,13 @@ def _minimise_likelihood(problem: Problem, loss_fn: HuberLikelihood, U: np.ndarr
 
 
 def _bootstrap(problem: Problem, loss_fn, u_best: np.ndarray, replicates: int, seed: int,
-               progress: Progress | None):
-    """Fit ``replicates`` row resamples, warm-started at the optimum; returns natural params."""
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(problem.n, np.full(problem.n, 1.0 / problem.n), size=replicates)
-    weights = counts * problem.weights
+               progress: Progress | None, given: np.ndarray | None = None):
+    """Fit ``replicates`` row resamples (or the ``given`` replicate weights), warm-started at the
+    optimum; returns natural params."""
+    if given is None:
+        rng = np.random.default_rng(seed)
+        given = rng.multinomial(problem.n, np.full(problem.n, 1.0 / problem.n), size=replicates)
+    weights = given * problem.weights
     chunk = max(1, min(replicates, 2_000_000 // max(problem.n * len(u_best), 1)))
     params = np.empty((replicates, len(problem.law.params)))
     failed = 0

@@ -1,0 +1,359 @@
+"""Commands of the datastore family: fit, optimal, frontier, simulate."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+
+from scalelaw import artifact, plotting
+from scalelaw.cli import render
+from scalelaw.cli.app import app
+from scalelaw.errors import InputError
+from scalelaw.families import datastore as family
+from scalelaw.families.datastore.data import tokens_label
+from scalelaw.io import parse_quantity
+
+group = typer.Typer(help="Retrieval-based LMs: metric vs datastore size, the joint law L(N, D, S) and "
+                         "compute-optimal (reader, pretraining, datastore) choices.", no_args_is_help=True)
+app.add_typer(group, name="datastore")
+
+
+class LawChoice(StrEnum):
+    auto = "auto"
+    log_linear = "log_linear"
+    saturating = "saturating"
+    joint = "joint"
+
+
+File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L) log: model, params, tokens, datastore_tokens "
+                                           "(0 or empty: LM-only), metric, value, optional seed and kind.",
+                                      show_default=False)]
+FitFile = Annotated[Path, typer.Argument(help="Artifact of 'scalelaw datastore fit --law joint --out'.",
+                                         show_default=False)]
+Metric = Annotated[str | None, typer.Option(help="Use only this metric (the joint law needs one).")]
+Reader = Annotated[list[str] | None, typer.Option(help="Use only this reader (model or label; repeatable).")]
+RetrieverParams = Annotated[str, typer.Option(help="Retriever parameters N_r for the datastore cost 2 N_r S; "
+                                                   "default Contriever-MSMARCO (BERT-base), 110M.")]
+Queries = Annotated[str, typer.Option(help="Queries served, to add their retrieval cost (0: training compute "
+                                           "only, as MassiveDS).")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
+Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
+LawOption = Annotated[LawChoice, typer.Option(help="auto: log_linear or saturating per (reader, metric), "
+                                                   "chosen by held-out error; or force one; joint: "
+                                                   "L(N, D, S).")]
+Holdout = Annotated[int, typer.Option(help="Largest datastore sizes held out to choose and check a law.")]
+LmOnlyAt = Annotated[str, typer.Option(help="Tokens at which the LM-only point sits when a reader has one "
+                                            "datastore size (two points).")]
+At = Annotated[str | None, typer.Option(help="Also predict the metric at this datastore size (tokens), e.g. "
+                                             "10T, by each reader's chosen law.")]
+Bootstrap = Annotated[int, typer.Option(help="Two-stage bootstrap replicates (sizes, then seeds), for "
+                                              "intervals.")]
+Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
+Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
+Loss = Annotated[str, typer.Option(help="squared (the fit to the seed means) or huber.")]
+Out = Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here.")]
+Flops = Annotated[str, typer.Option(help="Training budget in FLOPs (6 N D + 2 N_r S), e.g. 1e22.")]
+MaxDatastore = Annotated[str | None, typer.Option(help="Tokens available for the datastore, e.g. 1.4T "
+                                                       "(default: no limit).")]
+All = Annotated[bool, typer.Option("--all", help="List every configuration, not only the frontier.")]
+Overlay = Annotated[Path | None, typer.Option("--fit", help="A joint fit artifact: draw its compute-optimal "
+                                                            "curve on the plot.")]
+
+
+def _check_outputs(*targets: Path | None, plot: Path | None = None) -> None:
+    if plot is not None:
+        plotting.check_figure_path(plot)
+    for target in (*targets, plot):
+        if target is not None and target.exists() and target.is_dir():
+            raise InputError(f"{target} is a folder; give a file name")
+
+
+def _count(option: str, text: str) -> float:
+    try:
+        value = parse_quantity(text)
+    except ValueError as err:
+        raise InputError(f"{option}: {err}") from err
+    if not np.isfinite(value) or value < 0:
+        raise InputError(f"{option}: {text!r} must be a number >= 0")
+    return value
+
+
+def _cost(retriever_params: str, queries: str) -> family.RetrievalCost:
+    return family.RetrievalCost(retriever_params=render.quantity("--retriever-params", retriever_params),
+                                queries=_count("--queries", queries))
+
+
+def _load(file: Path, metric: str | None, reader: list[str] | None) -> family.Measurements:
+    return family.read(file).select(metric=metric, readers=reader)
+
+
+def _notes(measurements: family.Measurements, *written: Path | None) -> None:
+    """Remarks on stderr, once everything succeeded (an error stays one line)."""
+    for text in measurements.notes:
+        render.note(text)
+    for target in written:
+        if target is not None:
+            render.note(f"wrote {target}")
+
+
+def _read_joint(path: Path) -> family.JointFit:
+    stored = family.DatastoreFit.from_json(path)
+    if stored.joint is None:
+        raise InputError(f"{path} holds per-reader laws; the optimal (N, D, S) needs the joint law: run "
+                         "'scalelaw datastore fit FILE --law joint --metric NAME --out FIT.json'")
+    return stored.joint
+
+
+# ------------------------------------------------------------------------------------------- render
+def _law_text(fit) -> str:
+    p = fit.params
+    if fit.law.name == "log_linear":
+        return f"a = {render.number(p['a'])}, b = {render.number(p['b'])} per e-fold"
+    return f"G = {render.number(p['G'])}, S0 = {render.number(p['S0'])}, gamma = {render.number(p['gamma'])}"
+
+
+def _error(choice, name: str) -> str:
+    error = choice.errors.get(name)
+    return f"{error['mae']:.4g}" if error else "-"
+
+
+def _with_interval(value: float, lower: float, upper: float) -> str:
+    bounds = render.interval(lower, upper)
+    return render.number(value) + ("" if bounds == "-" else f" {bounds}")
+
+
+def _show_readers(fits: family.ReaderFits, at: float | None) -> None:
+    for name in dict.fromkeys(f.metric.name for f in fits.fits):
+        same = [f for f in fits.fits if f.metric.name == name]
+        held = same[0].choice.held_out
+        columns = ["reader", "LM-only", "chosen law", "parameters", "held-out MAE log_linear",
+                   "held-out MAE saturating", "chosen by"]
+        if at is not None:
+            columns.append(f"at {tokens_label(at)} tokens")
+        rows = []
+        for f in same:
+            row = [f.reader, render.number(f.lm_only), f.choice.chosen, _law_text(f.chosen),
+                   _error(f.choice, "log_linear"), _error(f.choice, "saturating"), f.choice.how]
+            if at is not None:
+                row.append(_with_interval(*(float(v[0]) for v in f.predict([at]))))
+            rows.append(row)
+        sizes = ", ".join(tokens_label(s) for s in held) if held else "none"
+        render.table(f"{same[0].metric.label}: laws in datastore size S (held out to choose: {sizes})",
+                     columns, rows)
+        for f in same:
+            for text in f.notes:
+                render.note(f"{f.reader}, {name}: {text}")
+            for law, reason in f.choice.reasons.items():
+                render.note(f"{f.reader}, {name}: {law}: {reason}")
+
+
+def _show_joint(joint: family.JointFit, comparison: pd.DataFrame) -> None:
+    fit = joint.fit
+    title = (f"joint law for {joint.metric.label}: {fit.law.formula}  (N params, D pretraining tokens, "
+             f"S datastore tokens; target {fit.law.target})")
+    render.table(title, ["parameter", "value", f"{100 * fit.level:g}% interval", "at bound"],
+                 ((name, render.number(r["value"], 6), render.interval(r["lower"], r["upper"]),
+                   "yes" if r["at_bound"] else "") for name, r in fit.summary().iterrows()))
+    d, inside = fit.diagnostics, joint.validation["in_sample"]
+    render.line(f"{d['message']}; {d['n_at_optimum']} of {d['n_polished']} polished starts reached the "
+                f"optimum ({d['n_starts']} evaluated); in-sample MAE {inside['mae']:.4g} "
+                f"({joint.metric.name}) on {inside['n']} seed means")
+    overall = joint.validation.get("overall")
+    if overall:
+        held = ", ".join(tokens_label(s) for s in joint.validation["held_out"])
+        render.line(f"extrapolation check: fitted without the datastore sizes {held}, its error on them is "
+                    f"MAE {overall['mae']:.4g}, max {overall['max_abs_error']:.4g} ({overall['n']} points)")
+    render.table("joint law vs per-reader laws (MAE in metric units)",
+                 ["reader", "per-reader law", "in-sample per-reader", "in-sample joint",
+                  "held-out per-reader", "held-out joint"],
+                 ((r.reader, r.per_reader_law, f"{r.per_reader_mae:.4g}", f"{r.joint_mae:.4g}",
+                   render.number(r.per_reader_held_out_mae), render.number(r.joint_held_out_mae))
+                  for r in comparison.itertuples()))
+    for text in joint.notes:
+        render.note(text)
+
+
+def _summary(result: family.DatastoreFit) -> dict:
+    out: dict = {}
+    if result.readers is not None:
+        out["laws"] = [{"reader": f.reader, "metric": f.metric.name, "law": name,
+                        "chosen": name == f.choice.chosen, "params": dict(fit.params),
+                        "intervals": {k: list(v) for k, v in fit.intervals().items()},
+                        "held_out_error": f.choice.errors.get(name), "lm_only": f.lm_only,
+                        "notes": list(f.notes)}
+                       for f in result.readers.fits for name, fit in f.fits.items()]
+    if result.joint is not None:
+        fit = result.joint.fit
+        out["joint"] = {"metric": result.joint.metric.name, "params": dict(fit.params),
+                        "intervals": {k: list(v) for k, v in fit.intervals().items()},
+                        "validation": dict(result.joint.validation)}
+    return out
+
+
+# ----------------------------------------------------------------------------------------- commands
+@group.command("fit")
+def fit(
+    file: File,
+    law: LawOption = LawChoice.auto,
+    metric: Metric = None,
+    reader: Reader = None,
+    holdout: Holdout = 2,
+    lm_only_at: LmOnlyAt = "1B",
+    at: At = None,
+    bootstrap: Bootstrap = 0,
+    seed: Seed = 0,
+    level: Level = 0.95,
+    loss: Loss = "squared",
+    out: Out = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Fit laws of a metric in datastore size per (reader, metric), or the joint law L(N, D, S).
+
+    Example: scalelaw datastore fit data/datastore/massiveds_simulated.csv --metric redpajama_ppl --law joint
+    --bootstrap 200 --out ds.json --plot ds.png
+    """
+    _check_outputs(out, plot=plot)
+    at_tokens = render.quantity("--at", at)
+    anchor_at = render.quantity("--lm-only-at", lm_only_at)
+    measurements = _load(file, metric, reader)
+    joint = comparison = None
+    if law is LawChoice.joint:
+        with render.progress("bootstrap", enabled=bootstrap > 0 and not json) as callback:
+            joint = family.fit_joint(measurements, metric=metric, holdout=holdout, loss=loss,
+                                     bootstrap=bootstrap, seed=seed, level=level, progress=callback)
+        measurements = measurements.select(metric=joint.metric.name)
+        readers = family.fit_readers(measurements, holdout=holdout, lm_only_at=anchor_at, loss=loss)
+        comparison = family.compare(joint, readers)
+    else:
+        readers = family.fit_readers(measurements, law=law.value, holdout=holdout, lm_only_at=anchor_at,
+                                     loss=loss, bootstrap=bootstrap, seed=seed, level=level)
+    result = family.DatastoreFit(readers=readers, joint=joint, comparison=comparison)
+    payload = result.to_dict()
+    figure = None
+    if plot is not None:
+        from scalelaw.plots.datastore import datastore_scaling
+
+        figure = plotting.render(datastore_scaling(measurements, readers, joint=joint), plot)
+    if out is not None:
+        artifact.write_atomic(out, artifact.dumps(payload))
+    if figure is not None:
+        artifact.write_atomic(plot, figure)
+    if json:
+        render.emit_json(payload | {"summary": _summary(result)})
+        return
+    if joint is not None:
+        _show_joint(joint, comparison)
+    else:
+        _show_readers(readers, at_tokens)
+    _notes(measurements, out, plot)
+
+
+@group.command("optimal")
+def optimal(
+    fit_file: FitFile,
+    flops: Flops,
+    retriever_params: RetrieverParams = "110M",
+    max_datastore: MaxDatastore = None,
+    queries: Queries = "0",
+    json: Json = False,
+) -> None:
+    """Compute-optimal reader size, pretraining tokens and datastore size for a FLOPs budget.
+
+    Example: scalelaw datastore optimal ds.json --flops 1e22 --max-datastore 1.4T
+    """
+    budget = render.quantity("--flops", flops)
+    cap = render.quantity("--max-datastore", max_datastore)
+    cost = _cost(retriever_params, queries)
+    joint = _read_joint(fit_file)
+    best = family.optimal(joint, [budget], cost=cost, max_datastore=cap)
+    row = best.to_frame().iloc[0]
+    if json:
+        render.emit_json({k: (bool(v) if k == "at_cap" else float(v)) for k, v in row.items()}
+                         | {"metric": best.metric, "level": best.level, "cost": cost.to_dict(),
+                            "warnings": list(best.warnings)})
+        return
+
+    def line(label: str, name: str) -> tuple[str, str, str]:
+        return label, render.number(row[name]), render.interval(row[f"{name}_lower"], row[f"{name}_upper"])
+
+    render.table(f"compute-optimal choice for {render.number(row['flops'])} FLOPs ({joint.metric.label})",
+                 ["quantity", "value", f"{100 * best.level:g}% interval"],
+                 [line("reader params N", "params"), line("pretraining tokens D", "tokens"),
+                  line("datastore tokens S", "datastore_tokens"), line(f"predicted {best.metric}", "value"),
+                  ("pretraining FLOPs 6ND", render.number(row["pretraining_flops"]), ""),
+                  ("datastore FLOPs 2 N_r S", render.number(row["datastore_flops"]), ""),
+                  ("serving FLOPs", render.number(row["serving_flops"]), "")])
+    if not np.isfinite(row["params_lower"]):
+        render.note("the fit has no bootstrap: refit with --bootstrap for intervals")
+    for text in best.warnings:
+        render.warn(text)
+
+
+@group.command("frontier")
+def frontier(
+    file: File,
+    metric: Metric = None,
+    reader: Reader = None,
+    retriever_params: RetrieverParams = "110M",
+    queries: Queries = "0",
+    all_: All = False,
+    fit_file: Overlay = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """The Pareto frontier of measured configurations: metric against total training FLOPs.
+
+    Example: scalelaw datastore frontier data/datastore/massiveds_simulated.csv --metric tqa_em --plot p.png
+    """
+    _check_outputs(plot=plot)
+    cost = _cost(retriever_params, queries)
+    joint = _read_joint(fit_file) if fit_file is not None else None
+    measurements = _load(file, metric, reader)
+    table = family.frontier(measurements, cost)
+    if plot is not None:
+        from scalelaw.plots.datastore import pareto_frontier
+
+        curve = None
+        if joint is not None:
+            spent = table.loc[(table["metric"] == joint.metric.name) & table["retrieval"], "flops"]
+            if len(spent):
+                grid = np.geomspace(spent.min(), spent.max(), 40)
+                best = family.optimal(joint, grid, cost=cost)
+                curve = pd.DataFrame({"metric": best.metric, "flops": grid, "value": best.value})
+        figure = pareto_frontier(table, metrics=dict(measurements.metrics), optimum=curve)
+        artifact.write_atomic(plot, plotting.render(figure, plot))
+    shown = table if all_ else table[table["pareto"] | table["lm_only_pareto"]]
+    if json:
+        render.emit_json({"cost": cost.to_dict(), "configurations": shown.to_dict(orient="records")})
+        return
+    for name, part in shown.groupby("metric", sort=False):
+        mine = table["metric"] == name
+        render.table(f"{measurements.metrics[name].label}: Pareto frontier "
+                     f"({int(table.loc[mine, 'pareto'].sum())} of {int(mine.sum())} configurations)",
+                     ["reader", "datastore", "FLOPs", "6ND", "2 N_r S", name, "frontier"],
+                     ((r.reader, tokens_label(r.datastore_tokens) if r.retrieval else "LM-only",
+                       render.number(r.flops), render.number(r.pretraining_flops),
+                       render.number(r.datastore_flops), f"{r.value:.4g}", "all" if r.pareto else "LM-only")
+                      for r in part.itertuples()))
+    _notes(measurements, plot)
+
+
+@group.command("simulate")
+def simulate(
+    out: Annotated[Path, typer.Option(help="Write the simulated log (CSV) here.")],
+    seed: Annotated[int, typer.Option(help="Seed of the noise.")] = 0,
+) -> None:
+    """Write MassiveDS-style measurements drawn from a known joint law (see docs/datastore.md).
+
+    Example: scalelaw datastore simulate --out massiveds_simulated.csv --seed 0
+    """
+    _check_outputs(out)
+    frame = family.simulate(seed=seed)
+    artifact.write_atomic(out, frame.to_csv(index=False))
+    render.note(f"wrote {out}: {len(frame)} rows, seed {seed}")

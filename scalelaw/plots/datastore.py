@@ -1,0 +1,122 @@
+"""Figures of the datastore family (matplotlib, Agg): metric vs datastore size, and the FLOPs
+Pareto frontier.  Each function returns a Figure; :func:`scalelaw.plotting.render` writes it."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
+
+from scalelaw.families.datastore.data import Measurements  # noqa: E402
+from scalelaw.families.datastore.joint import JointFit  # noqa: E402
+from scalelaw.families.datastore.readers import ReaderFits  # noqa: E402
+
+MAX_READERS = 8
+
+
+def _panels(count: int, width: float = 6.0, height: float = 4.4):
+    cols = min(count, 2)
+    rows = int(np.ceil(count / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.ravel()[count:]:
+        ax.set_visible(False)
+    return fig, axes.ravel()
+
+
+def _shown(readers: list[str], limit: int) -> list[str]:
+    if len(readers) <= limit:
+        return readers
+    picks = np.unique(np.linspace(0, len(readers) - 1, limit).round().astype(int))
+    return [readers[i] for i in picks]
+
+
+def datastore_scaling(measurements: Measurements, fits: ReaderFits, *, joint: JointFit | None = None,
+                      extend: float = 10.0, max_readers: int = MAX_READERS):
+    """Metric against datastore size (log axis), one panel per metric and a colour per reader.
+
+    Points are seed means with their seed standard deviation; the dashed horizontal line is the
+    reader's LM-only value; the solid curve is the chosen law and the dotted one the other law,
+    drawn to ``extend`` times the largest size; points held out for the model choice are hollow.
+    With ``joint``, its predictions are drawn in grey.
+    """
+    metrics = list(dict.fromkeys(f.metric.name for f in fits.fits))
+    fig, axes = _panels(len(metrics))
+    for ax, name in zip(axes, metrics, strict=False):
+        group = [f for f in fits.fits if f.metric.name == name]
+        readers = _shown([f.reader for f in group], max_readers)
+        colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(readers)))
+        for colour, f in zip(colours, [f for f in group if f.reader in readers], strict=True):
+            points = measurements.points[(measurements.points["reader"] == f.reader)
+                                         & (measurements.points["metric"] == name)
+                                         & (measurements.points["datastore_tokens"] > 0)]
+            held = points["datastore_tokens"].isin(f.choice.held_out).to_numpy()
+            S, y, sd = (points[c].to_numpy(dtype=float) for c in ("datastore_tokens", "value", "sd"))
+            ax.errorbar(S[~held], y[~held], yerr=sd[~held], fmt="o", ms=4, color=colour, label=f.reader)
+            if held.any():
+                ax.errorbar(S[held], y[held], yerr=sd[held], fmt="o", ms=5, mfc="none", color=colour)
+            grid = np.geomspace(min(f.sizes) / 2, max(f.sizes) * extend, 120)
+            for law, style in ((f.choice.chosen, "-"), *((n, ":") for n in f.fits if n != f.choice.chosen)):
+                ax.plot(grid, f.predict(grid, law)[0], style, color=colour, lw=1.3 if style == "-" else 1.0)
+            if f.lm_only is not None:
+                ax.axhline(f.lm_only, color=colour, ls="--", lw=0.8, alpha=0.7)
+            if joint is not None and joint.metric.name == name:
+                curve = joint.predict(np.full_like(grid, f.params), np.full_like(grid, f.tokens), grid)[0]
+                ax.plot(grid, curve, color="0.5", lw=0.8)
+        metric = fits.fits[[g.metric.name for g in fits.fits].index(name)].metric
+        ax.set_xscale("log")
+        ax.set_xlabel("datastore size S (tokens)")
+        ax.set_ylabel(metric.label)
+        shown = f"{len(readers)} of {len(group)}" if len(readers) < len(group) else f"{len(group)}"
+        ax.set_title(f"{name}: solid chosen law, dotted the other, dashed LM-only ({shown} readers)",
+                     fontsize=9)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    return fig
+
+
+def pareto_frontier(table: pd.DataFrame, *, metrics: dict | None = None, optimum: pd.DataFrame | None = None):
+    """Metric against total training FLOPs per configuration, one panel per metric.
+
+    Retrieval configurations are coloured by datastore size, LM-only ones are black crosses; the
+    steps are the Pareto frontiers of all configurations and of the LM-only ones.  ``optimum``
+    (columns ``metric``, ``flops``, ``value``) adds the joint law's compute-optimal curve.
+    """
+    names = list(dict.fromkeys(table["metric"]))
+    fig, axes = _panels(len(names))
+    retrieval_sizes = table.loc[table["retrieval"], "datastore_tokens"]
+    norm = None
+    if len(retrieval_sizes):
+        low = retrieval_sizes.min()
+        norm = LogNorm(vmin=low, vmax=max(retrieval_sizes.max(), low * 1.01))
+    for ax, name in zip(axes, names, strict=False):
+        part = table[table["metric"] == name]
+        ret, lm = part[part["retrieval"]], part[~part["retrieval"]]
+        if len(ret):
+            points = ax.scatter(ret["flops"], ret["value"], c=ret["datastore_tokens"], norm=norm,
+                                cmap="viridis", s=14, alpha=0.8, label="retrieval-based")
+            fig.colorbar(points, ax=ax, label="datastore tokens")
+        ax.scatter(lm["flops"], lm["value"], marker="x", color="black", s=24, label="LM-only")
+        for flag, colour, label in (("pareto", "tab:red", "frontier (all)"),
+                                    ("lm_only_pareto", "black", "frontier (LM-only)")):
+            edge = part[part[flag]].sort_values("flops")
+            if len(edge):
+                ax.step(edge["flops"], edge["value"], where="post", color=colour, lw=1.2, label=label)
+        if optimum is not None:
+            curve = optimum[optimum["metric"] == name].sort_values("flops")
+            if len(curve):
+                ax.plot(curve["flops"], curve["value"], "--", color="tab:orange", lw=1.5,
+                        label="joint law, compute-optimal (N, D, S)")
+        ax.set_xscale("log")
+        ax.set_xlabel("training FLOPs: 6 N D + 2 N_retriever S")
+        kind = (metrics or {}).get(name)
+        ax.set_ylabel(kind.label if kind is not None else name)
+        ax.set_title(f"{name}: Pareto frontier of measured configurations", fontsize=9)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    return fig
+
+
