@@ -68,6 +68,10 @@ def plain_bootstrap(theta, data, replicates, seed):
     return out
 
 
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
 def timed(fn, repeats):
     times, result, peak = [], None, 0
     for _ in range(repeats):
@@ -98,10 +102,11 @@ def main() -> None:
     t_plain, plain_best, m_plain = timed(lambda: plain_multistart(grid, data), args.repeats)
     f_engine, f_plain = engine_fit.diagnostics["objective"], float(plain_best.fun)
 
-    print(f"multi-start fit, {len(grid)} starts x {len(frame)} points (median wall time)")
-    print(f"  plain serial L-BFGS-B loop : {t_plain:8.3f} s   best objective {f_plain:.13g}   peak {m_plain / 1e6:.1f} MB")
-    print(f"  scalelaw engine            : {t_engine:8.3f} s   best objective {f_engine:.13g}   peak {m_engine / 1e6:.1f} MB")
-    print(f"  speed-up {t_plain / t_engine:.1f}x; objective difference {(f_engine - f_plain) / f_plain:+.2e} relative "
+    say(f"multi-start fit, {len(grid)} starts x {len(frame)} points (median wall time)")
+    for label, t, f, m in (("plain serial L-BFGS-B loop", t_plain, f_plain, m_plain),
+                           ("scalelaw engine", t_engine, f_engine, m_engine)):
+        say(f"  {label:27s}: {t:8.3f} s   best objective {f:.13g}   peak {m / 1e6:.1f} MB")
+    say(f"  speed-up {t_plain / t_engine:.1f}x; objective difference {(f_engine - f_plain) / f_plain:+.2e} relative "
           f"(negative: the engine's optimum is lower)")
 
     theta = np.log([engine_fit.params[n] for n in ("A", "B", "E")] + [1.0, 1.0])
@@ -112,10 +117,11 @@ def main() -> None:
     t_plain_boot, plain_draws, _ = timed(lambda: plain_bootstrap(theta, data, args.replicates, 0), 1)
     e_lo, e_hi = boot_fit.intervals()["E"]
     p_lo, p_hi = np.percentile(np.exp(plain_draws[:, 2]), [2.5, 97.5])
-    print(f"bootstrap, {args.replicates} replicates warm-started at the optimum")
-    print(f"  plain serial L-BFGS-B loop : {t_plain_boot:8.3f} s   E 95% [{p_lo:.4f}, {p_hi:.4f}]")
-    print(f"  scalelaw engine (batched)  : {t_boot:8.3f} s   E 95% [{e_lo:.4f}, {e_hi:.4f}]   peak {m_boot / 1e6:.1f} MB")
-    print(f"  speed-up {t_plain_boot / t_boot:.1f}x")
+    say(f"bootstrap, {args.replicates} replicates warm-started at the optimum")
+    say(f"  plain serial L-BFGS-B loop : {t_plain_boot:8.3f} s   E 95% [{p_lo:.4f}, {p_hi:.4f}]")
+    say(f"  scalelaw engine (batched)  : {t_boot:8.3f} s   E 95% [{e_lo:.4f}, {e_hi:.4f}]"
+        f"   peak {m_boot / 1e6:.1f} MB")
+    say(f"  speed-up {t_plain_boot / t_boot:.1f}x")
 
 
 if __name__ == "__main__":

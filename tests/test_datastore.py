@@ -10,7 +10,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from support import DATA
 
 from scalelaw import engine
 from scalelaw.errors import InputError
@@ -20,6 +19,8 @@ from scalelaw.families.datastore.laws import JOINT
 from scalelaw.families.datastore.simulate import LAWS
 from scalelaw.families.loss import chinchilla_allocation
 from scalelaw.result import FitResult, error_metrics
+
+from support import DATA
 
 PPL, TQA = LAWS
 SIZES = (1.4e10, 7e10, 1.4e11, 3.5e11, 7e11, 1.05e12, 1.4e12)

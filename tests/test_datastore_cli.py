@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from support import DATA, assert_user_error
 
 SIMULATED = DATA / "datastore" / "massiveds_simulated.csv"

@@ -12,10 +12,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from support import DATA
 
 from scalelaw.families import datastore as ds
 from scalelaw.families.datastore.simulate import LAWS
+
+from support import DATA
 
 
 def _small(measurements: ds.Measurements) -> ds.Measurements:

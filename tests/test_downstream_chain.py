@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from support import assert_user_error
 
 from scalelaw.families.downstream import chain
 from scalelaw.families.downstream.readers import read_choices
+
+from support import assert_user_error
 
 
 def _frame(logprobs, correct, lengths=None, model="m", flops=1e20):

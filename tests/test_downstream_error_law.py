@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from support import DATA, assert_user_error
 
 from scalelaw import engine
 from scalelaw.families.downstream import error_law
 from scalelaw.io import read_table
+
+from support import DATA, assert_user_error
 
 GADRE = DATA / "downstream" / "gadre" / "rpj_models.csv"
 SUBSET = [

@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from support import DATA, assert_user_error
 
 from scalelaw import optimize
 from scalelaw.families.downstream import ladder, olmo_ladder
 from scalelaw.losses import Squared
+
+from support import DATA, assert_user_error
 
 LADDER = DATA / "downstream" / "olmo_ladder"
 N13, D13 = 13_202_396_160, 5_000_088_518_656

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from support import DATA, assert_user_error
 
 from scalelaw.families.downstream import observational as obs
+
+from support import DATA, assert_user_error
 
 BASE = DATA / "downstream" / "obsscaling" / "base_llm_benchmark_eval.csv"
 V2 = DATA / "downstream" / "obsscaling" / "base_llm_leaderboard_v2_eval.csv"

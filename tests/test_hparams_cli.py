@@ -8,9 +8,10 @@ import json
 import numpy as np
 import pytest
 from hparams_sweeps import GROUPS, sweep_frame, write
-from support import assert_user_error
 
 from scalelaw import artifact
+
+from support import assert_user_error
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import shared_path
 
 from scalelaw import artifact
 from scalelaw.families import hyperparams as hp
+
+from support import shared_path
 
 DENSE = "hparams/dense_lr_bs_loss.csv"
 BOOT = "hparams/1004_fitted_lr_bs_scaling_model_parameters.csv"
