@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +32,8 @@ Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
 Space = Annotated[str, typer.Option(help="Loss space of the power law: log-coverage (Brown et al., 37-point "
-                                         "grid), coverage, or neglog-loglog (Schaeffer et al.'s least squares).")]
+                                         "grid), coverage, or neglog-loglog (Schaeffer et al.'s least "
+                                         "squares).")]
 Scale = Annotated[str, typer.Option(help="Beta-binomial scale: fixed ((P+1)/P max c/n, as Schaeffer et al.), "
                                          "ml (profile likelihood) or a number in (0, 1].")]
 
@@ -89,7 +89,8 @@ def _write(items: list[tuple[Path | None, str | bytes | None]]) -> None:
 @group.command()
 def passk(
     file: File,
-    k: Annotated[str, typer.Option(help="Samples per problem, comma-separated positive integers.")] = "1,10,100",
+    k: Annotated[str, typer.Option(help="Samples per problem, comma-separated positive integers.")]
+    = "1,10,100",
     bootstrap: Bootstrap = 1000,
     seed: Seed = 0,
     level: Level = 0.95,
@@ -117,7 +118,8 @@ def passk(
         render.emit_json({"level": level, "bootstrap": bootstrap, "models": models})
         return
     pct = f"{100 * level:g}%"
-    render.table(f"pass@k (mean over problems) and pass^k, {pct} intervals from {bootstrap} resamples of problems",
+    render.table(f"pass@k (mean over problems) and pass^k, {pct} intervals from {bootstrap} resamples "
+                 "of problems",
                  ["model", "problems", "k", "pass@k", f"{pct} interval", "pass^k", f"{pct} interval"],
                  ((r.model, r.problems, r.k, f"{r.coverage:.4f}", render.interval(r.lower, r.upper),
                    f"{r.pass_all:.4g}", render.interval(r.pass_all_lower, r.pass_all_upper))
@@ -145,7 +147,8 @@ def fit(
 ) -> None:
     """Fit a coverage law per model: A, beta and Brown et al.'s a = -A, b = -beta (or the Beta-binomial).
 
-    Example: scalelaw sampling fit data/sampling/llmonkeys_pythia_math_per_problem.csv --out fit.json --plot coverage.png
+    Example: scalelaw sampling fit data/sampling/llmonkeys_pythia_math_per_problem.csv --out fit.json
+    --plot coverage.png
     """
     _check_outputs(out, plot=plot)
     grid = k_grid if k_grid in (None, "brown", "schaeffer") else _ks("--k-grid", k_grid)
@@ -157,15 +160,15 @@ def fit(
     _write([(out, text), (plot, figure)])
     summary = result.summary()
     if json:
-        models = {m: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-                  for m, row in summary.to_dict(orient="index").items()}
+        models = summary.to_dict(orient="index")
         render.emit_json({"method": result.method, "settings": dict(result.settings), "models": models,
                           "notes": list(result.notes)})
         return
     pct = f"{100 * level:g}%"
     if result.method == "powerlaw":
         render.table(f"coverage = exp(-A k^-beta), loss in {space} space; Brown et al.: log c = a k^b",
-                     ["model", "A", f"{pct} interval", "beta", f"{pct} interval", "a", "b", "|fit - cov| mean ± std"],
+                     ["model", "A", f"{pct} interval", "beta", f"{pct} interval", "a", "b",
+                      "|fit - cov| mean ± std"],
                      ((m, f"{r.A:.4g}", render.interval(r.A_lower, r.A_upper), f"{r.beta:.4g}",
                        render.interval(r.beta_lower, r.beta_upper), f"{r.a:.4g}", f"{r.b:.4g}",
                        f"{r.error_mean:.4f} ± {r.error_std:.4f}") for m, r in summary.iterrows()))
@@ -175,22 +178,24 @@ def fit(
                      ["model", "alpha = asymptotic exponent", f"{pct} interval",
                       f"window slope (k {window[0]}..{window[-1]})", f"{pct} interval", "beta", "scale s",
                       "NLL / problem", "|fit - cov| mean"],
-                     ((m, f"{r.alpha:.4f}", render.interval(r.alpha_lower, r.alpha_upper), f"{r.window_slope:.4f}",
-                       render.interval(r.window_slope_lower, r.window_slope_upper), f"{r.beta:.4g}",
+                     ((m, f"{r.alpha:.4f}", render.interval(r.alpha_lower, r.alpha_upper),
+                       f"{r.window_slope:.4f}", render.interval(r.window_slope_lower, r.window_slope_upper),
+                       f"{r.beta:.4g}",
                        f"{r.scale:.4g}", f"{r.nll_per_problem:.5f}", f"{r.error_mean:.4f}")
                       for m, r in summary.iterrows()))
-        render.line("alpha is the exponent as k -> infinity (-log pass_D@k ~ A k^-alpha); the window slope is "
-                    "what a power law fitted over the window sees")
+        render.line("alpha is the exponent as k -> infinity (-log pass_D@k ~ A k^-alpha); the window slope "
+                    "is what a power law fitted over the window sees")
     for text in result.notes:
         render.note(text)
 
 
 @group.command()
 def plan(
-    fit_file: Annotated[Path, typer.Argument(help="Artifact written by 'sampling fit --out'.", show_default=False)],
+    fit_file: Annotated[Path, typer.Argument(help="Artifact written by 'sampling fit --out'.",
+                                             show_default=False)],
     target: Annotated[float, typer.Option(help="Coverage to reach, in (0, 1).")],
-    cost_per_sample: Annotated[float | None, typer.Option(help="Cost of one sample (any currency), all models.")]
-    = None,
+    cost_per_sample: Annotated[float | None, typer.Option(help="Cost of one sample (any currency), all "
+                                                               "models.")] = None,
     cost: Annotated[list[str] | None, typer.Option(help="Per-model cost of one sample as MODEL=COST "
                                                         "(repeatable; overrides --cost-per-sample).")] = None,
     problems: Annotated[int | None, typer.Option(help="Number of problems to budget for (default: those "
@@ -208,9 +213,8 @@ def plan(
         prices = {m: _numbers(f"--cost {m}", v)[0] for m, v in parse_where(cost).items()}
     table = family.plan(result, target, cost_per_sample=prices, problems=problems)
     if json:
-        rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                for r in table.to_dict(orient="records")]
-        render.emit_json({"target": target, "level": result.level, "method": result.method, "models": rows})
+        render.emit_json({"target": target, "level": result.level, "method": result.method,
+                          "models": table.to_dict(orient="records")})
         return
     pct = f"{100 * result.level:g}%"
     priced = prices is not None
@@ -219,8 +223,8 @@ def plan(
         columns += ["cost per problem", f"{pct} interval", "total cost", "problems"]
     rows = []
     for r in table.itertuples():
-        row = [r.model, render.number(r.samples), f"{render.number(r.k)} {render.interval(r.k_lower, r.k_upper)}",
-               f"{r.coverage:.4f}"]
+        row = [r.model, render.number(r.samples),
+               f"{render.number(r.k)} {render.interval(r.k_lower, r.k_upper)}", f"{r.coverage:.4f}"]
         if priced:
             row += [render.number(r.cost_per_problem),
                     render.interval(r.cost_per_problem_lower, r.cost_per_problem_upper),
@@ -233,10 +237,11 @@ def plan(
 
 @group.command()
 def verifier(
-    rates: Annotated[str | None, typer.Option(help="Per task type, chance one sample is correct, e.g. 0.87,0.13.")]
-    = None,
+    rates: Annotated[str | None, typer.Option(help="Per task type, chance one sample is correct, e.g. "
+                                                   "0.87,0.13.")] = None,
     weights: Annotated[str | None, typer.Option(help="Share of each task type, summing to 1.")] = None,
-    completeness: Annotated[float | None, typer.Option(help="P(verifier accepts | correct), in [0, 1].")] = None,
+    completeness: Annotated[float | None, typer.Option(help="P(verifier accepts | correct), in [0, 1].")]
+    = None,
     soundness: Annotated[float | None, typer.Option(help="P(verifier rejects | wrong), in [0, 1].")] = None,
     fp_cost: Annotated[str, typer.Option(help="Cost of a false positive relative to +1 for a correct answer; "
                                               "comma-separated for several.")] = "1",
@@ -250,7 +255,8 @@ def verifier(
 ) -> None:
     """Accuracy ceiling and the best number of samples K under an imperfect verifier (0 = abstain).
 
-    Example: scalelaw sampling verifier --rates 0.87,0.13 --weights 0.58,0.42 --completeness 1 --soundness 0.75 --fp-cost 1
+    Example: scalelaw sampling verifier --rates 0.87,0.13 --weights 0.58,0.42 --completeness 1
+    --soundness 0.75 --fp-cost 1
     """
     _check_outputs(plot=plot)
     costs = _numbers("--fp-cost", fp_cost)
@@ -263,11 +269,12 @@ def verifier(
             for model, p in family.verifier_from_counts(tidy, fp_cost=fp, max_k=max_k).items():
                 plans[f"{model}, fp cost {fp:g}" if len(costs) > 1 else model] = p
     else:
-        missing = [n for n, v in (("--rates", rates), ("--weights", weights), ("--completeness", completeness),
-                                  ("--soundness", soundness)) if v is None]
+        given = (("--rates", rates), ("--weights", weights), ("--completeness", completeness),
+                 ("--soundness", soundness))
+        missing = [name for name, value in given if value is None]
         if missing:
-            raise InputError(f"missing {', '.join(missing)}; give rates, weights, completeness and soundness, "
-                             "or --counts FILE")
+            raise InputError(f"missing {', '.join(missing)}; give rates, weights, completeness and "
+                             "soundness, or --counts FILE")
         for fp in costs:
             plans[f"fp cost {fp:g}"] = family.verifier_from_rates(
                 _numbers("--rates", rates), _numbers("--weights", weights), completeness=completeness,
@@ -288,9 +295,9 @@ def verifier(
                   for label, p in plans.items()))
     for label, p in plans.items():
         if p.estimates:
-            render.line(f"{label}: verifier completeness {p.estimates['completeness']:.4f}, soundness "
-                        f"{p.estimates['soundness']:.4f}; never accepts {100 * p.estimates['never_accepted']:.1f}% "
-                        "of problems")
+            e = p.estimates
+            render.line(f"{label}: verifier completeness {e['completeness']:.4f}, soundness "
+                        f"{e['soundness']:.4f}; never accepts {100 * e['never_accepted']:.1f}% of problems")
 
 
 @group.command()
@@ -298,8 +305,8 @@ def check(
     file: File,
     samples: Annotated[int, typer.Option(help="Small budget: fit on k <= this, or on this many samples per "
                                               "problem (subsampled).")] = 100,
-    target_k: Annotated[int, typer.Option(help="Large budget at which predictions are compared with the data.")]
-    = 10000,
+    target_k: Annotated[int, typer.Option(help="Large budget at which predictions are compared with the "
+                                               "data.")] = 10000,
     space: Space = "log-coverage",
     scale: Scale = "fixed",
     seed: Seed = 0,
@@ -307,11 +314,12 @@ def check(
 ) -> None:
     """Extrapolation check: fit on a small budget, predict coverage (and the exponent) at a large one.
 
-    Example: scalelaw sampling check data/sampling/llmonkeys_pythia_math_per_problem.csv --samples 100 --target-k 10000
+    Example: scalelaw sampling check data/sampling/llmonkeys_pythia_math_per_problem.csv --samples 100
+    --target-k 10000
     """
     tidy = _read(file, json)
-    cov = family.extrapolation_check(tidy, samples=samples, target_k=target_k, space=space, scale=_scale(scale),
-                                     seed=seed)
+    cov = family.extrapolation_check(tidy, samples=samples, target_k=target_k, space=space,
+                                     scale=_scale(scale), seed=seed)
     exp = family.exponent_check(tidy, samples=samples, target_k=target_k, scale=_scale(scale), seed=seed)
     if json:
         render.emit_json({"samples": samples, "target_k": target_k, "coverage": cov.to_dict(orient="records"),

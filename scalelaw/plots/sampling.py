@@ -19,8 +19,8 @@ def coverage_curves(fit, *, extend: float = 10.0):
     observed k and dashed up to ``extend`` times the largest observed k.
     """
     fig, ax = plt.subplots(figsize=(8, 5.2))
-    colours = plt.cm.viridis(np.linspace(0.0, 0.9, max(len(fit.fits), 1)))
-    for colour, (model, f) in zip(colours, fit.fits.items()):
+    colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(fit.fits)))
+    for colour, (model, f) in zip(colours, fit.fits.items(), strict=True):
         curve = f.curve
         k = curve["k"].to_numpy(dtype=float)
         ax.scatter(k, curve["coverage"], color=colour, s=12, zorder=3)
@@ -45,8 +45,8 @@ def coverage_curves(fit, *, extend: float = 10.0):
 def utility_curves(plans: Mapping[str, object]):
     """Expected utility U(K) against the number of samples K (log axis), marking each K_opt."""
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    colours = plt.cm.plasma(np.linspace(0.0, 0.85, max(len(plans), 1)))
-    for colour, (label, p) in zip(colours, plans.items()):
+    colours = plt.cm.plasma(np.linspace(0.0, 0.85, len(plans)))
+    for colour, (label, p) in zip(colours, plans.items(), strict=True):
         ax.plot(p.curve["K"], p.curve["utility"], color=colour, lw=1.5, label=label)
         if p.k_opt:
             ax.scatter([p.k_opt], [p.utility], color=colour, zorder=3, s=30)

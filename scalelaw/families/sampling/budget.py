@@ -9,7 +9,8 @@ one (Brown et al. 2024, Table 1).
 
 Examples
 --------
->>> cost_table({"DeepSeek": 5, "GPT-4o": 1}, {"DeepSeek": 0.0072, "GPT-4o": 0.13}, problems=300)["total_cost"].round(2).tolist()
+>>> table = cost_table({"DeepSeek": 5, "GPT-4o": 1}, {"DeepSeek": 0.0072, "GPT-4o": 0.13}, problems=300)
+>>> table["total_cost"].round(2).tolist()
 [10.8, 39.0]
 """
 
@@ -90,7 +91,8 @@ def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = Non
         k, lo, hi = f.samples_for(target)
         count = int(problems) if problems is not None else int(f.info.get("n_problems", 1))
         samples = math.ceil(k - 1e-9) if math.isfinite(k) else math.inf
-        reached = float(f.coverage([samples])[0][0]) if math.isfinite(samples) and samples < 1e15 else math.nan
+        reachable = math.isfinite(samples) and samples < 1e15
+        reached = float(f.coverage([samples])[0][0]) if reachable else math.nan
         price = costs[model]
         rows.append({"model": model, "target": target, "k": k, "k_lower": lo, "k_upper": hi,
                      "samples": samples, "coverage": reached, "cost_per_sample": price,
@@ -113,7 +115,7 @@ def coverage_at(fit, samples, *, cost_per_sample=None, problems: int | None = No
     for model, f in fit.fits.items():
         value, lo, hi = f.coverage(ks)
         count = int(problems) if problems is not None else int(f.info.get("n_problems", 1))
-        for k, v, a, b in zip(ks, value, lo, hi):
+        for k, v, a, b in zip(ks, value, lo, hi, strict=True):
             rows.append({"model": model, "samples": int(k), "coverage": float(v), "lower": float(a),
                          "upper": float(b), "cost_per_problem": k * costs[model], "problems": count,
                          "total_cost": k * costs[model] * count})

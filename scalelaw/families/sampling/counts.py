@@ -68,7 +68,10 @@ def prepare(table: Table | pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def _group_labels(frame: pd.DataFrame) -> pd.Series:
-    label = frame["model"].astype(str).str.strip() if "model" in frame.columns else pd.Series("all", frame.index)
+    if "model" in frame.columns:
+        label = frame["model"].astype(str).str.strip()
+    else:
+        label = pd.Series("all", frame.index)
     for column in BENCHMARK_COLUMNS:
         if column in frame.columns and frame[column].nunique() > 1:
             label = label + " / " + frame[column].astype(str).str.strip()
@@ -122,7 +125,8 @@ def _per_problem(src: Table, problem: str | None, groups: pd.Series) -> pd.DataF
     if zero.size:
         raise src.error("a problem needs at least 1 sample; fix or drop that row",
                         row=int(frame.index[zero[0]]), column="n_samples", value=0)
-    _check_order(src, "n_correct", "n_samples", c, n, "a problem cannot have more correct samples than samples")
+    _check_order(src, "n_correct", "n_samples", c, n,
+                 "a problem cannot have more correct samples than samples")
     tidy = pd.DataFrame({"model": groups.to_numpy(),
                          "problem": (frame[problem].astype(str).str.strip().to_numpy() if problem
                                      else frame.index.astype(str).to_numpy()),
@@ -131,8 +135,8 @@ def _per_problem(src: Table, problem: str | None, groups: pd.Series) -> pd.DataF
                 for canon, aliases in VERIFIER_ALIASES.items()}
     if all(verifier.values()):
         acc, acc_c = _whole(src, verifier["n_accepted"]), _whole(src, verifier["n_accepted_correct"])
-        _check_order(src, verifier["n_accepted"], "n_samples", acc, n, "the verifier cannot pass more samples "
-                     "than were drawn")
+        _check_order(src, verifier["n_accepted"], "n_samples", acc, n,
+                     "the verifier cannot pass more samples than were drawn")
         _check_order(src, verifier["n_accepted_correct"], verifier["n_accepted"], acc_c, acc,
                      "accepted-and-correct samples are a part of the accepted ones")
         _check_order(src, verifier["n_accepted_correct"], "n_correct", acc_c, c,

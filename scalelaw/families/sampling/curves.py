@@ -40,8 +40,13 @@ def percentiles(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarr
     if not 0 < level < 1:
         raise InputError(f"the interval level must be in (0, 1), got {level}")
     tail = 50 * (1 - level)
-    with np.errstate(all="ignore"):
-        lo, hi = np.nanpercentile(samples, [tail, 100 - tail], axis=0)
+    samples = np.asarray(samples, dtype=float)
+    lo = np.full(samples.shape[1:], np.nan)
+    hi = lo.copy()
+    some = np.any(np.isfinite(samples), axis=0)  # columns of only failed draws stay NaN
+    if np.any(some):
+        bounds = np.nanpercentile(samples[:, some], [tail, 100 - tail], axis=0)
+        lo[some], hi[some] = bounds[0], bounds[1]
     return lo, hi
 
 

@@ -36,6 +36,7 @@ from scipy.special import betaln, digamma, gammaln
 
 from scalelaw import optimize
 from scalelaw.errors import FitError, InputError
+from scalelaw.families.sampling.curves import percentiles
 from scalelaw.families.sampling.quadrature import Quadrature
 
 SCALES = ("fixed", "ml")
@@ -140,17 +141,17 @@ def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = No
         if not 0 < value <= 1:
             raise InputError(f"scale must be in (0, 1], got {value}")
         scales = np.array([value])
-    clock_evals = 0
+    evaluations = 0
     quads, results, evals = _fit_at_scales(n_u, c_u, counts, scales, _POLISH if len(scales) == 1 else 2)
-    clock_evals += evals
-    profile = {float(s): r[1] for s, r in zip(scales, results)}
+    evaluations += evals
+    profile = {float(s): r[1] for s, r in zip(scales, results, strict=True)}
     if scale == "ml":
         best = int(np.argmin([r[1] for r in results]))
         lo, hi = scales[max(best - 1, 0)], scales[min(best + 1, len(scales) - 1)]
         fine = np.geomspace(lo, hi, 17)[1:-1]
         quads2, results2, evals = _fit_at_scales(n_u, c_u, counts, fine, 2)
-        clock_evals += evals
-        profile.update({float(s): r[1] for s, r in zip(fine, results2)})
+        evaluations += evals
+        profile.update({float(s): r[1] for s, r in zip(fine, results2, strict=True)})
         scales, quads, results = (np.concatenate([scales, fine]), quads + quads2, results + results2)
     best = int(np.argmin([r[1] for r in results]))
     x, nll, converged, reached, iterations = results[best]
@@ -166,14 +167,14 @@ def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = No
         failed = int(np.sum(~ok | ~batch.converged))
         draws = np.column_stack([np.exp(batch.x), np.full(bootstrap, s_hat)])
         draws[~ok] = np.nan
-        clock_evals += batch.evaluations
+        evaluations += batch.evaluations
     alpha, beta = (float(v) for v in np.exp(x))
     at_bound = [name for name, v in (("alpha", alpha), ("beta", beta))
                 if np.isclose(v, _BOUNDS[0], rtol=1e-6) or np.isclose(v, _BOUNDS[1], rtol=1e-6)]
     if scale == "ml" and s_hat in (scales.min(), scales.max()):
         at_bound.append("scale")
     diagnostics = {"nll": nll, "nll_per_problem": nll / len(n), "converged": converged,
-                   "n_at_optimum": reached, "iterations": iterations, "evaluations": clock_evals,
+                   "n_at_optimum": reached, "iterations": iterations, "evaluations": evaluations,
                    "at_bound": at_bound, "bootstrap_failed": failed,
                    "profile": {str(k): v for k, v in sorted(profile.items())} if scale == "ml" else {}}
     return {"alpha": alpha, "beta": beta, "scale": s_hat, "draws": draws, "diagnostics": diagnostics}
@@ -182,7 +183,8 @@ def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = No
 # ------------------------------------------------------------------------------------- simulation
 def survival(alpha, beta, scale, k) -> np.ndarray:
     """``E[(1 - p)^k] = 1 - pass_D@k`` for each (alpha, beta, scale) row and k: shape (S, K)."""
-    alpha, beta, scale = (np.atleast_1d(np.asarray(v, dtype=float)) for v in np.broadcast_arrays(alpha, beta, scale))
+    alpha, beta, scale = (np.atleast_1d(np.asarray(v, dtype=float))
+                          for v in np.broadcast_arrays(alpha, beta, scale))
     ks = np.atleast_1d(np.asarray(k, dtype=float))
     out = np.full((alpha.size, ks.size), np.nan)
     ok = np.isfinite(alpha) & np.isfinite(beta) & np.isfinite(scale)
@@ -257,9 +259,7 @@ class BetaBinomialFit:
         value = fn(*self._theta(False))[0]
         if self.draws is None:
             return value, np.full_like(value, np.nan), np.full_like(value, np.nan)
-        tail = 50 * (1 - self.level)
-        samples = fn(*self._theta(True))
-        lo, hi = np.nanpercentile(samples, [tail, 100 - tail], axis=0)
+        lo, hi = percentiles(fn(*self._theta(True)), self.level)
         return value, lo, hi
 
     def coverage(self, k) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -274,25 +274,21 @@ class BetaBinomialFit:
         value = float(_solve_k(a, b, sc, target)[0])
         if self.draws is None:
             return value, math.nan, math.nan
-        ks = _grid_k(*self._theta(True), target)
-        tail = 50 * (1 - self.level)
-        lo, hi = np.nanpercentile(ks, [tail, 100 - tail])
-        return value, float(lo), float(hi)
+        lo, hi = percentiles(_grid_k(*self._theta(True), target)[:, None], self.level)
+        return value, float(lo[0]), float(hi[0])
 
     def exponents(self) -> pd.DataFrame:
-        """alpha (asymptotic), the Theorem 3.1 prefactor and the window slope, with intervals."""
-        rows = []
-        quantities = (
-            ("alpha (asymptotic exponent)", lambda a, b, s: a[:, None]),
-            ("A (asymptotic prefactor)", lambda a, b, s: prefactor(a, b, s)[:, None]),
-            ("b (window slope)", lambda a, b, s: window_slope(a, b, s, self.window)[0][:, None]),
-            ("A (window prefactor)", lambda a, b, s: window_slope(a, b, s, self.window)[1][:, None]),
-        )
-        for name, fn in quantities:
-            value, lo, hi = self._interval(fn)
-            rows.append({"quantity": name, "value": float(value[0]), "lower": float(lo[0]),
-                         "upper": float(hi[0])})
-        return pd.DataFrame(rows).set_index("quantity")
+        """alpha (asymptotic exponent), the Theorem 3.1 prefactor, and the least-squares slope and
+        prefactor of the simulated curve over the window, each with its bootstrap interval."""
+        def quantities(a, b, s):
+            slope, window_prefactor = window_slope(a, b, s, self.window)
+            return np.column_stack([a, prefactor(a, b, s), slope, window_prefactor])
+
+        value, lo, hi = self._interval(quantities)
+        names = ("alpha (asymptotic exponent)", "A (asymptotic prefactor)", "b (window slope)",
+                 "A (window prefactor)")
+        index = pd.Index(names, name="quantity")
+        return pd.DataFrame({"value": value, "lower": lo, "upper": hi}, index=index)
 
     @property
     def window(self) -> tuple[int, ...]:
@@ -300,15 +296,15 @@ class BetaBinomialFit:
 
     def row(self) -> dict:
         """Labelled numbers for a summary table."""
-        e = self.exponents()
-        out = {"model": self.model, "alpha": self.alpha, "beta": self.beta, "scale": self.scale,
-               "asymptotic_exponent": e.iloc[0]["value"], "asymptotic_prefactor": e.iloc[1]["value"],
-               "window_slope": e.iloc[2]["value"], "window_prefactor": e.iloc[3]["value"],
-               "window_slope_lower": e.iloc[2]["lower"], "window_slope_upper": e.iloc[2]["upper"],
-               "alpha_lower": e.iloc[0]["lower"], "alpha_upper": e.iloc[0]["upper"],
-               "nll_per_problem": self.info.get("diagnostics", {}).get("nll_per_problem")}
-        return out | {k: self.info.get(k) for k in ("n_problems", "zero_fraction")} | {
-            "error_mean": self.info.get("error", {}).get("mean"), "error_std": self.info.get("error", {}).get("std")}
+        e = self.exponents().to_numpy()
+        error = self.info.get("error", {})
+        return {"model": self.model, "alpha": self.alpha, "alpha_lower": e[0, 1], "alpha_upper": e[0, 2],
+                "beta": self.beta, "scale": self.scale, "asymptotic_exponent": e[0, 0],
+                "asymptotic_prefactor": e[1, 0], "window_slope": e[2, 0], "window_slope_lower": e[2, 1],
+                "window_slope_upper": e[2, 2], "window_prefactor": e[3, 0],
+                "nll_per_problem": self.info.get("diagnostics", {}).get("nll_per_problem"),
+                "error_mean": error.get("mean"), "error_std": error.get("std"),
+                "n_problems": self.info.get("n_problems"), "zero_fraction": self.info.get("zero_fraction")}
 
     def to_dict(self) -> dict:
         return {"method": self.method, "model": self.model, "alpha": self.alpha, "beta": self.beta,

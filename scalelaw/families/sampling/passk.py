@@ -88,7 +88,10 @@ def _undefined_mask(n: np.ndarray, ks: np.ndarray, undefined: str) -> np.ndarray
 
 
 # ------------------------------------------------------------------------------------ the kernel
-def _pieces(n: np.ndarray, c: np.ndarray, ks: np.ndarray) -> Iterator[tuple[np.ndarray, slice | np.ndarray, np.ndarray]]:
+Piece = tuple[np.ndarray, slice | np.ndarray, np.ndarray]
+
+
+def _pieces(n: np.ndarray, c: np.ndarray, ks: np.ndarray) -> Iterator[Piece]:
     """Blocks ``(rows, cols, Q)`` with ``Q[i, j] = C(n-c, k)/C(n, k)`` for ``n[rows[i]]``,
     ``c[rows[i]]``, ``k = ks[cols][j]``; entries never yielded are 0 (below 2**-60, or exactly 0).
 
@@ -248,5 +251,6 @@ def coverage(n, c, k, *, weights=None, undefined: str = "raise", complement: boo
     W = np.ones((1, P)) if weights is None else np.atleast_2d(np.asarray(weights, dtype=float))
     if W.shape[1] != P or np.any(W < 0) or np.any(W.sum(axis=1) <= 0):
         raise InputError(f"weights must be (B, {P}) non-negative with positive row sums")
-    value = weighted_pass(n, c, k, W, undefined=undefined, complement=complement) / W.sum(axis=1, keepdims=True)
+    total = weighted_pass(n, c, k, W, undefined=undefined, complement=complement)
+    value = total / W.sum(axis=1, keepdims=True)
     return value[0] if weights is None else value

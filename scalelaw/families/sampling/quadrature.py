@@ -46,7 +46,8 @@ def _panels(own: np.ndarray) -> np.ndarray:
     The required width w(t) is piecewise constant between the union of all boundaries; panels are
     placed at equal steps of the integral of 1/w, so overlapping kernels share panels.
     """
-    cuts = np.unique(np.concatenate([np.linspace(-T_EDGE, T_EDGE, int(2 * T_EDGE / _WIDEST) + 1), own.ravel()]))
+    background = np.linspace(-T_EDGE, T_EDGE, int(2 * T_EDGE / _WIDEST) + 1)
+    cuts = np.unique(np.concatenate([background, own.ravel()]))
     cuts = cuts[(cuts >= -T_EDGE) & (cuts <= T_EDGE)]
     mids = 0.5 * (cuts[1:] + cuts[:-1])
     width = np.full(mids.size, _WIDEST)

@@ -61,7 +61,7 @@ class SamplingFit:
         rows = []
         for model, fit in self.fits.items():
             value, lo, hi = fit.coverage(k)
-            for kk, v, a, b in zip(np.atleast_1d(k), value, lo, hi):
+            for kk, v, a, b in zip(np.atleast_1d(k), value, lo, hi, strict=True):
                 rows.append({"model": model, "k": float(kk), "coverage": float(v), "lower": float(a),
                              "upper": float(b)})
         return pd.DataFrame(rows)
