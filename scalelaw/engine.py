@@ -149,9 +149,9 @@ def fit(
     bootstrap: int = 0,
     seed: int = 0,
     level: float = 0.95,
+    bootstrap_targets: np.ndarray | None = None,
     weight_column: str | None = None,
     progress: Progress | None = None,
-    bootstrap_targets: np.ndarray | None = None,
 ) -> FitResult:
     """Fit ``law`` to ``table`` by a vectorised multi-start robust fit.
 
@@ -177,13 +177,13 @@ def fit(
         Seed for the bootstrap; the same seed gives the same numbers.
     level
         Interval level, e.g. 0.95 for 2.5-97.5% percentiles.
-    progress
-        Called as ``progress(done, total)`` while bootstrap replicates are fitted.
     bootstrap_targets
         Instead of row resamples, replicates given as other targets for the same inputs, shape
         (B, rows): for a target that aggregates units behind each row (e.g. a coverage curve
         averaged over problems, resampled by problem).  Fitted as one batch warm-started at the
         optimum; recorded as ``bootstrap`` = B and ``bootstrap_over`` = ``"targets"``.
+    progress
+        Called as ``progress(done, total)`` while bootstrap replicates are fitted.
     """
     settings = {"loss": loss, "delta": float(delta), "starts": starts if isinstance(starts, str) else "custom",
                 "polish": int(polish), "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
@@ -218,10 +218,10 @@ def fit(
     reached = int(np.sum(batch.fun <= f_best + 1e-6 * abs(f_best) + 1e-300))
     boot = None
     boot_failed = 0
+    if bootstrap_targets is not None:
+        boot, boot_failed = _bootstrap_targets(problem, loss_fn, u_best, bootstrap_targets, progress)
     if bootstrap:
         boot, boot_failed = _bootstrap(problem, loss_fn, u_best, bootstrap, seed, progress)
-    elif bootstrap_targets is not None:
-        boot, boot_failed = _bootstrap_targets(problem, loss_fn, u_best, bootstrap_targets, progress)
     theta = to_natural(law, u_best[: len(law.params)])
     params = dict(zip(law.param_names, map(float, theta)))
     at_bound = tuple(

@@ -1,0 +1,1 @@
+"""Figures of the families, one module per family (matplotlib, Agg backend)."""
