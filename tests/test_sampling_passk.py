@@ -148,3 +148,14 @@ def test_long_format_is_counted_into_the_per_problem_table(tmp_path):
     tidy, notes = sampling.read_counts(long)
     assert tidy[["problem", "n_samples", "n_correct"]].values.tolist() == [["p1", 3, 2], ["p2", 3, 0]]
     assert "counted 6 samples into 2 problems" in notes[-1]
+
+
+def test_per_sample_verifier_flags_and_benchmarks_split_models(tmp_path):
+    rows = [("m", "A", "p1", 1, 1), ("m", "A", "p1", 0, 1), ("m", "A", "p1", 1, 0), ("m", "B", "p1", 0, 0)]
+    path = tmp_path / "samples.csv"
+    columns = ["model", "benchmark", "task_id", "correct", "accepted"]
+    pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
+    tidy, _ = sampling.read_counts(path)
+    assert tidy["model"].tolist() == ["m / A", "m / B"]
+    assert tidy[["n_samples", "n_correct", "n_accepted", "n_accepted_correct"]].values.tolist() == [
+        [3, 2, 2, 1], [1, 0, 0, 0]]

@@ -2,8 +2,8 @@
 
 A replicate draws the model's P problems with replacement; its curve is the weighted mean of the
 problems' pass@k (:func:`.passk.coverage` with the draw counts as weights), so B replicates cost
-one matrix product.  Every model is resampled with the same seed, so with models that share
-their problems the replicates are paired.
+one matrix product.  Every model's problem positions are resampled with the same seed, so when
+the models list the same problems in the same order, the replicates are paired across models.
 
 Examples
 --------
@@ -92,7 +92,10 @@ def coverage_table(tidy: pd.DataFrame, k, *, bootstrap: int = 0, seed: int = 0, 
     for model in models(tidy):
         part = tidy[tidy["model"] == model]
         n, c = part["n_samples"].to_numpy(), part["n_correct"].to_numpy()
-        at = curve(n, c, k, bootstrap=bootstrap, seed=seed, level=level, undefined=undefined)
+        try:
+            at = curve(n, c, k, bootstrap=bootstrap, seed=seed, level=level, undefined=undefined)
+        except InputError as err:
+            raise InputError(f"model {model!r}: {err}") from err
         every = curve(n, c, k, bootstrap=bootstrap, seed=seed, level=level, undefined=undefined,
                       complement=True)
         for j, kk in enumerate(at.k):

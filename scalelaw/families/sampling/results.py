@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -180,7 +179,3 @@ def beta_binomial_model(model: str, n, c, *, scale="fixed", window=distributiona
     error = powerlaw.brown_error(lambda k: fit.coverage(k)[0], n, c)
     return BetaBinomialFit(fit.model, fit.alpha, fit.beta, fit.scale, fit.draws, fit.curve,
                            dict(info) | {"error": error})
-
-
-def _nan_to_none(value):
-    return None if isinstance(value, float) and math.isnan(value) else value
