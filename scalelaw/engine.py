@@ -105,6 +105,8 @@ def _transform(space: str, y):
             return np.log(y)
         if space == "logit":
             return np.log(y) - np.log1p(-y)
+        if space == "loglog":
+            return np.log(-np.log(y))
         return np.asarray(y, dtype=float)
 
 
@@ -113,6 +115,9 @@ def _transform_slope(space: str, f):
         return 1.0 / f
     if space == "logit":
         return 1.0 / (f * (1.0 - f))
+    if space == "loglog":
+        with np.errstate(all="ignore"):
+            return 1.0 / (f * np.log(f))
     return np.ones_like(f)
 
 
@@ -144,6 +149,7 @@ def fit(
     bootstrap: int = 0,
     seed: int = 0,
     level: float = 0.95,
+    bootstrap_targets: np.ndarray | None = None,
     weight_column: str | None = None,
     progress: Progress | None = None,
     bootstrap_weights: np.ndarray | None = None,
@@ -172,6 +178,11 @@ def fit(
         Seed for the bootstrap; the same seed gives the same numbers.
     level
         Interval level, e.g. 0.95 for 2.5-97.5% percentiles.
+    bootstrap_targets
+        Instead of row resamples, replicates given as other targets for the same inputs, shape
+        (B, rows): for a target that aggregates units behind each row (e.g. a coverage curve
+        averaged over problems, resampled by problem).  Fitted as one batch warm-started at the
+        optimum; recorded as ``bootstrap`` = B and ``bootstrap_over`` = ``"targets"``.
     progress
         Called as ``progress(done, total)`` while bootstrap replicates are fitted.
     bootstrap_weights
@@ -195,6 +206,14 @@ def fit(
     clock = time.perf_counter()
     loss_fn = make_loss(loss, delta)
     problem = Problem(law, table, weight_column)
+    if bootstrap_targets is not None:
+        bootstrap_targets = np.atleast_2d(np.asarray(bootstrap_targets, dtype=float))
+        if bootstrap or bootstrap_targets.shape[1] != problem.n or isinstance(loss_fn, HuberLikelihood):
+            raise FitError(f"bootstrap_targets must be (B, {problem.n}), without bootstrap > 0 and with the "
+                           f"huber or squared loss; got shape {bootstrap_targets.shape}, bootstrap {bootstrap}, "
+                           f"loss {loss!r}")
+        settings["bootstrap"] = int(len(bootstrap_targets))
+        settings["bootstrap_over"] = "targets"
     _check_identifiable(problem)
     U = start_points(law, starts, problem.data, problem.y)
     U = np.minimum(np.maximum(U, problem.lower), problem.upper)
@@ -210,6 +229,8 @@ def fit(
     reached = int(np.sum(batch.fun <= f_best + 1e-6 * abs(f_best) + 1e-300))
     boot = None
     boot_failed = 0
+    if bootstrap_targets is not None:
+        boot, boot_failed = _bootstrap_targets(problem, loss_fn, u_best, bootstrap_targets, progress)
     if bootstrap:
         boot, boot_failed = _bootstrap(problem, loss_fn, u_best, bootstrap, seed, progress, bootstrap_weights)
     theta = to_natural(law, u_best[: len(law.params)])
@@ -311,6 +332,40 @@ def _bootstrap(problem: Problem, loss_fn, u_best: np.ndarray, replicates: int, s
         params[start:stop][~ok] = np.nan
         if progress is not None:
             progress(stop, replicates)
+    return params, failed
+
+
+def _bootstrap_targets(problem: Problem, loss_fn, u_best: np.ndarray, targets: np.ndarray,
+                       progress: Progress | None):
+    """Refit to each row of ``targets`` (same inputs), warm-started at the optimum, by batched BFGS.
+
+    The residuals of replicate b are ``r + T(targets[b]) - T(y)``; the Jacobian is the fit's own.
+    Replicates whose targets cannot be transformed (e.g. 0 in log space) are NaN and counted failed.
+    """
+    with np.errstate(all="ignore"):
+        offset = _transform(problem.law.space, targets) - problem.y_t
+    usable = np.flatnonzero(np.all(np.isfinite(offset), axis=1))
+    params = np.full((len(targets), len(problem.law.params)), np.nan)
+    failed = len(targets) - usable.size
+    w = problem.weights
+    chunk = max(1, 2_000_000 // max(problem.n * len(u_best), 1))
+    for start in range(0, usable.size, chunk):
+        rows_b = usable[start : start + chunk]
+
+        def objective(x: np.ndarray, rows: np.ndarray, rows_b=rows_b):
+            r, J = problem.residuals(x, jacobian=True)
+            r = r + offset[rows_b[rows]]
+            f = np.sum(w * loss_fn.rho(r), axis=1)
+            g = np.einsum("snp,sn->sp", J, w * loss_fn.psi(r))
+            return np.where(np.isfinite(f), f, np.inf), g
+
+        U0 = np.broadcast_to(u_best, (rows_b.size, len(u_best))).copy()
+        batch = optimize.bfgs(objective, U0, lower=problem.lower, upper=problem.upper)
+        ok = np.isfinite(batch.fun)
+        failed += int(np.sum(~ok | ~batch.converged))
+        params[rows_b[ok]] = to_natural(problem.law, batch.x[ok])
+        if progress is not None:
+            progress(min(start + chunk, usable.size), usable.size)
     return params, failed
 
 

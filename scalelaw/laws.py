@@ -29,8 +29,8 @@ import numpy as np
 from scalelaw import expression as ex
 from scalelaw.errors import LawError
 
-#: Residual spaces: how a target y and a prediction f are compared.
-SPACES = ("log", "linear", "logit")
+#: Residual spaces: how a target y and a prediction f are compared ("loglog": log(-log y), y in (0, 1)).
+SPACES = ("log", "linear", "logit", "loglog")
 
 #: Symbols that mean a canonical column when they appear in an expression law.
 STANDARD_SYMBOLS = {
@@ -106,7 +106,8 @@ class Law:
     params
         One :class:`Param` per remaining symbol.
     space
-        Residual space: ``"log"`` (log y - log f), ``"linear"`` (y - f) or ``"logit"``.
+        Residual space: ``"log"`` (log y - log f), ``"linear"`` (y - f), ``"logit"`` or
+        ``"loglog"`` (log(-log y) - log(-log f), for y in (0, 1) such as coverage).
     columns
         ``(symbol, column)`` pairs: the table column that feeds each input symbol.
     target
@@ -385,7 +386,9 @@ register(Law(
     name="exp_power_law",
     formula="exp(-A * k**-beta)",
     inputs=("k",),
-    params=(_scale("A", "-log coverage at k = 1"), _exponent("beta", "exponent in k")),
+    params=(Param("A", log=True, lower=0.0, starts=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0),
+                  doc="-log coverage at k = 1"),
+            _exponent("beta", "exponent in k")),
     target="coverage",
     doc="Coverage law for repeated sampling: coverage = exp(-A k^-beta), k samples.",
 ))

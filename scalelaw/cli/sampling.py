@@ -1,0 +1,339 @@
+"""Commands of the sampling family: sampling passk, fit, plan, verifier, check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from scalelaw import artifact, plotting
+from scalelaw.cli import render
+from scalelaw.cli.app import app
+from scalelaw.errors import InputError
+from scalelaw.families import sampling as family
+from scalelaw.families.sampling.budget import check_target
+from scalelaw.families.sampling.distributional import SCALES
+from scalelaw.families.sampling.passk import check_k
+from scalelaw.io import parse_quantity, parse_where
+from scalelaw.plots import sampling as plots
+
+group = typer.Typer(help="Repeated sampling: pass@k, coverage laws, sample budgets, imperfect verifiers.",
+                    no_args_is_help=True)
+app.add_typer(group, name="sampling")
+
+File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L): one row per (model, problem) with n_samples and "
+                                           "n_correct, or one row per sample with a 0/1 'correct' column.",
+                                      show_default=False)]
+Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates over problems for intervals (0: none).")]
+Seed = Annotated[int, typer.Option(help="Seed of the bootstrap and of subsampling.")]
+Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
+Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
+Space = Annotated[str, typer.Option(help="Loss space of the power law: log-coverage (Brown et al., 37-point "
+                                         "grid), coverage, or neglog-loglog (Schaeffer et al.'s least "
+                                         "squares).")]
+Scale = Annotated[str, typer.Option(help="Beta-binomial scale: fixed ((P+1)/P max c/n, as Schaeffer et al.), "
+                                         "ml (profile likelihood) or a number in (0, 1].")]
+
+
+def _numbers(option: str, text: str) -> list[float]:
+    """Comma-separated numbers (suffixes such as 10k allowed), naming the option when one is wrong."""
+    values = []
+    for item in str(text).split(","):
+        try:
+            values.append(parse_quantity(item.strip()))
+        except ValueError as err:
+            raise InputError(f"{option}: {err}") from err
+    return values
+
+
+def _ks(option: str, text: str) -> np.ndarray:
+    return check_k(_numbers(option, text), name=option)
+
+
+def _scale(text: str):
+    if text in SCALES:
+        return text
+    try:
+        return float(text)
+    except ValueError as err:
+        raise InputError(f"--scale must be fixed, ml or a number in (0, 1], not {text!r}") from err
+
+
+def _read(file: Path, quiet: bool):
+    tidy, notes = family.read_counts(file)
+    if not quiet:
+        for text in notes:
+            render.note(text)
+    return tidy
+
+
+def _check_outputs(*paths: Path | None, plot: Path | None = None) -> None:
+    if plot is not None:
+        plotting.check_figure_path(plot)
+    for target in (*paths, plot):
+        if target is not None and target.exists() and target.is_dir():
+            raise InputError(f"{target} is a folder; give a file name")
+
+
+def _write(items: list[tuple[Path | None, str | bytes | None]]) -> None:
+    """Write every output only after all of them were computed."""
+    for path, content in items:
+        if path is not None and content is not None:
+            artifact.write_atomic(path, content)
+            render.note(f"wrote {path}")
+
+
+@group.command()
+def passk(
+    file: File,
+    k: Annotated[str, typer.Option(help="Samples per problem, comma-separated positive integers.")]
+    = "1,10,100",
+    bootstrap: Bootstrap = 1000,
+    seed: Seed = 0,
+    level: Level = 0.95,
+    nan_beyond_n: Annotated[bool, typer.Option(help="Give NaN (with a warning) for k above a problem's "
+                                                    "samples instead of an error.")] = False,
+    json: Json = False,
+) -> None:
+    """Unbiased pass@k and pass^k per model (mean over problems), with bootstrap-over-problems intervals.
+
+    Example: scalelaw sampling passk data/sampling/llmonkeys_pythia_math_per_problem.csv --k 1,10,100,10000
+    """
+    ks = _ks("--k", k)
+    tidy = _read(file, json)
+    table = family.coverage_table(tidy, ks, bootstrap=bootstrap, seed=seed, level=level,
+                                  undefined="nan" if nan_beyond_n else "raise")
+    if json:
+        models = {}
+        for model, part in table.groupby("model", sort=False):
+            models[model] = {"problems": int(part["problems"].iloc[0]),
+                             "k": part["k"].tolist(), "pass_at_k": part["coverage"].tolist(),
+                             "lower": part["lower"].tolist(), "upper": part["upper"].tolist(),
+                             "pass_hat_k": part["pass_all"].tolist(),
+                             "pass_hat_k_lower": part["pass_all_lower"].tolist(),
+                             "pass_hat_k_upper": part["pass_all_upper"].tolist()}
+        render.emit_json({"level": level, "bootstrap": bootstrap, "models": models})
+        return
+    pct = f"{100 * level:g}%"
+    render.table(f"pass@k (mean over problems) and pass^k, {pct} intervals from {bootstrap} resamples "
+                 "of problems",
+                 ["model", "problems", "k", "pass@k", f"{pct} interval", "pass^k", f"{pct} interval"],
+                 ((r.model, r.problems, r.k, f"{r.coverage:.4f}", render.interval(r.lower, r.upper),
+                   f"{r.pass_all:.4g}", render.interval(r.pass_all_lower, r.pass_all_upper))
+                  for r in table.itertuples()))
+
+
+@group.command()
+def fit(
+    file: File,
+    method: Annotated[str, typer.Option(help="powerlaw (coverage = exp(-A k^-beta)) or beta-binomial "
+                                             "(Schaeffer et al.'s distributional estimator).")] = "powerlaw",
+    space: Space = "log-coverage",
+    k_grid: Annotated[str | None, typer.Option(help="k values to fit: brown (37 points), schaeffer (101) or "
+                                                    "comma-separated integers; default: the space's preset.")]
+    = None,
+    loss: Annotated[str, typer.Option(help="Residual loss of the power law: squared or huber.")] = "squared",
+    scale: Scale = "fixed",
+    bootstrap: Bootstrap = 200,
+    seed: Seed = 0,
+    level: Level = 0.95,
+    out: Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here, for 'sampling plan'.")]
+    = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Fit a coverage law per model: A, beta and Brown et al.'s a = -A, b = -beta (or the Beta-binomial).
+
+    Example: scalelaw sampling fit data/sampling/llmonkeys_pythia_math_per_problem.csv --out fit.json
+    --plot coverage.png
+    """
+    _check_outputs(out, plot=plot)
+    grid = k_grid if k_grid in (None, "brown", "schaeffer") else _ks("--k-grid", k_grid)
+    tidy = _read(file, json)
+    result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss, scale=_scale(scale),
+                                 bootstrap=bootstrap, seed=seed, level=level)
+    figure = plotting.render(plots.coverage_curves(result), plot) if plot else None
+    text = result.to_json()
+    _write([(out, text), (plot, figure)])
+    summary = result.summary()
+    if json:
+        models = summary.to_dict(orient="index")
+        render.emit_json({"method": result.method, "settings": dict(result.settings), "models": models,
+                          "notes": list(result.notes)})
+        return
+    pct = f"{100 * level:g}%"
+    if result.method == "powerlaw":
+        render.table(f"coverage = exp(-A k^-beta), loss in {space} space; Brown et al.: log c = a k^b",
+                     ["model", "A", f"{pct} interval", "beta", f"{pct} interval", "a", "b",
+                      "|fit - cov| mean ± std"],
+                     ((m, f"{r.A:.4g}", render.interval(r.A_lower, r.A_upper), f"{r.beta:.4g}",
+                       render.interval(r.beta_lower, r.beta_upper), f"{r.a:.4g}", f"{r.b:.4g}",
+                       f"{r.error_mean:.4f} ± {r.error_std:.4f}") for m, r in summary.iterrows()))
+    else:
+        window = result.settings["window"]
+        render.table("scaled Beta-binomial (pass@1 = s u, u ~ Beta(alpha, beta)) by maximum likelihood",
+                     ["model", "alpha = asymptotic exponent", f"{pct} interval",
+                      f"window slope (k {window[0]}..{window[-1]})", f"{pct} interval", "beta", "scale s",
+                      "NLL / problem", "|fit - cov| mean"],
+                     ((m, f"{r.alpha:.4f}", render.interval(r.alpha_lower, r.alpha_upper),
+                       f"{r.window_slope:.4f}", render.interval(r.window_slope_lower, r.window_slope_upper),
+                       f"{r.beta:.4g}",
+                       f"{r.scale:.4g}", f"{r.nll_per_problem:.5f}", f"{r.error_mean:.4f}")
+                      for m, r in summary.iterrows()))
+        render.line("alpha is the exponent as k -> infinity (-log pass_D@k ~ A k^-alpha); the window slope "
+                    "is what a power law fitted over the window sees")
+    for text in result.notes:
+        render.note(text)
+
+
+@group.command()
+def plan(
+    fit_file: Annotated[Path, typer.Argument(help="Artifact written by 'sampling fit --out'.",
+                                             show_default=False)],
+    target: Annotated[float, typer.Option(help="Coverage to reach, in (0, 1).")],
+    cost_per_sample: Annotated[float | None, typer.Option(help="Cost of one sample (any currency), all "
+                                                               "models.")] = None,
+    cost: Annotated[list[str] | None, typer.Option(help="Per-model cost of one sample as MODEL=COST "
+                                                        "(repeatable; overrides --cost-per-sample).")] = None,
+    problems: Annotated[int | None, typer.Option(help="Number of problems to budget for (default: those "
+                                                      "fitted).")] = None,
+    json: Json = False,
+) -> None:
+    """Samples per problem that reach a target coverage, per model, with interval and cost.
+
+    Example: scalelaw sampling plan fit.json --target 0.5 --cost-per-sample 0.002
+    """
+    target = check_target(target)
+    result = family.SamplingFit.from_json(fit_file)
+    prices = cost_per_sample
+    if cost:
+        prices = {m: _numbers(f"--cost {m}", v)[0] for m, v in parse_where(cost).items()}
+    table = family.plan(result, target, cost_per_sample=prices, problems=problems)
+    if json:
+        render.emit_json({"target": target, "level": result.level, "method": result.method,
+                          "models": table.to_dict(orient="records")})
+        return
+    pct = f"{100 * result.level:g}%"
+    priced = prices is not None
+    columns = ["model", "samples per problem", f"k* ({pct} interval)", "coverage at samples"]
+    if priced:
+        columns += ["cost per problem", f"{pct} interval", "total cost", "problems"]
+    rows = []
+    for r in table.itertuples():
+        row = [r.model, render.number(r.samples),
+               f"{render.number(r.k)} {render.interval(r.k_lower, r.k_upper)}", f"{r.coverage:.4f}"]
+        if priced:
+            row += [render.number(r.cost_per_problem),
+                    render.interval(r.cost_per_problem_lower, r.cost_per_problem_upper),
+                    render.number(r.total_cost), r.problems]
+        rows.append(row)
+    render.table(f"samples for coverage {target:g} ({result.method} fit)", columns, rows)
+    if priced and len(table) > 1:
+        render.line(f"cheapest: {table['model'].iloc[0]}")
+
+
+@group.command()
+def verifier(
+    rates: Annotated[str | None, typer.Option(help="Per task type, chance one sample is correct, e.g. "
+                                                   "0.87,0.13.")] = None,
+    weights: Annotated[str | None, typer.Option(help="Share of each task type, summing to 1.")] = None,
+    completeness: Annotated[float | None, typer.Option(help="P(verifier accepts | correct), in [0, 1].")]
+    = None,
+    soundness: Annotated[float | None, typer.Option(help="P(verifier rejects | wrong), in [0, 1].")] = None,
+    fp_cost: Annotated[str, typer.Option(help="Cost of a false positive relative to +1 for a correct answer; "
+                                              "comma-separated for several.")] = "1",
+    counts: Annotated[Path | None, typer.Option(help="Per-problem counts with n_samples, n_correct, "
+                                                     "n_accepted and n_accepted_correct (instead of rates).")]
+    = None,
+    max_k: Annotated[int | None, typer.Option(help="Largest number of samples considered (default 1000, or a "
+                                                   "problem's samples with --counts).")] = None,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Accuracy ceiling and the best number of samples K under an imperfect verifier (0 = abstain).
+
+    Example: scalelaw sampling verifier --rates 0.87,0.13 --weights 0.58,0.42 --completeness 1
+    --soundness 0.75 --fp-cost 1
+    """
+    _check_outputs(plot=plot)
+    costs = _numbers("--fp-cost", fp_cost)
+    plans: dict[str, object] = {}
+    if counts is not None:
+        if any(v is not None for v in (rates, weights, completeness, soundness)):
+            raise InputError("give either --counts or --rates/--weights/--completeness/--soundness, not both")
+        tidy = _read(counts, json)
+        for fp in costs:
+            for model, p in family.verifier_from_counts(tidy, fp_cost=fp, max_k=max_k).items():
+                plans[f"{model}, fp cost {fp:g}" if len(costs) > 1 else model] = p
+    else:
+        given = (("--rates", rates), ("--weights", weights), ("--completeness", completeness),
+                 ("--soundness", soundness))
+        missing = [name for name, value in given if value is None]
+        if missing:
+            raise InputError(f"missing {', '.join(missing)}; give rates, weights, completeness and "
+                             "soundness, or --counts FILE")
+        for fp in costs:
+            plans[f"fp cost {fp:g}"] = family.verifier_from_rates(
+                _numbers("--rates", rates), _numbers("--weights", weights), completeness=completeness,
+                soundness=soundness, fp_cost=fp, max_k=1000 if max_k is None else max_k)
+    figure = plotting.render(plots.utility_curves(plans), plot) if plot else None
+    _write([(plot, figure)])
+    if json:
+        out = {label: p.to_dict() for label, p in plans.items()}
+        if len(out) == 1:
+            render.emit_json(next(iter(out.values())))
+        else:
+            render.emit_json({"plans": out})
+        return
+    render.table("imperfect verifier: sample until accepted, at most K",
+                 ["case", "K_opt", "U(K_opt)", "U(K -> inf)", "accuracy ceiling", ""],
+                 ((label, p.k_opt if p.k_opt else "0 (abstain)", f"{p.utility:.4f}", f"{p.utility_limit:.4f}",
+                   f"{p.ceiling:.4f}", "U never falls with K" if p.increasing else "")
+                  for label, p in plans.items()))
+    for label, p in plans.items():
+        if p.estimates:
+            e = p.estimates
+            render.line(f"{label}: verifier completeness {e['completeness']:.4f}, soundness "
+                        f"{e['soundness']:.4f}; never accepts {100 * e['never_accepted']:.1f}% of problems")
+
+
+@group.command()
+def check(
+    file: File,
+    samples: Annotated[int, typer.Option(help="Small budget: fit on k <= this, or on this many samples per "
+                                              "problem (subsampled).")] = 100,
+    target_k: Annotated[int, typer.Option(help="Large budget at which predictions are compared with the "
+                                               "data.")] = 10000,
+    space: Space = "log-coverage",
+    scale: Scale = "fixed",
+    seed: Seed = 0,
+    json: Json = False,
+) -> None:
+    """Extrapolation check: fit on a small budget, predict coverage (and the exponent) at a large one.
+
+    Example: scalelaw sampling check data/sampling/llmonkeys_pythia_math_per_problem.csv --samples 100
+    --target-k 10000
+    """
+    tidy = _read(file, json)
+    cov = family.extrapolation_check(tidy, samples=samples, target_k=target_k, space=space,
+                                     scale=_scale(scale), seed=seed)
+    exp = family.exponent_check(tidy, samples=samples, target_k=target_k, scale=_scale(scale), seed=seed)
+    if json:
+        render.emit_json({"samples": samples, "target_k": target_k, "coverage": cov.to_dict(orient="records"),
+                          "exponent": exp.to_dict(orient="records")})
+        return
+    render.table(f"coverage at k = {target_k} predicted from {samples} samples",
+                 ["model", "estimator", "observed", "predicted", "error"],
+                 ((r.model, r.estimator, f"{r.observed:.4f}", f"{r.predicted:.4f}", f"{r.error:+.4f}")
+                  for r in cov.itertuples()))
+    for name, part in cov.groupby("estimator", sort=False):
+        render.line(f"mean |error| {name}: {part['abs_error'].mean():.4f}")
+    render.table(f"exponent from {samples} samples per problem vs full-data least squares (k <= {target_k})",
+                 ["model", "estimator", "reference", "estimate", "relative error"],
+                 ((r.model, r.estimator, f"{r.reference:.4f}", f"{r.estimate:.4f}", f"{r.relative_error:.3f}")
+                  for r in exp.itertuples()))
+    for name, part in exp.groupby("estimator", sort=False):
+        render.line(f"mean relative error {name}: {part['relative_error'].mean():.3f}")

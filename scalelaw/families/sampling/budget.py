@@ -1,0 +1,122 @@
+"""Sample budgets: how many samples per problem reach a target coverage, and what they cost.
+
+For a fitted model (either method), the samples per problem k* that reach a target coverage come
+from the fit (closed form for the power law, ``k* = (A / -log target)^(1/beta)``; a root of the
+simulated curve for the Beta-binomial), with a bootstrap interval.  Drawing whole samples means
+``ceil(k*)`` per problem; with a cost per sample, the cost per problem and for all problems
+follow, so models can be compared: a cheap model with many samples against a strong model with
+one (Brown et al. 2024, Table 1).
+
+Examples
+--------
+>>> table = cost_table({"DeepSeek": 5, "GPT-4o": 1}, {"DeepSeek": 0.0072, "GPT-4o": 0.13}, problems=300)
+>>> table["total_cost"].round(2).tolist()
+[10.8, 39.0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from scalelaw.errors import InputError
+
+
+def check_target(target: float) -> float:
+    target = float(target)
+    if not 0 < target < 1:
+        raise InputError(f"--target coverage must be strictly between 0 and 1, got {target:g}")
+    return target
+
+
+def _costs(models, cost_per_sample) -> dict[str, float]:
+    """Cost per sample for each model: one number for all, a mapping by model, or None (NaN)."""
+    if cost_per_sample is None:
+        return {m: math.nan for m in models}
+    if isinstance(cost_per_sample, Mapping):
+        unknown = sorted(set(cost_per_sample) - set(models))
+        if unknown:
+            raise InputError(f"--cost names {', '.join(map(repr, unknown))}, not a model of the fit; "
+                             f"models: {', '.join(map(repr, models))}")
+        out = {m: float(cost_per_sample.get(m, math.nan)) for m in models}
+    else:
+        out = {m: float(cost_per_sample) for m in models}
+    bad = [m for m, v in out.items() if not (math.isnan(v) or (math.isfinite(v) and v >= 0))]
+    if bad:
+        raise InputError(f"cost per sample of {bad[0]!r} must be a number >= 0, got {out[bad[0]]}")
+    return out
+
+
+def cost_table(samples: Mapping[str, float], cost_per_sample, *, problems) -> pd.DataFrame:
+    """Cost per problem and in total for given samples per problem (one row per model)."""
+    costs = _costs(list(samples), cost_per_sample)
+    counts = problems if isinstance(problems, Mapping) else {m: problems for m in samples}
+    rows = []
+    for model, k in samples.items():
+        rows.append({"model": model, "samples": k, "cost_per_sample": costs[model],
+                     "cost_per_problem": k * costs[model], "problems": counts[model],
+                     "total_cost": k * costs[model] * counts[model]})
+    return pd.DataFrame(rows)
+
+
+def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = None) -> pd.DataFrame:
+    """Samples per problem for ``target`` coverage, per model of a :class:`.results.SamplingFit`.
+
+    Parameters
+    ----------
+    fit
+        A sampling fit (power law or Beta-binomial per model).
+    target
+        Coverage to reach, in (0, 1).
+    cost_per_sample
+        Cost of one sample (any currency or unit): one number, a mapping by model, or None.
+    problems
+        Number of problems to budget for (default: each model's number of fitted problems).
+
+    Returns
+    -------
+    One row per model, cheapest first when costs are given (else fewest samples first):
+    ``k`` (real k*), ``k_lower``/``k_upper``, ``samples`` = ceil(k*), ``coverage`` predicted at
+    ``samples``, ``cost_per_problem``, ``total_cost`` and their bounds from the k* interval.
+    """
+    target = check_target(target)
+    if problems is not None and (problems < 1 or problems != int(problems)):
+        raise InputError(f"--problems must be a positive whole number, got {problems}")
+    costs = _costs(list(fit.fits), cost_per_sample)
+    rows = []
+    for model, f in fit.fits.items():
+        k, lo, hi = f.samples_for(target)
+        count = int(problems) if problems is not None else int(f.info.get("n_problems", 1))
+        samples = math.ceil(k - 1e-9) if math.isfinite(k) else math.inf
+        reachable = math.isfinite(samples) and samples < 1e15
+        reached = float(f.coverage([samples])[0][0]) if reachable else math.nan
+        price = costs[model]
+        rows.append({"model": model, "target": target, "k": k, "k_lower": lo, "k_upper": hi,
+                     "samples": samples, "coverage": reached, "cost_per_sample": price,
+                     "cost_per_problem": samples * price,
+                     "cost_per_problem_lower": math.ceil(lo) * price if math.isfinite(lo) else lo,
+                     "cost_per_problem_upper": math.ceil(hi) * price if math.isfinite(hi) else hi,
+                     "problems": count, "total_cost": samples * price * count})
+    frame = pd.DataFrame(rows)
+    order = "total_cost" if cost_per_sample is not None else "samples"
+    return frame.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def coverage_at(fit, samples, *, cost_per_sample=None, problems: int | None = None) -> pd.DataFrame:
+    """Predicted coverage (with interval) and cost at given samples per problem, per model."""
+    ks = np.atleast_1d(np.asarray(samples, dtype=float))
+    if np.any(~np.isfinite(ks) | (ks < 1) | (ks != np.round(ks))):
+        raise InputError(f"--samples must be positive whole numbers, got {ks.tolist()}")
+    costs = _costs(list(fit.fits), cost_per_sample)
+    rows = []
+    for model, f in fit.fits.items():
+        value, lo, hi = f.coverage(ks)
+        count = int(problems) if problems is not None else int(f.info.get("n_problems", 1))
+        for k, v, a, b in zip(ks, value, lo, hi, strict=True):
+            rows.append({"model": model, "samples": int(k), "coverage": float(v), "lower": float(a),
+                         "upper": float(b), "cost_per_problem": k * costs[model], "problems": count,
+                         "total_cost": k * costs[model] * count})
+    return pd.DataFrame(rows)
