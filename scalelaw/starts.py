@@ -80,6 +80,11 @@ def default(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray) -> np.ndarr
     """Grid over declared starts, with the law's linear parameters solved by least squares."""
     names = law.param_names
     linear = set(law.linear_params)
+    unstarted = [p.name for p in law.params if not p.starts and p.name not in linear]
+    if unstarted:
+        raise LawError(f"law {law.name!r} declares no starting values for {', '.join(unstarted)}; only "
+                       "parameters the law is linear in are solved without them. Declare Param(starts=...) "
+                       "or pass starting points")
     grids = [law.param(n).starts if n not in linear else (0.0,) for n in names]
     size = int(np.prod([len(g) for g in grids]))
     if size > MAX_STARTS:

@@ -109,3 +109,15 @@ def test_linear_parameters_exclude_those_in_nonlinear_positions():
     assert set(law.linear_params) == {"a", "b"}
     assert "k" not in law.linear_params
     assert derivative(law.expression, "b").symbols == frozenset()
+
+
+def test_a_nonlinear_parameter_without_starts_is_refused_when_fitting():
+    import pandas as pd
+
+    from scalelaw import fit
+
+    law = Law("l", "c * x**a", inputs=("x",), params=(Param("c", log=True, lower=0.0), Param("a")))
+    table = pd.DataFrame({"x": [1.0, 2.0, 4.0], "loss": [1.0, 0.5, 0.25]})
+    with pytest.raises(LawError, match="no starting values for a"):
+        fit(law, table)
+    assert fit(law, table, starts={"c": 1.0, "a": -0.5}).params["a"] == pytest.approx(-1.0, abs=1e-9)
