@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from support import DATA, assert_user_error
 
 PER_PROBLEM = DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv"

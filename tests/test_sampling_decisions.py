@@ -8,10 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from support import DATA
 
 from scalelaw.errors import InputError
 from scalelaw.families import sampling
+
+from support import DATA
 
 PER_PROBLEM = DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv"
 

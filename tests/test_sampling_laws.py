@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import integrate, special
-from support import DATA
 
 from scalelaw import engine
 from scalelaw.families import sampling
 from scalelaw.families.sampling import distributional, powerlaw
 from scalelaw.families.sampling.quadrature import Quadrature
+
+from support import DATA
 
 PER_PROBLEM = DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv"
 

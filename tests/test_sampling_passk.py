@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import comb
-from support import DATA
 
 from scalelaw.errors import InputError
 from scalelaw.families import sampling
+
+from support import DATA
 
 PER_PROBLEM = DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv"
 CURVE = DATA / "sampling" / "llmonkeys_pythia_math_coverage_curve.csv"
