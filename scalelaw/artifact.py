@@ -69,8 +69,8 @@ def header(kind: str, schema: str) -> dict:
     return {"schema": schema, "kind": kind, "scalelaw_version": __version__}
 
 
-def read(path: str | os.PathLike, *, schema: str) -> dict:
-    """Read an artifact and check its schema; another version of the schema is refused."""
+def load(path: str | os.PathLike) -> dict:
+    """Parse an artifact file (its schema is checked by the reader that uses it)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -78,7 +78,34 @@ def read(path: str | os.PathLike, *, schema: str) -> dict:
         raise ArtifactError(f"{path}: no such file; give the JSON written by 'scalelaw ... --out'") from err
     except (IsADirectoryError, UnicodeDecodeError) as err:
         raise ArtifactError(f"{path}: not a readable JSON artifact ({err})") from err
-    return check(loads(text, source=str(path)), schema=schema, source=str(path))
+    return loads(text, source=str(path))
+
+
+def read(path: str | os.PathLike, *, schema: str) -> dict:
+    """Read an artifact and check its schema; another version of the schema is refused."""
+    return check(load(path), schema=schema, source=str(path))
+
+
+class JsonArtifact:
+    """Saving and restoring for result classes that define ``SCHEMA``, ``to_dict`` and
+    ``from_dict(payload, source=...)`` (which checks the schema)."""
+
+    SCHEMA: str
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """The artifact as JSON text; written atomically to ``path`` when given."""
+        text = dumps(self.to_dict())
+        if path is not None:
+            write_atomic(path, text)
+        return text
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike):
+        """Restore from a JSON file path or from JSON text."""
+        text = str(source)
+        if text.lstrip().startswith("{"):
+            return cls.from_dict(loads(text, source="JSON text"), source="JSON text")
+        return cls.from_dict(load(source), source=str(source))
 
 
 def check(payload: dict, *, schema: str, source: str = "artifact") -> dict:

@@ -16,7 +16,6 @@ array([ True])
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -61,7 +60,7 @@ def _frozen(mapping: Mapping | None) -> FrozenDict:
 
 
 @dataclass(frozen=True)
-class FitResult:
+class FitResult(artifact.JsonArtifact):
     """The outcome of :func:`scalelaw.engine.fit`.
 
     Attributes
@@ -84,6 +83,8 @@ class FitResult:
     bootstrap
         Bootstrap parameter draws, shape (B, p), or ``None``.
     """
+
+    SCHEMA = SCHEMA
 
     law: Law
     params: Mapping[str, float]
@@ -224,12 +225,6 @@ class FitResult:
             "bootstrap": None if self.bootstrap is None else self.bootstrap.tolist(),
         }
 
-    def to_json(self, path: str | os.PathLike | None = None) -> str:
-        """The artifact as JSON text; written atomically to ``path`` when given."""
-        text = artifact.dumps(self.to_dict())
-        if path is not None:
-            artifact.write_atomic(path, text)
-        return text
 
     @classmethod
     def from_dict(cls, payload: Mapping, *, source: str = "artifact") -> FitResult:
@@ -245,10 +240,3 @@ class FitResult:
         except (KeyError, TypeError, ValueError) as err:
             raise ArtifactError(f"{source}: the fit artifact is incomplete ({err!r})") from err
 
-    @classmethod
-    def from_json(cls, source: str | os.PathLike) -> FitResult:
-        """Restore a fit from a JSON file path or JSON text."""
-        text = str(source)
-        if text.lstrip().startswith("{"):
-            return cls.from_dict(artifact.loads(text), source="JSON text")
-        return cls.from_dict(artifact.read(source, schema=SCHEMA), source=str(source))

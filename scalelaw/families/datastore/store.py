@@ -15,9 +15,7 @@ True
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -30,8 +28,10 @@ SCHEMA = "scalelaw.datastore/1"
 
 
 @dataclass(frozen=True)
-class DatastoreFit:
+class DatastoreFit(artifact.JsonArtifact):
     """What ``scalelaw datastore fit`` writes: per-reader fits, a joint fit, their comparison."""
+
+    SCHEMA = SCHEMA
 
     readers: ReaderFits | None = None
     joint: JointFit | None = None
@@ -47,12 +47,6 @@ class DatastoreFit:
             "notes": list(self.notes),
         }
 
-    def to_json(self, path: str | os.PathLike | None = None) -> str:
-        """JSON text; written atomically to ``path`` when given."""
-        text = artifact.dumps(self.to_dict())
-        if path is not None:
-            artifact.write_atomic(path, text)
-        return text
 
     @classmethod
     def from_dict(cls, payload: dict, *, source: str = "artifact") -> DatastoreFit:
@@ -68,10 +62,3 @@ class DatastoreFit:
         except (KeyError, TypeError, ValueError) as err:
             raise ArtifactError(f"{source}: the datastore fit artifact is incomplete ({err!r})") from err
 
-    @classmethod
-    def from_json(cls, source: str | os.PathLike) -> DatastoreFit:
-        """Restore from a JSON file path or JSON text."""
-        text = str(source)
-        if text.lstrip().startswith("{"):
-            return cls.from_dict(artifact.loads(text), source="JSON text")
-        return cls.from_dict(artifact.read(Path(source), schema=SCHEMA), source=str(source))

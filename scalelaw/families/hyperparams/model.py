@@ -22,7 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -157,7 +156,7 @@ def formula_text(fit: FitResult) -> str:
 
 
 @dataclass(frozen=True)
-class HyperparamLaw:
+class HyperparamLaw(artifact.JsonArtifact):
     """An optimal learning-rate law and an optimal batch-size law (tokens), used as a pair.
 
     Attributes
@@ -177,6 +176,8 @@ class HyperparamLaw:
     notes
         What was derived or dropped while fitting.
     """
+
+    SCHEMA = SCHEMA
 
     info: LawInfo
     fits: Mapping[str, FitResult]
@@ -281,12 +282,6 @@ class HyperparamLaw:
             "notes": list(self.notes),
         }
 
-    def to_json(self, path: str | os.PathLike | None = None) -> str:
-        """The artifact as JSON text; written atomically to ``path`` when given."""
-        text = artifact.dumps(self.to_dict())
-        if path is not None:
-            artifact.write_atomic(path, text)
-        return text
 
     @classmethod
     def from_dict(cls, payload: Mapping, *, source: str = "artifact") -> HyperparamLaw:
@@ -312,6 +307,3 @@ class HyperparamLaw:
                 "write it again with 'scalelaw hparams fit --out'"
             ) from err
 
-    @classmethod
-    def from_json(cls, path: str | os.PathLike) -> HyperparamLaw:
-        return cls.from_dict(artifact.read(path, schema=SCHEMA), source=str(path))

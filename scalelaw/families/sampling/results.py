@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -29,8 +28,10 @@ ModelFit = PowerLawFit | BetaBinomialFit
 
 
 @dataclass(frozen=True)
-class SamplingFit:
+class SamplingFit(artifact.JsonArtifact):
     """One coverage fit per model, the settings used, and notes on what was dropped or derived."""
+
+    SCHEMA = SCHEMA
 
     method: str
     fits: Mapping[str, ModelFit]
@@ -71,12 +72,6 @@ class SamplingFit:
                 "settings": dict(self.settings), "notes": list(self.notes),
                 "models": {name: fit.to_dict() for name, fit in self.fits.items()}}
 
-    def to_json(self, path: str | os.PathLike | None = None) -> str:
-        """The artifact as JSON text; written atomically to ``path`` when given."""
-        text = artifact.dumps(self.to_dict())
-        if path is not None:
-            artifact.write_atomic(path, text)
-        return text
 
     @classmethod
     def from_dict(cls, payload: Mapping, *, source: str = "artifact") -> SamplingFit:
@@ -89,10 +84,6 @@ class SamplingFit:
         except (KeyError, TypeError, ValueError) as err:
             raise ArtifactError(f"{source}: the sampling fit artifact is incomplete ({err!r})") from err
 
-    @classmethod
-    def from_json(cls, source: str | os.PathLike) -> SamplingFit:
-        """Restore from a JSON file written by ``scalelaw sampling fit --out``."""
-        return cls.from_dict(artifact.read(source, schema=SCHEMA), source=str(source))
 
 
 def fit_coverage(
