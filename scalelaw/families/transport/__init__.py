@@ -1,6 +1,6 @@
 """The transport family: OT performance projection and mixture selection (projektor), mixing laws.
 
-* :mod:`.distance`: OT distances between sample sets (OTDD's feature-plus-label cost; exact,
+* :mod:`.distance`: OT distances (the function is ``distance.distance``) between sample sets (OTDD's feature-plus-label cost; exact,
   Sinkhorn, debiased Sinkhorn divergence) and from a mixture of sources to a target, with the
   gradient in the mixing ratio from the dual potentials.
 * :mod:`.projection`: projektor's stage 1 (OT -> metric at the pilot sizes) and stage 2 (the log
@@ -15,7 +15,6 @@ from scalelaw.families.transport.distance import (
     Distance,
     MixtureTransport,
     Samples,
-    distance,
     read_samples,
 )
 from scalelaw.families.transport.mixing import (
@@ -45,7 +44,6 @@ __all__ = [
     "ascend",
     "check_caps",
     "check_ratio",
-    "distance",
     "evaluate",
     "fit_mixture",
     "fit_projector",

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from scalelaw import artifact
 from scalelaw.errors import InputError
@@ -119,7 +120,8 @@ def train_accuracy(task: DigitsTask, ratio, size: int, rng: np.random.Generator)
     X, y = np.vstack(xs), np.concatenate(ys)
     if np.unique(y).size < 2:
         return float(np.mean(task.target.labels == y[0]))
-    model = LogisticRegression(max_iter=2000).fit(X, y)
+    with threadpool_limits(limits=1):  # tiny problems: threads only contend
+        model = LogisticRegression(max_iter=2000).fit(X, y)
     return float(model.score(task.target.features, task.target.labels))
 
 
