@@ -66,8 +66,11 @@ def main() -> None:
     metric = {s: rng.uniform(0.5, 0.9, len(ratios)) for s in sizes}  # pilot results (timing only)
 
     def table(ot_by_size) -> pd.DataFrame:
-        rows = [{"size": s, "s0": p[0], "s1": p[1], "s2": p[2], "accuracy": metric[s][k], "ot": ot_by_size[s][k]}
-                for s in sizes for k, p in enumerate(ratios)]
+        rows = [
+            {"size": s, "s0": p[0], "s1": p[1], "s2": p[2], "accuracy": metric[s][k], "ot": ot_by_size[s][k]}
+            for s in sizes
+            for k, p in enumerate(ratios)
+        ]
         return pd.DataFrame(rows)
 
     def ours():
@@ -81,8 +84,10 @@ def main() -> None:
         for size in sizes:
             values = []
             for p in ratios:
-                picks = [draw.choice(s.n, k, replace=k > s.n) for s, k in
-                         zip(sources, demo.counts(p, size), strict=True)]
+                picks = [
+                    draw.choice(s.n, k, replace=k > s.n)
+                    for s, k in zip(sources, demo.counts(p, size), strict=True)
+                ]
                 parts = [s.features[i] for s, i in zip(sources, picks, strict=True)]
                 labels = [s.labels[i] for s, i in zip(sources, picks, strict=True)]
                 mixture = Samples(np.vstack(parts), np.concatenate(labels))
@@ -103,14 +108,18 @@ def main() -> None:
     t_ours, projector = timed(ours, stage_repeats)
     t_naive, (_, ots) = timed(naive, stage_repeats)
     redraws = np.array([naive_ot(seed)[sizes[0]][33] for seed in range(2, 5)])
-    print(f"\nprojektor stage 1 over {len(ratios)} mixtures x {len(sizes)} sizes (3 sources of 400 revealed "
-          "samples, 64-d, 10 classes; target 800)")
+    print(
+        f"\nprojektor stage 1 over {len(ratios)} mixtures x {len(sizes)} sizes (3 sources of 400 revealed "
+        "samples, 64-d, 10 classes; target 800)"
+    )
     print(f"  ours (weights p_i/n_i, one cost matrix, one OT per mixture) median {t_ours:8.3f} s")
     print(f"  naive resampling (redraw, rebuild cost and label distances)   median {t_naive:8.3f} s")
     print(f"  ratio naive / ours: {t_naive / t_ours:.2f}")
-    spread = float(np.std(projector.pilots.loc[projector.pilots['size'] == sizes[0], 'ot']))
-    print(f"  OT spread across mixtures {spread:.3f}; naive OT of one mixture over 3 redraws "
-          f"{redraws.round(3).tolist()} (std {redraws.std():.3f}); ours has no redraw noise")
+    spread = float(np.std(projector.pilots.loc[projector.pilots["size"] == sizes[0], "ot"]))
+    print(
+        f"  OT spread across mixtures {spread:.3f}; naive OT of one mixture over 3 redraws "
+        f"{redraws.round(3).tolist()} (std {redraws.std():.3f}); ours has no redraw noise"
+    )
 
 
 if __name__ == "__main__":

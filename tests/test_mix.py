@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import DATA
 
 from scalelaw.families.transport import mixing
-from support import DATA
 
 TARGET = "metric/the_pile_pile_cc_val_loss"
 SETS = {"1m": 0.962, "60m": 0.957, "1B": 0.986}  # this fit; the research check found 0.963/0.958/0.985
@@ -16,7 +16,9 @@ LINEAR = {"1m": 0.902, "60m": 0.893, "1B": 0.877}  # research check: 0.902/0.893
 def _read(stem: str, domains=None):
     mixture = "train_mixture_1m.csv" if stem == "train" else f"test_mixture_{stem}.csv"
     losses = "train_pile_loss_1m.csv" if stem == "train" else f"test_pile_loss_{stem}.csv"
-    return mixing.read_mixtures(DATA / "mixture" / mixture, DATA / "mixture" / losses, target=TARGET, domains=domains)
+    return mixing.read_mixtures(
+        DATA / "mixture" / mixture, DATA / "mixture" / losses, target=TARGET, domains=domains
+    )
 
 
 @pytest.fixture(scope="module")

@@ -51,8 +51,9 @@ def test_sinkhorn_is_above_exact_and_approaches_it():
 
 def _brute_w2(xa: np.ndarray, xb: np.ndarray) -> float:
     """W2^2 between two equal-size uniform sets: the best of all matchings (Birkhoff)."""
-    return min(np.mean(np.sum((xa - xb[list(perm)]) ** 2, axis=1))
-               for perm in itertools.permutations(range(len(xb))))
+    return min(
+        np.mean(np.sum((xa - xb[list(perm)]) ** 2, axis=1)) for perm in itertools.permutations(range(len(xb)))
+    )
 
 
 def test_label_term_is_otdd_class_distance():
@@ -66,8 +67,9 @@ def test_label_term_is_otdd_class_distance():
     expected = min(np.mean(cost[np.arange(6), list(perm)]) for perm in itertools.permutations(range(6)))
     assert distance(Samples(xa, ya), Samples(xb, yb)).cost == pytest.approx(expected, rel=1e-12)
     features_only = _brute_w2(xa, xb)
-    assert distance(Samples(xa, ya), Samples(xb, yb), label_weight=0).cost == pytest.approx(features_only,
-                                                                                            rel=1e-12)
+    assert distance(Samples(xa, ya), Samples(xb, yb), label_weight=0).cost == pytest.approx(
+        features_only, rel=1e-12
+    )
 
 
 def test_subsampling_is_seeded():

@@ -52,7 +52,9 @@ def test_stage1_recovers_a_law_of_its_own_form_exactly():
     for size, scale in ((100, 1.0), (200, 1.2), (400, 1.3)):
         for p in ratios:
             ot = transport(p).cost
-            metric = scale * ((0.3 * p[0] ** 2 - 0.1 * p[1] + 0.02) * ot + 0.5 + 0.2 * p[2] ** 2 - 0.05 * p[0])
+            metric = scale * (
+                (0.3 * p[0] ** 2 - 0.1 * p[1] + 0.02) * ot + 0.5 + 0.2 * p[2] ** 2 - 0.05 * p[0]
+            )
             rows.append({"size": size, **dict(zip(names, p, strict=True)), "accuracy": metric})
     pilots = prepare_pilots(pd.DataFrame(rows), names)
     projector = fit_projector(pilots, transport)
@@ -61,21 +63,27 @@ def test_stage1_recovers_a_law_of_its_own_form_exactly():
     p = np.array([0.15, 0.25, 0.6])
     out = project(projector, transport, p, 400)
     ot = transport(p).cost
-    assert out.at_sizes[-1] == pytest.approx(1.3 * ((0.3 * 0.15**2 - 0.025 + 0.02) * ot + 0.5 + 0.072 - 0.0075),
-                                             rel=1e-8)
+    assert out.at_sizes[-1] == pytest.approx(
+        1.3 * ((0.3 * 0.15**2 - 0.025 + 0.02) * ot + 0.5 + 0.072 - 0.0075), rel=1e-8
+    )
 
 
 def test_projection_gradient_matches_finite_differences():
     transport, names = _setup(1)
     rng = np.random.default_rng(2)
-    rows = [{"size": s, **dict(zip(names, p, strict=True)), "accuracy": float(rng.uniform(0.5, 0.9))}
-            for s in (50, 100, 200) for p in demo.simplex_grid(3, 0.2)]
+    rows = [
+        {"size": s, **dict(zip(names, p, strict=True)), "accuracy": float(rng.uniform(0.5, 0.9))}
+        for s in (50, 100, 200)
+        for p in demo.simplex_grid(3, 0.2)
+    ]
     projector = fit_projector(prepare_pilots(pd.DataFrame(rows), names), transport)
     p, v, h = np.array([0.2, 0.3, 0.5]), np.array([1.0, -2.0, 1.0]), 1e-5
     for mapping in ("log", "power"):
         g = project(projector, transport, p, 1000, mapping=mapping).gradient
-        fd = (project(projector, transport, p + h * v, 1000, mapping=mapping).projected
-              - project(projector, transport, p - h * v, 1000, mapping=mapping).projected) / (2 * h)
+        fd = (
+            project(projector, transport, p + h * v, 1000, mapping=mapping).projected
+            - project(projector, transport, p - h * v, 1000, mapping=mapping).projected
+        ) / (2 * h)
         assert g @ v == pytest.approx(fd, rel=1e-4)
 
 

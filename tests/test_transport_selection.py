@@ -30,9 +30,14 @@ def test_projection_is_the_nearest_feasible_point(capped):
         upper = np.ones(m) if caps is None else caps
         assert p.sum() == pytest.approx(1.0, abs=1e-12)
         assert np.all(p >= 0) and np.all(p <= upper + 1e-15)
-        ref = minimize(lambda x, v=v: np.sum((x - v) ** 2), np.full(m, 1 / m), method="SLSQP",
-                       bounds=list(zip(np.zeros(m), upper, strict=True)),
-                       constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}], options={"ftol": 1e-15})
+        ref = minimize(
+            lambda x, v=v: np.sum((x - v) ** 2),
+            np.full(m, 1 / m),
+            method="SLSQP",
+            bounds=list(zip(np.zeros(m), upper, strict=True)),
+            constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}],
+            options={"ftol": 1e-15},
+        )
         assert np.sum((p - v) ** 2) <= np.sum((ref.x - v) ** 2) + 1e-9
 
 
@@ -59,3 +64,14 @@ def test_ratio_checks():
         check_ratio([1.2, -0.2], ["a", "b"])
     with pytest.raises(InputError, match="caps sum to 0.8"):
         check_caps({"a": 0.4, "b": 0.4}, ["a", "b"])
+
+
+@pytest.mark.parametrize("name", ["distance", "projection", "selection", "mixing"])
+def test_transport_docstring_examples(name):
+    # scalelaw.families has no __init__, so tests/test_doctests.py does not walk into this package.
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"scalelaw.families.transport.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

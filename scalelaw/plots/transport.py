@@ -21,15 +21,24 @@ def _ternary(ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _triangle(ax, names: Sequence[str]) -> None:
     ax.plot([0, 1, 0.5, 0], [0, 0, np.sqrt(3) / 2, 0], color="0.5", lw=0.8)
-    for (x, y), name, ha in zip(((0, 0), (1, 0), (0.5, np.sqrt(3) / 2)), names, ("right", "left", "center"), strict=True):
-        ax.annotate(name, (x, y), xytext=(0, -12 if y == 0 else 6), textcoords="offset points", ha=ha,
-                    fontsize=8)
+    for (x, y), name, ha in zip(
+        ((0, 0), (1, 0), (0.5, np.sqrt(3) / 2)), names, ("right", "left", "center"), strict=True
+    ):
+        ax.annotate(
+            name, (x, y), xytext=(0, -12 if y == 0 else 6), textcoords="offset points", ha=ha, fontsize=8
+        )
     ax.set_aspect("equal")
     ax.axis("off")
 
 
-def projection_simplex(comparison: pd.DataFrame, names: Sequence[str], size: float, *,
-                       mapping: str = "power_law", metric: str = "accuracy"):
+def projection_simplex(
+    comparison: pd.DataFrame,
+    names: Sequence[str],
+    size: float,
+    *,
+    mapping: str = "power_law",
+    metric: str = "accuracy",
+):
     """Actual and projected metric at ``size`` over the simplex (three sources), and their scatter.
 
     ``comparison`` has the ratio columns ``names``, ``actual`` and the projection columns
@@ -41,18 +50,24 @@ def projection_simplex(comparison: pd.DataFrame, names: Sequence[str], size: flo
     columns = ["actual", mapping]
     values = comparison[columns].to_numpy(dtype=float)
     lo, hi = np.nanmin(values), np.nanmax(values)
-    for ax, column, title in zip(axes[:2], columns, (f"actual {metric} at N = {size:g}",
-                                                      f"projected ({mapping.replace('_', ' ')})"), strict=True):
+    for ax, column, title in zip(
+        axes[:2],
+        columns,
+        (f"actual {metric} at N = {size:g}", f"projected ({mapping.replace('_', ' ')})"),
+        strict=True,
+    ):
         _triangle(ax, names)
-        points = ax.scatter(x, y, c=comparison[column], cmap="viridis", vmin=lo, vmax=hi, s=90, edgecolor="k",
-                            lw=0.3)
+        points = ax.scatter(
+            x, y, c=comparison[column], cmap="viridis", vmin=lo, vmax=hi, s=90, edgecolor="k", lw=0.3
+        )
         ax.set_title(title, fontsize=10)
     fig.colorbar(points, ax=axes[:2], shrink=0.8, label=metric)
     ax = axes[2]
     for column, marker in (("log_mapping", "s"), ("power_law", "o")):
         if column in comparison and comparison[column].notna().all():
-            ax.scatter(comparison["actual"], comparison[column], marker=marker, s=24,
-                       label=column.replace("_", " "))
+            ax.scatter(
+                comparison["actual"], comparison[column], marker=marker, s=24, label=column.replace("_", " ")
+            )
     ax.plot([lo, hi], [lo, hi], "k--", lw=1)
     ax.set_xlabel(f"actual {metric}")
     ax.set_ylabel(f"projected {metric}")
@@ -99,8 +114,9 @@ def mixing_predictions(evaluations: Mapping[str, Mapping[str, object]], *, targe
     for ax, (label, result) in zip(axes[0], evaluations.items(), strict=True):
         by_law = result if "predicted" not in result else {result.get("law", "fit"): result}
         for law, ev in by_law.items():
-            ax.scatter(ev["actual"], ev["predicted"], s=10, alpha=0.7,
-                       label=f"{law} (Spearman {ev['spearman']:.3f})")
+            ax.scatter(
+                ev["actual"], ev["predicted"], s=10, alpha=0.7, label=f"{law} (Spearman {ev['spearman']:.3f})"
+            )
         every = np.concatenate([np.ravel(ev["actual"]) for ev in by_law.values()])
         ax.set_xlabel(f"actual {target}")
         ax.set_title(str(label), fontsize=10)

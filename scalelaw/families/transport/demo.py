@@ -51,8 +51,14 @@ class DigitsTask:
         return tuple(s.name for s in self.pools)
 
 
-def digits_task(*, seed: int = 0, target_size: int = 450, revealed: int = 100, noise: float = 0.5,
-                label_noise: float = 0.3) -> DigitsTask:
+def digits_task(
+    *,
+    seed: int = 0,
+    target_size: int = 450,
+    revealed: int = 100,
+    noise: float = 0.5,
+    label_noise: float = 0.3,
+) -> DigitsTask:
     """Split the bundled digits into a balanced target and three differing sources.
 
     Parameters
@@ -73,7 +79,9 @@ def digits_task(*, seed: int = 0, target_size: int = 450, revealed: int = 100, n
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     rng = np.random.default_rng(seed)
-    target_idx = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: target_size // 10] for c in range(10)])
+    target_idx = np.concatenate(
+        [rng.permutation(np.flatnonzero(y == c))[: target_size // 10] for c in range(10)]
+    )
     rest = np.setdiff1d(np.arange(y.size), target_idx)
     low = y[rest] < 5
     draw = rng.random(rest.size)
@@ -91,8 +99,14 @@ def digits_task(*, seed: int = 0, target_size: int = 450, revealed: int = 100, n
         keep = np.sort(rng.choice(pool.n, size=min(revealed, pool.n), replace=False))
         shown.append(Samples(xs[keep], ys[keep], name))
     target = Samples(X[target_idx], y[target_idx], "target")
-    settings = {"seed": seed, "target_size": target_size, "revealed": revealed, "noise": noise,
-                "label_noise": label_noise, "pool_sizes": {p.name: p.n for p in pools}}
+    settings = {
+        "seed": seed,
+        "target_size": target_size,
+        "revealed": revealed,
+        "noise": noise,
+        "label_noise": label_noise,
+        "pool_sizes": {p.name: p.n for p in pools},
+    }
     return DigitsTask(tuple(pools), tuple(shown), target, settings)
 
 
@@ -112,8 +126,9 @@ def train_accuracy(task: DigitsTask, ratio, size: int, rng: np.random.Generator)
     xs, ys = [], []
     for pool, k in zip(task.pools, counts(ratio, size), strict=True):
         if k > pool.n:
-            raise InputError(f"a training set of {size} at this ratio needs {k} images of {pool.name}, "
-                             f"which has {pool.n}")
+            raise InputError(
+                f"a training set of {size} at this ratio needs {k} images of {pool.name}, which has {pool.n}"
+            )
         pick = rng.choice(pool.n, size=k, replace=False)
         xs.append(pool.features[pick])
         ys.append(pool.labels[pick])
@@ -132,16 +147,23 @@ def simplex_grid(m: int, step: float) -> np.ndarray:
     return np.array([[*c, k - sum(c)] for c in rows], dtype=float) / k
 
 
-def runs(task: DigitsTask, ratios: np.ndarray, sizes: Sequence[int], *, repeats: int = 1,
-         seed: int = 0) -> pd.DataFrame:
+def runs(
+    task: DigitsTask, ratios: np.ndarray, sizes: Sequence[int], *, repeats: int = 1, seed: int = 0
+) -> pd.DataFrame:
     """Train at every (size, ratio, repeat): one row each with the target accuracy."""
     rng = np.random.default_rng(seed)
     rows = []
     for size in sizes:
         for ratio in ratios:
             for rep in range(repeats):
-                rows.append({"size": int(size), **dict(zip(task.names, ratio, strict=True)), "repeat": rep,
-                             "accuracy": train_accuracy(task, ratio, int(size), rng)})
+                rows.append(
+                    {
+                        "size": int(size),
+                        **dict(zip(task.names, ratio, strict=True)),
+                        "repeat": rep,
+                        "accuracy": train_accuracy(task, ratio, int(size), rng),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -172,17 +194,33 @@ class Demonstration:
     def summary(self) -> dict:
         """The numbers of the demonstration as plain values (for JSON and docs)."""
         best = self.comparison.loc[self.comparison["actual"].idxmax()]
-        return {"size": self.size, "pilot_sizes": list(self.projector.sizes), "alpha": self.projector.alpha,
-                "errors": self.errors, "selected_ratio": dict(zip(self.task.names, self.selection.ratio.tolist(), strict=True)),
-                "selected_projected": self.selection.value, "selected_actual": self.selected_actual,
-                "uniform_actual": self.uniform_actual, "best_evaluated_actual": self.best_actual,
-                "best_evaluated_ratio": {n: float(best[n]) for n in self.task.names},
-                "settings": self.settings}
+        return {
+            "size": self.size,
+            "pilot_sizes": list(self.projector.sizes),
+            "alpha": self.projector.alpha,
+            "errors": self.errors,
+            "selected_ratio": dict(zip(self.task.names, self.selection.ratio.tolist(), strict=True)),
+            "selected_projected": self.selection.value,
+            "selected_actual": self.selected_actual,
+            "uniform_actual": self.uniform_actual,
+            "best_evaluated_actual": self.best_actual,
+            "best_evaluated_ratio": {n: float(best[n]) for n in self.task.names},
+            "settings": self.settings,
+        }
 
 
-def demonstrate(*, seed: int = 0, pilot_sizes: Sequence[int] = (40, 80, 160), size: int = 400,
-                step: float = 0.1, repeats: int = 3, eval_step: float = 0.25, eval_repeats: int = 3,
-                method: str = "exact", caps=None) -> Demonstration:
+def demonstrate(
+    *,
+    seed: int = 0,
+    pilot_sizes: Sequence[int] = (40, 80, 160),
+    size: int = 400,
+    step: float = 0.1,
+    repeats: int = 3,
+    eval_step: float = 0.25,
+    eval_repeats: int = 3,
+    method: str = "exact",
+    caps=None,
+) -> Demonstration:
     """Pilots -> projector -> projection at ``size`` vs actual training -> selection.
 
     Parameters
@@ -207,19 +245,30 @@ def demonstrate(*, seed: int = 0, pilot_sizes: Sequence[int] = (40, 80, 160), si
     task = digits_task(seed=seed)
     transport = MixtureTransport(task.revealed, task.target, method=method, seed=seed)
     pilots = runs(task, simplex_grid(3, step), pilot_sizes, repeats=repeats, seed=seed + 1)
-    projector = fit_projector(prepare_pilots(pilots, task.names, metric="accuracy"), transport,
-                              metric="accuracy")
+    projector = fit_projector(
+        prepare_pilots(pilots, task.names, metric="accuracy"), transport, metric="accuracy"
+    )
     evaluation = simplex_grid(3, eval_step)
     actual = runs(task, evaluation, [size], repeats=eval_repeats, seed=seed + 2)
     medians = actual.groupby(list(task.names), sort=False)["accuracy"].median()
     rows = []
     for ratio in evaluation:
         pr = project(projector, transport, ratio, size)
-        rows.append({**dict(zip(task.names, ratio, strict=True)), "actual": float(medians.loc[tuple(ratio)]),
-                     "ot": pr.ot, "log_mapping": pr.log_mapping, "power_law": pr.power_law})
+        rows.append(
+            {
+                **dict(zip(task.names, ratio, strict=True)),
+                "actual": float(medians.loc[tuple(ratio)]),
+                "ot": pr.ot,
+                "log_mapping": pr.log_mapping,
+                "power_law": pr.power_law,
+            }
+        )
     comparison = pd.DataFrame(rows)
-    errors = {name: error_metrics(comparison["actual"], comparison[name]) for name in ("log_mapping", "power_law")
-              if comparison[name].notna().all()}
+    errors = {
+        name: error_metrics(comparison["actual"], comparison[name])
+        for name in ("log_mapping", "power_law")
+        if comparison[name].notna().all()
+    }
     for name in errors:
         errors[name]["spearman"] = float(comparison[["actual", name]].corr(method="spearman").iloc[0, 1])
     cap_values = check_caps(caps, task.names)
@@ -231,12 +280,35 @@ def demonstrate(*, seed: int = 0, pilot_sizes: Sequence[int] = (40, 80, 160), si
     path = ascend(objective, np.full(3, 1.0 / 3), caps=cap_values, maximize=True)
     rng = np.random.default_rng(seed + 3)
     selected = float(np.median([train_accuracy(task, path.ratio, size, rng) for _ in range(eval_repeats)]))
-    uniform = float(np.median([train_accuracy(task, np.full(3, 1 / 3), size, rng) for _ in range(eval_repeats)]))
-    settings = {"seed": seed, "pilot_sizes": list(pilot_sizes), "size": size, "step": step, "repeats": repeats,
-                "eval_step": eval_step, "eval_repeats": eval_repeats, "method": method, "task": task.settings,
-                "learner": "sklearn LogisticRegression(max_iter=2000)"}
-    return Demonstration(task, projector, transport, size, pilots, comparison, errors, path, selected, uniform,
-                         float(comparison["actual"].max()), settings)
+    uniform = float(
+        np.median([train_accuracy(task, np.full(3, 1 / 3), size, rng) for _ in range(eval_repeats)])
+    )
+    settings = {
+        "seed": seed,
+        "pilot_sizes": list(pilot_sizes),
+        "size": size,
+        "step": step,
+        "repeats": repeats,
+        "eval_step": eval_step,
+        "eval_repeats": eval_repeats,
+        "method": method,
+        "task": task.settings,
+        "learner": "sklearn LogisticRegression(max_iter=2000)",
+    }
+    return Demonstration(
+        task,
+        projector,
+        transport,
+        size,
+        pilots,
+        comparison,
+        errors,
+        path,
+        selected,
+        uniform,
+        float(comparison["actual"].max()),
+        settings,
+    )
 
 
 def write_task(task: DigitsTask, pilots: pd.DataFrame, folder: str | Path) -> dict[str, Path]:
@@ -249,8 +321,11 @@ def write_task(task: DigitsTask, pilots: pd.DataFrame, folder: str | Path) -> di
     columns = [f"px{j}" for j in range(task.target.dim)]
 
     def frame(s: Samples) -> str:
-        return pd.DataFrame(s.features, columns=columns).assign(label=s.labels).to_csv(index=False,
-                                                                                        float_format="%.6g")
+        return (
+            pd.DataFrame(s.features, columns=columns)
+            .assign(label=s.labels)
+            .to_csv(index=False, float_format="%.6g")
+        )
 
     out = {"sources": folder / "sources", "target": folder / "target.csv", "pilots": folder / "pilots.csv"}
     for s in task.revealed:

@@ -70,8 +70,9 @@ class Samples:
     def __post_init__(self) -> None:
         x = np.asarray(self.features, dtype=float)
         if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-            raise InputError(f"{self.name}: features must be a non-empty (samples, features) array, "
-                             f"got shape {x.shape}")
+            raise InputError(
+                f"{self.name}: features must be a non-empty (samples, features) array, got shape {x.shape}"
+            )
         if not np.all(np.isfinite(x)):
             raise InputError(f"{self.name}: features contain NaN or inf; fix or drop those rows")
         object.__setattr__(self, "features", x)
@@ -94,8 +95,9 @@ class Samples:
         if max_samples is None or self.n <= max_samples:
             return self
         keep = np.sort(rng.choice(self.n, size=int(max_samples), replace=False))
-        return replace(self, features=self.features[keep],
-                       labels=None if self.labels is None else self.labels[keep])
+        return replace(
+            self, features=self.features[keep], labels=None if self.labels is None else self.labels[keep]
+        )
 
 
 def read_samples(path: str | Path, *, label_column: str | None = None, name: str | None = None) -> Samples:
@@ -110,9 +112,11 @@ def read_samples(path: str | Path, *, label_column: str | None = None, name: str
     table = read_table(path, rename=False)
     frame = table.frame
     if label_column is not None and label_column not in frame.columns:
-        raise table.error(f"no label column {label_column!r}; the file has "
-                          f"{', '.join(map(repr, frame.columns[:8]))}{'...' if frame.shape[1] > 8 else ''}; "
-                          "give --label-column the column that holds the class")
+        raise table.error(
+            f"no label column {label_column!r}; the file has "
+            f"{', '.join(map(repr, frame.columns[:8]))}{'...' if frame.shape[1] > 8 else ''}; "
+            "give --label-column the column that holds the class"
+        )
     columns = [c for c in frame.columns if c != label_column]
     if not columns:
         raise table.error("no feature columns besides the label; add numeric feature columns")
@@ -120,9 +124,12 @@ def read_samples(path: str | Path, *, label_column: str | None = None, name: str
     bad = ~np.isfinite(values)
     if bad.any():
         i, j = (int(k[0]) for k in np.nonzero(bad))
-        raise table.error(f"{frame.iloc[i][columns[j]]!r} is not a finite number; features must be numbers "
-                          f"(name the class column with --label-column)", row=int(frame.index[i]),
-                          column=columns[j])
+        raise table.error(
+            f"{frame.iloc[i][columns[j]]!r} is not a finite number; features must be numbers "
+            f"(name the class column with --label-column)",
+            row=int(frame.index[i]),
+            column=columns[j],
+        )
     labels = frame[label_column].astype(str).to_numpy() if label_column is not None else None
     return Samples(values, labels, name or str(path))
 
@@ -130,8 +137,10 @@ def read_samples(path: str | Path, *, label_column: str | None = None, name: str
 def check_compatible(a: Samples, b: Samples) -> None:
     """Refuse two sets whose features differ in dimension, or of which only one has labels."""
     if a.dim != b.dim:
-        raise InputError(f"{a.name} has {a.dim} features per sample but {b.name} has {b.dim}; OT needs "
-                         "features of the same dimension (the same embedding) on both sides")
+        raise InputError(
+            f"{a.name} has {a.dim} features per sample but {b.name} has {b.dim}; OT needs "
+            "features of the same dimension (the same embedding) on both sides"
+        )
     if (a.labels is None) != (b.labels is None):
         missing = a.name if a.labels is None else b.name
         raise InputError(f"{missing} has no labels but the other set has; give labels to both or to neither")
@@ -149,8 +158,12 @@ def class_distances(groups_a: Sequence[np.ndarray], groups_b: Sequence[np.ndarra
     for i, xa in enumerate(groups_a):
         for j, xb in enumerate(groups_b):
             cost = feature_cost(xa, xb)
-            out[i, j] = ot.emd2(np.full(len(xa), 1.0 / len(xa)), np.full(len(xb), 1.0 / len(xb)), cost,
-                                numItermax=_MAX_LP_ITERATIONS)
+            out[i, j] = ot.emd2(
+                np.full(len(xa), 1.0 / len(xa)),
+                np.full(len(xb), 1.0 / len(xb)),
+                cost,
+                numItermax=_MAX_LP_ITERATIONS,
+            )
     return out
 
 
@@ -173,8 +186,9 @@ class Solution:
 
 def _exact(a: np.ndarray, b: np.ndarray, M: np.ndarray) -> Solution:
     rows, cols = a > 0, b > 0
-    _, log = ot.emd(a[rows], b[cols], np.ascontiguousarray(M[np.ix_(rows, cols)]), log=True,
-                    numItermax=_MAX_LP_ITERATIONS)
+    _, log = ot.emd(
+        a[rows], b[cols], np.ascontiguousarray(M[np.ix_(rows, cols)]), log=True, numItermax=_MAX_LP_ITERATIONS
+    )
     if log["result_code"] != 1:
         raise RuntimeError(f"the exact OT solver stopped: {log['warning']}")
     g = np.empty(b.size)
@@ -189,8 +203,16 @@ def _exact(a: np.ndarray, b: np.ndarray, M: np.ndarray) -> Solution:
 def _entropic(a: np.ndarray, b: np.ndarray, M: np.ndarray, epsilon: float) -> Solution:
     rows, cols = a > 0, b > 0
     Msub = M[np.ix_(rows, cols)]
-    _, log = ot.sinkhorn(a[rows], b[cols], Msub, epsilon, method="sinkhorn_log", log=True,
-                         numItermax=_SINKHORN_ITERATIONS, stopThr=_SINKHORN_TOLERANCE)
+    _, log = ot.sinkhorn(
+        a[rows],
+        b[cols],
+        Msub,
+        epsilon,
+        method="sinkhorn_log",
+        log=True,
+        numItermax=_SINKHORN_ITERATIONS,
+        stopThr=_SINKHORN_TOLERANCE,
+    )
     # POT's plan is exp(log_u + log_v - M/eps); with potentials relative to a x b it is
     # a_i b_j exp((f_i + g_j - M_ij)/eps), so g_j = eps (log_v_j - log b_j).
     g = np.zeros(b.size)
@@ -223,9 +245,17 @@ def _symmetric(a: np.ndarray, M: np.ndarray, epsilon: float) -> Solution:
     return Solution(float(2.0 * (a @ f)), f, f, iteration)
 
 
-def solve(a: np.ndarray, b: np.ndarray, M: np.ndarray, *, method: str = "exact", epsilon: float = 0.0,
-          M_aa: np.ndarray | None = None, M_bb: np.ndarray | None = None,
-          self_b: Solution | None = None) -> Solution:
+def solve(
+    a: np.ndarray,
+    b: np.ndarray,
+    M: np.ndarray,
+    *,
+    method: str = "exact",
+    epsilon: float = 0.0,
+    M_aa: np.ndarray | None = None,
+    M_bb: np.ndarray | None = None,
+    self_b: Solution | None = None,
+) -> Solution:
     """Solve OT between weights ``a`` and ``b`` (each summing to 1) under cost ``M``.
 
     Zero weights are allowed: those points are left out of the solve and get the potential that
@@ -281,9 +311,17 @@ class Distance:
     g: np.ndarray = field(repr=False)
 
     def to_dict(self) -> dict:
-        return {"distance": self.distance, "cost": self.cost, "method": self.method, "epsilon": self.epsilon,
-                "n_a": self.n_a, "n_b": self.n_b, "dim": self.dim, "labels": self.labelled,
-                "label_weight": self.label_weight}
+        return {
+            "distance": self.distance,
+            "cost": self.cost,
+            "method": self.method,
+            "epsilon": self.epsilon,
+            "n_a": self.n_a,
+            "n_b": self.n_b,
+            "dim": self.dim,
+            "labels": self.labelled,
+            "label_weight": self.label_weight,
+        }
 
 
 def _check_method(method: str, reg: float, label_weight: float) -> None:
@@ -308,8 +346,16 @@ def _label_cost(a: Samples, b: Samples, label_weight: float) -> np.ndarray | flo
     return label_weight * class_distances(ga, gb)[np.ix_(ia, ib)]
 
 
-def distance(a: Samples, b: Samples, *, method: str = "exact", reg: float = 0.05, label_weight: float = 1.0,
-             max_samples: int | None = None, seed: int = 0) -> Distance:
+def distance(
+    a: Samples,
+    b: Samples,
+    *,
+    method: str = "exact",
+    reg: float = 0.05,
+    label_weight: float = 1.0,
+    max_samples: int | None = None,
+    seed: int = 0,
+) -> Distance:
     """OT distance between two sample sets (uniform weights).
 
     Parameters
@@ -337,11 +383,24 @@ def distance(a: Samples, b: Samples, *, method: str = "exact", reg: float = 0.05
     epsilon = 0.0 if method == "exact" else reg * float(M.mean())
     extra = {}
     if method == "divergence":
-        extra = {"M_aa": feature_cost(a.features, a.features) + _label_cost(a, a, label_weight),
-                 "M_bb": feature_cost(b.features, b.features) + _label_cost(b, b, label_weight)}
+        extra = {
+            "M_aa": feature_cost(a.features, a.features) + _label_cost(a, a, label_weight),
+            "M_bb": feature_cost(b.features, b.features) + _label_cost(b, b, label_weight),
+        }
     sol = solve(wa, wb, M, method=method, epsilon=epsilon, **extra)
-    return Distance(sol.cost, math.sqrt(max(sol.cost, 0.0)), method, epsilon, a.n, b.n, a.dim,
-                    a.labels is not None and label_weight > 0, float(label_weight), sol.f, sol.g)
+    return Distance(
+        sol.cost,
+        math.sqrt(max(sol.cost, 0.0)),
+        method,
+        epsilon,
+        a.n,
+        b.n,
+        a.dim,
+        a.labels is not None and label_weight > 0,
+        float(label_weight),
+        sol.f,
+        sol.g,
+    )
 
 
 # ------------------------------------------------------------------------------ mixture to target
@@ -377,9 +436,17 @@ class MixtureTransport:
         As for :func:`distance`; ``max_samples`` applies to each source and to the target.
     """
 
-    def __init__(self, sources: Sequence[Samples], target: Samples, *, method: str = "exact",
-                 reg: float = 0.05, label_weight: float = 1.0, max_samples: int | None = None,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        sources: Sequence[Samples],
+        target: Samples,
+        *,
+        method: str = "exact",
+        reg: float = 0.05,
+        label_weight: float = 1.0,
+        max_samples: int | None = None,
+        seed: int = 0,
+    ) -> None:
         _check_method(method, reg, label_weight)
         _check_max(max_samples)
         if not sources:
@@ -435,13 +502,28 @@ class MixtureTransport:
             raise InputError(f"a ratio needs {self.n_sources} weights, got {p.size}")
         a = self.weights(p)
         a = a / a.sum()
-        sol = solve(a, self.target_weights, self.cost_matrix, method=self.method, epsilon=self.epsilon,
-                    M_aa=self._M_aa, self_b=self._self_b)
+        sol = solve(
+            a,
+            self.target_weights,
+            self.cost_matrix,
+            method=self.method,
+            epsilon=self.epsilon,
+            M_aa=self._M_aa,
+            self_b=self._self_b,
+        )
         gradient = np.bincount(self.owner, weights=sol.f, minlength=self.n_sources) / self.sizes
         return MixtureDistance(p, float(sol.cost), gradient)
 
     def settings(self) -> dict:
-        return {"method": self.method, "reg": self.reg, "epsilon": self.epsilon,
-                "label_weight": self.label_weight, "labels": self.labelled, "max_samples": self.max_samples,
-                "seed": self.seed, "sources": dict(zip(self.names, self.sizes.tolist(), strict=True)),
-                "target_samples": self.n_target, "dim": self.dim}
+        return {
+            "method": self.method,
+            "reg": self.reg,
+            "epsilon": self.epsilon,
+            "label_weight": self.label_weight,
+            "labels": self.labelled,
+            "max_samples": self.max_samples,
+            "seed": self.seed,
+            "sources": dict(zip(self.names, self.sizes.tolist(), strict=True)),
+            "target_samples": self.n_target,
+            "dim": self.dim,
+        }

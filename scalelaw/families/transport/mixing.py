@@ -47,23 +47,41 @@ def mixing_law(domains: Sequence[str], target: str) -> Law:
     """Data Mixing Law over ``domains`` (mixture columns) for the loss column ``target``."""
     m = len(domains)
     exponent = " + ".join(f"t_{j}*r_{j}" for j in range(1, m + 1))
-    params = (Param("c", log=True, lower=0.0, doc="loss floor (loss units)"),
-              Param("k", log=True, lower=0.0, doc="scale (loss units)"),
-              *(Param(f"t_{j}", doc=f"effect of the share of {d} on log(L - c)") for j, d in enumerate(domains, 1)))
-    return Law(name="mixing_law", formula=f"c + k*exp({exponent})", inputs=tuple(f"r_{j}" for j in range(1, m + 1)),
-               params=params, space="log", columns=tuple((f"r_{j}", d) for j, d in enumerate(domains, 1)),
-               target=target, doc="Data Mixing Law (Ye et al. 2024): L(r) = c + k exp(sum_j t_j r_j).")
+    params = (
+        Param("c", log=True, lower=0.0, doc="loss floor (loss units)"),
+        Param("k", log=True, lower=0.0, doc="scale (loss units)"),
+        *(Param(f"t_{j}", doc=f"effect of the share of {d} on log(L - c)") for j, d in enumerate(domains, 1)),
+    )
+    return Law(
+        name="mixing_law",
+        formula=f"c + k*exp({exponent})",
+        inputs=tuple(f"r_{j}" for j in range(1, m + 1)),
+        params=params,
+        space="log",
+        columns=tuple((f"r_{j}", d) for j, d in enumerate(domains, 1)),
+        target=target,
+        doc="Data Mixing Law (Ye et al. 2024): L(r) = c + k exp(sum_j t_j r_j).",
+    )
 
 
 def linear_law(domains: Sequence[str], target: str) -> Law:
     """RegMix's linear regression baseline: L(r) = w0 + sum_j w_j r_j (residuals in L)."""
     m = len(domains)
     terms = " + ".join(f"w_{j}*r_{j}" for j in range(1, m + 1))
-    params = (Param("w0", doc="intercept (loss units)"),
-              *(Param(f"w_{j}", doc=f"loss per unit share of {d}") for j, d in enumerate(domains, 1)))
-    return Law(name="linear", formula=f"w0 + {terms}", inputs=tuple(f"r_{j}" for j in range(1, m + 1)),
-               params=params, space="linear", columns=tuple((f"r_{j}", d) for j, d in enumerate(domains, 1)),
-               target=target, doc="Linear regression of the loss on the mixture (RegMix baseline).")
+    params = (
+        Param("w0", doc="intercept (loss units)"),
+        *(Param(f"w_{j}", doc=f"loss per unit share of {d}") for j, d in enumerate(domains, 1)),
+    )
+    return Law(
+        name="linear",
+        formula=f"w0 + {terms}",
+        inputs=tuple(f"r_{j}" for j in range(1, m + 1)),
+        params=params,
+        space="linear",
+        columns=tuple((f"r_{j}", d) for j, d in enumerate(domains, 1)),
+        target=target,
+        doc="Linear regression of the loss on the mixture (RegMix baseline).",
+    )
 
 
 def domains_of(law: Law) -> tuple[str, ...]:
@@ -84,14 +102,20 @@ def _numeric(table: Table, columns: Sequence[str]) -> pd.DataFrame:
         bad = ~np.isfinite(values)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise table.error(f"{frame[column].iloc[i]!r} is not a finite number", row=int(frame.index[i]),
-                              column=column)
+            raise table.error(
+                f"{frame[column].iloc[i]!r} is not a finite number", row=int(frame.index[i]), column=column
+            )
         out[column] = values
     return pd.DataFrame(out, index=frame.index)
 
 
-def read_mixtures(mixtures: str | Path, losses: str | Path, *, target: str | None = None,
-                  domains: Sequence[str] | None = None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def read_mixtures(
+    mixtures: str | Path,
+    losses: str | Path,
+    *,
+    target: str | None = None,
+    domains: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Join a mixtures table and a losses table; returns the joined frame and the domain columns.
 
     Parameters
@@ -120,11 +144,16 @@ def read_mixtures(mixtures: str | Path, losses: str | Path, *, target: str | Non
         missing = [d for d in domains if d not in columns]
         extra = [c for c in columns if c not in domains]
         if missing:
-            raise mt.error(f"missing domain column {missing[0]!r}, which the fit uses; the mixture columns must "
-                           f"match the fit's {len(domains)} domains")
+            raise mt.error(
+                f"missing domain column {missing[0]!r}, which the fit uses; the mixture columns must "
+                f"match the fit's {len(domains)} domains"
+            )
         if extra:
-            raise mt.error(f"column {extra[0]!r} is not one of the fit's {len(domains)} domains; the mixture "
-                           "columns must match the fit's domains", column=extra[0])
+            raise mt.error(
+                f"column {extra[0]!r} is not one of the fit's {len(domains)} domains; the mixture "
+                "columns must match the fit's domains",
+                column=extra[0],
+            )
         columns = list(domains)
     if target is not None and target not in lt.frame.columns:
         shown = ", ".join(repr(c) for c in lt.frame.columns if c != INDEX)
@@ -133,11 +162,16 @@ def read_mixtures(mixtures: str | Path, losses: str | Path, *, target: str | Non
     for i, row in enumerate(shares.to_numpy()):
         j = np.flatnonzero(row < 0)
         if j.size:
-            raise mt.error(f"share {row[j[0]]:g} is negative; mixture shares must be >= 0",
-                           row=int(shares.index[i]), column=columns[j[0]])
+            raise mt.error(
+                f"share {row[j[0]]:g} is negative; mixture shares must be >= 0",
+                row=int(shares.index[i]),
+                column=columns[j[0]],
+            )
         if abs(row.sum() - 1.0) > RATIO_TOLERANCE:
-            raise mt.error(f"the shares sum to {row.sum():.6g}, not 1; each row is a mixture of the training "
-                           "domains", row=int(shares.index[i]))
+            raise mt.error(
+                f"the shares sum to {row.sum():.6g}, not 1; each row is a mixture of the training domains",
+                row=int(shares.index[i]),
+            )
     losses_cols = [target] if target is not None else [c for c in lt.frame.columns if c != INDEX]
     loss_values = _numeric(lt, losses_cols)
     if INDEX in mt.frame.columns and INDEX in lt.frame.columns:
@@ -147,18 +181,26 @@ def read_mixtures(mixtures: str | Path, losses: str | Path, *, target: str | Non
             seen = pd.Series(keys).duplicated()
             if seen.any():
                 i = int(np.flatnonzero(seen.to_numpy())[0])
-                raise table.error(f"index {keys[i]!r} appears twice; each run needs its own index",
-                                  row=int(table.frame.index[i]), column=INDEX)
+                raise table.error(
+                    f"index {keys[i]!r} appears twice; each run needs its own index",
+                    row=int(table.frame.index[i]),
+                    column=INDEX,
+                )
         lookup = {k: i for i, k in enumerate(right)}
         for i, key in enumerate(left):
             if key not in lookup:
-                raise mt.error(f"index {key!r} has no row in {lt.path}; the two tables must describe the same runs",
-                               row=int(mt.frame.index[i]), column=INDEX)
+                raise mt.error(
+                    f"index {key!r} has no row in {lt.path}; the two tables must describe the same runs",
+                    row=int(mt.frame.index[i]),
+                    column=INDEX,
+                )
         order = np.array([lookup[k] for k in left])
         loss_values = loss_values.iloc[order]
     elif len(mt.frame) != len(lt.frame):
-        raise lt.error(f"has {len(lt.frame)} rows but {mt.path} has {len(mt.frame)}; without an 'index' column "
-                       "in both, rows are joined by order, so the counts must match")
+        raise lt.error(
+            f"has {len(lt.frame)} rows but {mt.path} has {len(mt.frame)}; without an 'index' column "
+            "in both, rows are joined by order, so the counts must match"
+        )
     frame = pd.concat([shares.reset_index(drop=True), loss_values.reset_index(drop=True)], axis=1)
     frame.index = mt.frame.index
     return frame, tuple(columns)
@@ -183,8 +225,9 @@ def mixing_starts(law: Law, frame: pd.DataFrame) -> np.ndarray:
     return np.array(starts)
 
 
-def fit_mixture(frame: pd.DataFrame, domains: Sequence[str], target: str, *, law: str = "mixing_law",
-                **settings) -> FitResult:
+def fit_mixture(
+    frame: pd.DataFrame, domains: Sequence[str], target: str, *, law: str = "mixing_law", **settings
+) -> FitResult:
     """Fit a mixing law (``"mixing_law"`` or ``"linear"``) by the engine.
 
     ``settings`` go to :func:`scalelaw.engine.fit`; by default the mixing law uses the engine's
@@ -210,8 +253,15 @@ def evaluate(fit: FitResult, frame: pd.DataFrame) -> dict:
     if actual.size < 3:
         raise InputError(f"evaluation needs at least 3 mixtures, got {actual.size}")
     rho = float(spearmanr(predicted, actual).statistic)
-    return {"spearman": rho, "mae": float(np.mean(np.abs(predicted - actual))), "n": int(actual.size),
-            "target": fit.law.target, "law": fit.law.name, "predicted": predicted, "actual": actual}
+    return {
+        "spearman": rho,
+        "mae": float(np.mean(np.abs(predicted - actual))),
+        "n": int(actual.size),
+        "target": fit.law.target,
+        "law": fit.law.name,
+        "predicted": predicted,
+        "actual": actual,
+    }
 
 
 @dataclass(frozen=True)
@@ -224,12 +274,22 @@ class Optimum:
     path: SelectionPath
 
     def to_dict(self) -> dict:
-        return {"mixture": self.mixture, "predicted": self.predicted, "iterations": int(len(self.path.values) - 1),
-                "message": self.path.message}
+        return {
+            "mixture": self.mixture,
+            "predicted": self.predicted,
+            "iterations": int(len(self.path.values) - 1),
+            "message": self.path.message,
+        }
 
 
-def optimize(fit: FitResult, *, caps: Mapping[str, float] | None = None, maximize: bool = False,
-             start: Sequence[float] | None = None, iterations: int = 500) -> Optimum:
+def optimize(
+    fit: FitResult,
+    *,
+    caps: Mapping[str, float] | None = None,
+    maximize: bool = False,
+    start: Sequence[float] | None = None,
+    iterations: int = 500,
+) -> Optimum:
     """The mixture on the (capped) simplex that minimises (or maximises) the fitted law.
 
     Projected gradient descent from ``start`` (default: uniform) with the law's exact gradient
@@ -241,7 +301,9 @@ def optimize(fit: FitResult, *, caps: Mapping[str, float] | None = None, maximiz
     m = len(domains)
 
     def objective(r: np.ndarray):
-        value, grads = value_and_input_gradient(fit.law, fit.params, {f"r_{j}": r[j - 1] for j in range(1, m + 1)})
+        value, grads = value_and_input_gradient(
+            fit.law, fit.params, {f"r_{j}": r[j - 1] for j in range(1, m + 1)}
+        )
         return float(value), np.array([float(grads[f"r_{j}"]) for j in range(1, m + 1)])
 
     first = np.full(m, 1.0 / m) if start is None else np.asarray(start, dtype=float)

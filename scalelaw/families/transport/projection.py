@@ -29,7 +29,7 @@ Examples
 --------
 >>> w = log_mapping_weights([1000.0, 1500.0], 10000.0)
 >>> [round(float(v), 4) for v in w]
-[-3.6789, 4.6789]
+[-4.6789, 5.6789]
 """
 
 from __future__ import annotations
@@ -57,9 +57,11 @@ SIZE_LAW = Law(
     name="size_power_law",
     formula="E + A * N**-alpha",
     inputs=("N",),
-    params=(Param("E", doc="metric as N -> infinity (metric units)"),
-            Param("A", doc="amplitude (metric units); negative for a metric that rises with N"),
-            Param("alpha", lower=0.0, starts=EXPONENT_STARTS, doc="exponent in the training-set size")),
+    params=(
+        Param("E", doc="metric as N -> infinity (metric units)"),
+        Param("A", doc="amplitude (metric units); negative for a metric that rises with N"),
+        Param("alpha", lower=0.0, starts=EXPONENT_STARTS, doc="exponent in the training-set size"),
+    ),
     space="linear",
     columns=(("N", "size"),),
     target="metric",
@@ -81,10 +83,17 @@ def stage1_law(sources: Sequence[str], metric: str) -> Law:
             params.append(Param(f"{group}1_{i}", doc=f"{role}, linear in the share of {name}"))
         params.append(Param(f"{group}0", doc=f"{role}, constant (counted once per source)"))
     columns = (("ot", "ot"), *((f"p_{i}", name) for i, name in enumerate(sources, start=1)))
-    return Law(name="projektor_stage1", formula=formula, inputs=("ot", *(f"p_{i}" for i in range(1, m + 1))),
-               params=tuple(params), space="linear", columns=columns, target=metric,
-               doc="projektor stage 1: metric = sum_i (b2_i p_i^2 + b1_i p_i + b0) OT(p) "
-                   "+ sum_i (c2_i p_i^2 + c1_i p_i + c0).")
+    return Law(
+        name="projektor_stage1",
+        formula=formula,
+        inputs=("ot", *(f"p_{i}" for i in range(1, m + 1))),
+        params=tuple(params),
+        space="linear",
+        columns=columns,
+        target=metric,
+        doc="projektor stage 1: metric = sum_i (b2_i p_i^2 + b1_i p_i + b0) OT(p) "
+        "+ sum_i (c2_i p_i^2 + c1_i p_i + c0).",
+    )
 
 
 @lru_cache(maxsize=64)
@@ -100,7 +109,9 @@ def value_and_input_gradient(law: Law, params: Mapping[str, float], data: Mappin
     outs = _input_program(law).bind({})(env)
     shape = np.broadcast_shapes(*(np.shape(env[s]) for s in law.inputs))
     value = np.broadcast_to(outs[0], shape).astype(float)
-    return value, {s: np.broadcast_to(o, shape).astype(float) for s, o in zip(law.inputs, outs[1:], strict=True)}
+    return value, {
+        s: np.broadcast_to(o, shape).astype(float) for s, o in zip(law.inputs, outs[1:], strict=True)
+    }
 
 
 # ---------------------------------------------------------------------------------------- stage 2
@@ -126,8 +137,13 @@ def power_law_weights(sizes: Sequence[float], size: float, alpha: float) -> np.n
 
 
 # ------------------------------------------------------------------------------------------ pilots
-def prepare_pilots(table: Table | pd.DataFrame, sources: Sequence[str], *, metric: str = "accuracy",
-                   size_column: str = "size") -> pd.DataFrame:
+def prepare_pilots(
+    table: Table | pd.DataFrame,
+    sources: Sequence[str],
+    *,
+    metric: str = "accuracy",
+    size_column: str = "size",
+) -> pd.DataFrame:
     """The tidy pilot table: one row per (size, mixture) with the median metric over repeats.
 
     Parameters
@@ -149,31 +165,43 @@ def prepare_pilots(table: Table | pd.DataFrame, sources: Sequence[str], *, metri
     need = [size_column, *sources, metric]
     for column in need:
         if column not in frame.columns:
-            raise src.error(f"missing column {column!r}; the pilot table needs {', '.join(map(repr, need))} "
-                            f"(one ratio column per source file); it has {', '.join(map(repr, frame.columns))}")
+            raise src.error(
+                f"missing column {column!r}; the pilot table needs {', '.join(map(repr, need))} "
+                f"(one ratio column per source file); it has {', '.join(map(repr, frame.columns))}"
+            )
     values = {}
     for column in need:
         numbers = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(numbers)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise src.error(f"{frame[column].iloc[i]!r} is not a finite number", row=int(frame.index[i]),
-                            column=column)
+            raise src.error(
+                f"{frame[column].iloc[i]!r} is not a finite number", row=int(frame.index[i]), column=column
+            )
         values[column] = numbers
     sizes = values[size_column]
     if np.any(sizes <= 0):
         i = int(np.flatnonzero(sizes <= 0)[0])
-        raise src.error(f"{sizes[i]:g} is not a positive training-set size", row=int(frame.index[i]),
-                        column=size_column)
+        raise src.error(
+            f"{sizes[i]:g} is not a positive training-set size", row=int(frame.index[i]), column=size_column
+        )
     ratios = np.column_stack([values[s] for s in sources])
     for i, row in enumerate(ratios):
         check_ratio(row, sources, where=f"{src.path}, row {int(frame.index[i])}")
     ratios = ratios / ratios.sum(axis=1, keepdims=True)
     if np.unique(sizes).size < 2:
-        raise src.error(f"every pilot has size {sizes[0]:g}; stage 2 needs pilots at two or more training-set "
-                        "sizes (projektor uses N0 and N1 = 1.5 N0)", column=size_column)
-    tidy = pd.DataFrame({"size": sizes, **{s: np.round(ratios[:, j], 9) for j, s in enumerate(sources)},
-                         "metric": values[metric]})
+        raise src.error(
+            f"every pilot has size {sizes[0]:g}; stage 2 needs pilots at two or more training-set "
+            "sizes (projektor uses N0 and N1 = 1.5 N0)",
+            column=size_column,
+        )
+    tidy = pd.DataFrame(
+        {
+            "size": sizes,
+            **{s: np.round(ratios[:, j], 9) for j, s in enumerate(sources)},
+            "metric": values[metric],
+        }
+    )
     grouped = tidy.groupby(["size", *sources], sort=True)["metric"]
     out = grouped.median().rename(metric).reset_index()
     out["repeats"] = grouped.size().to_numpy()
@@ -224,8 +252,10 @@ class Projector:
         if mapping == "auto":
             return "power" if self.size_fit is not None else "log"
         if mapping == "power" and self.size_fit is None:
-            raise InputError(f"the saturating power law needs pilots at three or more sizes; these are at "
-                             f"{', '.join(f'{s:g}' for s in self.sizes)}; use --mapping log")
+            raise InputError(
+                f"the saturating power law needs pilots at three or more sizes; these are at "
+                f"{', '.join(f'{s:g}' for s in self.sizes)}; use --mapping log"
+            )
         return mapping
 
     def weights(self, size: float, mapping: str) -> np.ndarray:
@@ -243,8 +273,10 @@ class Projector:
             value, d = value_and_input_gradient(fit.law, fit.params, data)
             values.append(float(value))
             if ot_gradient is not None:
-                grads.append(float(d["ot"]) * ot_gradient
-                             + np.array([float(d[f"p_{i}"]) for i in range(1, len(self.sources) + 1)]))
+                grads.append(
+                    float(d["ot"]) * ot_gradient
+                    + np.array([float(d[f"p_{i}"]) for i in range(1, len(self.sources) + 1)])
+                )
         return np.array(values), (np.array(grads) if ot_gradient is not None else None)
 
 
@@ -268,8 +300,14 @@ class Projection:
     gradient: np.ndarray
 
 
-def fit_projector(pilots: pd.DataFrame, transport: MixtureTransport, *, metric: str = "accuracy",
-                  maximize: bool | None = None, loss: str = "squared") -> Projector:
+def fit_projector(
+    pilots: pd.DataFrame,
+    transport: MixtureTransport,
+    *,
+    metric: str = "accuracy",
+    maximize: bool | None = None,
+    loss: str = "squared",
+) -> Projector:
     """Fit stage 1 at every pilot size and, with three or more sizes, the size law of stage 2.
 
     Parameters
@@ -310,8 +348,9 @@ def fit_projector(pilots: pd.DataFrame, transport: MixtureTransport, *, metric: 
     return Projector(sources, metric, sizes, stage1, size_fit, bool(maximize), frame, transport.settings())
 
 
-def project(projector: Projector, transport: MixtureTransport, ratio, size: float, *,
-            mapping: str = "auto") -> Projection:
+def project(
+    projector: Projector, transport: MixtureTransport, ratio, size: float, *, mapping: str = "auto"
+) -> Projection:
     """Projected metric at training-set size ``size`` for the mixture at ``ratio`` (one OT solve)."""
     p = check_ratio(ratio, projector.sources)
     if not np.isfinite(size) or size <= 0:
@@ -332,6 +371,16 @@ def project(projector: Projector, transport: MixtureTransport, ratio, size: floa
     return Projection(p, float(size), ot.cost, values, log_value, power, mapping, projected, w @ grads)
 
 
-__all__ = ["MAPPINGS", "SIZE_LAW", "Projection", "Projector", "fit_projector",
-           "log_mapping_weights", "power_law_weights", "prepare_pilots", "project", "stage1_law",
-           "value_and_input_gradient"]
+__all__ = [
+    "MAPPINGS",
+    "SIZE_LAW",
+    "Projection",
+    "Projector",
+    "fit_projector",
+    "log_mapping_weights",
+    "power_law_weights",
+    "prepare_pilots",
+    "project",
+    "stage1_law",
+    "value_and_input_gradient",
+]

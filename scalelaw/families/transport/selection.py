@@ -62,18 +62,21 @@ def check_ratio(ratio, names: Sequence[str], *, where: str = "--ratio") -> np.nd
     else:
         values = np.asarray(ratio, dtype=float).ravel()
         if values.size != len(names):
-            raise InputError(f"{where}: {values.size} weights given for {len(names)} sources "
-                             f"({', '.join(names)}); give one weight per source")
+            raise InputError(
+                f"{where}: {values.size} weights given for {len(names)} sources "
+                f"({', '.join(names)}); give one weight per source"
+            )
     if not np.all(np.isfinite(values)):
         raise InputError(f"{where}: the weights {values.tolist()} are not all finite numbers")
     if np.any(values < 0):
         j = int(np.flatnonzero(values < 0)[0])
-        raise InputError(f"{where}: the weight of {names[j]!r} is {values[j]:g}; mixing weights must be "
-                         ">= 0")
+        raise InputError(f"{where}: the weight of {names[j]!r} is {values[j]:g}; mixing weights must be >= 0")
     total = float(values.sum())
     if abs(total - 1.0) > RATIO_TOLERANCE:
-        raise InputError(f"{where}: the weights sum to {total:.6g}, not 1; give fractions of the "
-                         "training set that add up to 1")
+        raise InputError(
+            f"{where}: the weights sum to {total:.6g}, not 1; give fractions of the "
+            "training set that add up to 1"
+        )
     return values / total
 
 
@@ -100,8 +103,9 @@ def check_caps(caps: Mapping[str, float] | Sequence[float] | None, names: Sequen
     if not np.all(np.isfinite(values)) or np.any((values < 0) | (values > 1)):
         raise InputError(f"--cap: caps must lie in [0, 1], got {values.tolist()}")
     if values.sum() < 1.0 - 1e-12:
-        raise InputError(f"--cap: the caps sum to {values.sum():.4g} < 1, so no mixture satisfies them; "
-                         "raise some caps")
+        raise InputError(
+            f"--cap: the caps sum to {values.sum():.4g} < 1, so no mixture satisfies them; raise some caps"
+        )
     return values
 
 
@@ -238,5 +242,6 @@ def ascend(
         if move < tol:
             converged, message = True, "converged"
             break
-    return Path(np.array(ratios), np.array(values, dtype=float), np.array(steps), converged, message,
-                evaluations)
+    return Path(
+        np.array(ratios), np.array(values, dtype=float), np.array(steps), converged, message, evaluations
+    )
