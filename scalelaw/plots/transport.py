@@ -22,7 +22,7 @@ def _ternary(ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _triangle(ax, names: Sequence[str]) -> None:
     ax.plot([0, 1, 0.5, 0], [0, 0, np.sqrt(3) / 2, 0], color="0.5", lw=0.8)
     for (x, y), name, ha in zip(
-        ((0, 0), (1, 0), (0.5, np.sqrt(3) / 2)), names, ("right", "left", "center"), strict=True
+        ((0, 0), (1, 0), (0.5, np.sqrt(3) / 2)), names, ("left", "right", "center"), strict=True
     ):
         ax.annotate(
             name, (x, y), xytext=(0, -12 if y == 0 else 6), textcoords="offset points", ha=ha, fontsize=8
@@ -44,7 +44,7 @@ def projection_simplex(
     ``comparison`` has the ratio columns ``names``, ``actual`` and the projection columns
     (``log_mapping``, ``power_law``).
     """
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"wspace": 0.45})
     ratios = comparison[list(names)].to_numpy(dtype=float)
     x, y = _ternary(ratios)
     columns = ["actual", mapping]
@@ -60,7 +60,7 @@ def projection_simplex(
         points = ax.scatter(
             x, y, c=comparison[column], cmap="viridis", vmin=lo, vmax=hi, s=90, edgecolor="k", lw=0.3
         )
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=10, pad=18)
     fig.colorbar(points, ax=axes[:2], shrink=0.8, label=metric)
     ax = axes[2]
     for column, marker in (("log_mapping", "s"), ("power_law", "o")):
