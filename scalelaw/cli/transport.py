@@ -1,0 +1,611 @@
+"""Commands of the transport family: ``scalelaw transport ...`` (projektor) and ``scalelaw mix ...``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from scalelaw import artifact, plotting
+from scalelaw.cli import render
+from scalelaw.cli.app import app
+from scalelaw.errors import InputError
+from scalelaw.families.transport import demo as demo_family
+from scalelaw.families.transport import distance as ot_family
+from scalelaw.families.transport import mixing as mix_family
+from scalelaw.families.transport import projection as projection_family
+from scalelaw.families.transport.selection import ascend, check_caps, check_ratio
+from scalelaw.io import parse_where, read_table
+from scalelaw.plots import transport as figures
+from scalelaw.result import FitResult
+
+group = typer.Typer(
+    help="Optimal-transport performance projection and data-mixture selection (projektor).",
+    no_args_is_help=True,
+)
+mix_group = typer.Typer(
+    help="Mixing laws: predict the loss of untried data mixtures and pick the best one.", no_args_is_help=True
+)
+app.add_typer(group, name="transport")
+app.add_typer(mix_group, name="mix")
+
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
+Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
+LabelColumn = Annotated[
+    str | None,
+    typer.Option(
+        help="Column holding the class label (adds OTDD's "
+        "label-to-label term); every other column is a feature."
+    ),
+]
+Method = Annotated[
+    str,
+    typer.Option(
+        help="OT solver: exact (ot.emd), sinkhorn (entropic) or divergence (debiased Sinkhorn divergence)."
+    ),
+]
+Reg = Annotated[
+    float,
+    typer.Option(
+        help="Entropic regularisation as a fraction of the mean ground cost (sinkhorn, divergence)."
+    ),
+]
+LabelWeight = Annotated[float, typer.Option(help="Weight of the label-to-label term (0 drops it).")]
+MaxSamples = Annotated[int | None, typer.Option(help="Use at most N samples per set, drawn with --seed.")]
+Seed = Annotated[int, typer.Option(help="Seed of the subsampling.")]
+Pilots = Annotated[
+    Path,
+    typer.Argument(
+        help="Pilot runs: 'size' (training samples), one ratio column per "
+        "source file, and the metric column.",
+        show_default=False,
+    ),
+]
+Sources = Annotated[
+    Path,
+    typer.Option(
+        help="Folder with one CSV of revealed samples per source; the file "
+        "name (without .csv) names the source.",
+        show_default=False,
+    ),
+]
+Target = Annotated[
+    Path, typer.Option(help="CSV of samples representing the target (validation set).", show_default=False)
+]
+Size = Annotated[
+    str, typer.Option(help="Target training-set size in samples, e.g. 10000 or 10k.", show_default=False)
+]
+Metric = Annotated[str, typer.Option(help="Metric column of the pilot table.")]
+Mapping = Annotated[
+    str,
+    typer.Option(
+        help="Stage-2 map used for the decision: auto (power law with 3+ pilot "
+        "sizes, else log), log or power. Both are reported."
+    ),
+]
+Goal = Annotated[
+    bool | None,
+    typer.Option(
+        "--maximize/--minimize",
+        help="Whether a higher metric is better; "
+        "default: minimise a metric named like a loss or error, else maximise.",
+        show_default=False,
+    ),
+]
+Cap = Annotated[
+    list[str] | None, typer.Option(help="Upper bound on a source's share, NAME=VALUE (repeatable).")
+]
+
+
+def _check_plot(plot: Path | None) -> None:
+    if plot is not None:
+        plotting.check_figure_path(plot)
+        if plot.exists() and plot.is_dir():
+            raise InputError(f"{plot} is a folder; give a file name")
+
+
+def _caps(items: list[str] | None) -> dict[str, float] | None:
+    if not items:
+        return None
+    out = {}
+    for key, value in parse_where(items).items():
+        try:
+            out[key] = float(value)
+        except ValueError as err:
+            raise InputError(f"--cap {key}={value}: the cap must be a number in [0, 1]") from err
+    return out
+
+
+# --------------------------------------------------------------------------------------- transport
+@group.command("distance")
+def distance_command(
+    a: Annotated[
+        Path,
+        typer.Argument(help="First sample set (CSV: feature columns, optional label).", show_default=False),
+    ],
+    b: Annotated[Path, typer.Argument(help="Second sample set, same feature columns.", show_default=False)],
+    label_column: LabelColumn = None,
+    method: Method = "exact",
+    reg: Reg = 0.05,
+    label_weight: LabelWeight = 1.0,
+    max_samples: MaxSamples = None,
+    seed: Seed = 0,
+    json: Json = False,
+) -> None:
+    """OT distance between two sample sets: squared-Euclidean feature cost plus OTDD's label term.
+
+    Example: scalelaw transport distance sources/noisy.csv target.csv --label-column label --method exact
+    """
+    sa = ot_family.read_samples(a, label_column=label_column)
+    sb = ot_family.read_samples(b, label_column=label_column)
+    result = ot_family.distance(
+        sa, sb, method=method, reg=reg, label_weight=label_weight, max_samples=max_samples, seed=seed
+    )
+    if json:
+        render.emit_json(result.to_dict())
+        return
+    render.line(
+        f"{result.method} OT between {a.name} ({result.n_a} samples) and {b.name} ({result.n_b} samples), "
+        f"{result.dim} features{' + labels' if result.labelled else ''}"
+    )
+    render.line(
+        f"cost = {result.cost:.6g} (squared feature units); distance = sqrt(cost) = {result.distance:.6g}"
+        + (f"; epsilon = {result.epsilon:.4g}" if result.epsilon else "")
+    )
+
+
+def _load_setup(
+    pilots: Path,
+    sources: Path,
+    target: Path,
+    *,
+    label_column,
+    metric,
+    method,
+    reg,
+    label_weight,
+    max_samples,
+    seed,
+    maximize,
+):
+    if not sources.is_dir():
+        raise InputError(f"--sources {sources}: not a folder; give the folder with one CSV per source")
+    files = sorted(sources.glob("*.csv"))
+    if not files:
+        raise InputError(
+            f"--sources {sources}: no .csv files; put one CSV of revealed samples per source there"
+        )
+    source_sets = [ot_family.read_samples(f, label_column=label_column, name=f.stem) for f in files]
+    target_set = ot_family.read_samples(target, label_column=label_column, name=str(target))
+    for s in source_sets:
+        ot_family.check_compatible(s, target_set)
+    table = read_table(pilots, rename=False)
+    names = [s.name for s in source_sets]
+    tidy = projection_family.prepare_pilots(table, names, metric=metric)
+    transport = ot_family.MixtureTransport(
+        source_sets,
+        target_set,
+        method=method,
+        reg=reg,
+        label_weight=label_weight,
+        max_samples=max_samples,
+        seed=seed,
+    )
+    projector = projection_family.fit_projector(tidy, transport, metric=metric, maximize=maximize)
+    return projector, transport
+
+
+def _ratio(text: str, names) -> np.ndarray:
+    if "=" in text:
+        pairs = parse_where([t for t in text.split(",") if t.strip()])
+        try:
+            ratio = {k: float(v) for k, v in pairs.items()}
+        except ValueError as err:
+            raise InputError(f"--ratio {text!r}: {err}") from err
+        return check_ratio(ratio, names, where=f"--ratio {text}")
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError as err:
+        raise InputError(f"--ratio {text!r}: give numbers separated by commas, e.g. 0.2,0.3,0.5") from err
+    return check_ratio(values, names, where=f"--ratio {text}")
+
+
+def _stage_summary(projector) -> dict:
+    return {
+        "stage1": {
+            f"{s:g}": {"rows": f.data["rows"], "mae": f.metrics["mae"], "rmse": f.metrics["rmse"]}
+            for s, f in projector.stage1.items()
+        },
+        "alpha": projector.alpha,
+        "pilot_sizes": list(projector.sizes),
+        "maximize": projector.maximize,
+    }
+
+
+@group.command("project")
+def project_command(
+    pilots: Pilots,
+    sources: Sources,
+    target: Target,
+    size: Size,
+    ratio: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Mixture to project, as 0.2,0.3,0.5 (source files in "
+            "name order) or name=0.2,...; repeatable. Default: every "
+            "pilot mixture."
+        ),
+    ] = None,
+    metric: Metric = "accuracy",
+    mapping: Mapping = "auto",
+    label_column: LabelColumn = None,
+    method: Method = "exact",
+    reg: Reg = 0.05,
+    label_weight: LabelWeight = 1.0,
+    max_samples: MaxSamples = None,
+    seed: Seed = 0,
+    json: Json = False,
+) -> None:
+    """Project the metric of mixtures to a larger training-set size from pilot runs and OT distances.
+
+    Example: scalelaw transport project pilots.csv --sources sources --target target.csv --size 400
+    --label-column label
+    """
+    n = render.quantity("--size", size)
+    projector, transport = _load_setup(
+        pilots,
+        sources,
+        target,
+        label_column=label_column,
+        metric=metric,
+        method=method,
+        reg=reg,
+        label_weight=label_weight,
+        max_samples=max_samples,
+        seed=seed,
+        maximize=None,
+    )
+    names = projector.sources
+    mapping = projector.resolve(mapping)
+    if ratio:
+        ratios = [_ratio(r, names) for r in ratio]
+    else:
+        ratios = list(np.unique(projector.pilots[list(names)].to_numpy(dtype=float), axis=0))
+    rows = [projection_family.project(projector, transport, r, n, mapping=mapping) for r in ratios]
+    if json:
+        render.emit_json(
+            {
+                "size": n,
+                "metric": metric,
+                "mapping": mapping,
+                "sources": list(names),
+                "projections": [_row(p, names, projector.sizes) for p in rows],
+                **_stage_summary(projector),
+                "transport": dict(projector.transport),
+            }
+        )
+        return
+    render.table(
+        f"projected {metric} at N = {render.number(n)} (stage 1 at N = "
+        f"{', '.join(render.number(s) for s in projector.sizes)})",
+        [*names, "OT", "log mapping", "power law"],
+        (
+            [
+                *(f"{v:.3g}" for v in p.ratio),
+                f"{p.ot:.4g}",
+                f"{p.log_mapping:.4f}",
+                "-" if np.isnan(p.power_law) else f"{p.power_law:.4f}",
+            ]
+            for p in rows
+        ),
+    )
+    _explain(projector, mapping)
+
+
+def _row(p, names, sizes) -> dict:
+    return {
+        "ratio": dict(zip(names, p.ratio.tolist(), strict=True)),
+        "ot": p.ot,
+        "at_sizes": {f"{s:g}": float(v) for s, v in zip(sizes, p.at_sizes, strict=True)},
+        "log_mapping": p.log_mapping,
+        "power_law": p.power_law,
+        "projected": p.projected,
+    }
+
+
+def _explain(projector, mapping: str) -> None:
+    fits = ", ".join(f"N={s:g}: MAE {f.metrics['mae']:.3g}" for s, f in projector.stage1.items())
+    render.note(f"stage 1 in-sample error: {fits}")
+    if projector.alpha is not None:
+        render.note(
+            f"power law: alpha = {projector.alpha:.3g} (fitted to the mean pilot metric per size); "
+            f"decisions use the {mapping} mapping"
+        )
+    else:
+        render.note("power law needs pilots at 3+ sizes; only the log mapping (no saturation) is available")
+
+
+@group.command("select")
+def select_command(
+    pilots: Pilots,
+    sources: Sources,
+    target: Target,
+    size: Size,
+    cap: Cap = None,
+    metric: Metric = "accuracy",
+    mapping: Mapping = "auto",
+    maximize: Goal = None,
+    label_column: LabelColumn = None,
+    method: Method = "exact",
+    reg: Reg = 0.05,
+    label_weight: LabelWeight = 1.0,
+    max_samples: MaxSamples = None,
+    seed: Seed = 0,
+    iterations: Annotated[int, typer.Option(help="Most projected-gradient steps.")] = 100,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Choose the mixing ratio that maximises the projected metric at the target size.
+
+    Example: scalelaw transport select pilots.csv --sources sources --target target.csv --size 400
+    --label-column label --cap noisy=0.2
+    """
+    _check_plot(plot)
+    n = render.quantity("--size", size)
+    projector, transport = _load_setup(
+        pilots,
+        sources,
+        target,
+        label_column=label_column,
+        metric=metric,
+        method=method,
+        reg=reg,
+        label_weight=label_weight,
+        max_samples=max_samples,
+        seed=seed,
+        maximize=maximize,
+    )
+    names = projector.sources
+    caps = check_caps(_caps(cap), names)
+    mapping = projector.resolve(mapping)
+
+    def objective(p):
+        pr = projection_family.project(projector, transport, p, n, mapping=mapping)
+        return pr.projected, pr.gradient
+
+    uniform = np.full(len(names), 1.0 / len(names))
+    path = ascend(objective, uniform, caps=caps, maximize=projector.maximize, iterations=iterations)
+    best = projection_family.project(projector, transport, path.ratio, n, mapping=mapping)
+    start = projection_family.project(projector, transport, path.ratios[0], n, mapping=mapping)
+    figure = None
+    if plot is not None:
+        pilots_r = projector.pilots[list(names)].to_numpy(dtype=float)
+        figure = plotting.render(figures.selection_path(path, names, pilots=pilots_r, metric=metric), plot)
+        artifact.write_atomic(plot, figure)
+    payload = {
+        "ratio": dict(zip(names, path.ratio.tolist(), strict=True)),
+        "projected": best.projected,
+        "log_mapping": best.log_mapping,
+        "power_law": best.power_law,
+        "ot": best.ot,
+        "size": n,
+        "mapping": mapping,
+        "metric": metric,
+        "maximize": projector.maximize,
+        "start": _row(start, names, projector.sizes),
+        "caps": None if caps is None else dict(zip(names, caps.tolist(), strict=True)),
+        "path": [dict(zip(names, r.tolist(), strict=True)) for r in path.ratios],
+        "path_values": path.values.tolist(),
+        "converged": path.converged,
+        "message": path.message,
+        **_stage_summary(projector),
+    }
+    if json:
+        render.emit_json(payload)
+        return
+    render.table(
+        f"selected mixture for N = {render.number(n)} ({'maximising' if projector.maximize else 'minimising'}"
+        f" {metric}, {mapping} mapping)",
+        ["source", "share", "start"],
+        (
+            (name, f"{v:.4f}", f"{s:.4f}")
+            for name, v, s in zip(names, path.ratio, path.ratios[0], strict=True)
+        ),
+    )
+    render.line(
+        f"projected {metric}: {best.projected:.4f} (start {start.projected:.4f}); log mapping "
+        f"{best.log_mapping:.4f}, power law {'-' if np.isnan(best.power_law) else f'{best.power_law:.4f}'}; "
+        f"{len(path.values) - 1} steps, {path.message}"
+    )
+    _explain(projector, mapping)
+    if plot is not None:
+        render.note(f"wrote {plot}")
+
+
+@group.command("demo")
+def demo_command(
+    out: Annotated[
+        Path | None, typer.Option(help="Write the sources, target and pilot runs as CSV here.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the split, the noise and the training runs.")] = 0,
+    size: Annotated[int, typer.Option(help="Target training-set size (images).")] = 400,
+    repeats: Annotated[int, typer.Option(help="Pilot runs per (size, mixture).")] = 3,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """End-to-end projektor on scikit-learn's bundled digits: pilots, projection, check, selection.
+
+    Example: scalelaw transport demo --out digits --plot digits_projection.png
+    """
+    _check_plot(plot)
+    result = demo_family.demonstrate(seed=seed, size=size, repeats=repeats)
+    figure = None
+    if plot is not None:
+        figure = plotting.render(figures.projection_simplex(result.comparison, result.task.names, size), plot)
+    if out is not None:
+        demo_family.write_task(result.task, result.pilots, out)
+    if figure is not None:
+        artifact.write_atomic(plot, figure)
+    summary = result.summary()
+    if json:
+        render.emit_json(summary)
+        return
+    render.table(
+        f"projection to N = {size} images vs actually training there ({len(result.comparison)} mixtures)",
+        ["stage-2 map", "MAE", "max |error|", "Spearman"],
+        (
+            (name, f"{e['mae']:.4f}", f"{e['max_abs_error']:.4f}", f"{e['spearman']:.3f}")
+            for name, e in result.errors.items()
+        ),
+    )
+    render.line(
+        "selected "
+        + ", ".join(f"{k} {v:.3f}" for k, v in summary["selected_ratio"].items())
+        + f": projected {summary['selected_projected']:.4f}, actual {summary['selected_actual']:.4f} "
+        f"(uniform {summary['uniform_actual']:.4f}, best evaluated {summary['best_evaluated_actual']:.4f})"
+    )
+    for target in (out, plot):
+        if target is not None:
+            render.note(f"wrote {target}")
+
+
+# ---------------------------------------------------------------------------------------------- mix
+MixFile = Annotated[
+    Path,
+    typer.Argument(
+        help="Mixtures: one column per training domain (shares summing to 1), optional 'index'.",
+        show_default=False,
+    ),
+]
+LossFile = Annotated[
+    Path,
+    typer.Argument(
+        help="Losses: one column per validation loss, optional 'index' "
+        "(joined to the mixtures on it, else by row order).",
+        show_default=False,
+    ),
+]
+FitFile = Annotated[
+    Path, typer.Argument(help="Fit artifact written by 'scalelaw mix fit --out'.", show_default=False)
+]
+
+
+@mix_group.command("fit")
+def mix_fit(
+    mixtures: MixFile,
+    losses: LossFile,
+    target: Annotated[
+        str,
+        typer.Option(help="Loss column to model, e.g. metric/the_pile_pile_cc_val_loss.", show_default=False),
+    ],
+    law: Annotated[str, typer.Option(help="mixing_law (c + k exp(sum_j t_j r_j)) or linear.")] = "mixing_law",
+    bootstrap: Annotated[int, typer.Option(help="Row-resampling replicates for intervals.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here.")] = None,
+    json: Json = False,
+) -> None:
+    """Fit a mixing law to training mixtures and their losses.
+
+    Example: scalelaw mix fit data/mixture/train_mixture_1m.csv data/mixture/train_pile_loss_1m.csv
+    --target metric/the_pile_pile_cc_val_loss --out mix.json
+    """
+    if out is not None and out.is_dir():
+        raise InputError(f"{out} is a folder; give a file name")
+    if law not in mix_family.LAWS:
+        raise InputError(f"--law must be one of {', '.join(mix_family.LAWS)}, not {law!r}")
+    frame, domains = mix_family.read_mixtures(mixtures, losses, target=target)
+    fit = mix_family.fit_mixture(frame, domains, target, law=law, bootstrap=bootstrap, seed=seed)
+    payload = fit.to_dict()
+    if out is not None:
+        artifact.write_atomic(out, artifact.dumps(payload))
+    if json:
+        render.emit_json(payload)
+        return
+    render.line(f"{fit.law.name} fitted to {fit.data['rows']} mixtures of {len(domains)} domains -> {target}")
+    render.table(
+        "parameters",
+        ["parameter", "value", "domain"],
+        ((name, f"{fit.params[name]:.5g}", _domain_of(fit, name)) for name in fit.law.param_names),
+    )
+    m = fit.metrics
+    render.line(
+        f"in-sample MAE {m['mae']:.4g}, max {m['max_abs_error']:.4g} (loss units); "
+        f"{fit.diagnostics['message']}"
+    )
+    if out is not None:
+        render.note(f"wrote {out}")
+
+
+def _domain_of(fit: FitResult, name: str) -> str:
+    suffix = name.rsplit("_", 1)[-1]
+    return fit.law.column(f"r_{suffix}") if "_" in name and suffix.isdigit() else ""
+
+
+@mix_group.command("evaluate")
+def mix_evaluate(
+    fit_file: FitFile,
+    mixtures: MixFile,
+    losses: LossFile,
+    plot: Plot = None,
+    json: Json = False,
+) -> None:
+    """Rank correlation (Spearman) and MAE of a fitted mixing law on held-out mixtures.
+
+    Example: scalelaw mix evaluate mix.json data/mixture/test_mixture_1B.csv
+    data/mixture/test_pile_loss_1B.csv
+    """
+    _check_plot(plot)
+    fit = FitResult.from_json(fit_file)
+    frame, _ = mix_family.read_mixtures(
+        mixtures, losses, target=fit.law.target, domains=mix_family.domains_of(fit.law)
+    )
+    result = mix_family.evaluate(fit, frame)
+    if plot is not None:
+        figure = plotting.render(
+            figures.mixing_predictions({losses.name: result}, target=fit.law.target), plot
+        )
+        artifact.write_atomic(plot, figure)
+    if json:
+        render.emit_json({k: result[k] for k in ("spearman", "mae", "n", "target", "law")})
+        return
+    render.line(
+        f"{fit.law.name} on {result['n']} held-out mixtures ({losses.name}): Spearman "
+        f"{result['spearman']:.4f}, MAE {result['mae']:.4g} ({fit.law.target})"
+    )
+    if plot is not None:
+        render.note(f"wrote {plot}")
+
+
+@mix_group.command("optimize")
+def mix_optimize(
+    fit_file: FitFile,
+    cap: Annotated[
+        list[str] | None, typer.Option(help="Upper bound on a domain's share, DOMAIN=VALUE (repeatable).")
+    ] = None,
+    max_share: Annotated[float | None, typer.Option(help="Upper bound on every domain's share.")] = None,
+    maximize: Annotated[
+        bool, typer.Option("--maximize", help="Maximise instead (a metric, not a loss).")
+    ] = False,
+    json: Json = False,
+) -> None:
+    """The best mixture on the simplex under a fitted mixing law (optionally with caps).
+
+    Example: scalelaw mix optimize mix.json --max-share 0.3
+    """
+    fit = FitResult.from_json(fit_file)
+    domains = mix_family.domains_of(fit.law)
+    caps = _caps(cap) or {}
+    if max_share is not None:
+        caps = {d: caps.get(d, max_share) for d in domains}
+    best = mix_family.optimize(fit, caps=caps or None, maximize=maximize)
+    if json:
+        render.emit_json(best.to_dict() | {"target": fit.law.target, "law": fit.law.name})
+        return
+    render.table(
+        f"best mixture under {fit.law.name} ({'max' if maximize else 'min'} {fit.law.target})",
+        ["domain", "share"],
+        ((d, f"{v:.4f}") for d, v in best.mixture.items() if v > 5e-5),
+    )
+    render.line(f"predicted {fit.law.target}: {best.predicted:.5g}; {best.path.message}")

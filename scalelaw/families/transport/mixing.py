@@ -1,0 +1,311 @@
+"""Mixing laws: the loss of a model as a function of its training mixture r (fractions per domain).
+
+* ``mixing_law`` (Ye et al. 2024, "Data Mixing Laws"): L(r) = c + k exp(sum_j t_j r_j), residuals
+  in log L, Huber loss, fitted by the engine.  Because sum_j r_j = 1, k and a shift common to every
+  t_j trade off (k exp(s) with t_j - s gives the same law); predictions are unaffected.
+* ``linear``: the regression baseline of RegMix (Liu et al. 2024), L(r) = w0 + sum_j w_j r_j by
+  ordinary least squares.
+
+Mixture logs come as two tables, RegMix's layout: mixtures (one column per training domain) and
+losses (one column per validation domain), joined on their ``index`` column or, without one, on
+row order.  :func:`evaluate` reports the Spearman rank correlation and the mean absolute error on
+held-out mixtures; :func:`optimize` finds the best mixture on the simplex (optionally capped).
+
+Examples
+--------
+>>> law = mixing_law(["a", "b"], "loss")
+>>> law.formula
+'c + k*exp(t_1*r_1 + t_2*r_2)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from scalelaw import engine
+from scalelaw.errors import FitError, InputError
+from scalelaw.families.transport.projection import value_and_input_gradient
+from scalelaw.families.transport.selection import RATIO_TOLERANCE, ascend, check_caps
+from scalelaw.families.transport.selection import Path as SelectionPath
+from scalelaw.io import Table, read_table
+from scalelaw.laws import Law, Param
+from scalelaw.result import FitResult
+
+LAWS = ("mixing_law", "linear")
+INDEX = "index"
+#: Floors c tried for the starting points, as fractions of the smallest observed loss.
+FLOOR_FRACTIONS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
+
+
+def mixing_law(domains: Sequence[str], target: str) -> Law:
+    """Data Mixing Law over ``domains`` (mixture columns) for the loss column ``target``."""
+    m = len(domains)
+    exponent = " + ".join(f"t_{j}*r_{j}" for j in range(1, m + 1))
+    params = (
+        Param("c", log=True, lower=0.0, doc="loss floor (loss units)"),
+        Param("k", log=True, lower=0.0, doc="scale (loss units)"),
+        *(Param(f"t_{j}", doc=f"effect of the share of {d} on log(L - c)") for j, d in enumerate(domains, 1)),
+    )
+    return Law(
+        name="mixing_law",
+        formula=f"c + k*exp({exponent})",
+        inputs=tuple(f"r_{j}" for j in range(1, m + 1)),
+        params=params,
+        space="log",
+        columns=tuple((f"r_{j}", d) for j, d in enumerate(domains, 1)),
+        target=target,
+        doc="Data Mixing Law (Ye et al. 2024): L(r) = c + k exp(sum_j t_j r_j).",
+    )
+
+
+def linear_law(domains: Sequence[str], target: str) -> Law:
+    """RegMix's linear regression baseline: L(r) = w0 + sum_j w_j r_j (residuals in L)."""
+    m = len(domains)
+    terms = " + ".join(f"w_{j}*r_{j}" for j in range(1, m + 1))
+    params = (
+        Param("w0", doc="intercept (loss units)"),
+        *(Param(f"w_{j}", doc=f"loss per unit share of {d}") for j, d in enumerate(domains, 1)),
+    )
+    return Law(
+        name="linear",
+        formula=f"w0 + {terms}",
+        inputs=tuple(f"r_{j}" for j in range(1, m + 1)),
+        params=params,
+        space="linear",
+        columns=tuple((f"r_{j}", d) for j, d in enumerate(domains, 1)),
+        target=target,
+        doc="Linear regression of the loss on the mixture (RegMix baseline).",
+    )
+
+
+def domains_of(law: Law) -> tuple[str, ...]:
+    """The mixture columns a fitted mixture law reads, in order."""
+    return tuple(law.column(s) for s in law.inputs)
+
+
+# ---------------------------------------------------------------------------------------- reading
+def _read(path: str | Path) -> Table:
+    return read_table(path, rename=False)
+
+
+def _numeric(table: Table, columns: Sequence[str]) -> pd.DataFrame:
+    frame = table.frame
+    out = {}
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise table.error(
+                f"{frame[column].iloc[i]!r} is not a finite number", row=int(frame.index[i]), column=column
+            )
+        out[column] = values
+    return pd.DataFrame(out, index=frame.index)
+
+
+def read_mixtures(
+    mixtures: str | Path,
+    losses: str | Path,
+    *,
+    target: str | None = None,
+    domains: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Join a mixtures table and a losses table; returns the joined frame and the domain columns.
+
+    Parameters
+    ----------
+    mixtures
+        One row per training run, one column per training domain (shares that sum to 1), and
+        optionally ``index``.
+    losses
+        One row per training run with the loss columns, and optionally ``index``.
+    target
+        The loss column to keep; checked to exist.
+    domains
+        The domain columns a fitted law expects; the mixtures table must have exactly these.
+
+    Raises
+    ------
+    InputError
+        Naming the file, row and column: a missing target, domain columns that do not match,
+        tables that cannot be joined, a negative share or shares that do not sum to 1.
+    """
+    mt, lt = _read(mixtures), _read(losses)
+    columns = [c for c in mt.frame.columns if c != INDEX]
+    if not columns:
+        raise mt.error("no domain columns; a mixtures table has one column per training domain")
+    if domains is not None:
+        missing = [d for d in domains if d not in columns]
+        extra = [c for c in columns if c not in domains]
+        if missing:
+            raise mt.error(
+                f"missing domain column {missing[0]!r}, which the fit uses; the mixture columns must "
+                f"match the fit's {len(domains)} domains"
+            )
+        if extra:
+            raise mt.error(
+                f"column {extra[0]!r} is not one of the fit's {len(domains)} domains; the mixture "
+                "columns must match the fit's domains",
+                column=extra[0],
+            )
+        columns = list(domains)
+    if target is not None and target not in lt.frame.columns:
+        shown = ", ".join(repr(c) for c in lt.frame.columns if c != INDEX)
+        raise lt.error(f"no column {target!r} (the --target loss); the losses table has {shown}")
+    shares = _numeric(mt, columns)
+    for i, row in enumerate(shares.to_numpy()):
+        j = np.flatnonzero(row < 0)
+        if j.size:
+            raise mt.error(
+                f"share {row[j[0]]:g} is negative; mixture shares must be >= 0",
+                row=int(shares.index[i]),
+                column=columns[j[0]],
+            )
+        if abs(row.sum() - 1.0) > RATIO_TOLERANCE:
+            raise mt.error(
+                f"the shares sum to {row.sum():.6g}, not 1; each row is a mixture of the training domains",
+                row=int(shares.index[i]),
+            )
+    losses_cols = [target] if target is not None else [c for c in lt.frame.columns if c != INDEX]
+    loss_values = _numeric(lt, losses_cols)
+    if INDEX in mt.frame.columns and INDEX in lt.frame.columns:
+        left = mt.frame[INDEX].astype(str).str.strip().to_numpy()
+        right = lt.frame[INDEX].astype(str).str.strip().to_numpy()
+        for table, keys in ((mt, left), (lt, right)):
+            seen = pd.Series(keys).duplicated()
+            if seen.any():
+                i = int(np.flatnonzero(seen.to_numpy())[0])
+                raise table.error(
+                    f"index {keys[i]!r} appears twice; each run needs its own index",
+                    row=int(table.frame.index[i]),
+                    column=INDEX,
+                )
+        lookup = {k: i for i, k in enumerate(right)}
+        for i, key in enumerate(left):
+            if key not in lookup:
+                raise mt.error(
+                    f"index {key!r} has no row in {lt.path}; the two tables must describe the same runs",
+                    row=int(mt.frame.index[i]),
+                    column=INDEX,
+                )
+        order = np.array([lookup[k] for k in left])
+        loss_values = loss_values.iloc[order]
+    elif len(mt.frame) != len(lt.frame):
+        raise lt.error(
+            f"has {len(lt.frame)} rows but {mt.path} has {len(mt.frame)}; without an 'index' column "
+            "in both, rows are joined by order, so the counts must match"
+        )
+    frame = pd.concat([shares.reset_index(drop=True), loss_values.reset_index(drop=True)], axis=1)
+    frame.index = mt.frame.index
+    return frame, tuple(columns)
+
+
+# ---------------------------------------------------------------------------------------- fitting
+def mixing_starts(law: Law, frame: pd.DataFrame) -> np.ndarray:
+    """Starting points for the mixing law: for each floor c, log(L - c) regressed on r.
+
+    With sum_j r_j = 1 the regression needs no intercept, so k = 1 and t is the least-squares
+    solution.  One start per floor in :data:`FLOOR_FRACTIONS` times the smallest loss.
+    """
+    R = frame[list(domains_of(law))].to_numpy(dtype=float)
+    y = frame[law.target].to_numpy(dtype=float)
+    if np.any(y <= 0):
+        raise FitError(f"the mixing law needs positive losses; column {law.target!r} has {y.min():g}")
+    starts = []
+    for fraction in FLOOR_FRACTIONS:
+        c = fraction * y.min()
+        t, *_ = np.linalg.lstsq(R, np.log(y - c), rcond=None)
+        starts.append([max(c, 1e-6 * y.min()), 1.0, *t])
+    return np.array(starts)
+
+
+def fit_mixture(
+    frame: pd.DataFrame, domains: Sequence[str], target: str, *, law: str = "mixing_law", **settings
+) -> FitResult:
+    """Fit a mixing law (``"mixing_law"`` or ``"linear"``) by the engine.
+
+    ``settings`` go to :func:`scalelaw.engine.fit`; by default the mixing law uses the engine's
+    Huber loss on log residuals with the starts of :func:`mixing_starts`, and the linear law
+    ordinary least squares.
+    """
+    if law == "mixing_law":
+        declared = mixing_law(domains, target)
+        settings.setdefault("starts", mixing_starts(declared, frame))
+    elif law == "linear":
+        declared = linear_law(domains, target)
+        settings.setdefault("loss", "squared")
+    else:
+        raise InputError(f"--law must be one of {', '.join(LAWS)}, not {law!r}")
+    return engine.fit(declared, frame, **settings)
+
+
+# ------------------------------------------------------------------------------------- evaluation
+def evaluate(fit: FitResult, frame: pd.DataFrame) -> dict:
+    """Spearman rank correlation, MAE (loss units) and the predictions on a joined table."""
+    predicted = fit.predict(frame)
+    actual = frame[fit.law.target].to_numpy(dtype=float)
+    if actual.size < 3:
+        raise InputError(f"evaluation needs at least 3 mixtures, got {actual.size}")
+    rho = float(spearmanr(predicted, actual).statistic)
+    return {
+        "spearman": rho,
+        "mae": float(np.mean(np.abs(predicted - actual))),
+        "n": int(actual.size),
+        "target": fit.law.target,
+        "law": fit.law.name,
+        "predicted": predicted,
+        "actual": actual,
+    }
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """The best mixture under a fitted law: ``mixture`` (domain -> share), the ``predicted`` loss,
+    and the ``path`` of projected gradient steps."""
+
+    mixture: dict
+    predicted: float
+    path: SelectionPath
+
+    def to_dict(self) -> dict:
+        return {
+            "mixture": self.mixture,
+            "predicted": self.predicted,
+            "iterations": int(len(self.path.values) - 1),
+            "message": self.path.message,
+        }
+
+
+def optimize(
+    fit: FitResult,
+    *,
+    caps: Mapping[str, float] | None = None,
+    maximize: bool = False,
+    start: Sequence[float] | None = None,
+    iterations: int = 500,
+) -> Optimum:
+    """The mixture on the (capped) simplex that minimises (or maximises) the fitted law.
+
+    Projected gradient descent from ``start`` (default: uniform) with the law's exact gradient
+    with respect to the shares.  The mixing law with one target is minimised at a vertex (all of
+    the domain with the smallest t_j) unless caps say otherwise.
+    """
+    domains = domains_of(fit.law)
+    cap_values = check_caps(caps, domains)
+    m = len(domains)
+
+    def objective(r: np.ndarray):
+        value, grads = value_and_input_gradient(
+            fit.law, fit.params, {f"r_{j}": r[j - 1] for j in range(1, m + 1)}
+        )
+        return float(value), np.array([float(grads[f"r_{j}"]) for j in range(1, m + 1)])
+
+    first = np.full(m, 1.0 / m) if start is None else np.asarray(start, dtype=float)
+    path = ascend(objective, first, caps=cap_values, maximize=maximize, step=0.1, iterations=iterations)
+    return Optimum(dict(zip(domains, np.round(path.ratio, 12).tolist(), strict=True)), path.value, path)
