@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import DATA
 
 from scalelaw.families.transport import mixing
+
+from support import DATA
 
 TARGET = "metric/the_pile_pile_cc_val_loss"
 SETS = {"1m": 0.962, "60m": 0.957, "1B": 0.986}  # this fit; the research check found 0.963/0.958/0.985

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from support import DATA, assert_user_error
 
 from scalelaw.families.transport import demo
+
+from support import DATA, assert_user_error
 
 TARGET = "metric/the_pile_pile_cc_val_loss"
 MIX = DATA / "mixture"

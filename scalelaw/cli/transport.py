@@ -1,4 +1,4 @@
-"""Commands of the transport family: ``scalelaw transport ...`` (projektor) and ``scalelaw mix ...``."""
+"""Commands of the transport family: ``scalelaw transport ...`` (OT performance projection, projektor)."""
 
 from __future__ import annotations
 
@@ -14,22 +14,16 @@ from scalelaw.cli.app import app
 from scalelaw.errors import InputError
 from scalelaw.families.transport import demo as demo_family
 from scalelaw.families.transport import distance as ot_family
-from scalelaw.families.transport import mixing as mix_family
 from scalelaw.families.transport import projection as projection_family
 from scalelaw.families.transport.selection import ascend, check_caps, check_ratio
 from scalelaw.io import parse_where, read_table
 from scalelaw.plots import transport as figures
-from scalelaw.result import FitResult
 
 group = typer.Typer(
     help="Optimal-transport performance projection and data-mixture selection (projektor).",
     no_args_is_help=True,
 )
-mix_group = typer.Typer(
-    help="Mixing laws: predict the loss of untried data mixtures and pick the best one.", no_args_is_help=True
-)
 app.add_typer(group, name="transport")
-app.add_typer(mix_group, name="mix")
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
@@ -469,143 +463,3 @@ def demo_command(
     for target in (out, plot):
         if target is not None:
             render.note(f"wrote {target}")
-
-
-# ---------------------------------------------------------------------------------------------- mix
-MixFile = Annotated[
-    Path,
-    typer.Argument(
-        help="Mixtures: one column per training domain (shares summing to 1), optional 'index'.",
-        show_default=False,
-    ),
-]
-LossFile = Annotated[
-    Path,
-    typer.Argument(
-        help="Losses: one column per validation loss, optional 'index' "
-        "(joined to the mixtures on it, else by row order).",
-        show_default=False,
-    ),
-]
-FitFile = Annotated[
-    Path, typer.Argument(help="Fit artifact written by 'scalelaw mix fit --out'.", show_default=False)
-]
-
-
-@mix_group.command("fit")
-def mix_fit(
-    mixtures: MixFile,
-    losses: LossFile,
-    target: Annotated[
-        str,
-        typer.Option(help="Loss column to model, e.g. metric/the_pile_pile_cc_val_loss.", show_default=False),
-    ],
-    law: Annotated[str, typer.Option(help="mixing_law (c + k exp(sum_j t_j r_j)) or linear.")] = "mixing_law",
-    bootstrap: Annotated[int, typer.Option(help="Row-resampling replicates for intervals.")] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here.")] = None,
-    json: Json = False,
-) -> None:
-    """Fit a mixing law to training mixtures and their losses.
-
-    Example: scalelaw mix fit data/mixture/train_mixture_1m.csv data/mixture/train_pile_loss_1m.csv
-    --target metric/the_pile_pile_cc_val_loss --out mix.json
-    """
-    if out is not None and out.is_dir():
-        raise InputError(f"{out} is a folder; give a file name")
-    if law not in mix_family.LAWS:
-        raise InputError(f"--law must be one of {', '.join(mix_family.LAWS)}, not {law!r}")
-    frame, domains = mix_family.read_mixtures(mixtures, losses, target=target)
-    fit = mix_family.fit_mixture(frame, domains, target, law=law, bootstrap=bootstrap, seed=seed)
-    payload = fit.to_dict()
-    if out is not None:
-        artifact.write_atomic(out, artifact.dumps(payload))
-    if json:
-        render.emit_json(payload)
-        return
-    render.line(f"{fit.law.name} fitted to {fit.data['rows']} mixtures of {len(domains)} domains -> {target}")
-    render.table(
-        "parameters",
-        ["parameter", "value", "domain"],
-        ((name, f"{fit.params[name]:.5g}", _domain_of(fit, name)) for name in fit.law.param_names),
-    )
-    m = fit.metrics
-    render.line(
-        f"in-sample MAE {m['mae']:.4g}, max {m['max_abs_error']:.4g} (loss units); "
-        f"{fit.diagnostics['message']}"
-    )
-    if out is not None:
-        render.note(f"wrote {out}")
-
-
-def _domain_of(fit: FitResult, name: str) -> str:
-    suffix = name.rsplit("_", 1)[-1]
-    return fit.law.column(f"r_{suffix}") if "_" in name and suffix.isdigit() else ""
-
-
-@mix_group.command("evaluate")
-def mix_evaluate(
-    fit_file: FitFile,
-    mixtures: MixFile,
-    losses: LossFile,
-    plot: Plot = None,
-    json: Json = False,
-) -> None:
-    """Rank correlation (Spearman) and MAE of a fitted mixing law on held-out mixtures.
-
-    Example: scalelaw mix evaluate mix.json data/mixture/test_mixture_1B.csv
-    data/mixture/test_pile_loss_1B.csv
-    """
-    _check_plot(plot)
-    fit = FitResult.from_json(fit_file)
-    frame, _ = mix_family.read_mixtures(
-        mixtures, losses, target=fit.law.target, domains=mix_family.domains_of(fit.law)
-    )
-    result = mix_family.evaluate(fit, frame)
-    if plot is not None:
-        figure = plotting.render(
-            figures.mixing_predictions({losses.name: result}, target=fit.law.target), plot
-        )
-        artifact.write_atomic(plot, figure)
-    if json:
-        render.emit_json({k: result[k] for k in ("spearman", "mae", "n", "target", "law")})
-        return
-    render.line(
-        f"{fit.law.name} on {result['n']} held-out mixtures ({losses.name}): Spearman "
-        f"{result['spearman']:.4f}, MAE {result['mae']:.4g} ({fit.law.target})"
-    )
-    if plot is not None:
-        render.note(f"wrote {plot}")
-
-
-@mix_group.command("optimize")
-def mix_optimize(
-    fit_file: FitFile,
-    cap: Annotated[
-        list[str] | None, typer.Option(help="Upper bound on a domain's share, DOMAIN=VALUE (repeatable).")
-    ] = None,
-    max_share: Annotated[float | None, typer.Option(help="Upper bound on every domain's share.")] = None,
-    maximize: Annotated[
-        bool, typer.Option("--maximize", help="Maximise instead (a metric, not a loss).")
-    ] = False,
-    json: Json = False,
-) -> None:
-    """The best mixture on the simplex under a fitted mixing law (optionally with caps).
-
-    Example: scalelaw mix optimize mix.json --max-share 0.3
-    """
-    fit = FitResult.from_json(fit_file)
-    domains = mix_family.domains_of(fit.law)
-    caps = _caps(cap) or {}
-    if max_share is not None:
-        caps = {d: caps.get(d, max_share) for d in domains}
-    best = mix_family.optimize(fit, caps=caps or None, maximize=maximize)
-    if json:
-        render.emit_json(best.to_dict() | {"target": fit.law.target, "law": fit.law.name})
-        return
-    render.table(
-        f"best mixture under {fit.law.name} ({'max' if maximize else 'min'} {fit.law.target})",
-        ["domain", "share"],
-        ((d, f"{v:.4f}") for d, v in best.mixture.items() if v > 5e-5),
-    )
-    render.line(f"predicted {fit.law.target}: {best.predicted:.5g}; {best.path.message}")

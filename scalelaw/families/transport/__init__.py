@@ -1,8 +1,8 @@
 """The transport family: OT performance projection and mixture selection (projektor), mixing laws.
 
 * :mod:`.distance`: OT distances (``distance.distance``) between sample sets (OTDD's
-  feature-plus-label cost; exact, Sinkhorn, debiased Sinkhorn divergence) and from a mixture of sources to a target, with the
-  gradient in the mixing ratio from the dual potentials.
+  feature-plus-label cost; exact, Sinkhorn, debiased Sinkhorn divergence) and from a mixture of
+  sources to a target, with the gradient in the mixing ratio from the dual potentials.
 * :mod:`.projection`: projektor's stage 1 (OT -> metric at the pilot sizes) and stage 2 (the log
   mapping and a saturating power law to a target size).
 * :mod:`.selection`: exact projection onto the capped simplex and projected gradient ascent.
