@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from scalelaw import artifact
 from scalelaw.errors import InputError
@@ -28,10 +29,10 @@ def number(value, digits: int = 4) -> str:
         return "-" if math.isnan(value) else str(value)
     for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
         if abs(value) >= scale and abs(value) < 1e3 * scale:
-            return f"{value / scale:.{digits}g}{suffix}"
+            return f"{value / scale:#.{digits}g}".rstrip(".") + suffix
     if abs(value) >= 1e15 or (value != 0 and abs(value) < 1e-3):
         return f"{value:.{digits - 1}e}"
-    return f"{value:.{digits}g}"
+    return f"{value:#.{digits}g}".rstrip(".")
 
 
 def interval(lower, upper) -> str:
@@ -41,7 +42,8 @@ def interval(lower, upper) -> str:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    t = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    console.print(Text(title, style="bold"), soft_wrap=True)
+    t = Table(show_edge=False, header_style="bold")
     for i, column in enumerate(columns):
         t.add_column(column, justify="left" if i == 0 else "right")
     for row in rows:
