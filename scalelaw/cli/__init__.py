@@ -1,6 +1,6 @@
 """The ``scalelaw`` command line: one sub-command group per family.
 
-Every module of this package other than ``app`` and ``render`` holds the commands of one family and
+Every module of this package other than ``app``, ``options`` and ``render`` holds the commands of one family and
 registers them on the app when imported.  :func:`main` runs the app and turns a
 :class:`~scalelaw.errors.ScalelawError` into one line on stderr and exit code 2, with no traceback.
 """
@@ -17,7 +17,7 @@ from scalelaw.cli.app import app
 from scalelaw.errors import ScalelawError
 
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in ("app", "render"):
+    if _module.name not in ("app", "options", "render"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 

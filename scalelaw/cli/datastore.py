@@ -13,6 +13,7 @@ import typer
 from scalelaw import artifact, plotting
 from scalelaw.cli import render
 from scalelaw.cli.app import app
+from scalelaw.cli.options import Json, Level, Out, Plot, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families import datastore as family
 from scalelaw.families.datastore.data import tokens_label
@@ -41,8 +42,6 @@ RetrieverParams = Annotated[str, typer.Option(help="Retriever parameters N_r for
                                                    "default Contriever-MSMARCO (BERT-base), 110M.")]
 Queries = Annotated[str, typer.Option(help="Queries served, to add their retrieval cost (0: training compute "
                                            "only, as MassiveDS).")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
-Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
 LawOption = Annotated[LawChoice, typer.Option(help="auto: log_linear or saturating per (reader, metric), "
                                                    "chosen by held-out error; or force one; joint: "
                                                    "L(N, D, S).")]
@@ -54,9 +53,7 @@ At = Annotated[str | None, typer.Option(help="Also predict the metric at this da
 Bootstrap = Annotated[int, typer.Option(help="Two-stage bootstrap replicates (sizes, then seeds), for "
                                               "intervals.")]
 Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
-Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
 Loss = Annotated[str, typer.Option(help="squared (the fit to the seed means) or huber.")]
-Out = Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here.")]
 Flops = Annotated[str, typer.Option(help="Training budget in FLOPs (6 N D + 2 N_r S), e.g. 1e22.")]
 MaxDatastore = Annotated[str | None, typer.Option(help="Tokens available for the datastore, e.g. 1.4T "
                                                        "(default: no limit).")]
@@ -65,12 +62,6 @@ Overlay = Annotated[Path | None, typer.Option("--fit", help="A joint fit artifac
                                                             "curve on the plot.")]
 
 
-def _check_outputs(*targets: Path | None, plot: Path | None = None) -> None:
-    if plot is not None:
-        plotting.check_figure_path(plot)
-    for target in (*targets, plot):
-        if target is not None and target.exists() and target.is_dir():
-            raise InputError(f"{target} is a folder; give a file name")
 
 
 def _count(option: str, text: str) -> float:
@@ -218,7 +209,7 @@ def fit(
     Example: scalelaw datastore fit data/datastore/massiveds_simulated.csv --metric redpajama_ppl --law joint
     --bootstrap 200 --out ds.json --plot ds.png
     """
-    _check_outputs(out, plot=plot)
+    check_outputs(out, plot=plot)
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
     measurements = _load(file, metric, reader)
@@ -311,7 +302,7 @@ def frontier(
 
     Example: scalelaw datastore frontier data/datastore/massiveds_simulated.csv --metric tqa_em --plot p.png
     """
-    _check_outputs(plot=plot)
+    check_outputs(plot=plot)
     cost = _cost(retriever_params, queries)
     joint = _read_joint(fit_file) if fit_file is not None else None
     measurements = _load(file, metric, reader)
@@ -353,7 +344,7 @@ def simulate(
 
     Example: scalelaw datastore simulate --out massiveds_simulated.csv --seed 0
     """
-    _check_outputs(out)
+    check_outputs(out)
     frame = family.simulate(seed=seed)
     artifact.write_atomic(out, frame.to_csv(index=False))
     render.note(f"wrote {out}: {len(frame)} rows, seed {seed}")

@@ -12,6 +12,7 @@ import typer
 from scalelaw import artifact, plotting
 from scalelaw.cli import render
 from scalelaw.cli.app import app
+from scalelaw.cli.options import Json, Level, Plot, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families.downstream import chain as chain_family
 from scalelaw.families.downstream import error_law as error_family
@@ -27,23 +28,14 @@ group = typer.Typer(help="Downstream capabilities: predictability chain, ladder,
                          "observational scaling.", no_args_is_help=True)
 app.add_typer(group, name="downstream")
 
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
-Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
 Out = Annotated[Path | None, typer.Option(help="Write the result here (JSON artifact).")]
 Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates for percentile intervals (0: none).")]
 Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
-Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
 LADDER_SCHEMA = "scalelaw.downstream.ladder/1"
 ERROR_SCHEMA = "scalelaw.downstream.error_law/1"
 OBSERVATIONAL_SCHEMA = "scalelaw.downstream.observational/1"
 
 
-def _check_outputs(*paths: Path | None, plot: Path | None = None) -> None:
-    if plot is not None:
-        plotting.check_figure_path(plot)
-    for target in (*paths, plot):
-        if target is not None and target.exists() and target.is_dir():
-            raise InputError(f"{target} is a folder; give a file name")
 
 
 def _write(*pairs: tuple[Path | None, str | bytes | None]) -> None:
@@ -83,7 +75,7 @@ def chain(
 
     Example: scalelaw downstream chain choices.csv --family-column family --plot chain.png
     """
-    _check_outputs(out, plot=plot)
+    check_outputs(out, plot=plot)
     choices = read_choices(file, family_column=family_column, model=model, family=family,
                            flops=render.quantity("--flops", flops),
                            params=render.quantity("--params", params),
@@ -195,7 +187,7 @@ def ladder(
     Example: scalelaw downstream ladder data/downstream/olmo_ladder --format olmo-ladder --task mmlu
     --target-params 13202396160 --target-tokens 5000088518656
     """
-    _check_outputs(out, plot=plot)
+    check_outputs(out, plot=plot)
     n = render.quantity("--target-params", target_params)
     d = render.quantity("--target-tokens", target_tokens)
     if (n is None) != (d is None):
@@ -289,7 +281,7 @@ def error_law(
     Example: scalelaw downstream error-law evals.csv --loss-column c4_loss --error-column error
     --loss-fit fit.json --params 6.9B --tokens 138B
     """
-    _check_outputs(out, plot=plot)
+    check_outputs(out, plot=plot)
     table = read_table(file, rename=False)
     if where:
         table = filter_rows(table, parse_where(where))
@@ -369,7 +361,7 @@ def observational(
     Example: scalelaw downstream observational data/downstream/obsscaling/base_llm_benchmark_eval.csv
     --target GSM8K --cutoff-flops 8.4e22
     """
-    _check_outputs(out, plot=plot)
+    check_outputs(out, plot=plot)
     cutoff = render.quantity("--cutoff-flops", cutoff_flops)
     bench = obs_family.read_benchmarks(file, target_file=target_file)
     result = obs_family.fit_observational(bench, target, cutoff_flops=cutoff, components=components,

@@ -10,6 +10,7 @@ import typer
 from scalelaw import artifact, plotting
 from scalelaw.cli import render
 from scalelaw.cli.app import app
+from scalelaw.cli.options import Json, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families import hyperparams as family
 from scalelaw.plots.hparams import sweep_heatmaps
@@ -73,18 +74,11 @@ BootstrapFile = Annotated[
         "../shared/data/hparams/)."
     ),
 ]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 Plot = Annotated[
     Path | None, typer.Option(help="Write the loss heatmaps with each law's prediction (.png, .pdf or .svg).")
 ]
 
 
-def _check_outputs(*targets: Path | None, plot: Path | None = None) -> None:
-    if plot is not None:
-        plotting.check_figure_path(plot)
-    for target in (*targets, plot):
-        if target is not None and target.is_dir():
-            raise InputError(f"{target} is a folder; give a file name")
 
 
 def _sweep(
@@ -204,7 +198,7 @@ def fit(
 
     Example: scalelaw hparams fit ../shared/data/hparams/dense_lr_bs_loss.csv --format steplaw --out fit.json
     """
-    _check_outputs(out, plot=plot)
+    check_outputs(out, plot=plot)
     sweep = _sweep(
         file,
         format=format,
@@ -424,7 +418,7 @@ def evaluate(
 
     Example: scalelaw hparams evaluate ../shared/data/hparams/dense_lr_bs_loss.csv --law deepseek
     """
-    _check_outputs(plot=plot)
+    check_outputs(plot=plot)
     chosen = family.resolve(law, bootstrap_file=False)
     fitted = chosen.name not in family.NAMES
     if cross_validate and not fitted:

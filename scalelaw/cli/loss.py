@@ -11,6 +11,7 @@ import typer
 from scalelaw import artifact, plotting
 from scalelaw.cli import render
 from scalelaw.cli.app import app, fit_app, validate_app
+from scalelaw.cli.options import Json, Level, Out, Plot, Where, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families import loss as family
 from scalelaw.io import filter_rows, parse_where, read_table
@@ -27,13 +28,8 @@ Loss = Annotated[str, typer.Option(help="huber (summed, on residuals in the law'
 Delta = Annotated[float, typer.Option(help="Huber threshold, in residual units (log loss).")]
 Bootstrap = Annotated[int, typer.Option(help="Row-resampling replicates for percentile intervals.")]
 Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
-Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
 Exclude = Annotated[int, typer.Option(help="Drop the K rows with the highest loss (Besiroglu et al. "
                                            "drop 5 of Hoffmann's 245).")]
-Where = Annotated[list[str] | None, typer.Option(help="Keep rows where COLUMN=VALUE (repeatable).")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
-Out = Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here.")]
-Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
 
 
 def _load(path: Path, where: list[str] | None, exclude_highest: int):
@@ -52,12 +48,6 @@ def _notes(notes: list[str], quiet: bool) -> None:
             render.note(text)
 
 
-def _check_outputs(out: Path | None, plot: Path | None) -> None:
-    if plot is not None:
-        plotting.check_figure_path(plot)
-    for target in (out, plot):
-        if target is not None and target.exists() and target.is_dir():
-            raise InputError(f"{target} is a folder; give a file name")
 
 
 def _write(out: Path | None, payload_text: str | None, plot: Path | None, figure_bytes: bytes | None) -> None:
@@ -111,7 +101,7 @@ def fit_loss(
     Example: scalelaw fit loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5 --starts hoffmann
     --bootstrap 1000 --out fit.json --plot fit.png
     """
-    _check_outputs(out, plot)
+    check_outputs(out, plot=plot)
     frame, notes = _load(file, where, exclude_highest)
     with render.progress("bootstrap", enabled=bootstrap > 0 and not json) as callback:
         fit = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
@@ -154,7 +144,7 @@ def fit_isoflop(
     Example: scalelaw fit isoflop data/loss/porian_isoflop_points.csv --where dataset=rw --where hparams=tuned
     --where param_count=standard --bootstrap 500 --plot isoflop.png
     """
-    _check_outputs(None, plot)
+    check_outputs(plot=plot)
     budget = render.quantity("--flops", flops)
     frame, notes = _load(file, where, 0)
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,

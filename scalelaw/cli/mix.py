@@ -10,7 +10,8 @@ import typer
 from scalelaw import artifact, plotting
 from scalelaw.cli import render
 from scalelaw.cli.app import app
-from scalelaw.cli.transport import Json, Plot, _caps, _check_plot
+from scalelaw.cli.options import Json, Plot, check_outputs
+from scalelaw.cli.transport import _caps
 from scalelaw.errors import InputError
 from scalelaw.families.transport import mixing as mix_family
 from scalelaw.plots import transport as figures
@@ -105,7 +106,7 @@ def mix_evaluate(
     Example: scalelaw mix evaluate mix.json data/mixture/test_mixture_1B.csv
     data/mixture/test_pile_loss_1B.csv
     """
-    _check_plot(plot)
+    check_outputs(plot=plot)
     fit = FitResult.from_json(fit_file)
     frame, _ = mix_family.read_mixtures(
         mixtures, losses, target=fit.law.target, domains=mix_family.domains_of(fit.law)

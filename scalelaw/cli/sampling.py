@@ -11,6 +11,7 @@ import typer
 from scalelaw import artifact, plotting
 from scalelaw.cli import render
 from scalelaw.cli.app import app
+from scalelaw.cli.options import Json, Level, Plot, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families import sampling as family
 from scalelaw.families.sampling.budget import check_target
@@ -28,9 +29,6 @@ File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L): one row per (model,
                                       show_default=False)]
 Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates over problems for intervals (0: none).")]
 Seed = Annotated[int, typer.Option(help="Seed of the bootstrap and of subsampling.")]
-Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
-Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
 Space = Annotated[str, typer.Option(help="Loss space of the power law: log-coverage (Brown et al., 37-point "
                                          "grid), coverage, or neglog-loglog (Schaeffer et al.'s least "
                                          "squares).")]
@@ -70,12 +68,6 @@ def _read(file: Path, quiet: bool):
     return tidy
 
 
-def _check_outputs(*paths: Path | None, plot: Path | None = None) -> None:
-    if plot is not None:
-        plotting.check_figure_path(plot)
-    for target in (*paths, plot):
-        if target is not None and target.exists() and target.is_dir():
-            raise InputError(f"{target} is a folder; give a file name")
 
 
 def _write(items: list[tuple[Path | None, str | bytes | None]]) -> None:
@@ -150,7 +142,7 @@ def fit(
     Example: scalelaw sampling fit data/sampling/llmonkeys_pythia_math_per_problem.csv --out fit.json
     --plot coverage.png
     """
-    _check_outputs(out, plot=plot)
+    check_outputs(out, plot=plot)
     grid = k_grid if k_grid in (None, "brown", "schaeffer") else _ks("--k-grid", k_grid)
     tidy = _read(file, json)
     result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss, scale=_scale(scale),
@@ -258,7 +250,7 @@ def verifier(
     Example: scalelaw sampling verifier --rates 0.87,0.13 --weights 0.58,0.42 --completeness 1
     --soundness 0.75 --fp-cost 1
     """
-    _check_outputs(plot=plot)
+    check_outputs(plot=plot)
     costs = _numbers("--fp-cost", fp_cost)
     plans: dict[str, object] = {}
     if counts is not None:

@@ -11,6 +11,7 @@ import typer
 from scalelaw import artifact, plotting
 from scalelaw.cli import render
 from scalelaw.cli.app import app
+from scalelaw.cli.options import Json, Plot, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families.transport import demo as demo_family
 from scalelaw.families.transport import distance as ot_family
@@ -25,8 +26,6 @@ group = typer.Typer(
 )
 app.add_typer(group, name="transport")
 
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
-Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
 LabelColumn = Annotated[
     str | None,
     typer.Option(
@@ -93,11 +92,6 @@ Cap = Annotated[
 ]
 
 
-def _check_plot(plot: Path | None) -> None:
-    if plot is not None:
-        plotting.check_figure_path(plot)
-        if plot.exists() and plot.is_dir():
-            raise InputError(f"{plot} is a folder; give a file name")
 
 
 def _caps(items: list[str] | None) -> dict[str, float] | None:
@@ -346,7 +340,7 @@ def select_command(
     Example: scalelaw transport select pilots.csv --sources sources --target target.csv --size 400
     --label-column label --cap noisy=0.2
     """
-    _check_plot(plot)
+    check_outputs(plot=plot)
     n = render.quantity("--size", size)
     projector, transport = _load_setup(
         pilots,
@@ -433,7 +427,7 @@ def demo_command(
 
     Example: scalelaw transport demo --out digits --plot digits_projection.png
     """
-    _check_plot(plot)
+    check_outputs(plot=plot)
     result = demo_family.demonstrate(seed=seed, size=size, repeats=repeats)
     figure = None
     if plot is not None:
