@@ -30,6 +30,12 @@ def _write(path, frame: pd.DataFrame):
     return path
 
 
+def _projektor(command: str, digits, *, pilots=None, target=None) -> tuple:
+    """Arguments of ``scalelaw transport project|select`` on the digits setup, at size 400."""
+    return ("transport", command, pilots or digits["pilots"], "--sources", digits["sources"],
+            "--target", target or digits["target"], "--size", "400", "--label-column", "label")
+
+
 def test_distance_json(cli, tmp_path):
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(40, 1)), rng.normal(size=(40, 1)) + 1
@@ -63,17 +69,7 @@ def test_distance_with_labels(cli, digits):
 
 
 def test_project_and_select(cli, digits):
-    args = (
-        digits["pilots"],
-        "--sources",
-        digits["sources"],
-        "--target",
-        digits["target"],
-        "--size",
-        "400",
-        "--label-column",
-        "label",
-    )
+    args = _projektor("project", digits)[2:]
     run = cli("transport", "project", *args, "--ratio", "0.4,0.4,0.2", "--json")
     assert run.code == 0, run.stderr
     out = json.loads(run.stdout)
@@ -141,19 +137,7 @@ def test_features_of_different_dimension(cli, tmp_path):
 
 def test_source_and_target_of_different_dimension(cli, digits, tmp_path):
     target = _write(tmp_path / "t.csv", pd.read_csv(digits["target"]).iloc[:, -5:])
-    run = cli(
-        "transport",
-        "project",
-        digits["pilots"],
-        "--sources",
-        digits["sources"],
-        "--target",
-        target,
-        "--size",
-        "400",
-        "--label-column",
-        "label",
-    )
+    run = cli(*_projektor("project", digits, target=target))
     assert_user_error(run, "64 features per sample", "has 4")
 
 
@@ -162,21 +146,7 @@ def test_source_and_target_of_different_dimension(cli, digits, tmp_path):
     [("0.5,0.6,0", "sum to 1.1"), ("0.6,0.6,-0.2", "is -0.2"), ("0.5,0.5", "2 weights given for 3 sources")],
 )
 def test_bad_ratio(cli, digits, ratio, fragment):
-    run = cli(
-        "transport",
-        "project",
-        digits["pilots"],
-        "--sources",
-        digits["sources"],
-        "--target",
-        digits["target"],
-        "--size",
-        "400",
-        "--label-column",
-        "label",
-        "--ratio",
-        ratio,
-    )
+    run = cli(*_projektor("project", digits), "--ratio", ratio)
     assert_user_error(run, fragment)
 
 
@@ -184,38 +154,14 @@ def test_pilot_row_with_a_bad_ratio(cli, digits, tmp_path):
     frame = pd.read_csv(digits["pilots"])
     frame.loc[3, "noisy"] = 0.9
     path = _write(tmp_path / "pilots.csv", frame)
-    run = cli(
-        "transport",
-        "project",
-        path,
-        "--sources",
-        digits["sources"],
-        "--target",
-        digits["target"],
-        "--size",
-        "400",
-        "--label-column",
-        "label",
-    )
+    run = cli(*_projektor("project", digits, pilots=path))
     assert_user_error(run, "pilots.csv, row 4", "not 1")
 
 
 def test_pilots_at_a_single_size(cli, digits, tmp_path):
     frame = pd.read_csv(digits["pilots"])
     path = _write(tmp_path / "pilots.csv", frame[frame["size"] == 80])
-    run = cli(
-        "transport",
-        "select",
-        path,
-        "--sources",
-        digits["sources"],
-        "--target",
-        digits["target"],
-        "--size",
-        "400",
-        "--label-column",
-        "label",
-    )
+    run = cli(*_projektor("select", digits, pilots=path))
     assert_user_error(run, "pilots.csv", "stage 2 needs pilots at two or more")
 
 
