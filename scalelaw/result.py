@@ -1,8 +1,9 @@
-"""FitResult: one frozen value per fit, with diagnostics, intervals and a JSON artifact.
+"""FitResult, one frozen value per fit, and FitGroup, one fit per model, reader or form.
 
-A result predicts, computes percentile intervals for any derived quantity from its bootstrap
-draws, summarises itself as a DataFrame (:meth:`FitResult.summary`) or text
-(:meth:`FitResult.report`), and round-trips through the ``scalelaw.fit/1`` JSON artifact.
+A fit predicts, computes percentile intervals for any derived quantity from its bootstrap draws,
+summarises itself as a DataFrame (:meth:`FitResult.summary`) or text (:meth:`FitResult.report`),
+plots itself and round-trips through the ``scalelaw.core.fit/1`` artifact (files written as
+``scalelaw.fit/1`` still load).  Both follow the result protocol of :mod:`scalelaw.protocol`.
 
 Examples
 --------
@@ -16,17 +17,19 @@ array([ True])
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from scalelaw import artifact
+from scalelaw import artifact, protocol
 from scalelaw.errors import ArtifactError, InputError
 from scalelaw.laws import Law
+from scalelaw.protocol import FrozenDict, frozen
 
-SCHEMA = "scalelaw.fit/1"
+#: The schema FitResult artifacts were written with before the result protocol.
+LEGACY_SCHEMA = "scalelaw.fit/1"
 
 
 def error_metrics(y: np.ndarray, prediction: np.ndarray) -> dict:
@@ -43,24 +46,11 @@ def error_metrics(y: np.ndarray, prediction: np.ndarray) -> dict:
         }
 
 
-class FrozenDict(dict):
-    """A dict that refuses changes (a result's fields are values, not state)."""
-
-    def _refuse(self, *args, **kwargs):
-        raise TypeError("fit results are frozen; build a new result instead of changing this one")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
-
-    def __reduce__(self):
-        return (FrozenDict, (dict(self),))
-
-
-def _frozen(mapping: Mapping | None) -> FrozenDict:
-    return FrozenDict(mapping or {})
+__all__ = ["FitGroup", "FitResult", "FrozenDict", "error_metrics"]
 
 
 @dataclass(frozen=True)
-class FitResult(artifact.JsonArtifact):
+class FitResult(protocol.Result):
     """The outcome of :func:`scalelaw.engine.fit`.
 
     Attributes
@@ -84,7 +74,8 @@ class FitResult(artifact.JsonArtifact):
         Bootstrap parameter draws, shape (B, p), or ``None``.
     """
 
-    SCHEMA = SCHEMA
+    FAMILY = "core"
+    KIND = "fit"
 
     law: Law
     params: Mapping[str, float]
@@ -96,13 +87,26 @@ class FitResult(artifact.JsonArtifact):
 
     def __post_init__(self) -> None:
         for name in ("params", "diagnostics", "settings", "data", "metrics"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, frozen(getattr(self, name)))
         if self.bootstrap is not None:
             draws = np.array(self.bootstrap, dtype=float)
             draws.setflags(write=False)
             object.__setattr__(self, "bootstrap", draws)
 
     # ------------------------------------------------------------------ prediction and intervals
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the fit rests on that may not hold: no convergence, parameters at a bound."""
+        d = self.diagnostics
+        out = []
+        if d.get("converged") is False:
+            out.append(f"law {self.law.name}: {d.get('message', 'did not converge')}")
+        if d.get("at_bound"):
+            out.append(f"law {self.law.name}: at a bound: {', '.join(d['at_bound'])}")
+        if d.get("bootstrap_failed"):
+            out.append(f"law {self.law.name}: {d['bootstrap_failed']} bootstrap replicates did not converge")
+        return tuple(out)
+
     @property
     def level(self) -> float:
         return float(self.settings.get("level", 0.95))
@@ -197,9 +201,14 @@ class FitResult(artifact.JsonArtifact):
                      f"{d.get('n_at_optimum')} of {d.get('n_polished')} polished starts "
                      f"({d.get('n_starts')} evaluated) reached the optimum; "
                      f"{d.get('wall_time', 0):.3f} s")
-        if d.get("at_bound"):
-            lines.append(f"warning: at a bound: {', '.join(d['at_bound'])}")
+        lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def plot(self, ax=None, *, data: pd.DataFrame | None = None):
+        """The fitted law over its input ranges, with its bootstrap band and, given, the data."""
+        from scalelaw.plots.law import law_curves
+
+        return law_curves(self, ax=ax, data=data)
 
     def _repr_html_(self) -> str:
         head = f"<b>{self.law.name}</b>: <code>{self.law.formula}</code>"
@@ -211,9 +220,10 @@ class FitResult(artifact.JsonArtifact):
 
     # ------------------------------------------------------------------ artifact
     def to_dict(self) -> dict:
-        """The ``scalelaw.fit/1`` artifact as a dict."""
+        """The ``scalelaw.core.fit/1`` artifact as a dict."""
         return {
-            **artifact.header("fit", SCHEMA),
+            **artifact.header(self.KIND, self.SCHEMA),
+            "family": self.FAMILY,
             "law": self.law.to_dict(),
             "params": dict(self.params),
             "level": self.level,
@@ -227,8 +237,7 @@ class FitResult(artifact.JsonArtifact):
 
 
     @classmethod
-    def from_dict(cls, payload: Mapping, *, source: str = "artifact") -> FitResult:
-        payload = artifact.check(dict(payload), schema=SCHEMA, source=source)
+    def from_fields(cls, payload: Mapping, *, source: str = "artifact") -> FitResult:
         try:
             law = Law.from_dict(payload["law"])
             params = {n: float(payload["params"][n]) for n in law.param_names}
@@ -240,3 +249,101 @@ class FitResult(artifact.JsonArtifact):
         except (KeyError, TypeError, ValueError) as err:
             raise ArtifactError(f"{source}: the fit artifact is incomplete ({err!r})") from err
 
+
+@protocol.legacy(LEGACY_SCHEMA)
+def _read_legacy_fit(payload: dict, source: str) -> FitResult:
+    return FitResult.from_fields(artifact.check(payload, schema=LEGACY_SCHEMA, source=source), source=source)
+
+
+# ------------------------------------------------------------------------------------------ groups
+@dataclass(frozen=True)
+class FitGroup(protocol.Result, Mapping):
+    """One result per group (model, reader, law form, ...), answered and stored as one value.
+
+    A read-only mapping from group key to its result (a :class:`FitResult` or any other result).
+
+    Attributes
+    ----------
+    family
+        The family whose question the group answers (``sampling``, ``datastore``, ...).
+    kind
+        What the group is within that family (``coverage``, ``readers``, ``law``, ...).
+    fits
+        Group key -> result, in the order fitted.
+    key
+        What a group key names (``model``, ``reader``, ``form``), for messages and tables.
+    settings
+        Every setting of the family call that made the group, verbatim.
+    info
+        Family facts about the group as a whole (JSON values, tables or declared values).
+    warnings
+        What the answers rest on that the data may contradict.
+    """
+
+    FAMILY = "core"
+    KIND = "group"
+
+    family: str
+    kind: str
+    fits: Mapping[str, protocol.Result]
+    key: str = "group"
+    settings: Mapping[str, object] = field(default_factory=dict)
+    info: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fits", frozen(self.fits))
+        object.__setattr__(self, "settings", frozen(self.settings))
+        object.__setattr__(self, "info", frozen(self.info))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    @property
+    def TITLE(self) -> str:  # noqa: N802 (the protocol's class-level name)
+        return f"{self.family} {self.kind}: {len(self.fits)} {self.key}s"
+
+    # ------------------------------------------------------------------ the mapping
+    def __getitem__(self, name: str) -> protocol.Result:
+        if name not in self.fits:
+            raise InputError(f"no {self.key} {name!r} in the {self.family} {self.kind}; it has "
+                             f"{', '.join(map(repr, self.fits))}")
+        return self.fits[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.fits)
+
+    def __len__(self) -> int:
+        return len(self.fits)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.fits
+
+    def get(self, name: str, default=None):
+        return self.fits.get(name, default)
+
+    __hash__ = object.__hash__
+
+    @property
+    def level(self) -> float:
+        return float(self.settings.get("level", 0.95))
+
+    # ------------------------------------------------------------------ the protocol
+    def summary(self) -> pd.DataFrame:
+        """Every member's summary, stacked, with the group key as the first index level."""
+        parts = {name: fit.summary() for name, fit in self.fits.items()}
+        if not parts:
+            return pd.DataFrame()
+        return pd.concat(parts, names=[self.key])
+
+    def report(self) -> str:
+        lines = [self.TITLE]
+        for name, fit in self.fits.items():
+            lines.append(f"\n[{self.key} {name}]")
+            lines.append(fit.report())
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """One panel per member (or every member on ``ax`` when given)."""
+        from scalelaw.plots.law import group_panels
+
+        return group_panels(self, ax=ax)

@@ -33,7 +33,7 @@ def test_fit_loss_json_has_the_chinchilla_parameters(fitted):
     assert set(payload["params"]) == {"E", "A", "B", "alpha", "beta"}
     assert payload["params"]["E"] == pytest.approx(1.8172, rel=1e-3)
     assert payload["params"]["alpha"] == pytest.approx(0.34731, rel=1e-3)
-    assert payload["schema"] == "scalelaw.fit/1" and payload["data"]["rows"] == 240
+    assert payload["schema"] == "scalelaw.core.fit/1" and payload["data"]["rows"] == 240
     assert set(payload["intervals"]) == {"E", "A", "B", "alpha", "beta"}
     assert json.loads(out.read_text())["params"] == payload["params"]
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

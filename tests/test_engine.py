@@ -159,7 +159,7 @@ def test_artifact_round_trip_predicts_exactly(hoffmann_fit, tmp_path):
     for a, b in zip(restored.predict_interval(grid), hoffmann_fit.predict_interval(grid), strict=True):
         np.testing.assert_array_equal(a, b)
     payload = json.loads(path.read_text())
-    assert payload["schema"] == "scalelaw.fit/1"
+    assert payload["schema"] == "scalelaw.core.fit/1"
     assert set(payload) >= {"law", "params", "intervals", "settings", "data", "metrics", "scalelaw_version"}
     assert payload["data"]["rows"] == 240 and len(payload["data"]["sha256"]) == 64
 

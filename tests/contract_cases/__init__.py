@@ -1,0 +1,1 @@
+"""Contract cases, one module per family (see tests/contract.py)."""
