@@ -223,7 +223,12 @@ class Result(artifact.JsonArtifact):
 
     @classmethod
     def from_dict(cls, payload: Mapping, *, source: str = "artifact"):
-        """Restore from an artifact dict of this class's schema."""
+        """Restore from an artifact dict of this class's schema (or an older one it replaces)."""
+        schema = payload.get("schema") if isinstance(payload, Mapping) else None
+        if schema != cls.SCHEMA and schema in LEGACY:
+            result = LEGACY[schema](dict(payload), source)
+            if isinstance(result, cls):
+                return result
         payload = artifact.check(dict(payload), schema=cls.SCHEMA, source=source)
         return cls.from_fields(payload, source=source)
 

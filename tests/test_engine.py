@@ -175,8 +175,8 @@ def test_artifacts_encode_non_finite_numbers_and_check_the_schema(hoffmann_fit, 
     restored = FitResult.from_dict(artifact.loads(encoded))
     assert np.isnan(restored.metrics["mape"]) and restored.metrics["worst"] == np.inf
     future = json.loads(text.replace("NaN", "0").replace("Infinity", "0"))
-    future["schema"] = "scalelaw.fit/2"
-    with pytest.raises(ArtifactError, match="written with schema 'scalelaw.fit/2'"):
+    future["schema"] = "scalelaw.core.fit/2"
+    with pytest.raises(ArtifactError, match="written with schema 'scalelaw.core.fit/2'"):
         FitResult.from_dict(future)
     old = dict(hoffmann_fit.to_dict(), scalelaw_version="0.0.1")
     with warnings.catch_warnings(record=True) as caught:
