@@ -60,7 +60,7 @@ def test_seeds_are_averaged_and_the_fit_to_seed_rows_is_the_fit_to_the_means():
     means = points[points.index > 0].reset_index()
     direct = engine.fit(ds.LOG_LINEAR, means, loss="squared")
     for name in ("a", "b"):
-        assert fits.fits[0].fits["log_linear"].params[name] == pytest.approx(direct.params[name], rel=1e-9)
+        assert list(fits.values())[0].fits["log_linear"].params[name] == pytest.approx(direct.params[name], rel=1e-9)
 
 
 def test_metric_kind_and_ceiling():
@@ -92,7 +92,7 @@ def test_two_stage_bootstrap_weights_resample_sizes_then_seeds():
 # ------------------------------------------------------------------------------- per-reader laws
 def test_log_linear_recovers_an_exact_log_linear_law_and_is_chosen():
     values = [6.0 - 0.05 * math.log(s) for s in SIZES]
-    fit = ds.fit_readers(ds.prepare(log_of(values, lm_only=6.0 - 0.05 * math.log(1e8)))).fits[0]
+    fit = list(ds.fit_readers(ds.prepare(log_of(values, lm_only=6.0 - 0.05 * math.log(1e8)))).values())[0]
     assert fit.fits["log_linear"].params["a"] == pytest.approx(6.0, abs=1e-9)
     assert fit.fits["log_linear"].params["b"] == pytest.approx(-0.05, abs=1e-10)
     assert fit.choice.errors["log_linear"]["mae"] < 1e-9
@@ -102,7 +102,7 @@ def test_log_linear_recovers_an_exact_log_linear_law_and_is_chosen():
 def test_saturating_recovers_an_exact_anchored_law_and_is_chosen():
     y0, G, S0, gamma = 4.0, 0.8, 2e9, 0.3
     values = [y0 - G * (1 - (1 + s / S0) ** -gamma) for s in SIZES]
-    fit = ds.fit_readers(ds.prepare(log_of(values, lm_only=y0))).fits[0]
+    fit = list(ds.fit_readers(ds.prepare(log_of(values, lm_only=y0))).values())[0]
     params = fit.fits["saturating"].params
     assert (params["G"], params["S0"], params["gamma"]) == pytest.approx((G, S0, gamma), rel=1e-4)
     assert fit.choice.chosen == "saturating" and fit.choice.how == "held-out error"
@@ -113,14 +113,14 @@ def test_saturating_recovers_an_exact_anchored_law_and_is_chosen():
 def test_increasing_mirror_for_accuracies():
     y0, G, S0, gamma = 60.0, 20.0, 5e9, 0.4
     values = [y0 + G * (1 - (1 + s / S0) ** -gamma) for s in SIZES]
-    fit = ds.fit_readers(ds.prepare(log_of(values, lm_only=y0, metric="tqa_em")), law="saturating").fits[0]
+    fit = list(ds.fit_readers(ds.prepare(log_of(values, lm_only=y0, metric="tqa_em")), law="saturating").values())[0]
     assert fit.chosen.params["G"] == pytest.approx(G, rel=1e-4)
     assert fit.chosen.law.formula.startswith("60.0 + G")
 
 
 def test_held_out_errors_are_the_errors_of_the_law_fitted_without_the_largest_sizes(simulated):
     m = simulated.select(metric="tqa_em", readers=["llama-2-7b"])
-    fit = ds.fit_readers(m, holdout=2).fits[0]
+    fit = list(ds.fit_readers(m, holdout=2).values())[0]
     rows = m.rows[(m.rows["datastore_tokens"] > 0) & (m.rows["datastore_tokens"] < 1.0e12)]
     test = m.points[m.points["datastore_tokens"] >= 1.0e12]
     laws = {"log_linear": ds.LOG_LINEAR, "saturating": ds.saturating(fit.lm_only, "higher", 100.0)}
@@ -133,18 +133,18 @@ def test_held_out_errors_are_the_errors_of_the_law_fitted_without_the_largest_si
 
 def test_two_published_points_give_the_log_linear_law_through_them():
     fits = ds.fit_readers(ds.read(DATA / "datastore" / "massiveds_llama2_7b_endpoints.csv"))
-    tqa = fits.get("llama-2-7b", "tqa_em")
+    tqa = ds.get_reader(fits, "llama-2-7b", "tqa_em")
     b = (77.0 - 64.1) / math.log(1.4e12 / 1e9)
     assert tqa.chosen.params["b"] == pytest.approx(b, rel=1e-9)
     assert tqa.chosen.params["a"] == pytest.approx(64.1 - b * math.log(1e9), rel=1e-9)
     assert tqa.predict([1.4e12])[0][0] == pytest.approx(77.0, abs=1e-9)
     assert "two points cannot test a law" in tqa.notes[0]
-    assert {f.metric.name for f in fits.fits} == {"redpajama_ppl", "s2orc_ppl", "tqa_em", "nq_em", "mmlu_acc"}
+    assert {f.metric.name for f in fits.values()} == {"redpajama_ppl", "s2orc_ppl", "tqa_em", "nq_em", "mmlu_acc"}
 
 
 def test_per_reader_bootstrap_gives_intervals(simulated):
     one = simulated.select(metric="redpajama_ppl", readers=["llama-2-7b"])
-    fit = ds.fit_readers(one, bootstrap=60).fits[0]
+    fit = list(ds.fit_readers(one, bootstrap=60).values())[0]
     value, lo, hi = fit.predict([1.4e13])
     assert lo[0] < value[0] < hi[0]
     assert fit.chosen.settings["bootstrap_weights"] == "given"
@@ -278,7 +278,8 @@ def test_artifact_round_trip(simulated, joint_ppl):
     readers = ds.fit_readers(simulated.select(metric="redpajama_ppl", readers=["llama-2-13b"]))
     saved = ds.DatastoreFit(readers=readers, joint=joint_ppl, comparison=ds.compare(joint_ppl, readers))
     again = ds.DatastoreFit.from_json(saved.to_json())
-    assert again.readers.fits[0].predict([1e13])[0] == pytest.approx(readers.fits[0].predict([1e13])[0])
+    first = next(iter(readers))
+    assert again.readers[first].predict([1e13])[0] == pytest.approx(readers[first].predict([1e13])[0])
     at = ([7e9], [2e12], [1e13])
     assert again.joint.predict(*at)[2] == pytest.approx(joint_ppl.predict(*at)[2])
     assert ds.optimal(again.joint, [1e22]).params == pytest.approx(ds.optimal(joint_ppl, [1e22]).params)

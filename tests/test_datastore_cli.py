@@ -43,7 +43,7 @@ def test_fit_per_reader_table_json_artifact_and_plot(cli, tmp_path):
         assert text in run.stdout
     assert plot.read_bytes()[:4] == b"\x89PNG"
     saved = json.loads(out.read_text())
-    assert saved["schema"] == "scalelaw.datastore/1" and len(saved["readers"]["fits"]) == 2
+    assert saved["schema"] == "scalelaw.datastore.fit/1" and len(saved["readers"]["fits"]) == 2
     run = cli("datastore", "fit", SIMULATED, "--reader", "llama-2-7b", "--metric", "tqa_em", "--json")
     summary = json.loads(run.stdout)["summary"]["laws"]
     chosen = [row for row in summary if row["chosen"]]

@@ -43,7 +43,7 @@ def test_extrapolation_from_700b_tokens(law):
         return joint.predict(c["params"].to_numpy(), c["tokens"].to_numpy(), np.full(len(c), S))
 
     def by_reader(c, S):
-        out = [readers.get(r, law.metric).predict([S]) for r in c["reader"]]
+        out = [ds.get_reader(readers, r, law.metric).predict([S]) for r in c["reader"]]
         return tuple(np.array([o[k][0] for o in out]) for k in range(3))
 
     joint_near, _ = _coverage(by_joint, configs, law, 1.4e12)

@@ -93,7 +93,14 @@ def _notes(measurements: family.Measurements, *written: Path | None) -> None:
 
 
 def _read_joint(path: Path) -> family.JointFit:
-    stored = family.DatastoreFit.from_json(path)
+    from scalelaw.protocol import load
+
+    stored = load(path)
+    if isinstance(stored, family.JointFit):
+        return stored
+    if not isinstance(stored, family.DatastoreFit):
+        raise InputError(f"{path} holds a {stored.FAMILY} {stored.KIND}, not a datastore fit; give the artifact "
+                         "of 'scalelaw datastore fit FILE --law joint --out FIT.json'")
     if stored.joint is None:
         raise InputError(f"{path} holds per-reader laws; the optimal (N, D, S) needs the joint law: run "
                          "'scalelaw datastore fit FILE --law joint --metric NAME --out FIT.json'")
@@ -118,9 +125,9 @@ def _with_interval(value: float, lower: float, upper: float) -> str:
     return render.number(value) + ("" if bounds == "-" else f" {bounds}")
 
 
-def _show_readers(fits: family.ReaderFits, at: float | None) -> None:
-    for name in dict.fromkeys(f.metric.name for f in fits.fits):
-        same = [f for f in fits.fits if f.metric.name == name]
+def _show_readers(fits, at: float | None) -> None:
+    for name in dict.fromkeys(f.metric.name for f in fits.values()):
+        same = [f for f in fits.values() if f.metric.name == name]
         held = same[0].choice.held_out
         columns = ["reader", "LM-only", "chosen law", "parameters", "held-out MAE log_linear",
                    "held-out MAE saturating", "chosen by"]
@@ -177,7 +184,7 @@ def _summary(result: family.DatastoreFit) -> dict:
                         "intervals": {k: list(v) for k, v in fit.intervals().items()},
                         "held_out_error": f.choice.errors.get(name), "lm_only": f.lm_only,
                         "notes": list(f.notes)}
-                       for f in result.readers.fits for name, fit in f.fits.items()]
+                       for f in result.readers.values() for name, fit in f.fits.items()]
     if result.joint is not None:
         fit = result.joint.fit
         out["joint"] = {"metric": result.joint.metric.name, "params": dict(fit.params),
@@ -213,24 +220,15 @@ def fit(
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
     measurements = _load(file, metric, reader)
-    joint = comparison = None
-    if law is LawChoice.joint:
-        with render.progress("bootstrap", enabled=bootstrap > 0 and not json) as callback:
-            joint = family.fit_joint(measurements, metric=metric, holdout=holdout, loss=loss,
-                                     bootstrap=bootstrap, seed=seed, level=level, progress=callback)
-        measurements = measurements.select(metric=joint.metric.name)
-        readers = family.fit_readers(measurements, holdout=holdout, lm_only_at=anchor_at, loss=loss)
-        comparison = family.compare(joint, readers)
-    else:
-        readers = family.fit_readers(measurements, law=law.value, holdout=holdout, lm_only_at=anchor_at,
-                                     loss=loss, bootstrap=bootstrap, seed=seed, level=level)
-    result = family.DatastoreFit(readers=readers, joint=joint, comparison=comparison)
+    with render.progress("bootstrap", enabled=law is LawChoice.joint and bootstrap > 0 and not json) as callback:
+        result = family.fit_datastore(measurements, law=law.value, metric=metric, holdout=holdout,
+                                      lm_only_at=anchor_at, loss=loss, bootstrap=bootstrap, seed=seed, level=level,
+                                      progress=callback)
+    readers, joint, comparison = result.readers, result.joint, result.comparison
     payload = result.to_dict()
     figure = None
     if plot is not None:
-        from scalelaw.plots.datastore import datastore_scaling
-
-        figure = plotting.render(datastore_scaling(measurements, readers, joint=joint), plot)
+        figure = plotting.render(result.plot(), plot)
     if out is not None:
         artifact.write_atomic(out, artifact.dumps(payload))
     if figure is not None:
@@ -252,17 +250,21 @@ def optimal(
     retriever_params: RetrieverParams = "110M",
     max_datastore: MaxDatastore = None,
     queries: Queries = "0",
+    out: Out = None,
     json: Json = False,
 ) -> None:
     """Compute-optimal reader size, pretraining tokens and datastore size for a FLOPs budget.
 
-    Example: scalelaw datastore optimal ds.json --flops 1e22 --max-datastore 1.4T
+    Example: scalelaw datastore optimal ds.json --flops 1e22 --max-datastore 1.4T --out optimum.json
     """
+    check_outputs(out)
     budget = render.quantity("--flops", flops)
     cap = render.quantity("--max-datastore", max_datastore)
     cost = _cost(retriever_params, queries)
     joint = _read_joint(fit_file)
     best = family.optimal(joint, [budget], cost=cost, max_datastore=cap)
+    if out is not None:
+        best.to_json(out)
     row = best.to_frame().iloc[0]
     if json:
         render.emit_json({k: (bool(v) if k == "at_cap" else float(v)) for k, v in row.items()}

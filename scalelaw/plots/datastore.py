@@ -11,10 +11,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from scalelaw.families.datastore.data import Measurements  # noqa: E402
-from scalelaw.families.datastore.joint import JointFit  # noqa: E402
-from scalelaw.families.datastore.readers import ReaderFits  # noqa: E402
-
 MAX_READERS = 8
 
 
@@ -34,47 +30,111 @@ def _shown(readers: list[str], limit: int) -> list[str]:
     return [readers[i] for i in picks]
 
 
-def datastore_scaling(measurements: Measurements, fits: ReaderFits, *, joint: JointFit | None = None,
-                      extend: float = 10.0, max_readers: int = MAX_READERS):
+def _reader_on(ax, f, colour, *, extend: float = 10.0, joint=None, label: str | None = None) -> None:
+    """One reader's seed means (hollow: held out), its laws and its LM-only line, on ``ax``."""
+    if f.points is not None:
+        points = f.points[f.points["datastore_tokens"] > 0]
+        held = points["datastore_tokens"].isin(f.choice.held_out).to_numpy()
+        S, y, sd = (points[c].to_numpy(dtype=float) for c in ("datastore_tokens", "value", "sd"))
+        ax.errorbar(S[~held], y[~held], yerr=sd[~held], fmt="o", ms=4, color=colour, label=label or f.reader)
+        if held.any():
+            ax.errorbar(S[held], y[held], yerr=sd[held], fmt="o", ms=5, mfc="none", color=colour)
+    grid = np.geomspace(min(f.sizes) / 2, max(f.sizes) * extend, 120)
+    for law, style in ((f.choice.chosen, "-"), *((n, ":") for n in f.fits if n != f.choice.chosen)):
+        ax.plot(grid, f.predict(grid, law)[0], style, color=colour, lw=1.3 if style == "-" else 1.0,
+                label=(label or f.reader) if f.points is None and style == "-" else None)
+    if f.lm_only is not None:
+        ax.axhline(f.lm_only, color=colour, ls="--", lw=0.8, alpha=0.7)
+    if joint is not None and joint.metric.name == f.metric.name:
+        curve = joint.predict(np.full_like(grid, f.params), np.full_like(grid, f.tokens), grid)[0]
+        ax.plot(grid, curve, color="0.5", lw=0.8)
+
+
+def _datastore_axes(ax, metric) -> None:
+    ax.set_xscale("log")
+    ax.set_xlabel("datastore size S (tokens)")
+    ax.set_ylabel(metric.label)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+
+
+def reader_curves(f, *, ax=None, extend: float = 10.0):
+    """One (reader, metric): seed means, the chosen law (solid), the other (dotted), LM-only (dashed)."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.0, 4.4))
+    _reader_on(ax, f, "tab:blue", extend=extend)
+    _datastore_axes(ax, f.metric)
+    ax.set_title(f"{f.reader}, {f.metric.name}: chosen law {f.choice.chosen}", fontsize=9)
+    return fig
+
+
+def datastore_scaling(fits, *, joint=None, extend: float = 10.0, max_readers: int = MAX_READERS, ax=None):
     """Metric against datastore size (log axis), one panel per metric and a colour per reader.
 
-    Points are seed means with their seed standard deviation; the dashed horizontal line is the
-    reader's LM-only value; the solid curve is the chosen law and the dotted one the other law,
-    drawn to ``extend`` times the largest size; points held out for the model choice are hollow.
-    With ``joint``, its predictions are drawn in grey.
+    ``fits`` is the group of per-reader fits.  Points are seed means with their seed standard
+    deviation; the dashed horizontal line is the reader's LM-only value; the solid curve is the chosen
+    law and the dotted one the other law, drawn to ``extend`` times the largest size; points held out
+    for the model choice are hollow.  With ``joint``, its predictions are drawn in grey.  With ``ax``,
+    every metric is drawn on it.
     """
-    metrics = list(dict.fromkeys(f.metric.name for f in fits.fits))
-    fig, axes = _panels(len(metrics))
-    for ax, name in zip(axes, metrics, strict=False):
-        group = [f for f in fits.fits if f.metric.name == name]
+    members = list(fits.values())
+    metrics = list(dict.fromkeys(f.metric.name for f in members))
+    if ax is None:
+        fig, axes = _panels(len(metrics))
+    else:
+        fig, axes = ax.figure, [ax] * len(metrics)
+    for ax_, name in zip(axes, metrics, strict=False):
+        group = [f for f in members if f.metric.name == name]
         readers = _shown([f.reader for f in group], max_readers)
         colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(readers)))
         for colour, f in zip(colours, [f for f in group if f.reader in readers], strict=True):
-            points = measurements.points[(measurements.points["reader"] == f.reader)
-                                         & (measurements.points["metric"] == name)
-                                         & (measurements.points["datastore_tokens"] > 0)]
-            held = points["datastore_tokens"].isin(f.choice.held_out).to_numpy()
-            S, y, sd = (points[c].to_numpy(dtype=float) for c in ("datastore_tokens", "value", "sd"))
-            ax.errorbar(S[~held], y[~held], yerr=sd[~held], fmt="o", ms=4, color=colour, label=f.reader)
-            if held.any():
-                ax.errorbar(S[held], y[held], yerr=sd[held], fmt="o", ms=5, mfc="none", color=colour)
-            grid = np.geomspace(min(f.sizes) / 2, max(f.sizes) * extend, 120)
-            for law, style in ((f.choice.chosen, "-"), *((n, ":") for n in f.fits if n != f.choice.chosen)):
-                ax.plot(grid, f.predict(grid, law)[0], style, color=colour, lw=1.3 if style == "-" else 1.0)
-            if f.lm_only is not None:
-                ax.axhline(f.lm_only, color=colour, ls="--", lw=0.8, alpha=0.7)
-            if joint is not None and joint.metric.name == name:
-                curve = joint.predict(np.full_like(grid, f.params), np.full_like(grid, f.tokens), grid)[0]
-                ax.plot(grid, curve, color="0.5", lw=0.8)
-        metric = fits.fits[[g.metric.name for g in fits.fits].index(name)].metric
-        ax.set_xscale("log")
-        ax.set_xlabel("datastore size S (tokens)")
-        ax.set_ylabel(metric.label)
+            _reader_on(ax_, f, colour, extend=extend, joint=joint)
+        _datastore_axes(ax_, group[0].metric)
         shown = f"{len(readers)} of {len(group)}" if len(readers) < len(group) else f"{len(group)}"
-        ax.set_title(f"{name}: solid chosen law, dotted the other, dashed LM-only ({shown} readers)",
-                     fontsize=9)
-        ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
+        ax_.set_title(f"{name}: solid chosen law, dotted the other, dashed LM-only ({shown} readers)",
+                      fontsize=9)
+    return fig
+
+
+def joint_curves(joint, *, ax=None, extend: float = 10.0, max_readers: int = MAX_READERS):
+    """The joint law against datastore size for each measured reader, with its seed means."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.0, 4.4))
+    configs = joint.configurations
+    retrieval = configs[configs["datastore_tokens"] > 0]
+    readers = _shown(list(dict.fromkeys(retrieval["reader"])), max_readers)
+    colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(readers)))
+    top = retrieval["datastore_tokens"].max()
+    grid = np.geomspace(retrieval["datastore_tokens"].min() / 2, top * extend, 120)
+    for colour, reader in zip(colours, readers, strict=True):
+        part = retrieval[retrieval["reader"] == reader]
+        ax.errorbar(part["datastore_tokens"], part["value"], yerr=part["sd"], fmt="o", ms=4, color=colour,
+                    label=reader)
+        n, d = float(part["params"].iloc[0]), float(part["tokens"].iloc[0])
+        value, lo, hi = joint.predict(np.full_like(grid, n), np.full_like(grid, d), grid)
+        ax.plot(grid, value, color=colour, lw=1.2)
+        if np.isfinite(lo).any():
+            ax.fill_between(grid, lo, hi, color=colour, alpha=0.15, linewidth=0)
+    _datastore_axes(ax, joint.metric)
+    ax.set_title(f"joint law for {joint.metric.name} ({len(readers)} readers)", fontsize=9)
+    return fig
+
+
+def optimum_figure(best, *, ax=None):
+    """Compute-optimal N, D and S against the FLOPs budget (log-log), with their intervals."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.0, 4.4))
+    frame = best.to_frame().sort_values("flops")
+    for name, label in (("params", "reader params N"), ("tokens", "pretraining tokens D"),
+                        ("datastore_tokens", "datastore tokens S")):
+        line, = ax.plot(frame["flops"], frame[name], "o-", ms=4, label=label)
+        lower, upper = frame[f"{name}_lower"], frame[f"{name}_upper"]
+        if np.isfinite(lower).any():
+            ax.fill_between(frame["flops"], lower, upper, color=line.get_color(), alpha=0.2, linewidth=0)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training FLOPs: 6 N D + 2 N_retriever S")
+    ax.set_ylabel("parameters or tokens")
+    ax.set_title(f"compute-optimal choice for {best.metric}", fontsize=9)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
     return fig
 
 

@@ -26,11 +26,13 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from scalelaw import protocol
 from scalelaw.errors import InputError
 from scalelaw.families.datastore.data import Measurements, tokens_label
 from scalelaw.families.datastore.joint import JointFit
@@ -40,6 +42,7 @@ from scalelaw.families.loss import chinchilla_allocation
 RETRIEVER_PARAMS = 1.1e8
 
 
+@protocol.value_kind("datastore.cost")
 @dataclass(frozen=True)
 class RetrievalCost:
     """How FLOPs are counted.
@@ -102,6 +105,10 @@ class RetrievalCost:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: Mapping) -> RetrievalCost:
+        return cls(**{k: float(v) for k, v in d.items()})
+
 
 # --------------------------------------------------------------------------------- Pareto frontier
 def frontier(measurements: Measurements, cost: RetrievalCost = RetrievalCost()) -> pd.DataFrame:
@@ -146,13 +153,16 @@ def _pareto(score: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- compute-optimal point
 @dataclass(frozen=True)
-class Optimum:
+class Optimum(protocol.Result):
     """Compute-optimal reader size, pretraining tokens and datastore size for FLOPs budgets.
 
-    Every field is an array over budgets; ``*_lower``/``*_upper`` are bootstrap percentile
+    Every array field is over budgets; ``*_lower``/``*_upper`` are bootstrap percentile
     bounds (NaN for a fit without bootstrap); ``value`` is the predicted metric.  ``warnings``
-    say where the answer extrapolates.
+    say where the answer extrapolates; ``settings`` are those of :func:`optimal`.
     """
+
+    FAMILY = "datastore"
+    KIND = "optimum"
 
     flops: np.ndarray
     params: np.ndarray
@@ -174,10 +184,29 @@ class Optimum:
     level: float
     metric: str
     warnings: tuple[str, ...] = ()
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    @property
+    def TITLE(self) -> str:  # noqa: N802 (the protocol's class-level name)
+        return f"compute-optimal (N, D, S) for {self.metric} ({100 * self.level:g}% intervals)"
 
     def to_frame(self) -> pd.DataFrame:
-        skip = ("level", "metric", "warnings")
+        skip = ("level", "metric", "warnings", "settings")
         return pd.DataFrame({k: v for k, v in self.__dict__.items() if k not in skip})
+
+    def summary(self) -> pd.DataFrame:
+        """One row per budget (FLOPs): N, D, S and the metric, their intervals, the FLOPs split."""
+        return self.to_frame()
+
+    def plot(self, ax=None):
+        """N, D and S against the budget (log-log), with their intervals."""
+        from scalelaw.plots.datastore import optimum_figure
+
+        return optimum_figure(self, ax=ax)
 
 
 def _search(draws: np.ndarray, names: tuple[str, ...], budget: np.ndarray, cost: RetrievalCost,
@@ -235,6 +264,8 @@ def optimal(joint: JointFit, flops, *, cost: RetrievalCost = RetrievalCost(),
         When a budget is below the smallest measured retrieval configuration, where the law was
         not fitted, or ``max_datastore`` is not positive.
     """
+    settings = {"flops": [float(f) for f in np.atleast_1d(np.asarray(flops, dtype=float))], "cost": cost,
+                "max_datastore": None if max_datastore is None else float(max_datastore)}
     budget = np.atleast_1d(np.asarray(flops, dtype=float))
     if np.any(~np.isfinite(budget) | (budget <= 0)):
         raise InputError(f"--flops must be positive numbers of FLOPs, got {budget.tolist()}")
@@ -273,7 +304,7 @@ def optimal(joint: JointFit, flops, *, cost: RetrievalCost = RetrievalCost(),
         flops=budget, params=N, tokens=D, datastore_tokens=S, value=value, **bounds, value_lower=v_lo,
         value_upper=v_hi, pretraining_flops=cost.pretraining(N, D), datastore_flops=cost.datastore(S),
         serving_flops=cost.serving(S), at_cap=S >= cap * (1 - 1e-6), level=fit.level,
-        metric=joint.metric.name, warnings=warnings)
+        metric=joint.metric.name, warnings=warnings, settings=settings)
 
 
 def _warnings(fit, budget, largest, N, D, S, cap) -> tuple[str, ...]:

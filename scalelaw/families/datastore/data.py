@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scalelaw import protocol
 from scalelaw.errors import InputError
 from scalelaw.io import Table, parse_quantity, read_table
 
@@ -63,6 +64,7 @@ def tokens_label(value: float) -> str:
     return f"{value:.3g}"
 
 
+@protocol.value_kind("datastore.metric")
 @dataclass(frozen=True)
 class Metric:
     """A metric: its direction and, for accuracies, the ceiling (1 for fractions, 100 for percent).

@@ -26,19 +26,18 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine
+from scalelaw import engine, protocol
 from scalelaw.errors import InputError
 from scalelaw.families.datastore.data import Measurements, Metric, bootstrap_weights
 from scalelaw.families.datastore.laws import joint_law
-from scalelaw.families.datastore.readers import ReaderFits
-from scalelaw.result import FitResult, error_metrics
+from scalelaw.result import FitGroup, FitResult, error_metrics
 
 #: Columns of a joint fit's configurations table.
 CONFIG_COLUMNS = ("reader", "model", "params", "tokens", "datastore_tokens", "value", "sd", "n_seeds")
 
 
 @dataclass(frozen=True)
-class JointFit:
+class JointFit(protocol.Result):
     """A fitted joint law for one metric.
 
     Attributes
@@ -55,13 +54,42 @@ class JointFit:
         without them.
     notes
         What was left out and why.
+    settings
+        The settings of :func:`fit_joint`.
     """
+
+    FAMILY = "datastore"
+    KIND = "joint"
 
     fit: FitResult
     metric: Metric
     configurations: pd.DataFrame
     validation: Mapping[str, object] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+    @property
+    def TITLE(self) -> str:  # noqa: N802 (the protocol's class-level name)
+        return f"joint law L(N, D, S) for {self.metric.label}: {self.fit.law.formula}"
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The fit's warnings (bounds, convergence, stalled bootstrap replicates)."""
+        return self.fit.warnings
+
+    def summary(self) -> pd.DataFrame:
+        """The joint law's parameter table (value, se, lower, upper, at_bound)."""
+        return self.fit.summary()
+
+    def plot(self, ax=None):
+        """Each measured reader's seed means against datastore size, with the joint law's curve."""
+        from scalelaw.plots.datastore import joint_curves
+
+        return joint_curves(self, ax=ax)
 
     def to_metric(self, law_value):
         """Law value -> metric value (accuracy = ceiling - error)."""
@@ -73,17 +101,6 @@ class JointFit:
         value, lo, hi = self.fit.predict_interval({"N": params, "D": tokens, "S": datastore_tokens})
         value, lo, hi = (self.to_metric(v) for v in (value, lo, hi))
         return (value, lo, hi) if self.metric.kind == "lower" else (value, hi, lo)
-
-    def to_dict(self) -> dict:
-        return {"fit": self.fit.to_dict(), "metric": self.metric.to_dict(),
-                "configurations": self.configurations[list(CONFIG_COLUMNS)].to_dict(orient="list"),
-                "validation": dict(self.validation), "notes": list(self.notes)}
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> JointFit:
-        return cls(FitResult.from_dict(d["fit"]), Metric.from_dict(d["metric"]),
-                   pd.DataFrame(d["configurations"]), dict(d.get("validation", {})),
-                   tuple(d.get("notes", ())))
 
 
 def _one_metric(measurements: Measurements, metric: str | None) -> Metric:
@@ -158,6 +175,8 @@ def fit_joint(
         When no metric is chosen among several (saying so when perplexity and accuracy are
         mixed), or the metric has one reader size, one pretraining length or one datastore size.
     """
+    call = {"metric": metric, "holdout": int(holdout), "loss": loss, "starts": starts,
+            "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level)}
     info = _one_metric(measurements, metric)
     rows = _table(measurements, info)
     law = joint_law(info.kind)
@@ -172,7 +191,7 @@ def fit_joint(
     validation = _validate(law, rows, points, info, holdout, settings) if holdout else {}
     if holdout and not validation:
         notes.append("no held-out check: too few datastore sizes")
-    joint = JointFit(result, info, points[list(CONFIG_COLUMNS)].reset_index(drop=True), {}, tuple(notes))
+    joint = JointFit(result, info, points[list(CONFIG_COLUMNS)].reset_index(drop=True), {}, tuple(notes), call)
     fitted = points[points["datastore_tokens"] > 0]
     predicted = joint.predict(*(fitted[c].to_numpy() for c in ("params", "tokens", "datastore_tokens")))[0]
     validation = {"in_sample": error_metrics(fitted["value"].to_numpy(), predicted)} | validation
@@ -197,7 +216,7 @@ def _validate(law, rows: pd.DataFrame, points: pd.DataFrame, metric: Metric, hol
             "overall": error_metrics(test["value"].to_numpy(), predicted)}
 
 
-def compare(joint: JointFit, readers: ReaderFits) -> pd.DataFrame:
+def compare(joint: JointFit, readers: FitGroup) -> pd.DataFrame:
     """Per reader: the errors (metric units) of the joint law and of the chosen per-reader law.
 
     ``*_mae`` are in-sample mean absolute errors on the seed means with a datastore;
@@ -206,7 +225,7 @@ def compare(joint: JointFit, readers: ReaderFits) -> pd.DataFrame:
     """
     rows = []
     held = joint.validation.get("errors", {})
-    for f in readers.fits:
+    for f in readers.values():
         if f.metric.name != joint.metric.name:
             continue
         points = joint.configurations[(joint.configurations["reader"] == f.reader)
@@ -226,3 +245,9 @@ def compare(joint: JointFit, readers: ReaderFits) -> pd.DataFrame:
     if not rows:
         raise InputError(f"no per-reader fits of metric {joint.metric.name!r} to compare with")
     return pd.DataFrame(rows)
+
+
+def legacy_joint(d: Mapping) -> JointFit:
+    """A joint fit as the ``scalelaw.datastore/1`` artifact stored it."""
+    return JointFit(FitResult.from_dict(d["fit"]), Metric.from_dict(d["metric"]), pd.DataFrame(d["configurations"]),
+                    dict(d.get("validation", {})), tuple(d.get("notes", ())))

@@ -19,7 +19,7 @@ Examples
 >>> log = pd.DataFrame({"model": "llama-2-7b", "params": 6.74e9, "tokens": 2e12,
 ...                     "datastore_tokens": [0, 1.4e12], "metric": "tqa_em", "value": [64.1, 77.0]})
 >>> fits = fit_readers(prepare(log))
->>> one = fits.fits[0]
+>>> one = get_reader(fits, "llama-2-7b", "tqa_em")
 >>> one.choice.chosen, [round(float(v), 2) for v in one.predict([1e9, 1.4e12])[0]]
 ('log_linear', [64.1, 77.0])
 """
@@ -27,17 +27,17 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine
+from scalelaw import engine, protocol
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.datastore.data import Measurements, Metric, bootstrap_weights, tokens_label
 from scalelaw.families.datastore.laws import LOG_LINEAR, saturating
 from scalelaw.laws import Law
-from scalelaw.result import FitResult, error_metrics
+from scalelaw.result import FitGroup, FitResult, error_metrics
 
 LAWS = ("log_linear", "saturating")
 #: Distinct datastore sizes (S > 0) each law needs in its fit.
@@ -46,6 +46,7 @@ MIN_SIZES = {"log_linear": 2, "saturating": 3}
 LM_ONLY_AT = 1e9
 
 
+@protocol.value_kind("datastore.choice")
 @dataclass(frozen=True)
 class Choice:
     """How the law of one (reader, metric) was chosen.
@@ -82,9 +83,34 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class ReaderFit:
-    """The laws of one (reader, metric): fits by law name, the choice, the LM-only value (or None)
-    and the measured datastore sizes (tokens, S > 0)."""
+class ReaderFit(protocol.Result):
+    """The laws of one (reader, metric) in datastore size.
+
+    Attributes
+    ----------
+    reader, model, params, tokens
+        The reader's label, model name, parameters N and pretraining tokens D.
+    metric
+        The metric, with its direction and ceiling.
+    lm_only
+        The LM-only value (seed mean), or None when the log has none.
+    sizes
+        The measured datastore sizes (tokens, S > 0).
+    fits
+        Law name -> fit (``log_linear``, ``saturating``).
+    choice
+        Which law is used, and how it was chosen.
+    notes
+        What the laws rest on: stalled bootstrap replicates, bounds, two-point fits.
+    points
+        The seed means the laws were fitted to (``datastore_tokens``, ``value``, ``sd``,
+        ``n_seeds``), LM-only included, for figures.
+    settings
+        The settings of :func:`fit_readers`.
+    """
+
+    FAMILY = "datastore"
+    KIND = "reader"
 
     reader: str
     model: str
@@ -96,6 +122,22 @@ class ReaderFit:
     fits: Mapping[str, FitResult]
     choice: Choice
     notes: tuple[str, ...] = ()
+    points: pd.DataFrame | None = None
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fits", protocol.frozen(self.fits))
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "sizes", tuple(float(v) for v in self.sizes))
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+    @property
+    def TITLE(self) -> str:  # noqa: N802 (the protocol's class-level name)
+        return f"{self.reader}, {self.metric.label}: chosen law {self.choice.chosen} ({self.choice.how})"
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.notes
 
     @property
     def chosen(self) -> FitResult:
@@ -118,59 +160,70 @@ class ReaderFit:
         return (np.where(retrieval, value, self.lm_only), np.where(retrieval, lo, np.nan),
                 np.where(retrieval, hi, np.nan))
 
-    def to_dict(self) -> dict:
-        return {"reader": self.reader, "model": self.model, "params": self.params, "tokens": self.tokens,
-                "metric": self.metric.to_dict(), "lm_only": self.lm_only, "sizes": list(self.sizes),
-                "fits": {k: v.to_dict() for k, v in self.fits.items()}, "choice": self.choice.to_dict(),
-                "notes": list(self.notes)}
+    def summary(self) -> pd.DataFrame:
+        """One row per law: whether it was chosen, its held-out and in-sample errors, its parameters."""
+        return pd.DataFrame(_rows(self)).set_index("law")
 
-    @classmethod
-    def from_dict(cls, d: Mapping) -> ReaderFit:
-        lm_only = None if d.get("lm_only") is None else float(d["lm_only"])
-        return cls(d["reader"], d["model"], float(d["params"]), float(d["tokens"]),
-                   Metric.from_dict(d["metric"]), lm_only, tuple(d["sizes"]),
-                   {k: FitResult.from_dict(v) for k, v in d["fits"].items()}, Choice.from_dict(d["choice"]),
-                   tuple(d.get("notes", ())))
+    def plot(self, ax=None):
+        """The seed means against datastore size, the chosen law (solid) and the other (dotted)."""
+        from scalelaw.plots.datastore import reader_curves
+
+        return reader_curves(self, ax=ax)
 
 
-@dataclass(frozen=True)
-class ReaderFits:
-    """Every (reader, metric) fit of a log, with the settings used."""
+def _rows(f: ReaderFit) -> list[dict]:
+    rows = []
+    for name in LAWS:
+        error = f.choice.errors.get(name)
+        chosen = name == f.choice.chosen
+        row = {"reader": f.reader, "metric": f.metric.name, "law": name, "chosen": chosen,
+               "how": f.choice.how if chosen else "",
+               "held_out_mae": np.nan if error is None else error["mae"],
+               "held_out_max": np.nan if error is None else error["max_abs_error"],
+               "lm_only": np.nan if f.lm_only is None else f.lm_only,
+               "fitted": name in f.fits, "reason": f.choice.reasons.get(name, "")}
+        if name in f.fits:
+            row |= {f"param_{k}": v for k, v in f.fits[name].params.items()}
+            row["in_sample_mae"] = f.fits[name].metrics["mae"]
+        rows.append(row)
+    return rows
 
-    fits: tuple[ReaderFit, ...]
-    settings: Mapping[str, object]
 
-    def table(self) -> pd.DataFrame:
-        """One row per (reader, metric, law): parameters, held-out error and whether it was chosen."""
-        rows = []
-        for f in self.fits:
-            for name in LAWS:
-                error = f.choice.errors.get(name)
-                chosen = name == f.choice.chosen
-                row = {"reader": f.reader, "metric": f.metric.name, "law": name, "chosen": chosen,
-                       "how": f.choice.how if chosen else "",
-                       "held_out_mae": np.nan if error is None else error["mae"],
-                       "held_out_max": np.nan if error is None else error["max_abs_error"],
-                       "lm_only": np.nan if f.lm_only is None else f.lm_only,
-                       "fitted": name in f.fits, "reason": f.choice.reasons.get(name, "")}
-                if name in f.fits:
-                    row |= {f"param_{k}": v for k, v in f.fits[name].params.items()}
-                    row["in_sample_mae"] = f.fits[name].metrics["mae"]
-                rows.append(row)
-        return pd.DataFrame(rows)
+def reader_table(readers: FitGroup) -> pd.DataFrame:
+    """One row per (reader, metric, law): parameters, held-out error and whether it was chosen."""
+    return pd.DataFrame([row for f in readers.values() for row in _rows(f)])
 
-    def get(self, reader: str, metric: str) -> ReaderFit:
-        for f in self.fits:
-            if metric == f.metric.name and reader in (f.reader, f.model):
-                return f
-        raise InputError(f"no fit for reader {reader!r} and metric {metric!r}")
 
-    def to_dict(self) -> dict:
-        return {"settings": dict(self.settings), "fits": [f.to_dict() for f in self.fits]}
+def get_reader(readers: FitGroup, reader: str, metric: str) -> ReaderFit:
+    """The fit of one reader (its label or model name) and metric."""
+    for f in readers.values():
+        if metric == f.metric.name and reader in (f.reader, f.model):
+            return f
+    raise InputError(f"no fit for reader {reader!r} and metric {metric!r}")
 
-    @classmethod
-    def from_dict(cls, d: Mapping) -> ReaderFits:
-        return cls(tuple(ReaderFit.from_dict(f) for f in d["fits"]), dict(d.get("settings", {})))
+
+def reader_key(f: ReaderFit) -> str:
+    """The group key of a reader's fit: ``'<reader>:<metric>'``."""
+    return f"{f.reader}:{f.metric.name}"
+
+
+def legacy_readers(d: Mapping) -> FitGroup:
+    """Per-reader fits as the ``scalelaw.datastore/1`` artifact stored them."""
+    settings = dict(d.get("settings", {}))
+    fits = []
+    for r in d["fits"]:
+        lm_only = None if r.get("lm_only") is None else float(r["lm_only"])
+        fits.append(ReaderFit(r["reader"], r["model"], float(r["params"]), float(r["tokens"]),
+                              Metric.from_dict(r["metric"]), lm_only, tuple(r["sizes"]),
+                              {k: FitResult.from_dict(v) for k, v in r["fits"].items()},
+                              Choice.from_dict(r["choice"]), tuple(r.get("notes", ())), settings=settings))
+    return _group(fits, settings)
+
+
+def _group(fits: list[ReaderFit], settings: Mapping) -> FitGroup:
+    warnings = [f"{f.reader}, {f.metric.name}: {text}" for f in fits for text in f.notes]
+    return FitGroup("datastore", "readers", {reader_key(f): f for f in fits}, key="reader",
+                    settings=settings, warnings=warnings)
 
 
 # ----------------------------------------------------------------------------------------- fitting
@@ -184,8 +237,10 @@ def fit_readers(
     bootstrap: int = 0,
     seed: int = 0,
     level: float = 0.95,
-) -> ReaderFits:
+) -> FitGroup:
     """Fit the per (reader, metric) laws in datastore size and choose between them.
+
+    Returns a :class:`~scalelaw.result.FitGroup` of :class:`ReaderFit`, keyed ``'<reader>:<metric>'``.
 
     Parameters
     ----------
@@ -224,7 +279,7 @@ def fit_readers(
         rows = every[(every["reader"] == reader) & (every["metric"] == metric)]
         out.append(_fit_one(measurements, rows, points, measurements.metrics[metric], law, holdout,
                             lm_only_at, fit_settings, bootstrap, seed))
-    return ReaderFits(tuple(out), settings)
+    return _group([replace(f, settings=settings) for f in out], settings)
 
 
 def _fit_one(measurements: Measurements, rows: pd.DataFrame, points: pd.DataFrame, metric: Metric, law: str,
@@ -242,7 +297,8 @@ def _fit_one(measurements: Measurements, rows: pd.DataFrame, points: pd.DataFram
                                  "size or leave this reader or metric out with --reader/--metric",
                                  row=int(points["row"].iloc[0]), column="datastore_tokens")
     base = dict(reader=reader, model=points["model"].iloc[0], params=float(points["params"].iloc[0]),
-                tokens=float(points["tokens"].iloc[0]), metric=metric, lm_only=lm_only, sizes=sizes)
+                tokens=float(points["tokens"].iloc[0]), metric=metric, lm_only=lm_only, sizes=sizes,
+                points=points[["datastore_tokens", "value", "sd", "n_seeds"]].reset_index(drop=True))
     if len(sizes) == 1:
         return _two_points(measurements, retrieval, points, base, law, lm_only_at, fit_settings, where)
 

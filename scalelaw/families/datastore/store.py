@@ -1,64 +1,122 @@
-"""The ``scalelaw.datastore/1`` artifact: per-reader fits and/or a joint fit, as versioned JSON.
+"""What ``scalelaw datastore fit`` answers: per-reader laws and/or the joint law, and their comparison.
+
+:func:`fit_datastore` runs the per-reader fits (and, with ``law="joint"``, the joint law and its
+comparison with them) and returns a :class:`DatastoreFit`, stored as ``scalelaw.datastore.fit/1``;
+files written as ``scalelaw.datastore/1`` still load.
 
 Examples
 --------
 >>> import pandas as pd
+>>> from scalelaw import load
 >>> from scalelaw.families.datastore.data import prepare
->>> from scalelaw.families.datastore.readers import fit_readers
 >>> log = pd.DataFrame({"model": "m", "params": 1e9, "tokens": 2e10, "datastore_tokens": [0, 1e10, 1e11],
 ...                     "metric": "ppl", "value": [10.0, 9.0, 8.5]})
->>> saved = DatastoreFit(readers=fit_readers(prepare(log)))
->>> again = DatastoreFit.from_json(saved.to_json())
->>> again.readers.fits[0].chosen.params == saved.readers.fits[0].chosen.params
+>>> saved = fit_datastore(prepare(log))
+>>> again = load(saved.to_json())
+>>> again.readers["m:ppl"].chosen.params == saved.readers["m:ppl"].chosen.params
 True
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from scalelaw import artifact
+from scalelaw import artifact, protocol
 from scalelaw.errors import ArtifactError
-from scalelaw.families.datastore.joint import JointFit
-from scalelaw.families.datastore.readers import ReaderFits
+from scalelaw.families.datastore.data import Measurements
+from scalelaw.families.datastore.joint import JointFit, compare, fit_joint, legacy_joint
+from scalelaw.families.datastore.readers import LM_ONLY_AT, fit_readers, legacy_readers, reader_table
+from scalelaw.result import FitGroup
 
-SCHEMA = "scalelaw.datastore/1"
+LEGACY_SCHEMA = "scalelaw.datastore/1"
 
 
 @dataclass(frozen=True)
-class DatastoreFit(artifact.JsonArtifact):
-    """What ``scalelaw datastore fit`` writes: per-reader fits, a joint fit, their comparison."""
+class DatastoreFit(protocol.Result):
+    """Per-reader laws (a :class:`~scalelaw.result.FitGroup` of ReaderFit), a joint law, and
+    their comparison (per reader MAE of each, metric units)."""
 
-    SCHEMA = SCHEMA
+    FAMILY = "datastore"
+    KIND = "fit"
+    TITLE = "datastore laws"
 
-    readers: ReaderFits | None = None
+    readers: FitGroup | None = None
     joint: JointFit | None = None
     comparison: pd.DataFrame | None = None
     notes: tuple[str, ...] = field(default=())
+    settings: Mapping[str, object] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        return {
-            **artifact.header("datastore-fit", SCHEMA),
-            "readers": None if self.readers is None else self.readers.to_dict(),
-            "joint": None if self.joint is None else self.joint.to_dict(),
-            "comparison": None if self.comparison is None else self.comparison.to_dict(orient="records"),
-            "notes": list(self.notes),
-        }
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        parts = (self.readers, self.joint)
+        return tuple(w for part in parts if part is not None for w in part.warnings)
+
+    def summary(self) -> pd.DataFrame:
+        """The joint law's parameters when there is one, else one row per (reader, metric, law)."""
+        if self.joint is not None:
+            return self.joint.summary()
+        return reader_table(self.readers)
+
+    def report(self) -> str:
+        parts = [part.report() for part in (self.joint, self.readers) if part is not None]
+        if self.comparison is not None:
+            parts.append("joint law vs per-reader laws (MAE, metric units)\n" + self.comparison.to_string())
+        return "\n\n".join(parts)
+
+    def plot(self, ax=None):
+        """Metric against datastore size per reader, with the chosen laws (and the joint law)."""
+        from scalelaw.plots.datastore import datastore_scaling
+
+        return datastore_scaling(self.readers, joint=self.joint, ax=ax)
 
 
-    @classmethod
-    def from_dict(cls, payload: dict, *, source: str = "artifact") -> DatastoreFit:
-        payload = artifact.check(payload, schema=SCHEMA, source=source)
-        try:
-            readers = payload.get("readers")
-            joint = payload.get("joint")
-            comparison = payload.get("comparison")
-            return cls(None if readers is None else ReaderFits.from_dict(readers),
-                       None if joint is None else JointFit.from_dict(joint),
-                       None if comparison is None else pd.DataFrame(comparison),
-                       tuple(payload.get("notes", ())))
-        except (KeyError, TypeError, ValueError) as err:
-            raise ArtifactError(f"{source}: the datastore fit artifact is incomplete ({err!r})") from err
+def fit_datastore(
+    measurements: Measurements,
+    *,
+    law: str = "auto",
+    metric: str | None = None,
+    holdout: int = 2,
+    lm_only_at: float = LM_ONLY_AT,
+    loss: str = "squared",
+    bootstrap: int = 0,
+    seed: int = 0,
+    level: float = 0.95,
+    progress=None,
+) -> DatastoreFit:
+    """Per-reader laws in datastore size, or (``law="joint"``) the joint law L(N, D, S) of one metric
+    with per-reader laws beside it for comparison.
 
+    Parameters are those of :func:`~.readers.fit_readers` and :func:`~.joint.fit_joint`; with
+    ``law="joint"`` the bootstrap is the joint law's and the per-reader laws have none.
+    """
+    settings = {"law": law, "metric": metric, "holdout": int(holdout), "lm_only_at": float(lm_only_at),
+                "loss": loss, "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level)}
+    if law != "joint":
+        readers = fit_readers(measurements, law=law, holdout=holdout, lm_only_at=lm_only_at, loss=loss,
+                              bootstrap=bootstrap, seed=seed, level=level)
+        return DatastoreFit(readers=readers, settings=settings)
+    joint = fit_joint(measurements, metric=metric, holdout=holdout, loss=loss, bootstrap=bootstrap, seed=seed,
+                      level=level, progress=progress)
+    readers = fit_readers(measurements.select(metric=joint.metric.name), holdout=holdout, lm_only_at=lm_only_at,
+                          loss=loss)
+    return DatastoreFit(readers=readers, joint=joint, comparison=compare(joint, readers), settings=settings)
+
+
+@protocol.legacy(LEGACY_SCHEMA)
+def _read_legacy(payload: dict, source: str) -> DatastoreFit:
+    payload = artifact.check(payload, schema=LEGACY_SCHEMA, source=source)
+    try:
+        readers, joint, comparison = (payload.get(k) for k in ("readers", "joint", "comparison"))
+        return DatastoreFit(None if readers is None else legacy_readers(readers),
+                            None if joint is None else legacy_joint(joint),
+                            None if comparison is None else pd.DataFrame(comparison),
+                            tuple(payload.get("notes", ())))
+    except (KeyError, TypeError, ValueError) as err:
+        raise ArtifactError(f"{source}: the datastore fit artifact is incomplete ({err!r})") from err
