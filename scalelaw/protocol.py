@@ -145,6 +145,10 @@ def decode(value: Any, *, source: str = "artifact") -> Any:
     if "$value" in value:
         kind = value["$value"]
         cls = VALUES.get(kind)
+        family = kind.split(".")[0]
+        if cls is None and family in MODULES:
+            importlib.import_module(MODULES[family])
+            cls = VALUES.get(kind)
         if cls is None:
             raise ArtifactError(f"{source}: unknown value kind {kind!r}; it was written by another scalelaw")
         body = {k: decode(v, source=source) for k, v in value.items() if k != "$value"}

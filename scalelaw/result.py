@@ -193,14 +193,17 @@ class FitResult(protocol.Result):
     def report(self) -> str:
         """A plain-text report: the law, the parameter table and the diagnostics."""
         d = self.diagnostics
+        fitted = d.get("objective") is not None
         lines = [f"law {self.law.name}: {self.law.formula}  (residuals in {self.law.space} space)",
-                 f"fitted on {self.data.get('rows')} rows with loss {self.settings.get('loss')}"]
+                 f"fitted on {self.data.get('rows')} rows with loss {self.settings.get('loss')}" if fitted
+                 else f"parameters given ({self.settings.get('source', 'not fitted')}), not fitted"]
         table = self.summary()
         lines.append(table.to_string(float_format=lambda v: f"{v:.6g}"))
-        lines.append(f"objective {d.get('objective'):.10g}; {d.get('message')}; "
-                     f"{d.get('n_at_optimum')} of {d.get('n_polished')} polished starts "
-                     f"({d.get('n_starts')} evaluated) reached the optimum; "
-                     f"{d.get('wall_time', 0):.3f} s")
+        if fitted:
+            lines.append(f"objective {d.get('objective'):.10g}; {d.get('message')}; "
+                         f"{d.get('n_at_optimum')} of {d.get('n_polished')} polished starts "
+                         f"({d.get('n_starts')} evaluated) reached the optimum; "
+                         f"{d.get('wall_time', 0):.3f} s")
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 

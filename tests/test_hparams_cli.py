@@ -69,8 +69,8 @@ def test_recommend_text_and_at_batch_size(cli):
 
 
 def test_fit_recommend_evaluate_round_trip(tmp_path, sweep, fitted, cli):
-    payload = artifact.read(fitted, schema="scalelaw.hparams/1")
-    assert payload["formulas"] == {"lr": "lr = 2 N^-0.7 D^0.3", "batch_size": "B = 0.5 D^0.55"}
+    payload = artifact.read(fitted, schema="scalelaw.core.group/1")
+    assert payload["info"]["formulas"] == {"lr": "lr = 2 N^-0.7 D^0.3", "batch_size": "B = 0.5 D^0.55"}
     r = json.loads(
         cli(
             "hparams", "recommend", "--params", "400M", "--tokens", "10B", "--law", str(fitted), "--json"
@@ -85,7 +85,7 @@ def test_fit_recommend_evaluate_round_trip(tmp_path, sweep, fitted, cli):
     assert e["mean_gap"] == pytest.approx(0, abs=1e-12)
     assert e["cross_validation"]["max_gap"] == pytest.approx(0, abs=1e-12)
     ds = json.loads(cli("hparams", "evaluate", sweep, "--law", "deepseek", "--json").stdout)
-    assert ds["notes"] == [
+    assert ds["warnings"] == [
         "deepseek: C counted as 6 N D (the sweep lacks n_layers, d_model or seq_len for the attention term)"
     ]
     text = cli("hparams", "evaluate", sweep, "--law", "steplaw")
@@ -103,7 +103,7 @@ def test_sequences_and_groups(tmp_path, cli):
     path = write(tmp_path / "seqs.csv", frame)
     run = cli("hparams", "fit", path, "--batch-unit", "sequences", "--bootstrap", "0", "--json")
     assert run.code == 0, run.stderr
-    assert artifact.loads(run.stdout)["formulas"]["batch_size"] == "B = 0.5 D^0.55"
+    assert artifact.loads(run.stdout)["info"]["formulas"]["batch_size"] == "B = 0.5 D^0.55"
 
 
 # ----------------------------------------------------------------------------------- bad inputs

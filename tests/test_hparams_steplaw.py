@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from scalelaw import artifact
-from scalelaw.families import hyperparams as hp
+from scalelaw import artifact, protocol
 
 from support import shared_path
 
@@ -77,14 +76,14 @@ def test_evaluate_published_laws_on_the_dense_sweep(cli, law, mean, median, larg
 def test_refit_matches_the_research_refit(fitted):
     """129 near-optimal runs; lr = 77.7 N^-0.766 D^0.197 and B = 0.209 D^0.613."""
     _, payload = fitted
-    assert payload["settings"]["rows"] == 129
-    assert payload["formulas"] == {"lr": "lr = 77.69 N^-0.7662 D^0.197", "batch_size": "B = 0.2085 D^0.6125"}
-    law = hp.HyperparamLaw.from_dict(payload)
-    groups = law.groups
+    assert payload["info"]["rows"] == 129
+    assert payload["info"]["formulas"] == {"lr": "lr = 77.69 N^-0.7662 D^0.197", "batch_size": "B = 0.2085 D^0.6125"}
+    law = protocol.from_payload(payload)
+    groups = law.info["groups"]
     assert groups["near_optimal"].min() == 4 and groups["near_optimal"].max() == 13
     assert int(groups["diverged"].sum()) == 181
     assert not groups["on_edge"].any()
-    assert len(law.plateau.surfaces) == 17
+    assert len(law.info["plateau"].surfaces) == 17
 
 
 def test_cross_validation_of_the_fitted_law(cli, fitted):

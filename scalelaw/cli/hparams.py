@@ -10,7 +10,7 @@ import typer
 from scalelaw import artifact, plotting
 from scalelaw.cli import render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, check_outputs
+from scalelaw.cli.options import Json, Out, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families import hyperparams as family
 from scalelaw.plots.hparams import sweep_heatmaps
@@ -117,9 +117,9 @@ def _notes(notes) -> None:
         render.note(text)
 
 
-def _predictions(sweep: family.Sweep, first: family.HyperparamLaw) -> dict:
+def _predictions(sweep: family.Sweep, first) -> dict:
     """The given law's and the published laws' predictions per group, for the heatmaps."""
-    out = {first.name: family.evaluate(sweep, first).groups}
+    out = {family.law_name(first): family.evaluate(sweep, first).groups}
     for name in family.NAMES:
         if name not in out:
             out[name] = family.evaluate(sweep, family.published(name, bootstrap_file=False)).groups
@@ -139,7 +139,7 @@ def laws(json: Json = False) -> None:
     rows = []
     for name in family.NAMES:
         law = family.published(name, bootstrap_file=False)
-        rows.append(law.info.to_dict() | {"formulas": law.formulas()})
+        rows.append(family.about(law).to_dict() | {"formulas": family.formulas(law)})
     if json:
         render.emit_json({"laws": rows})
         return
@@ -190,7 +190,7 @@ def fit(
             help="Fit each group's loss surface to runs within this fraction of its minimum; 0 for none."
         ),
     ] = 0.03,
-    out: Annotated[Path | None, typer.Option(help="Write the fitted laws (JSON artifact) here.")] = None,
+    out: Out = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
@@ -232,10 +232,11 @@ def fit(
     if json:
         render.emit_json(payload)
         return
-    _notes(law.notes)
+    _notes(law.warnings)
+    selection = law.info["selection"]
     render.table(
-        f"{len(sweep.groups)} groups of {Path(file).name} ({law.settings['objective']}; near-optimal: "
-        f"within {_pct(law.settings['band'])} of the minimum)",
+        f"{len(sweep.groups)} groups of {Path(file).name} ({selection['objective']}; near-optimal: "
+        f"within {_pct(selection['band'])} of the minimum)",
         ["group (N/D)", "runs", "diverged", "near-opt", "best lr", "best batch", "best loss", "edge"],
         (
             (
@@ -251,15 +252,15 @@ def fit(
             for g in sweep.groups.itertuples()
         ),
     )
-    level_text = f"{100 * law.level:g}%"
-    coef = law.coefficients()
+    level_text = f"{100 * family.level(law):g}%"
+    coef = family.coefficients(law)
     render.table(
-        f"laws fitted to {law.settings['rows']} near-optimal runs ({level_text} bootstrap intervals of "
+        f"laws fitted to {law.info['rows']} near-optimal runs ({level_text} bootstrap intervals of "
         f"the exponents, {law.settings['bootstrap']} replicates)",
         ["form", "law", "exponents"],
         (
             (
-                form + (" (used)" if form in law.use else ""),
+                form + (" (used)" if form in family.used(law) else ""),
                 family.formula_text(fit_),
                 ", ".join(
                     f"{r.coefficient[6:]}: {render.interval(r.lower, r.upper)}"
@@ -269,8 +270,8 @@ def fit(
             for form, fit_ in law.fits.items()
         ),
     )
-    if law.plateau is not None:
-        s = law.plateau.surfaces
+    if law.info["plateau"] is not None:
+        s = law.info["plateau"].surfaces
         slopes = -s["H_uv"] / s["H_uu"]
         render.line(
             f"plateau: loss surfaces for {len(s)} of {len(sweep.groups)} groups; the lr optimum moves as "
@@ -305,12 +306,16 @@ def recommend(
         typer.Option(help="A FIT.json whose loss surfaces give the plateau when --law is a published law."),
     ] = None,
     bootstrap_file: BootstrapFile = None,
+    out: Out = None,
     json: Json = False,
 ) -> None:
     """Recommend a peak learning rate and a batch size (tokens and sequences) for N and D.
 
-    Example: scalelaw hparams recommend --params 7B --tokens 1.4T --seq-len 2048
+    Example: scalelaw hparams recommend --params 7B --tokens 1.4T --seq-len 2048 --out rec.json
     """
+    from scalelaw import protocol
+
+    check_outputs(out)
     n, d = render.quantity("--params", params), render.quantity("--tokens", tokens)
     options = {
         "seq_len": render.quantity("--seq-len", seq_len),
@@ -319,12 +324,18 @@ def recommend(
         "d_model": render.quantity("--d-model", d_model),
     }
     chosen = family.resolve(law, bootstrap_file=bootstrap_file)
-    surfaces = family.HyperparamLaw.from_json(plateau).plateau if plateau is not None else None
+    surfaces = (
+        family.check_law(protocol.load(plateau), source=str(plateau)).info["plateau"]
+        if plateau is not None
+        else None
+    )
     if plateau is not None and surfaces is None:
         raise InputError(
             f"--plateau {plateau}: the fit has no loss surfaces; refit with --plateau-window > 0"
         )
     r = family.recommend(chosen, n, d, moe=moe, plateau=surfaces, **options)
+    if out is not None:
+        r.to_json(out)
     if json:
         render.emit_json(r.to_dict())
         return
@@ -391,6 +402,8 @@ def recommend(
         )
     for text in r.warnings:
         render.warn(text)
+    if out is not None:
+        render.note(f"wrote {out}")
 
 
 @group.command("evaluate")
@@ -420,11 +433,11 @@ def evaluate(
     """
     check_outputs(plot=plot)
     chosen = family.resolve(law, bootstrap_file=False)
-    fitted = chosen.name not in family.NAMES
+    fitted = family.law_name(chosen) not in family.NAMES
     if cross_validate and not fitted:
         raise InputError(
             f"--cross-validate refits a law from a sweep; give --law FIT.json (from 'scalelaw "
-            f"hparams fit --out'), not the published {chosen.name!r}"
+            f"hparams fit --out'), not the published {family.law_name(chosen)!r}"
         )
     sweep = _sweep(
         file,
@@ -436,7 +449,7 @@ def evaluate(
         max_loss=max_loss,
         raw_loss=raw_loss,
         exclude_edge=exclude_edge,
-        defaults=dict(chosen.settings) if fitted else None,
+        defaults=dict(chosen.info.get("selection") or {}) if fitted else None,
     )
     result = family.evaluate(sweep, chosen)
     held_out = family.cross_validate(sweep, chosen) if cross_validate else None
@@ -449,7 +462,7 @@ def evaluate(
             payload["cross_validation"] = held_out.to_dict()
         render.emit_json(payload)
         return
-    _notes([*sweep.notes, *result.notes])
+    _notes([*sweep.notes, *result.warnings])
     cv = None if held_out is None else held_out.groups.set_index("group")
     columns = ["group (N/D)", "law lr", "law batch", "nearest lr", "nearest batch", "gap"]
     if cv is not None:

@@ -7,6 +7,11 @@ around each optimum (:mod:`.plateau`), compares laws on a sweep (:mod:`.evaluate
 an lr and a batch size for a new model (:mod:`.recommend`).  Published laws (Step Law, DeepSeek
 LLM, Porian et al.) are built in (:mod:`.published`).  Batch sizes are in tokens throughout.
 
+A law is a :class:`scalelaw.FitGroup` (one fit per law form); its questions are the functions of
+:mod:`.model` (``predict(law, inputs(N, D))``, ``formulas(law)``, ...).  Laws, recommendations
+and evaluations follow the result protocol: ``summary()``, ``report()``, ``plot()``, ``to_json``
+and ``scalelaw.load``.
+
 Examples
 --------
 >>> from scalelaw.families import hyperparams as hp
@@ -17,7 +22,27 @@ Examples
 
 from scalelaw.families.hyperparams.evaluate import Evaluation, cross_validate, evaluate
 from scalelaw.families.hyperparams.fitting import BATCH_FORMS, LR_FORMS, fit_sweep, form_law
-from scalelaw.families.hyperparams.model import SCHEMA, HyperparamLaw, LawInfo, formula_text, inputs
+from scalelaw.families.hyperparams.model import (
+    LEGACY_SCHEMA,
+    LawInfo,
+    about,
+    batch_fit,
+    check_law,
+    coefficients,
+    draws,
+    formula_text,
+    formulas,
+    has_bootstrap,
+    inputs,
+    intervals,
+    is_law,
+    law_group,
+    law_name,
+    level,
+    lr_fit,
+    predict,
+    used,
+)
 from scalelaw.families.hyperparams.plateau import TOLERANCES, Plateau, fit_plateau
 from scalelaw.families.hyperparams.published import NAMES, find_steplaw_bootstrap, published, resolve
 from scalelaw.families.hyperparams.recommend import Recommendation, recommend, recommend_table
@@ -27,23 +52,36 @@ __all__ = [
     "BATCH_FORMS",
     "FORMATS",
     "LR_FORMS",
+    "LEGACY_SCHEMA",
     "NAMES",
-    "SCHEMA",
     "TOLERANCES",
     "Evaluation",
-    "HyperparamLaw",
     "LawInfo",
     "Plateau",
     "Recommendation",
     "Sweep",
+    "about",
+    "batch_fit",
+    "check_law",
+    "coefficients",
     "cross_validate",
+    "draws",
     "evaluate",
     "find_steplaw_bootstrap",
     "fit_plateau",
     "fit_sweep",
     "form_law",
     "formula_text",
+    "formulas",
+    "has_bootstrap",
     "inputs",
+    "intervals",
+    "is_law",
+    "law_group",
+    "law_name",
+    "level",
+    "lr_fit",
+    "predict",
     "published",
     "read_sweep",
     "recommend",
@@ -51,4 +89,5 @@ __all__ = [
     "resolve",
     "select",
     "tidy",
+    "used",
 ]

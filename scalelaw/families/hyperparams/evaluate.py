@@ -13,18 +13,23 @@ gap on the group left out: a held-out test of the fitting recipe.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from scalelaw import protocol
+from scalelaw.families.hyperparams import model
 from scalelaw.families.hyperparams.fitting import fit_sweep
-from scalelaw.families.hyperparams.model import HyperparamLaw
 from scalelaw.families.hyperparams.sweep import Sweep
+from scalelaw.result import FitGroup
+
+#: The settings of a law that :func:`cross_validate` refits with, and their defaults.
+REFIT = {"lr_form": "N,D", "batch_form": "D", "loss": "squared", "delta": 1e-3}
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class Evaluation(protocol.Result):
     """Per-group gaps of one law on one sweep.
 
     Attributes
@@ -37,12 +42,29 @@ class Evaluation:
         One row per group: ``group``, ``params``, ``tokens``, the law's ``lr`` and
         ``batch_size`` (tokens), the nearest run's ``lr_run``, ``batch_run`` and ``loss_run``,
         the group's ``loss_min``, ``gap`` (a fraction) and ``off_grid``.
+    warnings
+        What the gaps rest on (a FLOPs count without the attention term, ...).
+    settings
+        For a cross-validation, the refit settings (``cross_validate(sweep, e.settings)`` again);
+        empty for an in-sample evaluation (its inputs are the sweep and the law).
     """
+
+    FAMILY = "hyperparams"
+    KIND = "evaluation"
 
     law: str
     kind: str
     groups: pd.DataFrame
-    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    @property
+    def TITLE(self) -> str:  # noqa: N802 (the protocol's class-level name)
+        return f"{self.law} on a sweep ({self.kind}): gap of the run nearest the law's (lr, batch)"
 
     @property
     def mean_gap(self) -> float:
@@ -57,16 +79,26 @@ class Evaluation:
         return float(self.groups["gap"].max())
 
     def to_dict(self) -> dict:
-        return {
-            "law": self.law,
-            "kind": self.kind,
-            "mean_gap": self.mean_gap,
-            "median_gap": self.median_gap,
-            "max_gap": self.max_gap,
-            "n_groups": int(len(self.groups)),
-            "groups": self.groups.to_dict(orient="records"),
-            "notes": list(self.notes),
-        }
+        """The artifact: every field, and the mean, median and largest gap over the groups."""
+        return {**super().to_dict(), "mean_gap": self.mean_gap, "median_gap": self.median_gap,
+                "max_gap": self.max_gap, "n_groups": int(len(self.groups))}
+
+    def summary(self) -> pd.DataFrame:
+        """The per-group table, indexed by group."""
+        return self.groups.set_index("group")
+
+    def report(self) -> str:
+        lines = [self.TITLE, self.summary().to_string(float_format=lambda v: f"{v:.6g}"),
+                 f"mean gap {100 * self.mean_gap:.3g}%, median {100 * self.median_gap:.3g}%, "
+                 f"max {100 * self.max_gap:.3g}% over {len(self.groups)} groups"]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """The gap of each group, in percent (off-grid predictions hatched)."""
+        from scalelaw.plots.hparams import evaluation_gaps
+
+        return evaluation_gaps(self, ax=ax)
 
 
 def group_inputs(sweep: Sweep) -> pd.DataFrame:
@@ -105,44 +137,43 @@ def _table(sweep: Sweep, predict: Callable[[pd.Series], tuple[float, float]]) ->
     return pd.DataFrame(rows)
 
 
-def _predictor(law: HyperparamLaw) -> Callable[[pd.Series], tuple[float, float]]:
+def _predictor(law: FitGroup) -> Callable[[pd.Series], tuple[float, float]]:
     def predict(point: pd.Series) -> tuple[float, float]:
         data = {k: np.array([float(point[k])]) for k in ("params", "tokens", "flops", "nonembedding_flops")}
-        p = law.predict(data)
+        p = model.predict(law, data)
         return float(p["lr"][0]), float(p["batch_size"][0])
 
     return predict
 
 
-def evaluate(sweep: Sweep, law: HyperparamLaw) -> Evaluation:
-    """The gap of ``law`` on every usable group of ``sweep``."""
+def evaluate(sweep: Sweep, law: FitGroup) -> Evaluation:
+    """The gap of ``law`` (published or fitted, see :mod:`.model`) on every usable group of ``sweep``."""
+    model.check_law(law, source="law")
+    name = model.law_name(law)
     notes = []
-    reads = {f.law.column(s) for f in (law.lr, law.batch) for s in f.law.inputs}
+    reads = {f.law.column(s) for f in (model.lr_fit(law), model.batch_fit(law)) for s in f.law.inputs}
     known = sweep.runs[["n_layers", "d_model", "seq_len"]].notna().all(axis=1).all()
     if "nonembedding_flops" in reads and not known:
         notes.append(
-            f"{law.name}: C counted as 6 N D (the sweep lacks n_layers, d_model or seq_len for the "
+            f"{name}: C counted as 6 N D (the sweep lacks n_layers, d_model or seq_len for the "
             "attention term)"
         )
-    return Evaluation(law.name, "in-sample", _table(sweep, _predictor(law)), tuple(notes))
+    return Evaluation(name, "in-sample", _table(sweep, _predictor(law)), tuple(notes))
 
 
-def cross_validate(sweep: Sweep, settings: Mapping[str, object] | HyperparamLaw) -> Evaluation:
+def cross_validate(sweep: Sweep, settings: Mapping[str, object] | FitGroup) -> Evaluation:
     """Leave-one-group-out: refit on the other groups with ``settings`` (or a fitted law's), test on
     the one left out.
 
     The settings used are ``lr_form``, ``batch_form``, ``loss`` and ``delta``; the sweep's own
     selection (band, diverged runs) applies.
     """
-    name = settings.name if isinstance(settings, HyperparamLaw) else "fit"
-    s = dict(settings.settings if isinstance(settings, HyperparamLaw) else settings)
-    options = {
-        "lr_form": s.get("lr_form", "N,D"),
-        "batch_form": s.get("batch_form", "D"),
-        "loss": s.get("loss", "squared"),
-        "delta": float(s.get("delta", 1e-3)),
-    }
-    laws: dict[str, HyperparamLaw] = {}
+    fitted = model.is_law(settings)
+    name = model.law_name(settings) if fitted else "fit"
+    s = dict(settings.settings if fitted else settings)
+    options = {k: s.get(k, default) for k, default in REFIT.items()}
+    options["delta"] = float(options["delta"])
+    laws: dict[str, FitGroup] = {}
     for group in sweep.groups["group"]:
         laws[group] = fit_sweep(
             sweep.without(group), bootstrap=0, plateau_window=0, alternatives=False, **options
@@ -151,4 +182,4 @@ def cross_validate(sweep: Sweep, settings: Mapping[str, object] | HyperparamLaw)
     def predict(point: pd.Series) -> tuple[float, float]:
         return _predictor(laws[point["group"]])(point)
 
-    return Evaluation(name, "leave-one-group-out", _table(sweep, predict))
+    return Evaluation(name, "leave-one-group-out", _table(sweep, predict), settings=options)

@@ -31,10 +31,11 @@ import numpy as np
 from scalelaw import engine
 from scalelaw.engine import Progress
 from scalelaw.errors import FitError, InputError
-from scalelaw.families.hyperparams.model import TARGETS, HyperparamLaw, LawInfo
+from scalelaw.families.hyperparams.model import TARGETS, LawInfo, law_group
 from scalelaw.families.hyperparams.plateau import fit_plateau
 from scalelaw.families.hyperparams.sweep import Sweep
 from scalelaw.laws import Law, Param
+from scalelaw.result import FitGroup
 
 LR_FORMS = ("N,D", "C")
 BATCH_FORMS = ("D", "N,D", "C")
@@ -91,8 +92,8 @@ def fit_sweep(
     plateau_window: float = 0.03,
     alternatives: bool = True,
     progress: Progress | None = None,
-) -> HyperparamLaw:
-    """Fit the learning-rate and batch-size laws of a selected sweep.
+) -> FitGroup:
+    """Fit the learning-rate and batch-size laws of a selected sweep: a law (see :mod:`.model`).
 
     Parameters
     ----------
@@ -109,6 +110,10 @@ def fit_sweep(
     plateau_window
         Fit the loss surfaces of :mod:`~.plateau` to runs within this fraction of each group's
         minimum; 0 for none.
+
+    The law's ``settings`` are these keyword arguments (``fit_sweep(sweep, **law.settings)``
+    fits it again); the sweep's selection is in ``info["selection"]``, the notes on what was
+    derived or dropped are its ``warnings``.
     """
     if lr_form not in LR_FORMS:
         raise InputError(f"--lr-form {lr_form!r} is not one of {', '.join(LR_FORMS)}")
@@ -174,7 +179,7 @@ def fit_sweep(
         },
         assumptions=("the sweep's optimizer, schedule and model family", "B is in tokens"),
     )
-    settings = dict(sweep.settings) | {
+    settings = {
         "lr_form": lr_form,
         "batch_form": batch_form,
         "loss": loss,
@@ -183,9 +188,16 @@ def fit_sweep(
         "seed": int(seed),
         "level": float(level),
         "plateau_window": float(plateau_window),
-        "rows": int(len(rows)),
-        "groups": int(len(groups)),
+        "alternatives": bool(alternatives),
     }
-    return HyperparamLaw(
-        info, fits, (f"lr({lr_form})", f"batch({batch_form})"), plateau, groups, settings, tuple(notes)
+    return law_group(
+        info,
+        fits,
+        (f"lr({lr_form})", f"batch({batch_form})"),
+        plateau=plateau,
+        groups=groups,
+        selection=sweep.settings,
+        rows=len(rows),
+        settings=settings,
+        warnings=notes,
     )

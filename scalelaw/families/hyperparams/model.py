@@ -1,21 +1,26 @@
 """A hyperparameter law: an optimal learning-rate law and an optimal batch-size law used together.
 
-:class:`HyperparamLaw` holds one :class:`~scalelaw.result.FitResult` per law form (for example
-``lr(N,D)`` and ``batch(D)``), says which pair it recommends with (``use``), what it was measured
-on (:class:`LawInfo`: variables, batch unit, setting, ranges) and, for a fitted sweep, the groups
-and the loss surfaces of the plateau.  Published laws are the same object with fixed coefficients
-(and, for Step Law, its released bootstrap rows as draws).  It round-trips through the
-``scalelaw.hparams/1`` JSON artifact.
+A law is a :class:`~scalelaw.result.FitGroup` (family ``hyperparams``, kind ``law``, key ``form``)
+holding one :class:`~scalelaw.result.FitResult` per law form (for example ``lr(N,D)`` and
+``batch(D)``).  Its ``info`` says what it is and where it was measured (``law``: a
+:class:`LawInfo`), which pair it recommends with (``use``: ``{"lr": form, "batch": form}``), the
+two laws in raw units (``formulas``) and, for a fitted sweep, the loss surfaces (``plateau``: a
+:class:`~.plateau.Plateau`), the per-group table (``groups``), how the near-optimal runs were
+selected (``selection``) and how many were fitted (``rows``).  Published laws are the same object
+with fixed coefficients (and, for Step Law, its released bootstrap rows as draws).  It is stored
+as the ``scalelaw.core.group/1`` artifact (files written as ``scalelaw.hparams/1`` still load).
 
+The questions a law answers are functions of the group: :func:`predict`, :func:`draws`,
+:func:`intervals`, :func:`formulas`, :func:`coefficients`, :func:`lr_fit`, :func:`batch_fit`.
 Batch sizes are in tokens throughout; learning rates are peak learning rates.
 
 Examples
 --------
 >>> from scalelaw.families.hyperparams.published import published
 >>> law = published("steplaw", bootstrap_file=False)
->>> law.formulas()["lr"]
+>>> formulas(law)["lr"]
 'lr = 1.79 N^-0.713 D^0.307'
->>> p = law.predict(inputs(7e9, 1.4e12))
+>>> p = predict(law, inputs(7e9, 1.4e12))
 >>> f"{p['lr'][0]:.3g} {p['batch_size'][0]:.3g}"
 '0.000917 5e+06'
 """
@@ -28,12 +33,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scalelaw import artifact
-from scalelaw.errors import ArtifactError
+from scalelaw import artifact, protocol
+from scalelaw.errors import ArtifactError, InputError
 from scalelaw.families.hyperparams.plateau import Plateau
-from scalelaw.result import FitResult
+from scalelaw.result import FitGroup, FitResult
 
-SCHEMA = "scalelaw.hparams/1"
+#: The schema hyperparameter laws were written with before the result protocol.
+LEGACY_SCHEMA = "scalelaw.hparams/1"
+FAMILY, KIND, KEY = "hyperparams", "law", "form"
+#: Settings of a sweep's selection (:func:`~.sweep.select`), kept in ``info["selection"]``.
+SELECTION = ("band", "diverge_ratio", "max_loss", "objective", "exclude_edge")
 #: Quantity predicted by each kind of law, as the artifact and ``predict`` name it.
 TARGETS = {"lr": "lr", "batch": "batch_size"}
 _SYMBOL_TEXT = {"lr": "lr", "batch_size": "B"}
@@ -65,6 +74,7 @@ def inputs(
     return {"params": n, "tokens": d, "flops": 6.0 * n * d, "nonembedding_flops": (6.0 * n + attention) * d}
 
 
+@protocol.value_kind("hyperparams.law_info")
 @dataclass(frozen=True)
 class LawInfo:
     """What a hyperparameter law is and where it was measured.
@@ -155,155 +165,169 @@ def formula_text(fit: FitResult) -> str:
     return f"{_SYMBOL_TEXT.get(fit.law.target, fit.law.target)} = {point['c']:.4g} {terms}"
 
 
-@dataclass(frozen=True)
-class HyperparamLaw(artifact.JsonArtifact):
-    """An optimal learning-rate law and an optimal batch-size law (tokens), used as a pair.
+def law_group(
+    info: LawInfo,
+    fits: Mapping[str, FitResult],
+    use: tuple[str, str],
+    *,
+    plateau: Plateau | None = None,
+    groups: pd.DataFrame | None = None,
+    selection: Mapping[str, object] | None = None,
+    rows: int | None = None,
+    settings: Mapping[str, object] | None = None,
+    warnings: tuple[str, ...] | list[str] = (),
+) -> FitGroup:
+    """A hyperparameter law as a :class:`~scalelaw.result.FitGroup` (see the module docstring).
 
-    Attributes
-    ----------
-    info
-        What the law is and where it was measured (:class:`LawInfo`).
-    fits
-        Form name (``"lr(N,D)"``, ``"batch(D)"``, ...) -> fit.  Published laws hold two.
-    use
-        The (learning-rate form, batch form) pair that predictions use.
-    plateau
-        Per-group loss surfaces of a fitted sweep (:class:`~.plateau.Plateau`), or None.
-    groups
-        The fitted sweep's per-group table (see :class:`~.sweep.Sweep`), or None.
-    settings
-        Selection and fit settings, verbatim (a fitted law can be refitted from them).
-    notes
-        What was derived or dropped while fitting.
+    ``use`` is the (learning-rate form, batch form) pair that predictions use; ``settings`` are
+    the keyword arguments of the call that made the law (:func:`~.fitting.fit_sweep` or
+    :func:`~.published.published`).
     """
+    missing = [k for k in use if k not in fits]
+    if missing:
+        raise ArtifactError(f"hyperparameter law {info.name!r} uses {missing}, which it does not hold")
+    lr, batch = fits[use[0]], fits[use[1]]
+    facts = {
+        "law": info,
+        "use": {"lr": use[0], "batch": use[1]},
+        "formulas": {"lr": formula_text(lr), "batch_size": formula_text(batch)},
+        "plateau": plateau,
+        "groups": groups,
+    }
+    if selection is not None:
+        facts["selection"] = dict(selection)
+    if rows is not None:
+        facts["rows"] = int(rows)
+    return FitGroup(FAMILY, KIND, dict(fits), key=KEY, settings=settings or {}, info=facts,
+                    warnings=tuple(warnings))
 
-    SCHEMA = SCHEMA
 
-    info: LawInfo
-    fits: Mapping[str, FitResult]
-    use: tuple[str, str]
-    plateau: Plateau | None = None
-    groups: pd.DataFrame | None = None
-    settings: Mapping[str, object] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
+def is_law(value: object) -> bool:
+    """Whether ``value`` is a hyperparameter law (a group of family ``hyperparams``, kind ``law``)."""
+    return isinstance(value, FitGroup) and value.family == FAMILY and value.kind == KIND
 
-    def __post_init__(self) -> None:
-        missing = [k for k in self.use if k not in self.fits]
-        if missing:
-            raise ArtifactError(
-                f"hyperparameter law {self.info.name!r} uses {missing}, which it does not hold"
+
+def check_law(value: object, *, source: str = "law") -> FitGroup:
+    """``value`` if it is a hyperparameter law, else an InputError naming ``source``."""
+    if not is_law(value):
+        what = f"a {value.family} {value.kind}" if isinstance(value, FitGroup) else type(value).__name__
+        raise InputError(f"{source}: holds {what}, not a hyperparameter law; give a published law's "
+                         "name or the artifact of a fitted one")
+    return value
+
+
+# ------------------------------------------------------------------------------ questions of a law
+def law_name(law: FitGroup) -> str:
+    """``steplaw``, ``deepseek``, ``porian`` or ``fit:<file>``."""
+    return law.info["law"].name
+
+
+def about(law: FitGroup) -> LawInfo:
+    """What the law is and where it was measured."""
+    return law.info["law"]
+
+
+def lr_fit(law: FitGroup) -> FitResult:
+    """The learning-rate law that predictions use."""
+    return law.fits[law.info["use"]["lr"]]
+
+
+def batch_fit(law: FitGroup) -> FitResult:
+    """The batch-size law (tokens) that predictions use."""
+    return law.fits[law.info["use"]["batch"]]
+
+
+def used(law: FitGroup) -> tuple[str, str]:
+    """The (learning-rate form, batch form) pair that predictions use."""
+    return law.info["use"]["lr"], law.info["use"]["batch"]
+
+
+def level(law: FitGroup) -> float:
+    """The interval level of the law's bootstrap (0.9: 5 to 95%)."""
+    return lr_fit(law).level
+
+
+def has_bootstrap(law: FitGroup) -> bool:
+    """Whether both used laws carry bootstrap draws."""
+    return lr_fit(law).bootstrap is not None and batch_fit(law).bootstrap is not None
+
+
+def predict(law: FitGroup, data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Optimal ``lr`` and ``batch_size`` (tokens) at the columns of :func:`inputs`."""
+    return {"lr": lr_fit(law).predict(data), "batch_size": batch_fit(law).predict(data)}
+
+
+def draws(law: FitGroup, data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+    """Bootstrap predictions, (draws, points) per quantity, or None without a bootstrap."""
+    if not has_bootstrap(law):
+        return None
+    return {
+        key: fit.law.evaluate_draws(_symbol_inputs(fit, data), fit.bootstrap)
+        for key, fit in (("lr", lr_fit(law)), ("batch_size", batch_fit(law)))
+    }
+
+
+def intervals(law: FitGroup, data: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]] | None:
+    """Median and percentile bounds of the bootstrap predictions (5/50/95% at level 0.9)."""
+    samples = draws(law, data)
+    if samples is None:
+        return None
+    tail = 50.0 * (1.0 - level(law))
+    out = {}
+    for key, values in samples.items():
+        lo, mid, hi = np.nanpercentile(values, [tail, 50.0, 100.0 - tail], axis=0)
+        out[key] = {"median": mid, "lower": lo, "upper": hi}
+    return out
+
+
+def formulas(law: FitGroup) -> dict[str, str]:
+    """The two laws in raw units, e.g. ``{'lr': 'lr = 1.79 N^-0.713 D^0.307', ...}``."""
+    return {"lr": formula_text(lr_fit(law)), "batch_size": formula_text(batch_fit(law))}
+
+
+def coefficients(law: FitGroup) -> pd.DataFrame:
+    """One row per coefficient of every held fit: value and percentile interval (raw units)."""
+    rows = []
+    chosen = used(law)
+    for form, fit in law.fits.items():
+        point, samples = coefficient_draws(fit)
+        tail = 50.0 * (1.0 - fit.level)
+        for name, value in point.items():
+            lo, hi = (
+                np.nanpercentile(samples[name], [tail, 100 - tail]) if samples is not None else (np.nan, np.nan)
             )
-
-    @property
-    def name(self) -> str:
-        return self.info.name
-
-    @property
-    def lr(self) -> FitResult:
-        return self.fits[self.use[0]]
-
-    @property
-    def batch(self) -> FitResult:
-        return self.fits[self.use[1]]
-
-    @property
-    def level(self) -> float:
-        return self.lr.level
-
-    @property
-    def has_bootstrap(self) -> bool:
-        return self.lr.bootstrap is not None and self.batch.bootstrap is not None
-
-    def predict(self, data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Optimal ``lr`` and ``batch_size`` (tokens) at the columns of :func:`inputs`."""
-        return {"lr": self.lr.predict(data), "batch_size": self.batch.predict(data)}
-
-    def draws(self, data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-        """Bootstrap predictions, (draws, points) per quantity, or None without a bootstrap."""
-        if not self.has_bootstrap:
-            return None
-        return {
-            key: fit.law.evaluate_draws(_symbol_inputs(fit, data), fit.bootstrap)
-            for key, fit in (("lr", self.lr), ("batch_size", self.batch))
-        }
-
-    def intervals(self, data: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]] | None:
-        """Median and percentile bounds of the bootstrap predictions (5/50/95% at level 0.9)."""
-        draws = self.draws(data)
-        if draws is None:
-            return None
-        tail = 50.0 * (1.0 - self.level)
-        out = {}
-        for key, values in draws.items():
-            lo, mid, hi = np.nanpercentile(values, [tail, 50.0, 100.0 - tail], axis=0)
-            out[key] = {"median": mid, "lower": lo, "upper": hi}
-        return out
-
-    def formulas(self) -> dict[str, str]:
-        """The two laws in raw units, e.g. ``{'lr': 'lr = 1.79 N^-0.713 D^0.307', ...}``."""
-        return {"lr": formula_text(self.lr), "batch_size": formula_text(self.batch)}
-
-    def coefficients(self) -> pd.DataFrame:
-        """One row per coefficient of every held fit: value and percentile interval (raw units)."""
-        rows = []
-        for form, fit in self.fits.items():
-            point, draws = coefficient_draws(fit)
-            tail = 50.0 * (1.0 - fit.level)
-            for name, value in point.items():
-                lo, hi = (
-                    np.nanpercentile(draws[name], [tail, 100 - tail])
-                    if draws is not None
-                    else (np.nan, np.nan)
-                )
-                rows.append(
-                    {
-                        "form": form,
-                        "coefficient": name,
-                        "value": value,
-                        "lower": float(lo),
-                        "upper": float(hi),
-                        "used": form in self.use,
-                    }
-                )
-        return pd.DataFrame(rows)
-
-    # ------------------------------------------------------------------ artifact
-    def to_dict(self) -> dict:
-        """The ``scalelaw.hparams/1`` artifact as a dict."""
-        return {
-            **artifact.header("hyperparams", SCHEMA),
-            "info": self.info.to_dict(),
-            "use": {"lr": self.use[0], "batch": self.use[1]},
-            "formulas": self.formulas(),
-            "fits": {k: f.to_dict() for k, f in self.fits.items()},
-            "plateau": None if self.plateau is None else self.plateau.to_dict(),
-            "groups": None if self.groups is None else self.groups.to_dict(orient="records"),
-            "settings": dict(self.settings),
-            "notes": list(self.notes),
-        }
+            rows.append({"form": form, "coefficient": name, "value": value, "lower": float(lo),
+                         "upper": float(hi), "used": form in chosen})
+    return pd.DataFrame(rows)
 
 
-    @classmethod
-    def from_dict(cls, payload: Mapping, *, source: str = "artifact") -> HyperparamLaw:
-        payload = artifact.check(dict(payload), schema=SCHEMA, source=source)
-        try:
-            fits = {k: FitResult.from_dict(v, source=f"{source} ({k})") for k, v in payload["fits"].items()}
-            plateau = payload.get("plateau")
-            groups = payload.get("groups")
-            return cls(
-                info=LawInfo.from_dict(payload["info"]),
-                fits=fits,
-                use=(payload["use"]["lr"], payload["use"]["batch"]),
-                plateau=None if plateau is None else Plateau.from_dict(plateau),
-                groups=None if groups is None else pd.DataFrame(groups),
-                settings=payload.get("settings", {}),
-                notes=tuple(payload.get("notes", ())),
-            )
-        except ArtifactError:
-            raise
-        except (KeyError, TypeError, ValueError) as err:
-            raise ArtifactError(
-                f"{source}: the hyperparameter artifact is incomplete ({err!r}); "
-                "write it again with 'scalelaw hparams fit --out'"
-            ) from err
-
+# ------------------------------------------------------------------------------ older artifacts
+@protocol.legacy(LEGACY_SCHEMA)
+def _read_legacy_law(payload: dict, source: str) -> FitGroup:
+    """A ``scalelaw.hparams/1`` file: its settings split into the fit's, the selection and the count."""
+    payload = artifact.check(payload, schema=LEGACY_SCHEMA, source=source)
+    try:
+        fits = {k: FitResult.from_dict(v, source=f"{source} ({k})") for k, v in payload["fits"].items()}
+        plateau, groups = payload.get("plateau"), payload.get("groups")
+        old = dict(payload.get("settings", {}))
+        selection = {k: old.pop(k) for k in SELECTION if k in old}
+        rows = old.pop("rows", None)
+        old.pop("groups", None)
+        if old.get("bootstrap_file", False) is None:
+            old["bootstrap_file"] = False
+        return law_group(
+            LawInfo.from_dict(payload["info"]),
+            fits,
+            (payload["use"]["lr"], payload["use"]["batch"]),
+            plateau=None if plateau is None else Plateau.from_dict(plateau),
+            groups=None if groups is None else pd.DataFrame(groups),
+            selection=selection or None,
+            rows=rows,
+            settings=old,
+            warnings=tuple(payload.get("notes", ())),
+        )
+    except ArtifactError:
+        raise
+    except (KeyError, TypeError, ValueError) as err:
+        raise ArtifactError(f"{source}: the hyperparameter artifact is incomplete ({err!r}); "
+                            "fit it again with this scalelaw") from err

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine
+from scalelaw import engine, protocol
 from scalelaw.laws import Law, Param
 
 #: The convex quadratic of the relative excess loss in u = ln(lr/lr_best), v = ln(B/B_best).
@@ -104,6 +104,7 @@ def fit_surface(rows: pd.DataFrame, lr_best: float, batch_best: float) -> dict |
     }
 
 
+@protocol.value_kind("hyperparams.plateau")
 @dataclass(frozen=True)
 class Plateau:
     """Per-group loss surfaces of a sweep and their interpolation in (N, D).

@@ -16,7 +16,7 @@ workspace has it (``../shared/data/hparams/`` beside the checkout or the working
 Examples
 --------
 >>> law = published("deepseek")
->>> p = law.predict(inputs(6.04e9, 2e12, seq_len=4096, n_layers=30, d_model=4096))
+>>> p = predict(law, inputs(6.04e9, 2e12, seq_len=4096, n_layers=30, d_model=4096))
 >>> f"{p['lr'][0]:.2g} {p['batch_size'][0] / 1e6:.1f}M"
 '0.00042 9.2M'
 """
@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from scalelaw.errors import InputError, LawError
-from scalelaw.families.hyperparams.model import HyperparamLaw, LawInfo, inputs  # noqa: F401 (doctest)
+from scalelaw.families.hyperparams.model import LawInfo, check_law, inputs, is_law, law_group, predict  # noqa: F401
 from scalelaw.io import read_table
 from scalelaw.laws import Law, Param
-from scalelaw.result import FitResult
+from scalelaw.result import FitGroup, FitResult
 
 STEPLAW_BOOTSTRAP_FILE = "1004_fitted_lr_bs_scaling_model_parameters.csv"
 BOOTSTRAP_ENV = "SCALELAW_STEPLAW_BOOTSTRAP"
@@ -155,8 +155,8 @@ def steplaw_draws(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return lr, batch
 
 
-def published(name: str, *, bootstrap_file: str | Path | bool | None = None) -> HyperparamLaw:
-    """A published law by name.
+def published(name: str, *, bootstrap_file: str | Path | bool | None = None) -> FitGroup:
+    """A published law by name (a law of :mod:`.model`).
 
     Parameters
     ----------
@@ -164,7 +164,8 @@ def published(name: str, *, bootstrap_file: str | Path | bool | None = None) -> 
         ``steplaw``, ``deepseek`` or ``porian``.
     bootstrap_file
         For ``steplaw``: the path of Step Law's bootstrap rows; None to look for it
-        (:func:`find_steplaw_bootstrap`); False for no intervals.
+        (:func:`find_steplaw_bootstrap`); False for no intervals.  The law's settings hold the
+        file used (or False), so ``published(name, **law.settings)`` gives the same law.
     """
     if name not in INFOS:
         raise LawError(
@@ -184,29 +185,31 @@ def published(name: str, *, bootstrap_file: str | Path | bool | None = None) -> 
             "lr(N,D)": power_law("steplaw_lr", "lr", 1.79, {"N": -0.713, "D": 0.307}, draws=lr_draws),
             "batch(D)": power_law("steplaw_batch", "batch_size", 0.58, {"D": 0.571}, draws=batch_draws),
         }
-        settings = {"bootstrap_file": None if path in (None, False) else str(path)}
-        return HyperparamLaw(info, fits, ("lr(N,D)", "batch(D)"), settings=settings)
+        settings = {"bootstrap_file": False if path in (None, False) else str(path)}
+        return law_group(info, fits, ("lr(N,D)", "batch(D)"), settings=settings)
     if name == "deepseek":
         fits = {
             "lr(C)": power_law("deepseek_lr", "lr", 0.3118, {"C": -0.125}),
             "batch(C)": power_law("deepseek_batch", "batch_size", 0.292, {"C": 0.3271}),
         }
-        return HyperparamLaw(info, fits, ("lr(C)", "batch(C)"))
+        return law_group(info, fits, ("lr(C)", "batch(C)"))
     fits = {
         "lr(N)": power_law("porian_lr", "lr", 3.7, {"N": -0.36}),
         "batch(N)": power_law("porian_batch", "batch_size", 0.7576, {"N": 0.703}),
     }
-    return HyperparamLaw(info, fits, ("lr(N)", "batch(N)"))
+    return law_group(info, fits, ("lr(N)", "batch(N)"))
 
 
-def resolve(law: str | HyperparamLaw, *, bootstrap_file: str | Path | None = None) -> HyperparamLaw:
-    """A published law by name, or a fitted one from its ``scalelaw.hparams/1`` JSON file."""
-    if isinstance(law, HyperparamLaw):
+def resolve(law: str | FitGroup, *, bootstrap_file: str | Path | None = None) -> FitGroup:
+    """A published law by name, or a fitted one from its artifact (any schema ``scalelaw.load`` reads)."""
+    if is_law(law):
         return law
     if law in INFOS:
         return published(law, bootstrap_file=bootstrap_file)
     if law.lower().endswith(".json") or Path(law).is_file():
-        return HyperparamLaw.from_json(law)
+        from scalelaw.protocol import load
+
+        return check_law(load(law), source=law)
     raise LawError(
         f"unknown law {law!r}; choose one of {', '.join(NAMES)} or give a FIT.json written by "
         "'scalelaw hparams fit --out'"

@@ -19,15 +19,18 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from scalelaw import protocol
 from scalelaw.errors import InputError
-from scalelaw.families.hyperparams.model import HyperparamLaw, inputs
+from scalelaw.families.hyperparams import model
+from scalelaw.families.hyperparams.model import inputs
 from scalelaw.families.hyperparams.plateau import TOLERANCES, Plateau
+from scalelaw.result import FitGroup
 
 #: Tokens per sequence when none is given (Step Law's and Porian's setting).
 DEFAULT_SEQ_LEN = 2048.0
@@ -38,10 +41,12 @@ _WHAT = {
     "flops": "C = 6 N D (FLOPs)",
     "nonembedding_flops": "C (non-embedding FLOPs)",
 }
+_QUANTITIES = {"lr": "peak learning rate", "batch_size": "batch size (tokens)",
+               "batch_size_sequences": "batch size (sequences)"}
 
 
 @dataclass(frozen=True)
-class Recommendation:
+class Recommendation(protocol.Result):
     """What to train with, how sure the law is, and what it assumes.
 
     Attributes
@@ -64,8 +69,16 @@ class Recommendation:
         With a given batch size: ``batch_size``, ``batch_size_sequences``, ``lr``, ``rule`` and
         ``excess_loss`` (a fraction, None for the square-root rule).
     formulas, assumptions, warnings
-        The laws in words and numbers, what they assume, and what differs here.
+        The laws in words and numbers, what they assume, and what differs here (extrapolation
+        beyond the law's measured ranges, another sequence length, ...).
+    settings
+        The keyword arguments of :func:`recommend` besides the law and a separate ``plateau``:
+        ``recommend(law, **r.settings)`` recommends again.
     """
+
+    FAMILY = "hyperparams"
+    KIND = "recommendation"
+    TITLE = "hyperparameter recommendation"
 
     law: str
     params: float
@@ -81,12 +94,57 @@ class Recommendation:
     formulas: dict
     assumptions: tuple[str, ...]
     warnings: tuple[str, ...]
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "assumptions", tuple(self.assumptions))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    @property
+    def tokens_per_param(self) -> float:
+        return self.tokens / self.params
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["tokens_per_param"] = self.tokens / self.params
-        d["assumptions"], d["warnings"] = list(self.assumptions), list(self.warnings)
-        return d
+        """The artifact: every field, and D/N as ``tokens_per_param``."""
+        return {**super().to_dict(), "tokens_per_param": self.tokens_per_param}
+
+    def summary(self) -> pd.DataFrame:
+        """One row per quantity: the optimum, the bootstrap median and interval, and per plateau
+        tolerance the range that keeps the loss within it (one setting moved at a time)."""
+        rows = []
+        for key, label in _QUANTITIES.items():
+            row = {"quantity": label, "value": getattr(self, key)}
+            band = (self.intervals or {}).get(key, {})
+            row |= {k: band.get(k, math.nan) for k in ("median", "lower", "upper")}
+            for p in self.plateau or ():
+                low, high = p[key] if key in p else (math.nan, math.nan)
+                row |= {f"within {100 * p['tolerance']:g}%: low": low, f"within {100 * p['tolerance']:g}%: high": high}
+            rows.append(row)
+        if self.at_batch_size:
+            a = self.at_batch_size
+            rows.append({"quantity": f"peak learning rate at batch {a['batch_size']:.4g}", "value": a["lr"]})
+        return pd.DataFrame(rows).set_index("quantity")
+
+    def report(self) -> str:
+        lines = [f"{self.TITLE}: {self.law} ({self.formulas['lr']}, {self.formulas['batch_size']})",
+                 f"N = {self.params:.4g}, D = {self.tokens:.4g} (D/N = {self.tokens_per_param:.3g}), "
+                 f"sequence length {self.seq_len:g}",
+                 self.summary().to_string(float_format=lambda v: f"{v:.6g}")]
+        if self.intervals:
+            lines.append(f"intervals: {100 * self.intervals['level']:g}% from {self.intervals['source']}")
+        if self.ridge_slope is not None:
+            lines.append(f"moving the batch size B, move the lr as B^{self.ridge_slope:.3f}")
+        if self.at_batch_size:
+            lines.append(f"at batch {self.at_batch_size['batch_size']:.4g} tokens: {self.at_batch_size['rule']}")
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """The recommended (lr, batch) with its interval and plateau boxes, on log axes."""
+        from scalelaw.plots.hparams import recommendation_panel
+
+        return recommendation_panel(self, ax=ax)
 
 
 def _positive(name: str, value) -> float:
@@ -96,20 +154,20 @@ def _positive(name: str, value) -> float:
     return number
 
 
-def _range_warnings(law: HyperparamLaw, values: dict[str, float]) -> list[str]:
+def _range_warnings(law: FitGroup, values: dict[str, float]) -> list[str]:
     out = []
-    for key, (lo, hi) in law.info.ranges.items():
+    for key, (lo, hi) in model.about(law).ranges.items():
         value = values.get(key)
         if value is not None and not lo * (1 - 1e-9) <= value <= hi * (1 + 1e-9):
             out.append(
                 f"{_WHAT[key]} = {value:.3g} is outside {lo:.3g} to {hi:.3g}, the range "
-                f"{law.name} was measured on: extrapolating"
+                f"{model.law_name(law)} was measured on: extrapolating"
             )
     return out
 
 
 def recommend(
-    law: HyperparamLaw,
+    law: FitGroup,
     params: float,
     tokens: float,
     *,
@@ -126,7 +184,7 @@ def recommend(
     Parameters
     ----------
     law
-        A published or fitted :class:`~.model.HyperparamLaw`.
+        A published or fitted law (:mod:`.model`).
     params, tokens
         N (non-embedding parameters; for MoE the total) and D (training tokens).
     seq_len
@@ -142,49 +200,56 @@ def recommend(
     tolerances
         Plateau tolerances, fractions of the loss.
     """
+    settings = {"params": params, "tokens": tokens, "seq_len": seq_len, "batch_size": batch_size,
+                "n_layers": n_layers, "d_model": d_model, "moe": bool(moe),
+                "tolerances": [float(t) for t in tolerances]}
+    model.check_law(law, source="law")
+    name, info = model.law_name(law), model.about(law)
     params, tokens = _positive("params", params), _positive("tokens", tokens)
     seq_len = _positive("seq_len", DEFAULT_SEQ_LEN if seq_len is None else seq_len)
     if batch_size is not None:
         batch_size = _positive("batch_size", batch_size)
     data = inputs(params, tokens, seq_len=seq_len, n_layers=n_layers, d_model=d_model)
-    point = law.predict(data)
+    point = model.predict(law, data)
     lr, batch = float(point["lr"][0]), float(point["batch_size"][0])
     warnings = _range_warnings(
         law, {k: float(v[0]) for k, v in data.items()} | {"tokens_per_param": tokens / params}
     )
     uses_attention = any(
-        f.law.column(s) == "nonembedding_flops" for f in (law.lr, law.batch) for s in f.law.inputs
+        f.law.column(s) == "nonembedding_flops"
+        for f in (model.lr_fit(law), model.batch_fit(law))
+        for s in f.law.inputs
     )
     if uses_attention and (n_layers is None or d_model is None):
         warnings.append(
             "C counted as 6 N D without the attention term; give the number of layers and "
             "d_model to count it as the law does"
         )
-    if law.info.seq_len is not None and not math.isclose(seq_len, law.info.seq_len):
+    if info.seq_len is not None and not math.isclose(seq_len, info.seq_len):
         warnings.append(
-            f"{law.name} was measured at sequence length {law.info.seq_len:g}, not {seq_len:g}; "
+            f"{name} was measured at sequence length {info.seq_len:g}, not {seq_len:g}; "
             "the batch size is kept in tokens"
         )
     if moe:
         warnings.append(
             "mixture of experts: count N as total (not active) non-embedding parameters; on Step "
             "Law's MoE sweeps the law lands 0.16% from the optimum with total and 1.00% with active"
-            if law.name == "steplaw"
-            else f"mixture of experts: {law.name} was measured on dense models; count N as total parameters"
+            if name == "steplaw"
+            else f"mixture of experts: {name} was measured on dense models; count N as total parameters"
         )
     intervals = None
-    bands = law.intervals(data)
+    bands = model.intervals(law, data)
     if bands is not None:
         source = (
             f"Step Law's bootstrap coefficient rows ({law.settings.get('bootstrap_file')})"
-            if law.name == "steplaw"
-            else f"bootstrap of the fit ({len(law.lr.bootstrap)} replicates)"
+            if name == "steplaw"
+            else f"bootstrap of the fit ({len(model.lr_fit(law).bootstrap)} replicates)"
         )
-        intervals = {"level": law.level, "source": source}
+        intervals = {"level": model.level(law), "source": source}
         for key, values in bands.items():
             intervals[key] = {k: float(v[0]) for k, v in values.items()}
         intervals["batch_size_sequences"] = {k: v / seq_len for k, v in intervals["batch_size"].items()}
-    surfaces = law.plateau if law.plateau is not None else plateau
+    surfaces = law.info.get("plateau") if law.info.get("plateau") is not None else plateau
     plateau_rows, slope = None, None
     if surfaces is not None:
         plateau_rows = []
@@ -217,7 +282,7 @@ def recommend(
             "excess_loss": cost,
         }
     return Recommendation(
-        law=law.name,
+        law=name,
         params=params,
         tokens=tokens,
         seq_len=seq_len,
@@ -228,14 +293,15 @@ def recommend(
         plateau=plateau_rows,
         ridge_slope=None if slope is None else float(slope),
         at_batch_size=at,
-        formulas=law.formulas(),
-        assumptions=(law.info.setting, *law.info.assumptions),
+        formulas=model.formulas(law),
+        assumptions=(info.setting, *info.assumptions),
         warnings=tuple(warnings),
+        settings=settings,
     )
 
 
 def recommend_table(
-    law: HyperparamLaw, params: Sequence[float], tokens: Sequence[float], **options
+    law: FitGroup, params: Sequence[float], tokens: Sequence[float], **options
 ) -> pd.DataFrame:
     """:func:`recommend` for several (N, D) pairs, one row each: the optimum, its interval and the
     number of warnings (options as for :func:`recommend`)."""
