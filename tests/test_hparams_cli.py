@@ -273,3 +273,20 @@ def test_other_refusals(tmp_path, sweep, fitted, cli):
         "sweep.csv",
         "not a JSON artifact",
     )
+
+
+def test_recommend_out_writes_the_recommendation(tmp_path, fitted, cli):
+    import scalelaw
+
+    out = tmp_path / "rec.json"
+    args = ("hparams", "recommend", "--params", "400M", "--tokens", "10B", "--law", str(fitted))
+    run = cli(*args, "--out", str(out), "--json")
+    assert run.code == 0, run.stderr
+    r = scalelaw.load(out)
+    assert type(r).__name__ == "Recommendation" and r.SCHEMA == "scalelaw.hyperparams.recommendation/1"
+    assert r.lr == json.loads(run.stdout)["lr"] == pytest.approx(2 * 4e8**-0.7 * 1e10**0.3, rel=1e-7)
+    assert r.settings["params"] == 4e8 and r.plateau[0]["tolerance"] == 0.0025
+    law = scalelaw.load(fitted)
+    assert law.kind == "law" and law.info["formulas"]["lr"] == "lr = 2 N^-0.7 D^0.3"
+    assert_user_error(cli(*args[:6], "--plateau", str(out)), "rec.json", "not a hyperparameter law")
+    assert_user_error(cli(*args, "--out", str(tmp_path)), "is a folder")

@@ -189,6 +189,8 @@ def recommendation_panel(recommendation, *, ax=None):
     ax.set_ylim(min(ys) / 1.5, max(ys) * 1.5)
     ax.set_xlabel("peak learning rate")
     ax.set_ylabel("batch size (tokens)")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_minor_locator(NullLocator())
     ax.set_title(f"N = {r.params:.3g}, D = {r.tokens:.3g}", fontsize=9)
     ax.legend(fontsize=7)
     return fig
@@ -210,4 +212,6 @@ def evaluation_gaps(evaluation, *, ax=None):
     ax.set_ylabel("gap over the group's best loss (%)")
     ax.set_title(f"{e.law} ({e.kind})", fontsize=9)
     ax.legend(fontsize=7)
+    if ax.figure is fig and len(fig.axes) == 1:
+        fig.tight_layout()
     return fig
