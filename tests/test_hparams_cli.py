@@ -290,3 +290,20 @@ def test_recommend_out_writes_the_recommendation(tmp_path, fitted, cli):
     assert law.kind == "law" and law.info["formulas"]["lr"] == "lr = 2 N^-0.7 D^0.3"
     assert_user_error(cli(*args[:6], "--plateau", str(out)), "rec.json", "not a hyperparameter law")
     assert_user_error(cli(*args, "--out", str(tmp_path)), "is a folder")
+
+
+def test_evaluate_out_writes_the_evaluations(tmp_path, sweep, fitted, cli):
+    import scalelaw
+
+    one, both = tmp_path / "ev.json", tmp_path / "cv.json"
+    assert cli("hparams", "evaluate", sweep, "--law", "porian", "--out", str(one)).code == 0
+    e = scalelaw.load(one)
+    assert e.SCHEMA == "scalelaw.hyperparams.evaluation/1" and len(e.groups) == len(GROUPS)
+    assert e.mean_gap == json.loads(cli("hparams", "evaluate", sweep, "--law", "porian", "--json").stdout)["mean_gap"]
+    run = cli("hparams", "evaluate", sweep, "--law", str(fitted), "--cross-validate", "--out", str(both))
+    assert run.code == 0, run.stderr
+    group = scalelaw.load(both)
+    assert (group.family, group.kind, list(group)) == ("hyperparams", "evaluations",
+                                                       ["in-sample", "leave-one-group-out"])
+    assert group["leave-one-group-out"].max_gap == pytest.approx(0, abs=1e-12)
+    assert group.settings["lr_form"] == "N,D"

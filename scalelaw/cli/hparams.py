@@ -424,14 +424,17 @@ def evaluate(
     max_loss: MaxLoss = None,
     raw_loss: RawLoss = False,
     exclude_edge: ExcludeEdge = False,
+    out: Out = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
     """How much loss a law leaves on a sweep: the run nearest its prediction vs each group's best.
 
+    --out writes the evaluation (with --cross-validate: both evaluations as one group).
+
     Example: scalelaw hparams evaluate ../shared/data/hparams/dense_lr_bs_loss.csv --law deepseek
     """
-    check_outputs(plot=plot)
+    check_outputs(out, plot=plot)
     chosen = family.resolve(law, bootstrap_file=False)
     fitted = family.law_name(chosen) not in family.NAMES
     if cross_validate and not fitted:
@@ -454,6 +457,8 @@ def evaluate(
     result = family.evaluate(sweep, chosen)
     held_out = family.cross_validate(sweep, chosen) if cross_validate else None
     figure = plotting.render(sweep_heatmaps(sweep, _predictions(sweep, chosen)), plot) if plot else None
+    if out is not None:
+        (result if held_out is None else family.evaluations(result, held_out)).to_json(out)
     if figure is not None:
         artifact.write_atomic(plot, figure)
     if json:
@@ -492,5 +497,6 @@ def evaluate(
                 f"{label}: mean gap {_pct(e.mean_gap)}, median {_pct(e.median_gap)}, "
                 f"max {_pct(e.max_gap)} over {len(e.groups)} groups"
             )
-    if plot is not None:
-        render.note(f"wrote {plot}")
+    for target in (out, plot):
+        if target is not None:
+            render.note(f"wrote {target}")

@@ -31,3 +31,5 @@ case("hparams.evaluation", lambda **s: hp.evaluate(SWEEP, hp.published("deepseek
      bad=lambda: hp.evaluate(SWEEP, "steplaw"))
 case("hparams.cross_validation", lambda **s: hp.cross_validate(SWEEP, s), lr_form="N,D", batch_form="D",
      loss="squared", delta=1e-3, bad=lambda: hp.cross_validate(SWEEP, {"lr_form": "N"}))
+case("hparams.evaluations", lambda **s: hp.evaluations(hp.evaluate(SWEEP, fitted()), hp.cross_validate(SWEEP, s)),
+     lr_form="N,D", batch_form="C", loss="huber", delta=1e-3)

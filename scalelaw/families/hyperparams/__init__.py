@@ -20,7 +20,7 @@ Examples
 'lr 0.000917, batch 5.0M tokens'
 """
 
-from scalelaw.families.hyperparams.evaluate import Evaluation, cross_validate, evaluate
+from scalelaw.families.hyperparams.evaluate import Evaluation, cross_validate, evaluate, evaluations
 from scalelaw.families.hyperparams.fitting import BATCH_FORMS, LR_FORMS, fit_sweep, form_law
 from scalelaw.families.hyperparams.model import (
     LEGACY_SCHEMA,
@@ -67,6 +67,7 @@ __all__ = [
     "cross_validate",
     "draws",
     "evaluate",
+    "evaluations",
     "find_steplaw_bootstrap",
     "fit_plateau",
     "fit_sweep",

@@ -183,3 +183,11 @@ def cross_validate(sweep: Sweep, settings: Mapping[str, object] | FitGroup) -> E
         return _predictor(laws[point["group"]])(point)
 
     return Evaluation(name, "leave-one-group-out", _table(sweep, predict), settings=options)
+
+
+def evaluations(in_sample: Evaluation, held_out: Evaluation) -> FitGroup:
+    """An in-sample evaluation and a cross-validation of the same law kept together, as one group
+    (keys ``in-sample`` and ``leave-one-group-out``; settings those of the cross-validation)."""
+    return FitGroup("hyperparams", "evaluations", {in_sample.kind: in_sample, held_out.kind: held_out},
+                    key="evaluation", settings=held_out.settings,
+                    warnings=tuple(dict.fromkeys((*in_sample.warnings, *held_out.warnings))))
