@@ -210,9 +210,9 @@ def is_law(value: object) -> bool:
 def check_law(value: object, *, source: str = "law") -> FitGroup:
     """``value`` if it is a hyperparameter law, else an InputError naming ``source``."""
     if not is_law(value):
-        what = f"a {value.family} {value.kind}" if isinstance(value, FitGroup) else type(value).__name__
-        raise InputError(f"{source}: holds {what}, not a hyperparameter law; give a published law's "
-                         "name or the artifact of a fitted one")
+        what = f"a {value.family} {value.kind}" if isinstance(value, FitGroup) else f"a {type(value).__name__}"
+        raise InputError(f"{source}: {what} is not a hyperparameter law; give published(name), "
+                         "a law from fit_sweep or the artifact of one")
     return value
 
 
