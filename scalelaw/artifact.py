@@ -47,7 +47,7 @@ def loads(text: str, *, source: str = "artifact") -> dict:
         return json.loads(text, object_hook=_decode)
     except json.JSONDecodeError as err:
         raise ArtifactError(f"{source}: not a JSON artifact ({err.msg} at line {err.lineno}); "
-                            "give a file written by 'scalelaw ... --out'") from err
+                            "give a file that scalelaw wrote (to_json, or the out option of a command)") from err
 
 
 def write_atomic(path: str | os.PathLike, content: str | bytes) -> Path:
@@ -75,7 +75,8 @@ def load(path: str | os.PathLike) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
-        raise ArtifactError(f"{path}: no such file; give the JSON written by 'scalelaw ... --out'") from err
+        raise ArtifactError(f"{path}: no such file; give the JSON that scalelaw wrote (to_json, or the out "
+                            "option of a command)") from err
     except (IsADirectoryError, UnicodeDecodeError) as err:
         raise ArtifactError(f"{path}: not a readable JSON artifact ({err})") from err
     return loads(text, source=str(path))

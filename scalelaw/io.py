@@ -221,7 +221,7 @@ def filter_rows(table: Table, where: Mapping[str, str]) -> Table:
     for column, wanted in where.items():
         name = canonical_name(column) if column not in frame.columns else column
         if name not in frame.columns:
-            raise table.error(f"--where names column {column!r}, which the file lacks; "
+            raise table.error(f"where= names column {column!r}, which the file lacks; "
                               f"it has {', '.join(map(repr, frame.columns))}")
         frame = frame[frame[name].astype(str) == str(wanted)]
     if frame.empty:
@@ -235,7 +235,7 @@ def parse_where(items: Iterable[str]) -> dict[str, str]:
     out = {}
     for item in items:
         if "=" not in item:
-            raise InputError(f"--where {item!r} is not COLUMN=VALUE")
+            raise InputError(f"{item!r} is not COLUMN=VALUE")
         key, value = item.split("=", 1)
         out[key.strip()] = value.strip()
     return out

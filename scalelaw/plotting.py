@@ -41,7 +41,7 @@ def check_figure_path(path: str | os.PathLike) -> None:
     supported = plt.figure().canvas.get_supported_filetypes()
     plt.close("all")
     if suffix not in supported:
-        raise InputError(f"--plot {path}: cannot write .{suffix} figures; use .png, .pdf or .svg")
+        raise InputError(f"{path}: cannot write .{suffix} figures; use .png, .pdf or .svg")
 
 
 def save_figure(fig, path: str | os.PathLike) -> None:

@@ -62,7 +62,7 @@ def _chinchilla_shaped(law: Law, name: str) -> None:
     if set(law.param_names) != need or not all(law.param(n).log for n in ("E", "A", "B")):
         raise LawError(f"the start set {name!r} is for laws with parameters E, A, B (log scale), alpha, "
                        f"beta such as 'chinchilla'; law {law.name!r} has {', '.join(law.param_names)}. "
-                       "Use --starts default")
+                       "Use starts='default'")
 
 
 def hoffmann(law: Law) -> np.ndarray:

@@ -306,7 +306,7 @@ def test_docstring_examples(name):
 
 
 def test_selection_errors(simulated):
-    with pytest.raises(InputError, match="--metric 'wer' is not in the file"):
+    with pytest.raises(InputError, match="metric='wer' is not in the file"):
         simulated.select(metric="wer")
-    with pytest.raises(InputError, match="--reader 'gpt-5' is not in the file"):
+    with pytest.raises(InputError, match="readers= names 'gpt-5', which is not in the file"):
         simulated.select(readers=["gpt-5"])

@@ -189,5 +189,5 @@ def test_cli_error_law_bad_input(cli, tmp_path, content, args, fragments):
 
 def test_prepare_names_the_file_and_column(tmp_path):
     (tmp_path / "e.csv").write_text("loss,error\n2.0,0.5\n")
-    with pytest.raises(Exception, match="e.csv.*--error-column 'err'"):
+    with pytest.raises(Exception, match="e.csv.*error_column='err'"):
         error_law.prepare(read_table(tmp_path / "e.csv", rename=False), error_column="err")

@@ -3,6 +3,8 @@
 Every module of this package other than ``app``, ``options`` and ``render`` holds the commands of one family and
 registers them on the app when imported.  :func:`main` runs the app and turns a
 :class:`~scalelaw.errors.ScalelawError` into one line on stderr and exit code 2, with no traceback.
+Library messages name Python arguments (``exclude_highest=5``); :func:`render.as_options` spells
+those that are parameters of the running command as its options (``--exclude-highest 5``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ for _module in pkgutil.iter_modules(__path__):
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``scalelaw`` console script."""
+    render.command_line = list(sys.argv[1:] if argv is None else argv)
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = lambda message, *args, **kwargs: render.warn(str(message))

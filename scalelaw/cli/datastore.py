@@ -37,7 +37,8 @@ File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L) log: model, params, 
 FitFile = Annotated[Path, typer.Argument(help="Artifact of 'scalelaw datastore fit --law joint --out'.",
                                          show_default=False)]
 Metric = Annotated[str | None, typer.Option(help="Use only this metric (the joint law needs one).")]
-Reader = Annotated[list[str] | None, typer.Option(help="Use only this reader (model or label; repeatable).")]
+Reader = Annotated[list[str] | None, typer.Option("--reader", help="Use only this reader (model or label; "
+                                                                    "repeatable).")]
 RetrieverParams = Annotated[str, typer.Option(help="Retriever parameters N_r for the datastore cost 2 N_r S; "
                                                    "default Contriever-MSMARCO (BERT-base), 110M.")]
 Queries = Annotated[str, typer.Option(help="Queries served, to add their retrieval cost (0: training compute "
@@ -79,8 +80,8 @@ def _cost(retriever_params: str, queries: str) -> family.RetrievalCost:
                                 queries=_count("--queries", queries))
 
 
-def _load(file: Path, metric: str | None, reader: list[str] | None) -> family.Measurements:
-    return family.read(file).select(metric=metric, readers=reader)
+def _load(file: Path, metric: str | None, readers: list[str] | None) -> family.Measurements:
+    return family.read(file).select(metric=metric, readers=readers)
 
 
 def _notes(measurements: family.Measurements, *written: Path | None) -> None:
@@ -199,7 +200,7 @@ def fit(
     file: File,
     law: LawOption = LawChoice.auto,
     metric: Metric = None,
-    reader: Reader = None,
+    readers: Reader = None,
     holdout: Holdout = 2,
     lm_only_at: LmOnlyAt = "1B",
     at: At = None,
@@ -219,12 +220,12 @@ def fit(
     check_outputs(out, plot=plot)
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
-    measurements = _load(file, metric, reader)
+    measurements = _load(file, metric, readers)
     with render.progress("bootstrap", enabled=law is LawChoice.joint and bootstrap > 0 and not json) as callback:
         result = family.fit_datastore(measurements, law=law.value, metric=metric, holdout=holdout,
                                       lm_only_at=anchor_at, loss=loss, bootstrap=bootstrap, seed=seed, level=level,
                                       progress=callback)
-    readers, joint, comparison = result.readers, result.joint, result.comparison
+    per_reader, joint, comparison = result.readers, result.joint, result.comparison
     payload = result.to_dict()
     figure = None
     if plot is not None:
@@ -239,7 +240,7 @@ def fit(
     if joint is not None:
         _show_joint(joint, comparison)
     else:
-        _show_readers(readers, at_tokens)
+        _show_readers(per_reader, at_tokens)
     _notes(measurements, out, plot)
 
 
@@ -292,7 +293,7 @@ def optimal(
 def frontier(
     file: File,
     metric: Metric = None,
-    reader: Reader = None,
+    readers: Reader = None,
     retriever_params: RetrieverParams = "110M",
     queries: Queries = "0",
     all_: All = False,
@@ -307,7 +308,7 @@ def frontier(
     check_outputs(plot=plot)
     cost = _cost(retriever_params, queries)
     joint = _read_joint(fit_file) if fit_file is not None else None
-    measurements = _load(file, metric, reader)
+    measurements = _load(file, metric, readers)
     table = family.frontier(measurements, cost)
     if plot is not None:
         from scalelaw.plots.datastore import pareto_frontier

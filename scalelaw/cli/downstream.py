@@ -119,16 +119,6 @@ def chain(
 
 
 # ------------------------------------------------------------------------------------------ ladder
-def _read_ladder(source: Path, fmt: str, task: str, intermediate: str):
-    if fmt == "olmo-ladder":
-        return olmo_ladder.read_olmo_ladder(source, task, intermediate=intermediate)
-    if fmt == "tidy":
-        if intermediate != "task-loss":
-            raise InputError("--intermediate applies to --format olmo-ladder; a tidy table gives task_loss")
-        return olmo_ladder.read_ladder_table(source, task)
-    raise InputError(f"--format {fmt!r} is not one of olmo-ladder, tidy")
-
-
 def _ladder_rows(fit, logs, target_params, target_tokens) -> list[dict]:
     """One record per prediction: the requested (N, D), or every target run of the logs; a target
     run at the requested (N, D) supplies the actual values."""
@@ -196,7 +186,7 @@ def ladder(
     tasks = olmo_ladder.MAIN_TASKS if task.strip().lower() == "main" else (task,)
     records, fits, first = [], {}, None
     for name in tasks:
-        logs = _read_ladder(source, format, name, intermediate)
+        logs = olmo_ladder.read_ladder(source, name, format=format, intermediate=intermediate)
         if n is None and logs.targets.empty:
             raise InputError(f"{logs.path} has no target runs (mode eval/target); give --target-params and "
                              "--target-tokens")

@@ -180,10 +180,10 @@ def fit_isoflop(
 def validate_loss(
     file: File,
     law: Law = "chinchilla",
-    holdout_top_frac: Annotated[float | None, typer.Option(help="Hold out this fraction of the largest runs "
-                                                                "(by --order-by).")] = 0.2,
-    holdout_column: Annotated[str | None, typer.Option(help="Hold out rows where this column is true/1 "
-                                                              "(overrides --holdout-top-frac).")] = None,
+    top_frac: Annotated[float | None, typer.Option("--holdout-top-frac", help="Hold out this fraction of the "
+                                                   "largest runs (by --order-by).")] = 0.2,
+    column: Annotated[str | None, typer.Option("--holdout-column", help="Hold out rows where this column is "
+                                               "true/1 (overrides --holdout-top-frac).")] = None,
     order_by: Annotated[str, typer.Option(help="Scale column that orders runs: flops, params or tokens.")] = "flops",
     starts: Starts = "default",
     loss: Loss = "huber",
@@ -200,8 +200,8 @@ def validate_loss(
     frame, notes = _load(file, where, exclude_highest)
     if order_by not in ("flops", "params", "tokens"):
         raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
-    out = family.validate_loss(frame, law, top_frac=None if holdout_column else holdout_top_frac,
-                               column=holdout_column, order_by=order_by, loss=loss, delta=delta, starts=starts)
+    out = family.validate_loss(frame, law, top_frac=None if column else top_frac,
+                               column=column, order_by=order_by, loss=loss, delta=delta, starts=starts)
     fit = out["fit"]
     if json:
         render.emit_json({"in_sample": out["in_sample"], "held_out": out["held_out"],

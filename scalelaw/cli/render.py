@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,49 @@ from scalelaw.io import parse_quantity
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+command_line: list[str] = []
+"""The arguments of the running command (set by :func:`scalelaw.cli.main`): messages name its options."""
+
+# ``name=`` as the library writes an argument; not inside a quoted value, a path or a COLUMN=VALUE pair
+_ARGUMENT = re.compile(r"(?<![\w'\"./=-])([a-z][a-z0-9_]*)=(?!=)(True\b|False\b)?")
+_OPTION_BEFORE = re.compile(r"--[\w-]+ $")
+
+
+def _options(argv: tuple[str, ...]) -> dict:
+    """Parameter name -> click option of the command that ``argv`` runs (an empty dict if none)."""
+    from typer.main import get_command
+
+    from scalelaw.cli.app import app
+
+    command = get_command(app)
+    for token in argv:
+        if not hasattr(command, "get_command"):
+            break
+        command = command.get_command(command.context_class(command), token) or command
+    if hasattr(command, "get_command"):
+        return {}
+    return {p.name: p for p in command.params if p.param_type_name == "option"}
+
+
+def as_options(text: str) -> str:
+    """A library message in the words of the command line: each ``name=`` that is a parameter of the
+    running command becomes its option (``exclude_highest=5`` -> ``--exclude-highest 5``,
+    ``exclude_edge=True`` -> ``--exclude-edge``); other text is kept."""
+    if "=" not in text or not command_line:
+        return text
+    declared = _options(tuple(command_line))
+
+    def spell(match: re.Match) -> str:
+        option = declared.get(match[1])
+        if option is None or _OPTION_BEFORE.search(text, 0, match.start()):
+            return match[0]
+        name, value = max(option.opts, key=len), match[2]
+        if value and option.is_flag:
+            return name if value == "True" or not option.secondary_opts else option.secondary_opts[0]
+        following = text[match.end():match.end() + 1]
+        return name + (" " if value or (following and following not in " ,;:)]/") else "") + (value or "")
+
+    return _ARGUMENT.sub(spell, text)
 
 
 def number(value, digits: int = 4) -> str:
@@ -57,15 +101,15 @@ def line(text: str = "") -> None:
 
 def note(text: str) -> None:
     """A remark on stderr (what was mapped, derived or dropped), so stdout stays clean."""
-    err_console.print(f"[dim]note:[/dim] {text}", soft_wrap=True)
+    err_console.print(f"[dim]note:[/dim] {as_options(text)}", soft_wrap=True)
 
 
 def warn(text: str) -> None:
-    err_console.print(f"[yellow]warning:[/yellow] {text}", soft_wrap=True)
+    err_console.print(f"[yellow]warning:[/yellow] {as_options(text)}", soft_wrap=True)
 
 
 def error(text: str) -> None:
-    err_console.print(f"[red]error:[/red] {text}", soft_wrap=True, markup=True, emoji=False)
+    err_console.print(f"[red]error:[/red] {as_options(text)}", soft_wrap=True, markup=True, emoji=False)
 
 
 def emit_json(payload: Mapping) -> None:

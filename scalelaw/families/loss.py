@@ -75,7 +75,7 @@ def prepare(table: Table | pd.DataFrame, *, exclude_highest: int = 0) -> tuple[p
         notes.append("flops computed as 6 params tokens")
     if exclude_highest:
         if exclude_highest >= len(frame):
-            raise src.error(f"--exclude-highest {exclude_highest} would drop every one of the "
+            raise src.error(f"exclude_highest={exclude_highest} would drop every one of the "
                             f"{len(frame)} rows")
         order = np.argsort(frame["loss"].to_numpy(), kind="stable")
         frame = frame.iloc[np.sort(order[: len(frame) - exclude_highest])]
@@ -212,18 +212,18 @@ def holdout_mask(frame: pd.DataFrame, *, top_frac: float | None = None, column: 
     """Rows to hold out: the top fraction by ``order_by``, or those where ``column`` is true."""
     if column is not None:
         if column not in frame.columns:
-            raise InputError(f"--holdout-column {column!r} is not a column; the table has "
+            raise InputError(f"column={column!r} is not a column; the table has "
                              f"{', '.join(map(repr, frame.columns))}")
         values = frame[column].astype(str).str.strip().str.lower()
         allowed = {"1", "0", "true", "false", "yes", "no", "1.0", "0.0"}
         bad = ~values.isin(allowed)
         if bad.any():
             row = frame.index[np.flatnonzero(bad.to_numpy())[0]]
-            raise InputError(f"--holdout-column values must be true/false or 1/0, found "
+            raise InputError(f"column={column!r} must hold true/false or 1/0, found "
                              f"{frame.loc[row, column]!r}", row=int(row), column=column)
         return values.isin({"1", "true", "yes", "1.0"}).to_numpy()
     if top_frac is None or not 0 < top_frac < 1:
-        raise InputError(f"--holdout-top-frac must be between 0 and 1, got {top_frac}")
+        raise InputError(f"top_frac={top_frac} must be between 0 and 1")
     scale = frame[order_by].to_numpy(dtype=float)
     cut = np.quantile(scale, 1 - top_frac)
     return scale > cut
@@ -268,7 +268,7 @@ def budgets(frame: pd.DataFrame, budget_column: str | None = None) -> pd.Series:
     FLOPs agree to 3 digits share a budget; the budget's value is then their geometric mean)."""
     if budget_column is not None:
         if budget_column not in frame.columns:
-            raise InputError(f"--budget-column {budget_column!r} is not a column")
+            raise InputError(f"budget_column={budget_column!r} is not a column")
         return frame[budget_column].astype(float)
     return frame["flops"].map(lambda c: float(f"{c:.3g}"))
 

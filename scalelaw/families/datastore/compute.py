@@ -268,16 +268,16 @@ def optimal(joint: JointFit, flops, *, cost: RetrievalCost = RetrievalCost(),
                 "max_datastore": None if max_datastore is None else float(max_datastore)}
     budget = np.atleast_1d(np.asarray(flops, dtype=float))
     if np.any(~np.isfinite(budget) | (budget <= 0)):
-        raise InputError(f"--flops must be positive numbers of FLOPs, got {budget.tolist()}")
+        raise InputError(f"flops={budget.tolist()} must be positive numbers of FLOPs")
     if max_datastore is not None and not max_datastore > 0:
-        raise InputError(f"--max-datastore must be a positive number of tokens, got {max_datastore:g}")
+        raise InputError(f"max_datastore={max_datastore:g} must be a positive number of tokens")
     cap = np.inf if max_datastore is None else float(max_datastore)
     configs = joint.configurations[joint.configurations["datastore_tokens"] > 0]
     spent = cost.total(*(configs[c].to_numpy(dtype=float) for c in ("params", "tokens", "datastore_tokens")))
     smallest = int(np.argmin(spent))
     if budget.min() < spent[smallest]:
         c = configs.iloc[smallest]
-        raise InputError(f"--flops {budget.min():.3g} is below the smallest measured configuration "
+        raise InputError(f"flops={budget.min():.3g} is below the smallest measured configuration "
                          f"({c['reader']} with a {tokens_label(c['datastore_tokens'])}-token datastore, "
                          f"{spent[smallest]:.3g} FLOPs); the law was not fitted there; give a budget of at "
                          "least that")
@@ -310,7 +310,7 @@ def optimal(joint: JointFit, flops, *, cost: RetrievalCost = RetrievalCost(),
 def _warnings(fit, budget, largest, N, D, S, cap) -> tuple[str, ...]:
     out = []
     if budget.max() > largest:
-        out.append(f"--flops {budget.max():.3g} is above the largest measured configuration "
+        out.append(f"flops={budget.max():.3g} is above the largest measured configuration "
                    f"({largest:.3g} FLOPs): the answer extrapolates the law")
     ranges = fit.data.get("ranges", {})
     for label, column, values in (("reader size", "params", N), ("pretraining tokens", "tokens", D),
@@ -321,5 +321,5 @@ def _warnings(fit, budget, largest, N, D, S, cap) -> tuple[str, ...]:
             out.append(f"the optimal {label} {tokens_label(beyond[0])} lies outside the fitted range "
                        f"{tokens_label(low)}..{tokens_label(high)}")
     if np.isfinite(cap) and np.any(S >= cap * (1 - 1e-6)):
-        out.append(f"the datastore is capped at {tokens_label(cap)} tokens (--max-datastore)")
+        out.append(f"the datastore is capped at {tokens_label(cap)} tokens (max_datastore=)")
     return tuple(out)

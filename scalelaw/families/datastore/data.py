@@ -130,7 +130,7 @@ class Measurements:
         rows, points = self.rows, self.points
         if metric is not None:
             if metric not in self.metrics:
-                raise self.error(f"--metric {metric!r} is not in the file; it has "
+                raise self.error(f"metric={metric!r} is not in the file; it has "
                                  f"{', '.join(map(repr, self.metrics))}", column="metric")
             rows, points = rows[rows["metric"] == metric], points[points["metric"] == metric]
         readers = list(readers or [])
@@ -138,13 +138,13 @@ class Measurements:
             known = set(self.points["reader"]) | set(self.points["model"])
             unknown = [r for r in readers if r not in known]
             if unknown:
-                raise self.error(f"--reader {unknown[0]!r} is not in the file; readers: "
+                raise self.error(f"readers= names {unknown[0]!r}, which is not in the file; readers: "
                                  f"{', '.join(map(repr, self.readers))}", column="model")
             keep_rows = rows["reader"].isin(readers) | rows["model"].isin(readers)
             keep_points = points["reader"].isin(readers) | points["model"].isin(readers)
             rows, points = rows[keep_rows], points[keep_points]
         if points.empty:
-            raise self.error("no measurements are left for this choice of --metric and --reader")
+            raise self.error("no measurements are left for this choice of metric= and readers=")
         metrics = {k: v for k, v in self.metrics.items() if k in set(points["metric"])}
         return replace(self, rows=rows, points=points, metrics=metrics)
 

@@ -115,9 +115,9 @@ def _one_metric(measurements: Measurements, metric: str | None) -> Metric:
         higher = [n for n, m in measurements.metrics.items() if m.kind == "higher"]
         raise measurements.error(f"the joint law is fitted to one metric, and the file mixes perplexity "
                                  f"({', '.join(lower)}) and accuracy ({', '.join(higher)}); choose one with "
-                                 "--metric", column="metric")
+                                 "metric=", column="metric")
     raise measurements.error(f"the joint law is fitted to one metric; the file has {names}; choose one with "
-                             "--metric", column="metric")
+                             "metric=", column="metric")
 
 
 def _table(measurements: Measurements, metric: Metric) -> pd.DataFrame:

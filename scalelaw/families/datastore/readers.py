@@ -56,7 +56,7 @@ class Choice:
     chosen
         ``"log_linear"`` or ``"saturating"``.
     how
-        ``"held-out error"``, ``"--law"`` (forced) or the reason no comparison was possible.
+        ``"held-out error"``, ``"law given"`` (forced by ``law=``) or the reason no comparison was possible.
     held_out
         The datastore sizes (tokens) held out for the comparison.
     errors
@@ -265,11 +265,11 @@ def fit_readers(
         law cannot be fitted to it.
     """
     if law not in ("auto", *LAWS):
-        raise InputError(f"--law {law!r} is not one of auto, {', '.join(LAWS)}, joint")
+        raise InputError(f"law={law!r} is not one of auto, {', '.join(LAWS)} (the joint law is fit_joint)")
     if holdout < 0:
-        raise InputError(f"--holdout must be >= 0, got {holdout}")
+        raise InputError(f"holdout={holdout} must be >= 0")
     if not lm_only_at > 0:
-        raise InputError(f"--lm-only-at must be a positive number of tokens, got {lm_only_at:g}")
+        raise InputError(f"lm_only_at={lm_only_at:g} must be a positive number of tokens")
     settings = {"law": law, "holdout": int(holdout), "lm_only_at": float(lm_only_at), "loss": loss,
                 "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level)}
     fit_settings = {"loss": loss, "level": level, "weight_column": "weight"}
@@ -294,7 +294,7 @@ def _fit_one(measurements: Measurements, rows: pd.DataFrame, points: pd.DataFram
         only = "LM-only" if not sizes else f"{tokens_label(sizes[0])} tokens"
         raise measurements.error(f"{where} has a single datastore size ({only}); a law in datastore size "
                                  "needs two or more (the LM-only baseline counts as one); measure another "
-                                 "size or leave this reader or metric out with --reader/--metric",
+                                 "size or leave this reader or metric out with readers= or metric=",
                                  row=int(points["row"].iloc[0]), column="datastore_tokens")
     base = dict(reader=reader, model=points["model"].iloc[0], params=float(points["params"].iloc[0]),
                 tokens=float(points["tokens"].iloc[0]), metric=metric, lm_only=lm_only, sizes=sizes,
@@ -337,7 +337,7 @@ def _fit_one(measurements: Measurements, rows: pd.DataFrame, points: pd.DataFram
         reasons |= {name: "not compared: too few sizes to hold any out" for name in laws}
 
     if law != "auto":
-        chosen, how = law, "--law"
+        chosen, how = law, "law given"
     elif errors:
         chosen = min(errors, key=lambda name: errors[name]["mae"])
         how = "held-out error" if len(errors) > 1 else "the only law compared"
@@ -370,10 +370,10 @@ def _two_points(measurements: Measurements, retrieval: pd.DataFrame, points: pd.
     row = int(points["row"].iloc[0])
     if law == "saturating":
         raise measurements.error(f"{where}: the saturating law needs 3 datastore sizes besides the LM-only "
-                                 "value; the log has one; use --law log_linear", row=row,
+                                 "value; the log has one; use law='log_linear'", row=row,
                                  column="datastore_tokens")
     if lm_only_at >= size:
-        raise measurements.error(f"{where}: --lm-only-at {tokens_label(lm_only_at)} must be below the one "
+        raise measurements.error(f"{where}: lm_only_at={tokens_label(lm_only_at)} must be below the one "
                                  f"measured datastore size {tokens_label(size)}", row=row,
                                  column="datastore_tokens")
     anchor = pd.DataFrame({"datastore_tokens": [lm_only_at], "value": [base["lm_only"]], "weight": [1.0]})

@@ -72,9 +72,9 @@ def prepare(table: Table, *, loss_column: str = "loss", error_column: str = "err
     """The (loss, error) table from a read file; with ``from_accuracy`` the column holds accuracy
     and error = 1 - accuracy.  Errors must lie in [0, 1] and losses be positive."""
     frame = table.frame
-    for option, column in (("--loss-column", loss_column), ("--error-column", error_column)):
+    for argument, column in (("loss_column", loss_column), ("error_column", error_column)):
         if column not in frame.columns:
-            raise table.error(f"{option} {column!r} is not a column; the file has "
+            raise table.error(f"{argument}={column!r} is not a column; the file has "
                               f"{', '.join(map(repr, frame.columns))}")
     out = pd.DataFrame({"loss": _finite(table, loss_column), "error": _finite(table, error_column)},
                        index=frame.index)
@@ -135,8 +135,8 @@ def predict_error(error_fit: FitResult, *, loss: float | None = None, loss_fit: 
         value, lo, hi = (float(np.ravel(v)[0]) for v in error_fit.predict_interval({"loss": [loss]}))
         return ChainedError(float(loss), nan, nan, value, lo, hi)
     if loss_fit is None or inputs is None:
-        raise InputError("give a loss, or a loss-law fit and the inputs it needs (e.g. --params and "
-                         "--tokens)")
+        raise InputError("give loss=, or loss_fit= and the inputs= it needs (e.g. params and "
+                         "tokens)")
     predicted, l_lo, l_hi = (float(np.ravel(v)[0]) for v in loss_fit.predict_interval(inputs))
     error = float(np.ravel(error_fit.predict({"loss": [predicted]}))[0])
     e_lo = e_hi = nan

@@ -206,9 +206,9 @@ def fit_ladder(logs: LadderLogs, *, skip: float = 0.1, moving_avg: int = 5, last
         Replicates of each step (runs for step 1, checkpoints for step 2) for intervals.
     """
     if not 0 <= skip < 1:
-        raise InputError(f"--skip must be in [0, 1), got {skip}")
+        raise InputError(f"skip={skip} must be in [0, 1)")
     if moving_avg < 1 or last_n < 1:
-        raise InputError("--moving-avg and --last-n must be at least 1")
+        raise InputError(f"moving_avg={moving_avg} and last_n={last_n} must be at least 1")
     points1 = step1_points(logs, last_n=last_n)
     n_params = len(STEP1_LAW.params)
     if len(points1) < n_params:

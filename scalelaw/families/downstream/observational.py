@@ -316,7 +316,7 @@ def fit_observational(bench: Benchmarks, target: str, *, cutoff_flops: float, co
         The engine's loss (``squared`` as ``curve_fit``, or ``huber`` with ``delta`` in score units).
     """
     if target not in bench.metrics:
-        raise InputError(f"--target {target!r} is not a benchmark of {bench.path}; it has "
+        raise InputError(f"target={target!r} is not a benchmark of {bench.path}; it has "
                          f"{', '.join(bench.metrics)}")
     predictors = tuple(predictors) if predictors else tuple(m for m in bench.metrics if m != target)
     unknown = [p for p in predictors if p not in bench.metrics]
@@ -324,25 +324,25 @@ def fit_observational(bench: Benchmarks, target: str, *, cutoff_flops: float, co
         raise InputError(f"predictor {(unknown or [target])[0]!r} is not usable: choose benchmarks of "
                          f"{bench.path} other than the target")
     if not 1 <= components <= len(predictors):
-        raise InputError(f"--components must be between 1 and the {len(predictors)} predictor benchmarks")
+        raise InputError(f"components={components} must be between 1 and the {len(predictors)} predictor benchmarks")
     frame = bench.frame[bench.frame[target].notna()].copy()
     y = frame[target].to_numpy(dtype=float)
     if np.any((y < 0) | (y > 1)):
         raise InputError(f"scores of {target!r} must lie in [0, 1] for the sigmoid link", path=bench.path,
                          column=target)
     if not 0 <= chance < 1:
-        raise InputError(f"--chance must be in [0, 1), got {chance}")
+        raise InputError(f"chance={chance} must be in [0, 1)")
     flops = frame["flops"].to_numpy(dtype=float)
     split = np.where(np.isnan(flops), "unknown compute", np.where(flops <= cutoff_flops, "train", "test"))
     frame["split"] = split
     train = split == "train"
     if train.sum() < components + 2:
         raise FitError(f"{int(train.sum())} models with {target!r} have compute <= {cutoff_flops:.3g} "
-                       f"FLOPs; the link has {components + 2} parameters; raise --cutoff-flops or use fewer "
+                       f"FLOPs; the link has {components + 2} parameters; raise cutoff_flops= or use fewer "
                        "components")
     if not (split == "test").any():
         raise FitError(f"no model with {target!r} has compute above {cutoff_flops:.3g} FLOPs; lower "
-                       "--cutoff-flops to hold some out")
+                       "cutoff_flops= to hold some out")
     X = frame[list(predictors)].to_numpy(dtype=float)
     X_train, X_rest = impute(X[train], X[~train])
     pca = fit_pca(X_train, components, predictors)

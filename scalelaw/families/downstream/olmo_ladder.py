@@ -4,7 +4,7 @@ Both readers return :class:`LadderLogs`, one row per evaluated checkpoint with t
 ``run, mode, params, tokens, task_loss, accuracy`` (``mode`` is ``train`` for ladder runs and
 ``target`` for the models to predict), in checkpoint order within each run.
 
-* **OLMo ladder** (``--format olmo-ladder``, the layout of ``allenai/OLMo-ladder``'s
+* **OLMo ladder** (``format="olmo-ladder"`` of :func:`read_ladder`, the layout of ``allenai/OLMo-ladder``'s
   ``src/scripts/paper``): a folder with ``final.json`` (per model size: ``paths`` of W&B exports,
   ``mode`` train or eval, ``n`` = non-embedding parameters) and the CSV exports.  Tokens are
   ``throughput/total_tokens`` (or ``_step * batch_size_in_tokens``).  The task loss is the
@@ -12,7 +12,7 @@ Both readers return :class:`LadderLogs`, one row per evaluated checkpoint with t
   ``intermediate="c4"``, the C4 validation loss), the accuracy
   ``eval/downstream/<task>_rc_5shot_len_norm`` (``_acc`` for BoolQ).  MMLU is the average of its
   four subject groups weighted stem 0.215, humanities 0.335, social sciences 0.219, other 0.231.
-* **Tidy** (``--format tidy``): a table with ``run, params, tokens, task_loss, accuracy`` and
+* **Tidy** (``format="tidy"``): a table with ``run, params, tokens, task_loss, accuracy`` and
   optional ``mode`` (train or target) and ``task``.
 
 Examples
@@ -52,6 +52,7 @@ DISPLAY = {"mmlu": "MMLU", "hellaswag": "HellaSwag", "arc_challenge": "ARC-Chall
            "boolq": "BoolQ", "winogrande": "Winogrande"}
 C4_LOSS = "eval/c4_en-validation/CrossEntropyLoss"
 INTERMEDIATES = ("task-loss", "c4")
+FORMATS = ("olmo-ladder", "tidy")
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def read_olmo_ladder(path: str | Path, task: str, *, intermediate: str = "task-l
         per token).
     """
     if intermediate not in INTERMEDIATES:
-        raise InputError(f"--intermediate {intermediate!r} is not one of {', '.join(INTERMEDIATES)}")
+        raise InputError(f"intermediate={intermediate!r} is not one of {', '.join(INTERMEDIATES)}")
     config_path = _config_path(Path(path))
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -223,6 +224,20 @@ def _column(table: Table, name: str) -> np.ndarray:
     return values
 
 
+def read_ladder(source: str | Path, task: str, *, format: str = "olmo-ladder",
+                intermediate: str = "task-loss") -> LadderLogs:
+    """Ladder logs of one task in either layout: ``format="olmo-ladder"`` (a folder, see
+    :func:`read_olmo_ladder`) or ``format="tidy"`` (a table, see :func:`read_ladder_table`, whose
+    intermediate is its ``task_loss`` column)."""
+    if format == "olmo-ladder":
+        return read_olmo_ladder(source, task, intermediate=intermediate)
+    if format == "tidy":
+        if intermediate != "task-loss":
+            raise InputError("intermediate= applies to format='olmo-ladder'; a tidy table gives task_loss")
+        return read_ladder_table(source, task)
+    raise InputError(f"format={format!r} is not one of {', '.join(FORMATS)}")
+
+
 # ------------------------------------------------------------------------------------------- tidy
 def read_ladder_table(path: str | Path, task: str | None = None) -> LadderLogs:
     """Read a tidy checkpoint table: ``run, params, tokens, task_loss, accuracy`` [``mode``, ``task``].
@@ -238,7 +253,7 @@ def read_ladder_table(path: str | Path, task: str | None = None) -> LadderLogs:
         if task is None:
             names = sorted(frame["task"].astype(str).unique())
             if len(names) > 1:
-                raise table.error(f"holds several tasks ({', '.join(names)}); choose one with --task")
+                raise table.error(f"holds several tasks ({', '.join(names)}); choose one with task=")
             task = names[0]
         frame = frame[frame["task"].astype(str) == task]
         if frame.empty:

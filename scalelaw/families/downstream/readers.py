@@ -7,7 +7,7 @@ Three layouts give the same tidy frame, one row per (model, question, choice), w
 * a **tidy table** (CSV, TSV, JSON or JSON lines): ``model, question, choice, logprob, is_correct``
   and ``flops`` or ``params`` and ``tokens`` (FLOPs = 6 N D); optional ``family``, ``task``,
   ``length``.  ``logprob`` is the summed log-likelihood (nats) of the choice's continuation.
-* an **lm-evaluation-harness samples file** (``--log_samples`` JSON lines): one line per question
+* an **lm-evaluation-harness samples file** (JSON lines written with the harness's ``log_samples`` option): one line per question
   with ``doc_id``, ``target`` (the index of the correct choice, or its text) and
   ``filtered_resps`` holding ``[loglikelihood, is_greedy]`` per choice.  One file is one model;
   its compute is given by the caller.
@@ -130,7 +130,7 @@ def read_choices(
     if _is_harness_file(p):
         compute = _compute_from_options(str(p), flops, params, tokens)
         frame = read_harness_samples(p, model=model or p.stem, flops=compute, family=family or "all")
-        notes = [] if family else ["one family for the model (give --family to name it)"]
+        notes = [] if family else ["one family for the model (give family= to name it)"]
         return _finish(frame, str(p), notes)
     table = _rename_choice_columns(read_table(p, rename=True))
     if "path" in table.frame.columns:
@@ -158,8 +158,8 @@ def _compute_from_options(source: str, flops, params, tokens) -> float:
         return float(flops)
     if params is not None and tokens is not None:
         return 6.0 * float(params) * float(tokens)
-    raise InputError("a samples file holds one model: give its compute with --flops, or --params and "
-                     "--tokens (FLOPs = 6 N D)", path=source)
+    raise InputError("a samples file holds one model: give its compute with flops=, or params= and "
+                     "tokens= (FLOPs = 6 N D)", path=source)
 
 
 def _rename_choice_columns(table: Table) -> Table:
@@ -258,7 +258,7 @@ def _model_compute(table: Table, notes: list[str]) -> pd.Series:
 
 # ---------------------------------------------------------------------------- harness samples file
 def read_harness_samples(path: str | Path, *, model: str, flops: float, family: str = "all") -> pd.DataFrame:
-    """The tidy choice rows of one lm-evaluation-harness ``--log_samples`` file.
+    """The tidy choice rows of one lm-evaluation-harness samples file (its ``log_samples`` output).
 
     The correct choice is ``target`` when it is an index (an integer or a digit string), or the
     choice whose continuation text equals ``target`` when the request ``arguments`` are logged.
