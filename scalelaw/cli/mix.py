@@ -131,8 +131,9 @@ def mix_evaluate(
 @mix_group.command("optimize")
 def mix_optimize(
     fit_file: FitFile,
-    cap: Annotated[
-        list[str] | None, typer.Option(help="Upper bound on a domain's share, DOMAIN=VALUE (repeatable).")
+    caps: Annotated[
+        list[str] | None,
+        typer.Option("--cap", help="Upper bound on a domain's share, DOMAIN=VALUE (repeatable)."),
     ] = None,
     max_share: Annotated[float | None, typer.Option(help="Upper bound on every domain's share.")] = None,
     maximize: Annotated[
@@ -146,7 +147,7 @@ def mix_optimize(
     """
     fit = FitResult.from_json(fit_file)
     domains = mix_family.domains_of(fit.law)
-    caps = _caps(cap) or {}
+    caps = _caps(caps) or {}
     if max_share is not None:
         caps = {d: caps.get(d, max_share) for d in domains}
     best = mix_family.optimize(fit, caps=caps or None, maximize=maximize)

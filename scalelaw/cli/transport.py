@@ -17,7 +17,7 @@ from scalelaw.families.transport import demo as demo_family
 from scalelaw.families.transport import distance as ot_family
 from scalelaw.families.transport import projection as projection_family
 from scalelaw.families.transport.selection import ascend, check_caps, check_ratio
-from scalelaw.io import parse_where, read_table
+from scalelaw.io import parse_where
 from scalelaw.plots import transport as figures
 
 group = typer.Typer(
@@ -88,7 +88,7 @@ Goal = Annotated[
     ),
 ]
 Cap = Annotated[
-    list[str] | None, typer.Option(help="Upper bound on a source's share, NAME=VALUE (repeatable).")
+    list[str] | None, typer.Option("--cap", help="Upper bound on a source's share, NAME=VALUE (repeatable).")
 ]
 
 
@@ -142,47 +142,6 @@ def distance_command(
         f"cost = {result.cost:.6g} (squared feature units); distance = sqrt(cost) = {result.distance:.6g}"
         + (f"; epsilon = {result.epsilon:.4g}" if result.epsilon else "")
     )
-
-
-def _load_setup(
-    pilots: Path,
-    sources: Path,
-    target: Path,
-    *,
-    label_column,
-    metric,
-    method,
-    reg,
-    label_weight,
-    max_samples,
-    seed,
-    maximize,
-):
-    if not sources.is_dir():
-        raise InputError(f"--sources {sources}: not a folder; give the folder with one CSV per source")
-    files = sorted(sources.glob("*.csv"))
-    if not files:
-        raise InputError(
-            f"--sources {sources}: no .csv files; put one CSV of revealed samples per source there"
-        )
-    source_sets = [ot_family.read_samples(f, label_column=label_column, name=f.stem) for f in files]
-    target_set = ot_family.read_samples(target, label_column=label_column, name=str(target))
-    for s in source_sets:
-        ot_family.check_compatible(s, target_set)
-    table = read_table(pilots, rename=False)
-    names = [s.name for s in source_sets]
-    tidy = projection_family.prepare_pilots(table, names, metric=metric)
-    transport = ot_family.MixtureTransport(
-        source_sets,
-        target_set,
-        method=method,
-        reg=reg,
-        label_weight=label_weight,
-        max_samples=max_samples,
-        seed=seed,
-    )
-    projector = projection_family.fit_projector(tidy, transport, metric=metric, maximize=maximize)
-    return projector, transport
 
 
 def _ratio(text: str, names) -> np.ndarray:
@@ -242,7 +201,7 @@ def project_command(
     --label-column label
     """
     n = render.quantity("--size", size)
-    projector, transport = _load_setup(
+    projector, transport = projection_family.load_projector(
         pilots,
         sources,
         target,
@@ -321,7 +280,7 @@ def select_command(
     sources: Sources,
     target: Target,
     size: Size,
-    cap: Cap = None,
+    caps: Cap = None,
     metric: Metric = "accuracy",
     mapping: Mapping = "auto",
     maximize: Goal = None,
@@ -342,7 +301,7 @@ def select_command(
     """
     check_outputs(plot=plot)
     n = render.quantity("--size", size)
-    projector, transport = _load_setup(
+    projector, transport = projection_family.load_projector(
         pilots,
         sources,
         target,
@@ -356,7 +315,7 @@ def select_command(
         maximize=maximize,
     )
     names = projector.sources
-    caps = check_caps(_caps(cap), names)
+    caps = check_caps(_caps(caps), names)
     mapping = projector.resolve(mapping)
 
     def objective(p):

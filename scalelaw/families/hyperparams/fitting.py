@@ -116,9 +116,9 @@ def fit_sweep(
     derived or dropped are its ``warnings``.
     """
     if lr_form not in LR_FORMS:
-        raise InputError(f"--lr-form {lr_form!r} is not one of {', '.join(LR_FORMS)}")
+        raise InputError(f"lr_form={lr_form!r} is not one of {', '.join(LR_FORMS)}")
     if batch_form not in BATCH_FORMS:
-        raise InputError(f"--batch-form {batch_form!r} is not one of {', '.join(BATCH_FORMS)}")
+        raise InputError(f"batch_form={batch_form!r} is not one of {', '.join(BATCH_FORMS)}")
     groups = sweep.groups
     if len(groups) < 2:
         g = groups.iloc[0]

@@ -10,8 +10,8 @@ name          learning rate                      batch size (tokens)           v
 
 Step Law's intervals come from its 1,000 released bootstrap coefficient rows
 (``1004_fitted_lr_bs_scaling_model_parameters.csv`` in github.com/step-law/steplaw, no licence, so
-not shipped): pass its path, or set ``SCALELAW_STEPLAW_BOOTSTRAP``, or keep it where the team's
-workspace has it (``../shared/data/hparams/`` beside the checkout or the working folder).
+not shipped): pass its path as ``published("steplaw", bootstrap_file=PATH)``, or name it in the
+environment variable ``SCALELAW_STEPLAW_BOOTSTRAP``; without it Step Law has no intervals.
 
 Examples
 --------
@@ -109,7 +109,7 @@ DEEPSEEK = LawInfo(
     seq_len=4096.0,
     ranges={"nonembedding_flops": (1e17, 2e19)},
     assumptions=(
-        "C is non-embedding FLOPs including attention; give --layers and --d-model to count it",
+        "C is non-embedding FLOPs including attention, counted when the layers and d_model are given",
         "B is in tokens",
     ),
 )
@@ -129,17 +129,10 @@ NAMES = tuple(INFOS)
 
 
 def find_steplaw_bootstrap() -> Path | None:
-    """Step Law's bootstrap file: ``$SCALELAW_STEPLAW_BOOTSTRAP``, else ``../shared/data/hparams/``
-    beside the working folder or beside the checkout; None when absent."""
+    """Step Law's bootstrap file named by ``$SCALELAW_STEPLAW_BOOTSTRAP``; None when it is unset.
+    No folder is searched."""
     env = os.environ.get(BOOTSTRAP_ENV)
-    if env:
-        return Path(env)
-    checkout = Path(__file__).resolve().parents[3]
-    for base in (Path.cwd(), checkout):
-        candidate = base.parent / "shared" / "data" / "hparams" / STEPLAW_BOOTSTRAP_FILE
-        if candidate.is_file():
-            return candidate
-    return None
+    return Path(env) if env else None
 
 
 def steplaw_draws(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -163,22 +156,24 @@ def published(name: str, *, bootstrap_file: str | Path | bool | None = None) -> 
     name
         ``steplaw``, ``deepseek`` or ``porian``.
     bootstrap_file
-        For ``steplaw``: the path of Step Law's bootstrap rows; None to look for it
-        (:func:`find_steplaw_bootstrap`); False for no intervals.  The law's settings hold the
-        file used (or False), so ``published(name, **law.settings)`` gives the same law.
+        For ``steplaw``: the path of Step Law's bootstrap rows
+        (``1004_fitted_lr_bs_scaling_model_parameters.csv``); None for the file named by
+        ``$SCALELAW_STEPLAW_BOOTSTRAP`` (no intervals when it is unset); False for no intervals.
+        The law's settings hold the file used (or False), so ``published(name, **law.settings)``
+        gives the same law.
     """
     if name not in INFOS:
         raise LawError(
-            f"unknown law {name!r}; choose one of {', '.join(NAMES)} or give a FIT.json "
-            "written by 'scalelaw hparams fit --out'"
+            f"unknown law {name!r}; choose one of {', '.join(NAMES)} or give a fitted law "
+            "(a FIT.json written by the law's to_json or 'scalelaw hparams fit')"
         )
     info = INFOS[name]
     if name == "steplaw":
         path = find_steplaw_bootstrap() if bootstrap_file is None else bootstrap_file
         if path not in (None, False) and not Path(path).is_file():
-            origin = f"${BOOTSTRAP_ENV}" if bootstrap_file is None else "--bootstrap-file"
+            origin = f"${BOOTSTRAP_ENV} is " if bootstrap_file is None else "bootstrap_file="
             raise InputError(
-                f"{origin} {path}: no such file; give the path of Step Law's {STEPLAW_BOOTSTRAP_FILE}"
+                f"{origin}{str(path)!r}: no such file; give the path of Step Law's {STEPLAW_BOOTSTRAP_FILE}"
             )
         lr_draws, batch_draws = steplaw_draws(path) if path not in (None, False) else (None, None)
         fits = {
@@ -212,5 +207,5 @@ def resolve(law: str | FitGroup, *, bootstrap_file: str | Path | None = None) ->
         return check_law(load(law), source=law)
     raise LawError(
         f"unknown law {law!r}; choose one of {', '.join(NAMES)} or give a FIT.json written by "
-        "'scalelaw hparams fit --out'"
+        "the law's to_json or 'scalelaw hparams fit'"
     )

@@ -1,7 +1,7 @@
 """Sweeps: one row per training run, grouped by (N, D), with diverged and near-optimal runs marked.
 
 A sweep is read from a CSV (or TSV/JSON) with one row per run: ``params`` (N), ``tokens`` (D),
-``lr``, ``batch_size`` (tokens, or sequences with ``--batch-unit sequences`` and a sequence
+``lr``, ``batch_size`` (tokens, or sequences with ``batch_unit="sequences"`` and a sequence
 length) and the final ``loss``; optionally a smoothed loss (``smooth_loss`` or ``smooth loss``), a
 ``group`` id and the architecture (``n_layers``, ``d_model``) for FLOPs that count attention.
 Step Law's released ``dense_lr_bs_loss.csv`` is read with ``format="steplaw"``: its ``bs``
@@ -131,9 +131,9 @@ def read_sweep(
         Unit of the generic ``batch_size`` column: ``"tokens"`` or ``"sequences"``.
     """
     if format not in FORMATS:
-        raise InputError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
+        raise InputError(f"format={format!r} is not one of {', '.join(FORMATS)}")
     if batch_unit not in BATCH_UNITS:
-        raise InputError(f"--batch-unit {batch_unit!r} is not one of {', '.join(BATCH_UNITS)}")
+        raise InputError(f"batch_unit={batch_unit!r} is not one of {', '.join(BATCH_UNITS)}")
     notes: list[str] = []
     chosen = detect_format(path) if format == "auto" and Path(path).is_file() else format
     if format == "auto" and chosen == "steplaw":
@@ -179,7 +179,7 @@ def read_sweep(
             if frame["seq_len"].isna().any():
                 raise table.error(
                     "the batch size counts sequences but the file has no 'seq_len' column; "
-                    "add one or give --seq-len",
+                    "add one or give seq_len=",
                     column="batch_size",
                 )
             frame["batch_size"] = table.frame["batch_size"] * frame["seq_len"]
@@ -359,9 +359,9 @@ def select(
         Drop groups whose best run sits on the edge of their lr or batch grid.
     """
     if not 0 <= band < 1:
-        raise InputError(f"--band {band} must be a fraction in [0, 1), e.g. 0.0025 for 0.25%")
+        raise InputError(f"band={band} must be a fraction in [0, 1), e.g. 0.0025 for 0.25%")
     if not diverge_ratio > 1:
-        raise InputError(f"--diverge-ratio {diverge_ratio} must be > 1 (a multiple of the group minimum)")
+        raise InputError(f"diverge_ratio={diverge_ratio} must be > 1 (a multiple of the group minimum)")
     notes = list(notes)
     frame = runs.copy()
     smooth = frame["smooth_loss"].notna().any() and not raw_loss
@@ -386,7 +386,7 @@ def select(
     if dropped == total:
         raise FitError(
             f"{path}: every one of the {total} runs diverged ({rule}); nothing to fit; "
-            "check the loss column or raise --diverge-ratio / --max-loss"
+            "check the loss column or raise diverge_ratio= or max_loss="
         )
     if dropped:
         notes.append(f"dropped {dropped} of {total} runs as diverged ({rule})")
@@ -455,7 +455,7 @@ def select(
             if table.empty:
                 raise FitError(
                     f"{path}: every group has its best run on the edge of its grid; "
-                    "nothing is left without --exclude-edge"
+                    "nothing is left once exclude_edge=True drops them"
                 )
     settings = {
         "band": float(band),

@@ -115,7 +115,7 @@ def read_samples(path: str | Path, *, label_column: str | None = None, name: str
         raise table.error(
             f"no label column {label_column!r}; the file has "
             f"{', '.join(map(repr, frame.columns[:8]))}{'...' if frame.shape[1] > 8 else ''}; "
-            "give --label-column the column that holds the class"
+            "give label_column= the column that holds the class"
         )
     columns = [c for c in frame.columns if c != label_column]
     if not columns:
@@ -126,12 +126,26 @@ def read_samples(path: str | Path, *, label_column: str | None = None, name: str
         i, j = (int(k[0]) for k in np.nonzero(bad))
         raise table.error(
             f"{frame.iloc[i][columns[j]]!r} is not a finite number; features must be numbers "
-            f"(name the class column with --label-column)",
+            f"(name the class column with label_column=)",
             row=int(frame.index[i]),
             column=columns[j],
         )
     labels = frame[label_column].astype(str).to_numpy() if label_column is not None else None
     return Samples(values, labels, name or str(path))
+
+
+def read_sources(sources: str | Path, *, label_column: str | None = None) -> list[Samples]:
+    """The revealed samples of every source: one CSV per source in the folder ``sources``, named
+    by its file name without ``.csv``, in name order."""
+    folder = Path(sources)
+    if not folder.is_dir():
+        raise InputError(f"sources={str(folder)!r}: not a folder; give the folder with one CSV per source")
+    files = sorted(folder.glob("*.csv"))
+    if not files:
+        raise InputError(
+            f"sources={str(folder)!r}: no .csv files; put one CSV of revealed samples per source there"
+        )
+    return [read_samples(f, label_column=label_column, name=f.stem) for f in files]
 
 
 def check_compatible(a: Samples, b: Samples) -> None:
@@ -328,14 +342,14 @@ def _check_method(method: str, reg: float, label_weight: float) -> None:
     if method not in METHODS:
         raise InputError(f"unknown OT method {method!r}; choose one of {', '.join(METHODS)}")
     if method != "exact" and not (math.isfinite(reg) and reg > 0):
-        raise InputError(f"--reg must be a positive fraction of the mean cost, got {reg}")
+        raise InputError(f"reg={reg} must be a positive fraction of the mean cost")
     if not (math.isfinite(label_weight) and label_weight >= 0):
-        raise InputError(f"--label-weight must be >= 0, got {label_weight}")
+        raise InputError(f"label_weight={label_weight} must be >= 0")
 
 
 def _check_max(max_samples: int | None) -> None:
     if max_samples is not None and max_samples < 1:
-        raise InputError(f"--max-samples must be at least 1, got {max_samples}")
+        raise InputError(f"max_samples={max_samples} must be at least 1")
 
 
 def _label_cost(a: Samples, b: Samples, label_weight: float) -> np.ndarray | float:

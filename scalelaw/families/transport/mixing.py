@@ -157,7 +157,7 @@ def read_mixtures(
         columns = list(domains)
     if target is not None and target not in lt.frame.columns:
         shown = ", ".join(repr(c) for c in lt.frame.columns if c != INDEX)
-        raise lt.error(f"no column {target!r} (the --target loss); the losses table has {shown}")
+        raise lt.error(f"no column {target!r} (the target= loss); the losses table has {shown}")
     shares = _numeric(mt, columns)
     for i, row in enumerate(shares.to_numpy()):
         j = np.flatnonzero(row < 0)
@@ -241,7 +241,7 @@ def fit_mixture(
         declared = linear_law(domains, target)
         settings.setdefault("loss", "squared")
     else:
-        raise InputError(f"--law must be one of {', '.join(LAWS)}, not {law!r}")
+        raise InputError(f"law={law!r} is not one of {', '.join(LAWS)}")
     return engine.fit(declared, frame, **settings)
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,9 +45,9 @@ import pandas as pd
 from scalelaw import engine
 from scalelaw import expression as ex
 from scalelaw.errors import FitError, InputError
-from scalelaw.families.transport.distance import MixtureTransport
+from scalelaw.families.transport.distance import MixtureTransport, check_compatible, read_samples, read_sources
 from scalelaw.families.transport.selection import check_ratio
-from scalelaw.io import Table
+from scalelaw.io import Table, read_table
 from scalelaw.laws import EXPONENT_STARTS, Law, Param
 from scalelaw.result import FitResult
 
@@ -248,13 +249,13 @@ class Projector:
     def resolve(self, mapping: str) -> str:
         """``"auto"`` -> ``"power"`` with three or more sizes, else ``"log"``."""
         if mapping not in MAPPINGS:
-            raise InputError(f"--mapping must be one of {', '.join(MAPPINGS)}, not {mapping!r}")
+            raise InputError(f"mapping={mapping!r} is not one of {', '.join(MAPPINGS)}")
         if mapping == "auto":
             return "power" if self.size_fit is not None else "log"
         if mapping == "power" and self.size_fit is None:
             raise InputError(
                 f"the saturating power law needs pilots at three or more sizes; these are at "
-                f"{', '.join(f'{s:g}' for s in self.sizes)}; use --mapping log"
+                f"{', '.join(f'{s:g}' for s in self.sizes)}; use mapping='log'"
             )
         return mapping
 
@@ -348,13 +349,44 @@ def fit_projector(
     return Projector(sources, metric, sizes, stage1, size_fit, bool(maximize), frame, transport.settings())
 
 
+def load_projector(
+    pilots: str | Path,
+    sources: str | Path,
+    target: str | Path,
+    *,
+    metric: str = "accuracy",
+    maximize: bool | None = None,
+    label_column: str | None = None,
+    method: str = "exact",
+    reg: float = 0.05,
+    label_weight: float = 1.0,
+    max_samples: int | None = None,
+    seed: int = 0,
+) -> tuple[Projector, MixtureTransport]:
+    """The projector and its transport from files: the pilot table ``pilots`` (``size``, one
+    ratio column per source, the metric), the folder ``sources`` of one CSV of revealed samples
+    per source (see :func:`~.distance.read_sources`) and the target's samples ``target``.
+
+    ``method``, ``reg``, ``label_weight``, ``max_samples`` and ``seed`` are those of
+    :class:`~.distance.MixtureTransport`; ``metric`` and ``maximize`` those of :func:`fit_projector`.
+    """
+    source_sets = read_sources(sources, label_column=label_column)
+    target_set = read_samples(target, label_column=label_column, name=str(target))
+    for s in source_sets:
+        check_compatible(s, target_set)
+    tidy = prepare_pilots(read_table(pilots, rename=False), [s.name for s in source_sets], metric=metric)
+    transport = MixtureTransport(source_sets, target_set, method=method, reg=reg, label_weight=label_weight,
+                                 max_samples=max_samples, seed=seed)
+    return fit_projector(tidy, transport, metric=metric, maximize=maximize), transport
+
+
 def project(
     projector: Projector, transport: MixtureTransport, ratio, size: float, *, mapping: str = "auto"
 ) -> Projection:
     """Projected metric at training-set size ``size`` for the mixture at ``ratio`` (one OT solve)."""
     p = check_ratio(ratio, projector.sources)
     if not np.isfinite(size) or size <= 0:
-        raise InputError(f"--size must be a positive number of training samples, got {size}")
+        raise InputError(f"size={size} must be a positive number of training samples")
     mapping = projector.resolve(mapping)
     ot = transport(p)
     values, grads = projector.at_sizes(p, ot.cost, ot.gradient)

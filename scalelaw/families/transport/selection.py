@@ -35,7 +35,7 @@ RATIO_TOLERANCE = 0.01
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
-def check_ratio(ratio, names: Sequence[str], *, where: str = "--ratio") -> np.ndarray:
+def check_ratio(ratio, names: Sequence[str], *, where: str = "ratio") -> np.ndarray:
     """A mixing ratio as an array over ``names``, checked and renormalised to sum exactly to 1.
 
     Parameters
@@ -45,7 +45,7 @@ def check_ratio(ratio, names: Sequence[str], *, where: str = "--ratio") -> np.nd
     names
         The sources (or domains), in order.
     where
-        How the error names the input, e.g. ``"--ratio"`` or ``"pilots.csv, row 3"``.
+        How the error names the input, e.g. ``"ratio"`` or ``"pilots.csv, row 3"``.
 
     Raises
     ------
@@ -94,17 +94,17 @@ def check_caps(caps: Mapping[str, float] | Sequence[float] | None, names: Sequen
     if isinstance(caps, Mapping):
         unknown = sorted(set(caps) - set(names))
         if unknown:
-            raise InputError(f"--cap: unknown source {unknown[0]!r}; the sources are {', '.join(names)}")
+            raise InputError(f"caps= names an unknown source {unknown[0]!r}; the sources are {', '.join(names)}")
         values = np.array([float(caps.get(n, 1.0)) for n in names])
     else:
         values = np.asarray(caps, dtype=float).ravel()
         if values.size != len(names):
-            raise InputError(f"--cap: {values.size} caps for {len(names)} sources")
+            raise InputError(f"caps= gives {values.size} caps for {len(names)} sources")
     if not np.all(np.isfinite(values)) or np.any((values < 0) | (values > 1)):
-        raise InputError(f"--cap: caps must lie in [0, 1], got {values.tolist()}")
+        raise InputError(f"caps={values.tolist()} must lie in [0, 1]")
     if values.sum() < 1.0 - 1e-12:
         raise InputError(
-            f"--cap: the caps sum to {values.sum():.4g} < 1, so no mixture satisfies them; raise some caps"
+            f"the caps sum to {values.sum():.4g} < 1, so no mixture satisfies them; raise some caps"
         )
     return values
 
