@@ -78,9 +78,9 @@ def test_verifier_from_counts_equals_enumerating_every_sampling_order():
 def test_verifier_inputs_are_checked():
     with pytest.raises(InputError, match="sum to 1"):
         sampling.verifier_from_rates([0.5, 0.5], [0.5, 0.6], completeness=1, soundness=1, fp_cost=1)
-    with pytest.raises(InputError, match=r"--rates must be in \[0, 1\]"):
+    with pytest.raises(InputError, match=r"rates=1.2 must be in \[0, 1\]"):
         sampling.verifier_from_rates([1.2], [1], completeness=1, soundness=1, fp_cost=1)
-    with pytest.raises(InputError, match="--soundness"):
+    with pytest.raises(InputError, match="soundness=-0.1"):
         sampling.verifier_from_rates([0.2], [1], completeness=1, soundness=-0.1, fp_cost=1)
 
 

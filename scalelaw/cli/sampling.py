@@ -124,7 +124,7 @@ def fit(
     method: Annotated[str, typer.Option(help="powerlaw (coverage = exp(-A k^-beta)) or beta-binomial "
                                              "(Schaeffer et al.'s distributional estimator).")] = "powerlaw",
     space: Space = "log-coverage",
-    k_grid: Annotated[str | None, typer.Option(help="k values to fit: brown (37 points), schaeffer (101) or "
+    grid: Annotated[str | None, typer.Option("--k-grid", help="k values to fit: brown (37 points), schaeffer (101) or "
                                                     "comma-separated integers; default: the space's preset.")]
     = None,
     loss: Annotated[str, typer.Option(help="Residual loss of the power law: squared or huber.")] = "squared",
@@ -143,7 +143,7 @@ def fit(
     --plot coverage.png
     """
     check_outputs(out, plot=plot)
-    grid = k_grid if k_grid in (None, "brown", "schaeffer") else _ks("--k-grid", k_grid)
+    grid = grid if grid in (None, "brown", "schaeffer") else _ks("--k-grid", grid)
     tidy = _read(file, json)
     result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss, scale=_scale(scale),
                                  bootstrap=bootstrap, seed=seed, level=level)

@@ -28,7 +28,7 @@ from scalelaw.errors import InputError
 def check_target(target: float) -> float:
     target = float(target)
     if not 0 < target < 1:
-        raise InputError(f"--target coverage must be strictly between 0 and 1, got {target:g}")
+        raise InputError(f"target={target:g} must be a coverage strictly between 0 and 1")
     return target
 
 
@@ -39,7 +39,7 @@ def _costs(models, cost_per_sample) -> dict[str, float]:
     if isinstance(cost_per_sample, Mapping):
         unknown = sorted(set(cost_per_sample) - set(models))
         if unknown:
-            raise InputError(f"--cost names {', '.join(map(repr, unknown))}, not a model of the fit; "
+            raise InputError(f"the costs name {', '.join(map(repr, unknown))}, not a model of the fit; "
                              f"models: {', '.join(map(repr, models))}")
         out = {m: float(cost_per_sample.get(m, math.nan)) for m in models}
     else:
@@ -84,7 +84,7 @@ def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = Non
     """
     target = check_target(target)
     if problems is not None and (problems < 1 or problems != int(problems)):
-        raise InputError(f"--problems must be a positive whole number, got {problems}")
+        raise InputError(f"problems={problems} must be a positive whole number")
     costs = _costs(list(fit.fits), cost_per_sample)
     rows = []
     for model, f in fit.fits.items():
@@ -109,7 +109,7 @@ def coverage_at(fit, samples, *, cost_per_sample=None, problems: int | None = No
     """Predicted coverage (with interval) and cost at given samples per problem, per model."""
     ks = np.atleast_1d(np.asarray(samples, dtype=float))
     if np.any(~np.isfinite(ks) | (ks < 1) | (ks != np.round(ks))):
-        raise InputError(f"--samples must be positive whole numbers, got {ks.tolist()}")
+        raise InputError(f"samples={ks.tolist()} must be positive whole numbers")
     costs = _costs(list(fit.fits), cost_per_sample)
     rows = []
     for model, f in fit.fits.items():

@@ -39,7 +39,7 @@ def extrapolation_check(tidy: pd.DataFrame, *, samples: int = 100, target_k: int
     """
     samples, target_k = int(samples), int(target_k)
     if samples < 3 or samples >= target_k:
-        raise InputError(f"--samples must be at least 3 and below --target-k ({target_k}), got {samples}")
+        raise InputError(f"samples={samples} must be at least 3 and below target_k={target_k}")
     rows = []
     grid = [k for k in powerlaw.BROWN_GRID if k <= samples] or None
     for model in models(tidy):
@@ -47,7 +47,7 @@ def extrapolation_check(tidy: pd.DataFrame, *, samples: int = 100, target_k: int
         n, c = part["n_samples"].to_numpy(), part["n_correct"].to_numpy()
         if n.min() < target_k:
             raise InputError(f"model {model!r}: a problem has only {n.min()} samples, so coverage at "
-                             f"--target-k {target_k} is not observed; choose a smaller --target-k")
+                             f"target_k={target_k} is not observed; choose a smaller target_k=")
         observed = float(passk.coverage(n, c, [target_k])[0])
         small_grid = np.unique(np.concatenate([grid or [], np.geomspace(1, samples, 12).astype(int)]))
         n_sub, c_sub = subsample(n, c, samples, seed)
@@ -77,7 +77,7 @@ def exponent_check(tidy: pd.DataFrame, *, samples: int = 100, target_k: int = 10
     """
     samples, target_k = int(samples), int(target_k)
     if samples < 3 or samples >= target_k:
-        raise InputError(f"--samples must be at least 3 and below --target-k ({target_k}), got {samples}")
+        raise InputError(f"samples={samples} must be at least 3 and below target_k={target_k}")
     full_grid = [k for k in powerlaw.SCHAEFFER_GRID if k <= target_k]
     small_grid = [k for k in powerlaw.SCHAEFFER_GRID if k <= samples]
     window = tuple(int(k) for k in np.unique(np.logspace(0, np.log10(target_k), 20).astype(int)))

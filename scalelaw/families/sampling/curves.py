@@ -28,7 +28,7 @@ from scalelaw.families.sampling import passk
 def resample(problems: int, replicates: int, seed: int) -> np.ndarray | None:
     """(B, P) counts of each problem in B draws of P problems with replacement (None for B = 0)."""
     if replicates < 0:
-        raise InputError(f"--bootstrap must be >= 0, got {replicates}")
+        raise InputError(f"bootstrap={replicates} must be >= 0")
     if replicates == 0:
         return None
     rng = np.random.default_rng(seed)

@@ -74,7 +74,7 @@ def k_grid(grid, space: str, n_min: int) -> tuple[np.ndarray, list[str]]:
         ks = ks[ks <= n_min]
     if ks.size < 3:
         raise FitError(f"only {ks.size} grid points have k <= {n_min} samples; a coverage law needs at "
-                       "least 3; sample more per problem or give --k-grid with smaller k")
+                       "least 3; sample more per problem or give grid= with smaller k")
     return ks, notes
 
 

@@ -116,9 +116,9 @@ def fit_coverage(
         Replicates of the bootstrap over problems (0: none), its seed and the interval level.
     """
     if method not in METHODS:
-        raise InputError(f"--method must be one of {', '.join(METHODS)}, not {method!r}")
+        raise InputError(f"method= must be one of {', '.join(METHODS)}, not {method!r}")
     if not 0 < level < 1:
-        raise InputError(f"--level must be in (0, 1), got {level}")
+        raise InputError(f"level={level} must be in (0, 1)")
     settings = {"method": method, "space": space if method == "powerlaw" else None,
                 "grid": grid if grid is None or isinstance(grid, str) else [int(k) for k in grid],
                 "loss": loss if method == "powerlaw" else None,

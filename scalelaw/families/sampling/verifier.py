@@ -92,21 +92,21 @@ class VerifierPlan:
 def _unit(name: str, value: float) -> float:
     value = float(value)
     if not (math.isfinite(value) and 0 <= value <= 1):
-        raise InputError(f"--{name} must be in [0, 1], got {value:g}")
+        raise InputError(f"{name}={value:g} must be in [0, 1]")
     return value
 
 
 def _fp_cost(value: float) -> float:
     value = float(value)
     if not (math.isfinite(value) and value >= 0):
-        raise InputError(f"--fp-cost must be a number >= 0 (the cost of a false positive relative to "
-                         f"the reward of a correct answer), got {value:g}")
+        raise InputError(f"fp_cost={value:g} must be a number >= 0 (the cost of a false positive relative to "
+                         "the reward of a correct answer)")
     return value
 
 
 def _max_k(value: int) -> int:
     if value < 1 or value != int(value):
-        raise InputError(f"--max-k must be a positive whole number, got {value}")
+        raise InputError(f"max_k={value} must be a positive whole number")
     return int(value)
 
 
@@ -141,9 +141,9 @@ def from_rates(rates: Sequence[float], weights: Sequence[float], *, completeness
     r = np.asarray([_unit("rates", v) for v in np.atleast_1d(rates)], dtype=float)
     w = np.asarray([_unit("weights", v) for v in np.atleast_1d(weights)], dtype=float)
     if r.size != w.size:
-        raise InputError(f"--rates has {r.size} values but --weights has {w.size}; give one weight per rate")
+        raise InputError(f"rates= has {r.size} values but weights= has {w.size}; give one weight per rate")
     if abs(w.sum() - 1.0) > 1e-6:
-        raise InputError(f"--weights must sum to 1, they sum to {w.sum():g}")
+        raise InputError(f"weights= must sum to 1, they sum to {w.sum():g}")
     c, s = _unit("completeness", completeness), _unit("soundness", soundness)
     fp, max_k = _fp_cost(fp_cost), _max_k(max_k)
     p_c, p_f = c * r, (1 - s) * (1 - r)
@@ -172,7 +172,7 @@ def from_counts(tidy: pd.DataFrame, *, fp_cost: float, max_k: int | None = None)
     """
     missing = [c for c in ("n_accepted", "n_accepted_correct") if c not in tidy.columns]
     if missing:
-        raise InputError(f"--counts needs the verifier columns 'n_accepted' and 'n_accepted_correct' "
+        raise InputError(f"the counts need the verifier columns 'n_accepted' and 'n_accepted_correct' "
                          f"(samples the verifier passed, and passed and correct); missing {missing[0]!r}")
     fp = _fp_cost(fp_cost)
     out = {}
@@ -184,7 +184,7 @@ def from_counts(tidy: pd.DataFrame, *, fp_cost: float, max_k: int | None = None)
         top = int(n.min())
         limit_k = top if max_k is None else _max_k(max_k)
         if limit_k > top:
-            raise InputError(f"--max-k {limit_k} exceeds the {top} samples of a problem of {model!r}; "
+            raise InputError(f"max_k={limit_k} exceeds the {top} samples of a problem of {model!r}; "
                              "the utility is not defined beyond the samples drawn")
         safe = np.where(a > 0, a, 1)
         value = np.where(a > 0, (ac - fp * (a - ac)) / safe, 0.0)
