@@ -8,9 +8,9 @@ Three layouts give the same tidy frame, one row per (model, question, choice), w
   and ``flops`` or ``params`` and ``tokens`` (FLOPs = 6 N D); optional ``family``, ``task``,
   ``length``.  ``logprob`` is the summed log-likelihood (nats) of the choice's continuation.
 * an **lm-evaluation-harness samples file** (JSON lines written with the harness's ``log_samples``
-  option): one line per question with ``doc_id``, ``target`` (the index of the correct choice, or its text) and
-  ``filtered_resps`` holding ``[loglikelihood, is_greedy]`` per choice.  One file is one model;
-  its compute is given by the caller.
+  option): one line per question with ``doc_id``, ``target`` (the index of the correct choice,
+  or its text) and ``filtered_resps`` holding ``[loglikelihood, is_greedy]`` per choice.  One
+  file is one model; its compute is given by the caller.
 * a **manifest** table with a ``path`` column: one row per (model, samples file) with ``model``,
   ``flops`` or ``params`` and ``tokens``, optional ``family`` and ``task``; paths are relative to
   the manifest.
