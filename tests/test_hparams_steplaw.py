@@ -8,6 +8,8 @@ import json
 import pytest
 
 from scalelaw import artifact, protocol
+from scalelaw.errors import InputError
+from scalelaw.families import hyperparams as hp
 
 from support import shared_path
 
@@ -147,3 +149,26 @@ def test_plot_of_the_sweep(tmp_path, cli):
     assert run.code == 0, run.stderr
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "mean gap 0.845%" in run.stdout
+
+
+def test_steplaw_bootstrap_file_from_the_environment(monkeypatch):
+    boot = shared_path(BOOT)
+    monkeypatch.setenv("SCALELAW_STEPLAW_BOOTSTRAP", str(boot))
+    law = hp.published("steplaw")
+    assert law.settings["bootstrap_file"] == str(boot)
+    iv = hp.recommend(law, 7e9, 1.4e12).intervals
+    assert f"{iv['lr']['median']:.3g}" == "0.000935"
+    monkeypatch.setenv("SCALELAW_STEPLAW_BOOTSTRAP", str(boot.with_name("missing.csv")))
+    with pytest.raises(InputError, match=r"\$SCALELAW_STEPLAW_BOOTSTRAP is '.*missing.csv': no such file"):
+        hp.published("steplaw")
+
+
+def test_no_workspace_folder_is_searched(monkeypatch):
+    """Beside the checkout (and from its folder) ../shared/data/hparams may hold the file: unused."""
+    from support import ROOT
+
+    monkeypatch.delenv("SCALELAW_STEPLAW_BOOTSTRAP", raising=False)
+    monkeypatch.chdir(ROOT)
+    law = hp.published("steplaw")
+    assert law.settings["bootstrap_file"] is None
+    assert hp.recommend(law, 7e9, 1.4e12).intervals is None

@@ -20,7 +20,7 @@ from scalelaw.families.downstream import ladder as ladder_family
 from scalelaw.families.downstream import observational as obs_family
 from scalelaw.families.downstream import olmo_ladder
 from scalelaw.families.downstream.readers import read_choices
-from scalelaw.io import filter_rows, parse_where, read_table
+from scalelaw.io import parse_where
 from scalelaw.plots import downstream as figures
 from scalelaw.result import FitResult
 
@@ -272,11 +272,8 @@ def error_law(
     --loss-fit fit.json --params 6.9B --tokens 138B
     """
     check_outputs(out, plot=plot)
-    table = read_table(file, rename=False)
-    if where:
-        table = filter_rows(table, parse_where(where))
-    frame = error_family.prepare(table, loss_column=loss_column, error_column=error_column,
-                                 from_accuracy=from_accuracy)
+    frame = error_family.read_errors(file, loss_column=loss_column, error_column=error_column,
+                                     from_accuracy=from_accuracy, where=parse_where(where or []))
     fit = error_family.fit_error_law(frame, loss=loss, bootstrap=bootstrap, seed=seed, level=level)
     chained = None
     if loss_fit is not None or params is not None or tokens is not None or set_:

@@ -70,8 +70,8 @@ BootstrapFile = Annotated[
     Path | None,
     typer.Option(
         help="Step Law's 1004_fitted_lr_bs_scaling_model_parameters"
-        ".csv (default: $SCALELAW_STEPLAW_BOOTSTRAP or "
-        "../shared/data/hparams/)."
+        ".csv, e.g. ../shared/data/hparams/1004_fitted_lr_bs_scaling_model_parameters.csv "
+        "(default: the file named by $SCALELAW_STEPLAW_BOOTSTRAP; without one, no intervals)."
     ),
 ]
 Plot = Annotated[
@@ -81,34 +81,8 @@ Plot = Annotated[
 
 
 
-def _sweep(
-    file: Path,
-    *,
-    format: str,
-    seq_len: str | None,
-    batch_unit: str,
-    band: float | None,
-    diverge_ratio: float | None,
-    max_loss: float | None,
-    raw_loss: bool,
-    exclude_edge: bool,
-    defaults: dict | None = None,
-) -> family.Sweep:
-    d = defaults or {}
-    frame, table, notes = family.read_sweep(
-        file, format=format, seq_len=render.quantity("--seq-len", seq_len), batch_unit=batch_unit
-    )
-    sweep = family.select(
-        frame,
-        band=d.get("band", 0.0025) if band is None else band,
-        diverge_ratio=d.get("diverge_ratio", 1.5) if diverge_ratio is None else diverge_ratio,
-        max_loss=d.get("max_loss") if max_loss is None else max_loss,
-        raw_loss=raw_loss or d.get("objective") == "loss",
-        exclude_edge=exclude_edge or bool(d.get("exclude_edge")),
-        path=table.path,
-        notes=notes,
-    )
-    return sweep
+def _sweep(file: Path, *, seq_len: str | None, **options) -> family.Sweep:
+    return family.load_sweep(file, seq_len=render.quantity("--seq-len", seq_len), **options)
 
 
 def _notes(notes) -> None:
@@ -452,7 +426,7 @@ def evaluate(
         max_loss=max_loss,
         raw_loss=raw_loss,
         exclude_edge=exclude_edge,
-        defaults=dict(chosen.info.get("selection") or {}) if fitted else None,
+        like=chosen.info.get("selection") if fitted else None,
     )
     result = family.evaluate(sweep, chosen)
     held_out = family.cross_validate(sweep, chosen) if cross_validate else None

@@ -14,7 +14,7 @@ from scalelaw.cli.app import app, fit_app, validate_app
 from scalelaw.cli.options import Json, Level, Out, Plot, Where, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families import loss as family
-from scalelaw.io import filter_rows, parse_where, read_table
+from scalelaw.io import parse_where
 from scalelaw.laws import CATALOGUE
 from scalelaw.result import FitResult
 
@@ -34,12 +34,7 @@ Exclude = Annotated[int, typer.Option(help="Drop the K rows with the highest los
 
 def _load(path: Path, where: list[str] | None, exclude_highest: int):
     """The prepared table and the notes to show once the command has succeeded."""
-    table = read_table(path, required=["params", "loss"], numeric=["params", "tokens", "flops", "loss"],
-                       positive=["params", "tokens", "flops", "loss"])
-    if where:
-        table = filter_rows(table, parse_where(where))
-    frame, notes = family.prepare(table, exclude_highest=exclude_highest)
-    return frame, [text for text in (table.describe_mapping(), *notes) if text]
+    return family.read_runs(path, where=parse_where(where or []), exclude_highest=exclude_highest)
 
 
 def _notes(notes: list[str], quiet: bool) -> None:

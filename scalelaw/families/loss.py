@@ -22,14 +22,16 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from scalelaw import engine
 from scalelaw.errors import FitError, InputError
-from scalelaw.io import Table
+from scalelaw.io import Table, filter_rows, read_table
 from scalelaw.laws import Law, Param, get_law
 from scalelaw.result import FitResult
 
@@ -81,6 +83,22 @@ def prepare(table: Table | pd.DataFrame, *, exclude_highest: int = 0) -> tuple[p
         frame = frame.iloc[np.sort(order[: len(frame) - exclude_highest])]
         notes.append(f"dropped the {exclude_highest} rows with the highest loss")
     return frame, notes
+
+
+def read_runs(path: str | Path, *, where: Mapping[str, str] | None = None,
+              exclude_highest: int = 0) -> tuple[pd.DataFrame, list[str]]:
+    """Read a log of runs (CSV/TSV/JSON(L)) into the table of :func:`prepare`; returns it and the
+    notes (column mapping, derived columns, dropped rows).
+
+    ``where`` keeps the rows whose columns equal the given values (e.g. ``{"dataset": "rw"}``);
+    ``exclude_highest`` is that of :func:`prepare`.
+    """
+    table = read_table(path, required=["params", "loss"], numeric=["params", "tokens", "flops", "loss"],
+                       positive=["params", "tokens", "flops", "loss"])
+    if where:
+        table = filter_rows(table, where)
+    frame, notes = prepare(table, exclude_highest=exclude_highest)
+    return frame, [text for text in (table.describe_mapping(), *notes) if text]
 
 
 # ----------------------------------------------------------------------------------------- fitting

@@ -24,7 +24,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,7 @@ import pandas as pd
 from scalelaw import engine
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.downstream.common import evaluate_paired
-from scalelaw.io import Table
+from scalelaw.io import Table, filter_rows, read_table
 from scalelaw.laws import Law, Param
 from scalelaw.result import FitResult
 
@@ -88,6 +90,16 @@ def prepare(table: Table, *, loss_column: str = "loss", error_column: str = "err
             row = int(out.index[np.flatnonzero(bad.to_numpy())[0]])
             raise table.error(f"{table.frame.loc[row, column]!r}: {text}", row=row, column=column)
     return out
+
+
+def read_errors(path: str | Path, *, loss_column: str = "loss", error_column: str = "error",
+                from_accuracy: bool = False, where: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The (loss, error) table of :func:`prepare` from a file with one row per model; ``where``
+    keeps the rows whose columns equal the given values."""
+    table = read_table(path, rename=False)
+    if where:
+        table = filter_rows(table, where)
+    return prepare(table, loss_column=loss_column, error_column=error_column, from_accuracy=from_accuracy)
 
 
 def _finite(table: Table, column: str) -> pd.Series:

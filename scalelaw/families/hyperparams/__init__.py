@@ -46,7 +46,7 @@ from scalelaw.families.hyperparams.model import (
 from scalelaw.families.hyperparams.plateau import TOLERANCES, Plateau, fit_plateau
 from scalelaw.families.hyperparams.published import NAMES, find_steplaw_bootstrap, published, resolve
 from scalelaw.families.hyperparams.recommend import Recommendation, recommend, recommend_table
-from scalelaw.families.hyperparams.sweep import FORMATS, Sweep, read_sweep, select, tidy
+from scalelaw.families.hyperparams.sweep import FORMATS, Sweep, load_sweep, read_sweep, select, tidy
 
 __all__ = [
     "BATCH_FORMS",
@@ -81,6 +81,7 @@ __all__ = [
     "law_group",
     "law_name",
     "level",
+    "load_sweep",
     "lr_fit",
     "predict",
     "published",

@@ -465,3 +465,37 @@ def select(
         "exclude_edge": bool(exclude_edge),
     }
     return Sweep(frame, table, str(path), settings, tuple(notes))
+
+
+def load_sweep(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    seq_len: float | None = None,
+    batch_unit: str = "tokens",
+    band: float | None = None,
+    diverge_ratio: float | None = None,
+    max_loss: float | None = None,
+    raw_loss: bool = False,
+    exclude_edge: bool = False,
+    like: Mapping | None = None,
+) -> Sweep:
+    """Read a sweep file and mark its diverged and near-optimal runs (:func:`read_sweep`, then
+    :func:`select`).
+
+    ``like`` is the selection of a fitted law (``law.info["selection"]``): the runs are then selected as for that fit
+    (its ``band``, ``diverge_ratio``, ``max_loss``, raw or smoothed loss and ``exclude_edge``),
+    unless an argument is given; without it, :func:`select`'s defaults apply.
+    """
+    frame, table, notes = read_sweep(path, format=format, seq_len=seq_len, batch_unit=batch_unit)
+    d = dict(like or {})
+    return select(
+        frame,
+        band=d.get("band", 0.0025) if band is None else band,
+        diverge_ratio=d.get("diverge_ratio", 1.5) if diverge_ratio is None else diverge_ratio,
+        max_loss=d.get("max_loss") if max_loss is None else max_loss,
+        raw_loss=raw_loss or d.get("objective") == "loss",
+        exclude_edge=exclude_edge or bool(d.get("exclude_edge")),
+        path=table.path,
+        notes=notes,
+    )
