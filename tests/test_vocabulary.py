@@ -72,6 +72,7 @@ def test_as_options_spells_the_parameters_of_the_running_command(command_line):
     assert render.as_options("n_layers=30 and 'band=1'") == "n_layers=30 and 'band=1'"
     assert render.as_options("wrote out/band=2.png") == "wrote out/band=2.png"
     assert render.as_options("give --set band=VALUE") == "give --set band=VALUE"
+    assert render.as_options("declare Param(band=...)") == "declare Param(band=...)"
 
 
 def test_as_options_without_a_command_keeps_the_text(command_line):

@@ -7,6 +7,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,11 +23,12 @@ err_console = Console(stderr=True, highlight=False)
 command_line: list[str] = []
 """The arguments of the running command (set by :func:`scalelaw.cli.main`): messages name its options."""
 
-# ``name=`` as the library writes an argument; not inside a quoted value, a path or a COLUMN=VALUE pair
-_ARGUMENT = re.compile(r"(?<![\w'\"./=-])([a-z][a-z0-9_]*)=(?!=)(True\b|False\b)?")
+# ``name=`` as the library writes an argument; not in a quoted value, a path, a COLUMN=VALUE pair or code
+_ARGUMENT = re.compile(r"(?<![\w'\"./=-])(?<!\w\()([a-z][a-z0-9_]*)=(?!=)(True\b|False\b)?")
 _OPTION_BEFORE = re.compile(r"--[\w-]+ $")
 
 
+@lru_cache(maxsize=8)
 def _options(argv: tuple[str, ...]) -> dict:
     """Parameter name -> click option of the command that ``argv`` runs (an empty dict if none)."""
     from typer.main import get_command
