@@ -170,5 +170,5 @@ def test_no_workspace_folder_is_searched(monkeypatch):
     monkeypatch.delenv("SCALELAW_STEPLAW_BOOTSTRAP", raising=False)
     monkeypatch.chdir(ROOT)
     law = hp.published("steplaw")
-    assert law.settings["bootstrap_file"] is None
+    assert law.settings["bootstrap_file"] is False
     assert hp.recommend(law, 7e9, 1.4e12).intervals is None
