@@ -29,7 +29,10 @@ VOLATILE = {"wall_time", "scalelaw_version"}
 
 
 def comparable(value):
-    """An artifact dict without the fields that change from run to run (wall time, version)."""
+    """An artifact dict without the fields that change from run to run (wall time, version); NaN
+    compares equal to NaN."""
+    if isinstance(value, float) and value != value:
+        return "NaN"
     if isinstance(value, dict):
         return {k: comparable(v) for k, v in value.items() if k not in VOLATILE}
     if isinstance(value, list):

@@ -110,7 +110,7 @@ def test_without_distractor_noise_the_chain_stays_predictable():
 
 def test_family_with_too_few_models_is_skipped_with_a_note():
     result = chain.analyse(_family(n_models=2, n_questions=5))
-    assert result.summary.empty
+    assert result.summary().empty
     assert any("at least 3" in note for note in result.notes)
 
 
@@ -185,7 +185,7 @@ def _write_tidy(path, frame):
 
 def test_cli_chain_on_a_tidy_table_writes_metrics_and_plot(tmp_path, cli):
     path = _write_tidy(tmp_path / "choices.csv", _family(n_questions=30))
-    run = cli("downstream", "chain", path, "--out", tmp_path / "q.csv", "--plot", tmp_path / "c.png")
+    run = cli("downstream", "chain", path, "--csv", tmp_path / "q.csv", "--plot", tmp_path / "c.png")
     assert run.code == 0, run.stderr
     assert "per-model means" in run.stdout and "family toy" in run.stdout
     written = pd.read_csv(tmp_path / "q.csv")

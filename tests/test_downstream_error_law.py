@@ -141,7 +141,7 @@ def test_cli_error_law_chained_with_a_loss_fit_artifact(cli, tmp_path, fits):
     assert out["params"]["gamma"] == pytest.approx(0.7146, abs=5e-5)
     assert out["prediction"]["loss"] == pytest.approx(2.5198, abs=5e-5)
     assert out["prediction"]["error"] == pytest.approx(0.4925, abs=5e-5)
-    assert json.loads((tmp_path / "e.json").read_text())["schema"] == "scalelaw.downstream.error_law/1"
+    assert json.loads((tmp_path / "e.json").read_text())["schema"] == "scalelaw.downstream.error-law/1"
     assert (tmp_path / "err.png").stat().st_size > 10_000
 
 

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-import pandas as pd
 import typer
 
 from scalelaw import artifact, plotting
 from scalelaw.cli import render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, Level, Plot, check_outputs
+from scalelaw.cli.options import Csv, Json, Level, Out, Plot, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families.downstream import chain as chain_family
 from scalelaw.families.downstream import error_law as error_family
@@ -21,21 +20,14 @@ from scalelaw.families.downstream import observational as obs_family
 from scalelaw.families.downstream import olmo_ladder
 from scalelaw.families.downstream.readers import read_choices
 from scalelaw.io import parse_where
-from scalelaw.plots import downstream as figures
 from scalelaw.result import FitResult
 
 group = typer.Typer(help="Downstream capabilities: predictability chain, ladder, loss to error, "
                          "observational scaling.", no_args_is_help=True)
 app.add_typer(group, name="downstream")
 
-Out = Annotated[Path | None, typer.Option(help="Write the result here (JSON artifact).")]
 Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates for percentile intervals (0: none).")]
 Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
-LADDER_SCHEMA = "scalelaw.downstream.ladder/1"
-ERROR_SCHEMA = "scalelaw.downstream.error_law/1"
-OBSERVATIONAL_SCHEMA = "scalelaw.downstream.observational/1"
-
-
 
 
 def _write(*pairs: tuple[Path | None, str | bytes | None]) -> None:
@@ -44,6 +36,18 @@ def _write(*pairs: tuple[Path | None, str | bytes | None]) -> None:
         if path is not None and content is not None:
             artifact.write_atomic(path, content)
             render.note(f"wrote {path}")
+
+
+def _outputs(result, out: Path | None, plot: Path | None, *extra: tuple[Path | None, str | bytes | None]) -> None:
+    """Write the artifact, the figure and any table, all computed before the first write."""
+    import matplotlib.pyplot as plt
+
+    figure = None
+    if plot:
+        fig = result.plot()
+        figure = plotting.render(fig, plot)
+        plt.close(fig)
+    _write((out, result.to_json() if out else None), *extra, (plot, figure))
 
 
 def _f(value, digits: int = 4) -> str:
@@ -66,28 +70,28 @@ def chain(
     tokens: Annotated[str | None, typer.Option(help="Training tokens D of a single samples file.")] = None,
     family: Annotated[str | None, typer.Option(help="Family of a single samples file.")] = None,
     min_models: Annotated[int, typer.Option(help="Fewest models (distinct computes) for correlations.")] = 3,
-    out: Annotated[Path | None, typer.Option(help="Write the per-question metrics here (CSV).")] = None,
+    out: Out = None,
+    csv: Csv = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
     """Per-question metrics along the chain log p -> p_vocab -> p_choices -> Brier -> accuracy,
-    per-model means, and per-question correlations with log compute within each family.
+    per-model means, and per-question correlations with log compute within each family
+    (--csv writes the per-question metrics).
 
     Example: scalelaw downstream chain choices.csv --family-column family --plot chain.png
     """
-    check_outputs(out, plot=plot)
+    check_outputs(out, csv, plot=plot)
     choices = read_choices(file, family_column=family_column, model=model, family=family,
                            flops=render.quantity("--flops", flops),
                            params=render.quantity("--params", params),
                            tokens=render.quantity("--tokens", tokens))
     result = chain_family.analyse(choices, min_models=min_models)
-    figure = plotting.render(figures.chain_figure(result), plot) if plot else None
-    csv = result.per_question.to_csv(index=False) if out else None
-    _write((out, csv), (plot, figure))
+    _outputs(result, out, plot, (csv, result.per_question.to_csv(index=False) if csv else None))
     models = result.per_model.reset_index()
     if json:
         render.emit_json({"models": models.to_dict(orient="records"),
-                          "correlations": result.summary.to_dict(orient="records"),
+                          "correlations": result.correlation_summary.to_dict(orient="records"),
                           "incorrect_mass": result.incorrect.to_dict(orient="records"),
                           "notes": list(result.notes)})
         return
@@ -99,10 +103,10 @@ def chain(
                  ((r["model"], r["family"], render.number(r["flops"]), int(r["n_questions"]),
                    *(_f(r[n]) for n in names), _f(r["p_vocab_incorrect"]), int(r["ties"]))
                   for _, r in models.iterrows()))
-    if result.summary.empty:
+    if result.correlation_summary.empty:
         render.note("no family has enough models for correlations with compute")
         return
-    for fam, part in result.summary.groupby("family", sort=False):
+    for fam, part in result.correlation_summary.groupby("family", sort=False):
         order = list(dict.fromkeys(part["metric"]))
         wide = part.pivot(index="metric", columns="method", values="mean").loc[order]
         nan = part[part["method"] == "pearson"].set_index("metric")["nan_fraction"]
@@ -119,32 +123,6 @@ def chain(
 
 
 # ------------------------------------------------------------------------------------------ ladder
-def _ladder_rows(fit, logs, target_params, target_tokens) -> list[dict]:
-    """One record per prediction: the requested (N, D), or every target run of the logs; a target
-    run at the requested (N, D) supplies the actual values."""
-    compared = ladder_family.compare_targets(fit, logs).set_index("target") if len(logs.targets) else None
-    if target_params is None:
-        points = [(name, row["params"], row["tokens"]) for name, row in compared.iterrows()]
-    else:
-        same = ([] if compared is None else
-                [name for name, row in compared.iterrows()
-                 if np.isclose(row["params"], target_params, rtol=1e-6)
-                 and np.isclose(row["tokens"], target_tokens, rtol=1e-3)])
-        points = [(same[0] if same else None, target_params, target_tokens)]
-    pred = fit.predict([p[1] for p in points], [p[2] for p in points])
-    records = []
-    for (name, n, d), (_, p) in zip(points, pred.iterrows(), strict=True):
-        actual = None
-        if name is not None:
-            row = compared.loc[name]
-            actual = {"task_loss": float(row["task_loss"]), "accuracy": float(row["accuracy"]),
-                      "accuracy_from_actual_loss": float(row["accuracy_step2"]),
-                      "abs_error_points": float(row["abs_error"]), "rel_error": float(row["rel_error"])}
-        records.append({"task": fit.task, "target": name, **{k: float(v) for k, v in p.items()},
-                        "actual": actual, "warnings": fit.extrapolation(float(n), float(d))})
-    return records
-
-
 @group.command("ladder")
 def ladder(
     source: Annotated[Path, typer.Argument(
@@ -183,37 +161,26 @@ def ladder(
     if (n is None) != (d is None):
         raise InputError("give both --target-params and --target-tokens (or neither, to predict the "
                          "target runs in the logs)")
-    tasks = olmo_ladder.MAIN_TASKS if task.strip().lower() == "main" else (task,)
-    records, fits, first = [], {}, None
-    for name in tasks:
-        logs = olmo_ladder.read_ladder(source, name, format=format, intermediate=intermediate)
-        if n is None and logs.targets.empty:
-            raise InputError(f"{logs.path} has no target runs (mode eval/target); give --target-params and "
-                             "--target-tokens")
-        fit = ladder_family.fit_ladder(logs, skip=skip, moving_avg=moving_avg, last_n=last_n, anchor=anchor,
-                                       delta=delta, bootstrap=bootstrap, seed=seed, level=level)
-        rows = _ladder_rows(fit, logs, n, d)
-        for row in rows:
-            row["step1"], row["step2"] = dict(fit.step1.params), dict(fit.step2.params)
-        records += rows
-        fits[fit.task] = fit.to_dict()
-        first = first or (fit, logs, rows)
-    payload = {**artifact.header("ladder", LADDER_SCHEMA), "format": format, "source": str(source),
-               "level": level, "predictions": records, "fits": fits}
-    if len(records) == 1:
-        payload |= {k: v for k, v in records[0].items()}
-    fit, logs, rows = first
-    figure = None
-    if plot:
-        shown = pd.DataFrame([{"params": r["params"], "tokens": r["tokens"],
-                               **({"task_loss": r["actual"]["task_loss"], "accuracy": r["actual"]["accuracy"]}
-                                  if r["actual"] else {})} for r in rows])
-        figure = plotting.render(figures.ladder_figure(fit, logs, targets=shown), plot)
-    _write((out, artifact.dumps(payload) if out else None), (plot, figure))
+    if format not in olmo_ladder.FORMATS:
+        raise InputError(f"--format {format!r} is not one of {', '.join(olmo_ladder.FORMATS)}")
+    if format == "tidy" and intermediate != "task-loss":
+        raise InputError("--intermediate applies to --format olmo-ladder; a tidy table gives task_loss")
+    result = ladder_family.predict_ladder(source, task=task, format=format, intermediate=intermediate, params=n,
+                                          tokens=d, skip=skip, moving_avg=moving_avg, last_n=last_n,
+                                          anchor=anchor, delta=delta, bootstrap=bootstrap, seed=seed,
+                                          level=level)
+    _outputs(result, out, plot)
+    records = result.records()
     if json:
-        render.emit_json({k: v for k, v in payload.items() if k != "fits"})
+        payload = {**artifact.header(result.KIND, result.SCHEMA), "format": result.format,
+                   "source": result.source, "level": level, "predictions": records}
+        if len(records) == 1:
+            payload |= records[0]
+        render.emit_json(payload)
         return
-    _show_ladder(records, level, logs.loss_name)
+    _show_ladder(records, level, result.loss_name)
+    for text in result.warnings:
+        render.warn(text)
 
 
 def _show_ladder(records: list[dict], level: float, loss_name: str) -> None:
@@ -235,9 +202,6 @@ def _show_ladder(records: list[dict], level: float, loss_name: str) -> None:
                     f"{s1['B']:.4g} D^-{s1['beta']:.4f}")
         render.line(f"step 2 ({r['task']}): acc = {s2['a']:.4f} / (1 + exp(-{s2['k']:.4g} "
                     f"(L - {s2['x0']:.4f}))) + {s2['b']:.4f}")
-    for r in records:
-        for text in r["warnings"]:
-            render.warn(f"{r['target'] or 'target'} ({r['task']}): {text}")
 
 
 # ---------------------------------------------------------------------------------------- error law
@@ -274,8 +238,7 @@ def error_law(
     check_outputs(out, plot=plot)
     frame = error_family.read_errors(file, loss_column=loss_column, error_column=error_column,
                                      from_accuracy=from_accuracy, where=parse_where(where or []))
-    fit = error_family.fit_error_law(frame, loss=loss, bootstrap=bootstrap, seed=seed, level=level)
-    chained = None
+    law_fit = inputs = None
     if loss_fit is not None or params is not None or tokens is not None or set_:
         if loss_fit is None:
             raise InputError("--params/--tokens/--set need --loss-fit, the loss law that turns them into a "
@@ -289,18 +252,15 @@ def error_law(
             raise InputError(f"the loss law {law_fit.law.name!r} needs {', '.join(missing)}; give "
                              + ", ".join(f"--{m}" if m in ("params", "tokens") else f"--set {m}=VALUE"
                                          for m in missing))
-        chained = error_family.predict_error(fit, loss_fit=law_fit, inputs=inputs)
-    elif at_loss is not None:
-        chained = error_family.predict_error(fit, loss=at_loss)
-    payload = {**artifact.header("error_law", ERROR_SCHEMA), "fit": fit.to_dict(),
-               "prediction": None if chained is None else chained.to_dict()}
-    figure = plotting.render(figures.error_law_figure(fit, frame, chained=chained), plot) if plot else None
-    _write((out, artifact.dumps(payload) if out else None), (plot, figure))
+    result = error_family.analyse(frame, law_fit, at_loss=None if inputs is not None else at_loss,
+                                  inputs=inputs, loss=loss, bootstrap=bootstrap, seed=seed, level=level)
+    _outputs(result, out, plot)
+    fit, chained = result.fit, result.prediction
     if json:
         intervals = {k: list(v) for k, v in fit.intervals().items()}
         render.emit_json({"params": dict(fit.params), "intervals": intervals,
                           "metrics": dict(fit.metrics), "converged": fit.diagnostics["converged"],
-                          "prediction": payload["prediction"]})
+                          "prediction": None if chained is None else chained.to_dict()})
         return
     p = fit.params
     render.line(f"Err(L) = {p['epsilon']:.4f} - {p['k']:.4f} exp(-{p['gamma']:.4f} L)  ({len(frame)} models, "
@@ -314,10 +274,8 @@ def error_law(
     if chained is not None:
         render.line(f"loss {chained.loss:.4f} {render.interval(chained.loss_lower, chained.loss_upper)} -> "
                     f"error {chained.error:.4f} {render.interval(chained.error_lower, chained.error_upper)}")
-        lo, hi = float(frame["loss"].min()), float(frame["loss"].max())
-        if not lo <= chained.loss <= hi:
-            render.warn(f"the loss {chained.loss:.4f} is outside the fitted range {lo:.4f}..{hi:.4f}: "
-                        "the error law extrapolates")
+    for text in result.warnings:
+        render.warn(text)
 
 
 # ------------------------------------------------------------------------------------ observational
@@ -354,7 +312,8 @@ def observational(
     result = obs_family.fit_observational(bench, target, cutoff_flops=cutoff, components=components,
                                           predictors=tuple(predictor) if predictor else None, chance=chance,
                                           loss=loss, delta=delta)
-    payload = {**artifact.header("observational", OBSERVATIONAL_SCHEMA), "target": target,
+    _outputs(result, out, plot)
+    payload = {**artifact.header(result.KIND, result.SCHEMA), "target": target,
                "cutoff_flops": cutoff, "components": components, "predictors": list(result.predictors),
                "chance": chance, "explained_variance": result.pca.explained.tolist(),
                "loadings": result.pca.loadings().to_dict(), "params": dict(result.fit.params),
@@ -362,8 +321,6 @@ def observational(
                "errors": result.errors.to_dict(orient="records"),
                "family_checks": result.family_checks.to_dict(orient="records"),
                "models": result.models.to_dict(orient="records"), "notes": list(result.notes)}
-    figure = plotting.render(figures.observational_figure(result), plot) if plot else None
-    _write((out, artifact.dumps(payload) if out else None), (plot, figure))
     if json:
         render.emit_json(payload)
         return
@@ -382,6 +339,5 @@ def observational(
                  ["model", "family", "compute (FLOPs)", "actual", "predicted", "log-compute"],
                  ((r["model"], r["family"], render.number(r["flops"]), _f(r[target], 3),
                    _f(r["predicted"], 3), _f(r["baseline"], 3)) for _, r in test.iterrows()))
-    for _, r in result.family_checks[~result.family_checks["log_linear"]].iterrows():
-        render.warn(f"family {r['family']}: corr(PC1, log10 compute) = {r['correlation']:.2f} over "
-                    f"{r['models']} models (< 0.9): its models do not follow one log-linear trend")
+    for text in result.warnings:
+        render.warn(text)

@@ -13,6 +13,7 @@ from scalelaw.errors import InputError
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
 Out = Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here.")]
+Csv = Annotated[Path | None, typer.Option(help="Write the result's table here (CSV).")]
 Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
 Where = Annotated[list[str] | None, typer.Option(help="Keep rows where COLUMN=VALUE (repeatable).")]
 

@@ -14,3 +14,5 @@ Four tools, one module each:
 Readers: :mod:`~scalelaw.families.downstream.readers` (per-choice log-likelihoods: tidy tables,
 lm-evaluation-harness samples) and :mod:`~scalelaw.families.downstream.olmo_ladder` (ladder logs).
 """
+
+from scalelaw.families.downstream import chain, error_law, ladder, observational  # noqa: F401 (their results)

@@ -30,14 +30,16 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from scalelaw import protocol
 from scalelaw.errors import InputError
-from scalelaw.families.downstream.readers import Choices
+from scalelaw.families.downstream.readers import Choices, check_choices
 
 #: The chain in order, from the most to the least continuous metric.
 CHAIN = ("logp_correct", "p_vocab_correct", "p_choices_correct", "brier", "accuracy")
@@ -46,6 +48,8 @@ METHODS = ("pearson", "spearman", "kendall")
 #: Metrics where lower is better: their correlations are taken with the negated metric.
 LOWER_IS_BETTER = frozenset({"brier"})
 MIN_MODELS = 3
+#: Columns a tidy choices frame needs (``length`` is optional).
+COLUMNS = ("model", "family", "flops", "question", "choice", "logprob", "is_correct")
 
 
 # --------------------------------------------------------------------------------- per question
@@ -237,7 +241,7 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------------------- result
 @dataclass(frozen=True)
-class ChainResult:
+class ChainResult(protocol.Result):
     """What :func:`analyse` found.
 
     Attributes
@@ -249,26 +253,54 @@ class ChainResult:
     correlations
         Long table: family, metric, method, question, correlation (with log10 compute, or for
         ``covariation`` between log incorrect and log correct mass).
-    summary
-        :func:`summarise` of the chain's metrics, in chain order.
+    correlation_summary
+        :func:`summarise` of the chain's metrics, in chain order (also ``summary()``).
     incorrect
         :func:`summarise` of ``logp_incorrect`` (vs compute) and ``covariation``.
     notes
-        What was skipped or assumed.
+        What was read, skipped or assumed.
+    source
+        The choices file that was read.
+    settings
+        The keyword arguments of :func:`analyse` (``min_models``).
+    warnings
+        Families skipped or questions left out, and ties counted as wrong.
     """
+
+    FAMILY = "downstream"
+    KIND = "chain"
+    TITLE = "predictability chain: per-question correlations with log10 compute"
 
     per_question: pd.DataFrame
     per_model: pd.DataFrame
     correlations: pd.DataFrame
-    summary: pd.DataFrame
+    correlation_summary: pd.DataFrame
     incorrect: pd.DataFrame
     notes: tuple[str, ...] = field(default_factory=tuple)
+    source: str = "table"
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def degradation(self, method: str = "pearson", statistic: str = "mean") -> pd.DataFrame:
         """A family x metric table of one summary statistic, columns in chain order."""
-        part = self.summary[self.summary["method"] == method]
+        part = self.correlation_summary[self.correlation_summary["method"] == method]
         table = part.pivot(index="family", columns="metric", values=statistic)
         return table[[m for m in chain_metrics(self.per_question) if m in table.columns]]
+
+    def summary(self) -> pd.DataFrame:
+        """Per (family, metric, method): the distribution of per-question correlations."""
+        return self.correlation_summary
+
+    def plot(self, ax=None):
+        """The chain's metrics against compute and their correlations (on ``ax``: the histogram)."""
+        from scalelaw.plots.downstream import chain_figure
+
+        return chain_figure(self, ax=ax)
 
 
 def analyse(choices: Choices | pd.DataFrame, *, min_models: int = MIN_MODELS) -> ChainResult:
@@ -277,10 +309,18 @@ def analyse(choices: Choices | pd.DataFrame, *, min_models: int = MIN_MODELS) ->
     Parameters
     ----------
     choices
-        :class:`~scalelaw.families.downstream.readers.Choices` (or its tidy frame).
+        :class:`~scalelaw.families.downstream.readers.Choices` (or its tidy frame, checked as
+        the readers check a file).
     min_models
-        Fewest distinct computes in a family for its correlations.
+        Fewest distinct computes in a family for its correlations (at least 2).
     """
+    if min_models < 2:
+        raise InputError(f"min_models={min_models}: a correlation with compute needs at least 2 models")
+    if not isinstance(choices, Choices):
+        missing = [c for c in COLUMNS if c not in choices.columns]
+        if missing:
+            raise InputError(f"the choices table has no column {missing[0]!r}; it needs {', '.join(COLUMNS)}")
+        check_choices(choices)
     metrics = question_metrics(choices)
     corr, notes = correlations(metrics, min_models=min_models)
     summary = summarise(corr)
@@ -290,5 +330,13 @@ def analyse(choices: Choices | pd.DataFrame, *, min_models: int = MIN_MODELS) ->
     ordered = part.assign(_m=part["method"].map(METHODS.index), _k=part["metric"].map(chain.index))
     ordered = ordered.sort_values(["family", "_m", "_k"], kind="stable").drop(columns=["_m", "_k"])
     base = tuple(choices.notes) if isinstance(choices, Choices) else ()
-    return ChainResult(metrics, per_model(metrics), corr, ordered.reset_index(drop=True),
-                       summary[~is_chain].reset_index(drop=True), base + tuple(notes))
+    source = choices.path if isinstance(choices, Choices) else "table"
+    models = per_model(metrics)
+    warnings = list(notes)
+    ties = int(models["ties"].sum())
+    if ties:
+        warnings.append(f"{ties} (model, question) pair(s) share the top log-likelihood between choices; "
+                        "they count as wrong")
+    return ChainResult(metrics, models, corr, ordered.reset_index(drop=True),
+                       summary[~is_chain].reset_index(drop=True), base + tuple(notes), source,
+                       {"min_models": min_models}, tuple(warnings))

@@ -25,13 +25,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine
+from scalelaw import artifact, engine, protocol
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.downstream.common import evaluate_paired
 from scalelaw.io import Table, filter_rows, read_table
@@ -82,6 +82,7 @@ def prepare(table: Table, *, loss_column: str = "loss", error_column: str = "err
                        index=frame.index)
     if from_accuracy:
         out["error"] = 1.0 - out["error"]
+    out.attrs["source"] = table.path
     checks = ((out["loss"] <= 0, loss_column, "a loss must be > 0"),
               ((out["error"] < 0) | (out["error"] > 1), error_column,
                "an error (or accuracy) is a fraction in [0, 1]"))
@@ -120,6 +121,7 @@ def fit_error_law(frame: pd.DataFrame, *, loss: str = "squared", **settings) -> 
     return engine.fit(ERROR_LAW, frame, loss=loss, **settings)
 
 
+@protocol.value_kind("downstream.chained-error")
 @dataclass(frozen=True)
 class ChainedError:
     """A predicted loss and the error it implies, with percentile intervals (NaN without draws)."""
@@ -160,3 +162,137 @@ def predict_error(error_fit: FitResult, *, loss: float | None = None, loss_fit: 
         error_draws = evaluate_paired(error_fit.law, {"L": loss_draws}, error_fit.bootstrap[:draws])
         e_lo, e_hi = (float(v) for v in error_fit.percentiles(error_draws))
     return ChainedError(predicted, l_lo, l_hi, error, e_lo, e_hi)
+
+
+# ------------------------------------------------------------------------------------------ result
+#: The schema the command line wrote error-law artifacts with before the result protocol.
+LEGACY_SCHEMA = "scalelaw.downstream.error_law/1"
+
+
+@dataclass(frozen=True)
+class ErrorLaw(protocol.Result):
+    """A fitted error law Err(L), the loss law it is chained with, and a prediction.
+
+    Attributes
+    ----------
+    fit
+        The :class:`~scalelaw.result.FitResult` of Err(L) = epsilon - k exp(-gamma L).
+    points
+        The (loss, error) table it was fitted to (empty when read from an older artifact).
+    source
+        Where the table came from.
+    loss_fit
+        The loss law chained with it (a fit of the loss family), or None.
+    prediction
+        The :class:`ChainedError` at ``at_loss`` or at the loss ``loss_fit`` predicts for
+        ``inputs``, or None.
+    settings
+        The keyword arguments of :func:`analyse`.
+    warnings
+        The fits' own warnings and a prediction outside the fitted losses.
+    """
+
+    FAMILY = "downstream"
+    KIND = "error-law"
+    TITLE = "loss to error: Err(L) = epsilon - k exp(-gamma L)"
+
+    fit: FitResult
+    points: pd.DataFrame
+    source: str = "table"
+    loss_fit: FitResult | None = None
+    prediction: ChainedError | None = None
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    @property
+    def loss_range(self) -> tuple[float, float]:
+        """The smallest and largest fitted loss."""
+        if len(self.points):
+            return float(self.points["loss"].min()), float(self.points["loss"].max())
+        return tuple(float(v) for v in self.fit.data["ranges"]["loss"])
+
+    def predict(self, *, loss: float | None = None, inputs: dict | None = None) -> ChainedError:
+        """The error at ``loss``, or at the loss the chained loss law predicts for ``inputs``."""
+        return predict_error(self.fit, loss=loss, loss_fit=self.loss_fit, inputs=inputs)
+
+    def summary(self) -> pd.DataFrame:
+        """The error law's parameters: value, se, lower, upper, at_bound."""
+        return self.fit.summary()
+
+    def report(self) -> str:
+        lines = [self.TITLE, self.summary().to_string(float_format=lambda v: f"{v:.6g}")]
+        p = self.prediction
+        if p is not None:
+            lines.append(f"loss {p.loss:.4f} [{p.loss_lower:.4f}, {p.loss_upper:.4f}] -> error {p.error:.4f} "
+                         f"[{p.error_lower:.4f}, {p.error_upper:.4f}]")
+        return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
+
+    def plot(self, ax=None):
+        """Error against loss: the models, the fitted law and its band, and the prediction."""
+        from scalelaw.plots.downstream import error_law_figure
+
+        return error_law_figure(self.fit, self.points, chained=self.prediction, ax=ax)
+
+
+def _warnings(error_fit: FitResult, loss_fit: FitResult | None, prediction: ChainedError | None,
+              loss_range: tuple[float, float]) -> tuple[str, ...]:
+    out = [f"error law: {w}" for w in error_fit.warnings]
+    out += [f"loss law: {w}" for w in (loss_fit.warnings if loss_fit is not None else ())]
+    lo, hi = loss_range
+    if prediction is not None and not lo <= prediction.loss <= hi:
+        out.append(f"the loss {prediction.loss:.4f} is outside the fitted range {lo:.4f}..{hi:.4f}: "
+                   "the error law extrapolates")
+    return tuple(out)
+
+
+def analyse(points: pd.DataFrame, loss_fit: FitResult | None = None, *, at_loss: float | None = None,
+            inputs: Mapping[str, float] | None = None, loss: str = "squared", bootstrap: int = 0, seed: int = 0,
+            level: float = 0.95) -> ErrorLaw:
+    """Fit the error law to a (loss, error) table and predict the error at a loss or at a model.
+
+    Parameters
+    ----------
+    points
+        Columns ``loss`` and ``error`` (:func:`prepare` gives them from a read file).
+    loss_fit
+        A loss law to chain with (e.g. :data:`GADRE_LOSS_LAW` fitted by the engine).
+    at_loss
+        Predict the error at this loss.
+    inputs
+        Predict at the loss ``loss_fit`` gives for these inputs (by column, e.g. params, tokens).
+    loss, bootstrap, seed, level
+        The engine's loss for the error law, its bootstrap replicates, their seed and the interval
+        level.
+    """
+    if inputs is not None and loss_fit is None:
+        raise InputError("inputs= needs loss_fit=, the loss law that turns them into a loss")
+    if inputs is not None and at_loss is not None:
+        raise InputError("give at_loss= or inputs=, not both")
+    fit = fit_error_law(points, loss=loss, bootstrap=bootstrap, seed=seed, level=level)
+    prediction = None
+    if inputs is not None:
+        prediction = predict_error(fit, loss_fit=loss_fit, inputs=dict(inputs))
+    elif at_loss is not None:
+        prediction = predict_error(fit, loss=at_loss)
+    frame = points[["loss", "error"]].reset_index(drop=True)
+    settings = {"at_loss": at_loss, "inputs": None if inputs is None else dict(inputs), "loss": loss,
+                "bootstrap": bootstrap, "seed": seed, "level": level}
+    lo, hi = float(frame["loss"].min()), float(frame["loss"].max())
+    return ErrorLaw(fit, frame, str(points.attrs.get("source", "table")), loss_fit, prediction, settings,
+                    _warnings(fit, loss_fit, prediction, (lo, hi)))
+
+
+@protocol.legacy(LEGACY_SCHEMA)
+def _read_legacy(payload: dict, source: str) -> ErrorLaw:
+    """An error-law artifact of the command line before the result protocol (no table, no loss law)."""
+    payload = artifact.check(payload, schema=LEGACY_SCHEMA, source=source)
+    fit = protocol.from_payload(payload["fit"], source=source)
+    prediction = None if payload.get("prediction") is None else ChainedError(**payload["prediction"])
+    settings = {k: fit.settings[k] for k in ("loss", "bootstrap", "seed", "level") if k in fit.settings}
+    lo, hi = (float(v) for v in fit.data["ranges"]["loss"])
+    return ErrorLaw(fit, pd.DataFrame({"loss": [], "error": []}), source, None, prediction, settings,
+                    _warnings(fit, None, prediction, (lo, hi)))

@@ -33,13 +33,16 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine
-from scalelaw.errors import FitError, InputError
+from scalelaw import engine, protocol
+from scalelaw.errors import ArtifactError, FitError, InputError
+from scalelaw.families.downstream import olmo_ladder
 from scalelaw.families.downstream.common import evaluate_paired
 from scalelaw.families.downstream.olmo_ladder import LadderLogs
 from scalelaw.laws import EXPONENT_STARTS, Law, Param, get_law
@@ -109,11 +112,11 @@ def step2_points(logs: LadderLogs, *, skip: float = 0.1, moving_avg: int = 5,
     return pd.concat(parts, ignore_index=True)
 
 
-def target_actuals(logs: LadderLogs, *, last_n: int = 5) -> pd.DataFrame:
+def target_actuals(logs: LadderLogs | None, *, last_n: int = 5) -> pd.DataFrame:
     """Per target run: params, tokens at its last evaluation, and its actual task loss and accuracy
-    (mean of the last ``last_n`` evaluations)."""
+    (mean of the last ``last_n`` evaluations); no rows without logs."""
     rows = []
-    for run, part in logs.targets.groupby("run", sort=False):
+    for run, part in (() if logs is None else logs.targets.groupby("run", sort=False)):
         rows.append({"target": run, "params": part["params"].iloc[-1], "tokens": part["tokens"].iloc[-1],
                      "task_loss": part["task_loss"].iloc[-last_n:].mean(),
                      "accuracy": part["accuracy"].iloc[-last_n:].mean()})
@@ -122,7 +125,7 @@ def target_actuals(logs: LadderLogs, *, last_n: int = 5) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------ fitting
 @dataclass(frozen=True)
-class LadderFit:
+class LadderFit(protocol.Result):
     """Both steps of a ladder fit for one task.
 
     Attributes
@@ -134,16 +137,39 @@ class LadderFit:
     points1, points2
         The tables they were fitted to (:func:`step1_points`, :func:`step2_points`).
     settings
-        skip, moving_avg, last_n, anchor, delta, bootstrap, seed, level.
+        The keyword arguments of :func:`fit_ladder`: skip, moving_avg, last_n, anchor, delta,
+        bootstrap, seed, level.
+    loss_name
+        What the task loss is (units).
+    source, format
+        The logs that were read and their layout.
+    targets
+        The target runs of the logs (:func:`target_actuals`), empty when there were none.
     """
+
+    FAMILY = "downstream"
+    KIND = "ladder-fit"
+    TITLE = "ladder fit: task loss L(N, D), then accuracy(L)"
 
     task: str
     step1: FitResult
     step2: FitResult
     points1: pd.DataFrame
     points2: pd.DataFrame
-    settings: dict = field(default_factory=dict)
+    settings: Mapping[str, object] = field(default_factory=dict)
     loss_name: str = "task loss (bits per byte)"
+    source: str = ""
+    format: str = "tidy"
+    targets: pd.DataFrame = field(default_factory=lambda: target_actuals(None))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The two steps' own warnings (no convergence, parameters at a bound)."""
+        return tuple(f"{self.task} step {i}: {w}" for i, fit in ((1, self.step1), (2, self.step2))
+                     for w in fit.warnings)
 
     def predict(self, params, tokens) -> pd.DataFrame:
         """Chained prediction at (N, D): task loss and accuracy with their bootstrap intervals."""
@@ -178,9 +204,15 @@ class LadderFit:
                 parts.append(f"{name} = {value:.4g} is below the ladder's smallest ({lo:.4g})")
         return [f"{'; '.join(parts)}: the prediction extrapolates"] if parts else []
 
-    def to_dict(self) -> dict:
-        return {"task": self.task, "loss_name": self.loss_name, "settings": dict(self.settings),
-                "step1": self.step1.to_dict(), "step2": self.step2.to_dict()}
+    def summary(self) -> pd.DataFrame:
+        """Both steps' parameters: value, se, lower, upper, at_bound, indexed by (step, parameter)."""
+        return pd.concat({"step1": self.step1.summary(), "step2": self.step2.summary()}, names=["step"])
+
+    def plot(self, ax=None):
+        """Step 1, step 2 and the chain with the target runs (on ``ax``: the chain alone)."""
+        from scalelaw.plots.downstream import ladder_figure
+
+        return ladder_figure(self, targets=self.targets if len(self.targets) else None, ax=ax)
 
 
 def fit_ladder(logs: LadderLogs, *, skip: float = 0.1, moving_avg: int = 5, last_n: int = 5,
@@ -226,18 +258,20 @@ def fit_ladder(logs: LadderLogs, *, skip: float = 0.1, moving_avg: int = 5, last
     step2 = engine.fit(STEP2_LAW, points2, loss="squared", **common)
     settings = {"skip": skip, "moving_avg": moving_avg, "last_n": last_n, "anchor": anchor, "delta": delta,
                 **common}
-    return LadderFit(logs.task, step1, step2, points1, points2, settings, logs.loss_name)
+    return LadderFit(logs.task, step1, step2, points1, points2, settings, logs.loss_name, logs.path,
+                     logs.format, target_actuals(logs, last_n=last_n))
 
 
 # ------------------------------------------------------------------------------------- comparison
-def compare_targets(fit: LadderFit, logs: LadderLogs) -> pd.DataFrame:
-    """For every target run in ``logs``: actual and predicted task loss and accuracy.
+def compare_targets(fit: LadderFit, logs: LadderLogs | None = None) -> pd.DataFrame:
+    """For every target run in ``logs`` (default: the fit's own): actual and predicted task loss and
+    accuracy.
 
     Columns: ``task, target, params, tokens, task_loss, task_loss_pred, accuracy,
     accuracy_step2`` (step 2 at the actual task loss), ``accuracy_pred`` (chained) and its
     interval, ``abs_error`` (accuracy points, x100) and ``rel_error`` (fraction).
     """
-    actual = target_actuals(logs, last_n=int(fit.settings.get("last_n", 5)))
+    actual = fit.targets if logs is None else target_actuals(logs, last_n=int(fit.settings.get("last_n", 5)))
     if actual.empty:
         return actual
     pred = fit.predict(actual["params"], actual["tokens"])
@@ -251,3 +285,182 @@ def compare_targets(fit: LadderFit, logs: LadderLogs) -> pd.DataFrame:
     out["abs_error"] = 100 * (out["accuracy_pred"] - out["accuracy"])
     out["rel_error"] = (out["accuracy_pred"] - out["accuracy"]) / out["accuracy"]
     return out
+
+
+# ------------------------------------------------------------------------------- predictions by task
+#: Columns of :attr:`LadderPrediction.predictions` that hold a target run's actual values.
+ACTUAL = {"task_loss": "actual_task_loss", "accuracy": "actual_accuracy",
+          "accuracy_from_actual_loss": "accuracy_step2", "abs_error_points": "abs_error",
+          "rel_error": "rel_error"}
+
+
+@dataclass(frozen=True)
+class LadderPrediction(protocol.Result):
+    """Ladder fits of one or more tasks and their chained predictions at the targets.
+
+    Attributes
+    ----------
+    source, format
+        The ladder logs that were read and their layout.
+    fits
+        Task -> :class:`LadderFit`.
+    predictions
+        One row per (task, target): ``task, target`` (the target run, or None for a requested
+        (N, D) that no run matches), ``params, tokens``, the chained ``task_loss`` and
+        ``accuracy`` with their intervals (``*_lower``, ``*_upper``) and, for a target run,
+        ``actual_task_loss, actual_accuracy, accuracy_step2`` (step 2 at the actual loss),
+        ``abs_error`` (accuracy points) and ``rel_error`` (NaN otherwise).
+    settings
+        The keyword arguments of :func:`predict_ladder`.
+    warnings
+        Targets outside the ladder (extrapolation) and the fits' own warnings.
+    """
+
+    FAMILY = "downstream"
+    KIND = "ladder"
+    TITLE = "ladder predictions: (N, D) -> task loss -> accuracy"
+
+    source: str
+    format: str
+    fits: Mapping[str, LadderFit]
+    predictions: pd.DataFrame
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fits", protocol.frozen(self.fits))
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    @property
+    def level(self) -> float:
+        return float(self.settings.get("level", 0.95))
+
+    @classmethod
+    def from_fields(cls, payload: Mapping, *, source: str = "artifact") -> LadderPrediction:
+        result = super().from_fields(payload, source=source)
+        if not isinstance(result.predictions, pd.DataFrame) or \
+                not all(isinstance(fit, LadderFit) for fit in result.fits.values()):
+            raise ArtifactError(f"{source}: a ladder artifact written before the result protocol (its fits lack "
+                                "the fitted points); write it again with this scalelaw")
+        return result
+
+    @property
+    def loss_name(self) -> str:
+        return next(iter(self.fits.values())).loss_name
+
+    def predict(self, params, tokens) -> pd.DataFrame:
+        """Every task's chained prediction at (N, D) (:meth:`LadderFit.predict` with a task column)."""
+        parts = [fit.predict(params, tokens).assign(task=task) for task, fit in self.fits.items()]
+        out = pd.concat(parts, ignore_index=True)
+        return out[["task", *(c for c in out.columns if c != "task")]]
+
+    def records(self) -> list[dict]:
+        """One JSON-ready record per prediction, with the actual values of a target run (or None),
+        its extrapolation warnings and both steps' parameters."""
+        out = []
+        for row in self.predictions.to_dict(orient="records"):
+            fit = self.fits[row["task"]]
+            actual = None if row["target"] is None or not np.isfinite(row["actual_accuracy"]) else \
+                {key: float(row[column]) for key, column in ACTUAL.items()}
+            out.append({"task": row["task"], "target": row["target"],
+                        **{k: float(row[k]) for k in PREDICTED},
+                        "actual": actual, "warnings": fit.extrapolation(row["params"], row["tokens"]),
+                        "step1": dict(fit.step1.params), "step2": dict(fit.step2.params)})
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """The predictions, one row per (task, target)."""
+        return self.predictions
+
+    def plot(self, ax=None):
+        """One task: its two steps and the chain; several (or ``ax``): the chain of each task."""
+        from scalelaw.plots.downstream import ladder_figure, ladder_tasks_figure
+
+        if len(self.fits) == 1 and ax is None:
+            task, fit = next(iter(self.fits.items()))
+            return ladder_figure(fit, targets=self.targets(task))
+        return ladder_tasks_figure(self, ax=ax)
+
+    def targets(self, task: str) -> pd.DataFrame:
+        """The predicted points of ``task``: params, tokens and the actual task_loss and accuracy."""
+        part = self.predictions[self.predictions["task"] == task]
+        return pd.DataFrame({"params": part["params"].to_numpy(dtype=float),
+                             "tokens": part["tokens"].to_numpy(dtype=float),
+                             "task_loss": part["actual_task_loss"].to_numpy(dtype=float),
+                             "accuracy": part["actual_accuracy"].to_numpy(dtype=float)})
+
+
+#: Actual-value columns of the predictions -> the columns of :func:`compare_targets` they copy.
+FROM_COMPARED = {"actual_task_loss": "task_loss", "actual_accuracy": "accuracy",
+                 "accuracy_step2": "accuracy_step2", "abs_error": "abs_error", "rel_error": "rel_error"}
+PREDICTED = ("params", "tokens", "task_loss", "task_loss_lower", "task_loss_upper", "accuracy",
+             "accuracy_lower", "accuracy_upper")
+
+
+def _predictions(fit: LadderFit, params: float | None, tokens: float | None) -> pd.DataFrame:
+    """The fit's rows of :attr:`LadderPrediction.predictions`: at (params, tokens), or at every target
+    run; a target run at the requested (N, D) (relative 1e-6 in N, 1e-3 in D) gives the actuals."""
+    compared = compare_targets(fit)
+    if params is None:
+        chosen = compared
+        points = compared[["target", "params", "tokens"]]
+    else:
+        same = compared[np.isclose(compared["params"], params, rtol=1e-6)
+                        & np.isclose(compared["tokens"], tokens, rtol=1e-3)] if len(compared) else compared
+        chosen = same.iloc[:1]
+        points = pd.DataFrame({"target": [chosen["target"].iloc[0] if len(chosen) else None],
+                               "params": [float(params)], "tokens": [float(tokens)]})
+    pred = fit.predict(points["params"].to_numpy(dtype=float), points["tokens"].to_numpy(dtype=float))
+    out = pd.DataFrame({"task": fit.task, "target": list(points["target"]), **{k: pred[k] for k in PREDICTED}})
+    for column, compared_column in FROM_COMPARED.items():
+        out[column] = chosen[compared_column].to_numpy(dtype=float) if len(chosen) else np.nan
+    return out
+
+
+def predict_ladder(source: str | Path, *, task: str | Sequence[str] = "mmlu", format: str = "olmo-ladder",
+                   intermediate: str = "task-loss", params: float | None = None, tokens: float | None = None,
+                   skip: float = 0.1, moving_avg: int = 5, last_n: int = 5, anchor: bool = True,
+                   delta: float = 1e-3, bootstrap: int = 0, seed: int = 0,
+                   level: float = 0.95) -> LadderPrediction:
+    """Read ladder logs, fit both steps per task and predict the targets.
+
+    Parameters
+    ----------
+    source
+        The ladder logs: an OLMo-ladder folder or a tidy table (see
+        :func:`~scalelaw.families.downstream.olmo_ladder.read_ladder`).
+    task
+        A task name, several, or ``main`` for the OLMo ladder paper's eight.
+    format, intermediate
+        The layout of ``source`` and the step-1 quantity (``task-loss`` or ``c4``).
+    params, tokens
+        A target (N non-embedding parameters, D tokens); default: every target run of the logs.
+    skip, moving_avg, last_n, anchor, delta, bootstrap, seed, level
+        As :func:`fit_ladder`.
+    """
+    if (params is None) != (tokens is None):
+        raise InputError("give both params= and tokens= (or neither, to predict the target runs in the logs)")
+    names = [task] if isinstance(task, str) else list(task)
+    if names == ["main"] or [n.strip().lower() for n in names] == ["main"]:
+        names = list(olmo_ladder.MAIN_TASKS)
+    settings = {"task": task, "format": format, "intermediate": intermediate, "params": params,
+                "tokens": tokens, "skip": skip, "moving_avg": moving_avg, "last_n": last_n, "anchor": anchor,
+                "delta": delta, "bootstrap": bootstrap, "seed": seed, "level": level}
+    fits, rows, warned = {}, [], []
+    for name in names:
+        logs = olmo_ladder.read_ladder(source, name, format=format, intermediate=intermediate)
+        if params is None and logs.targets.empty:
+            raise InputError(f"{logs.path} has no target runs (mode eval/target); give params= and tokens=")
+        fit = fit_ladder(logs, skip=skip, moving_avg=moving_avg, last_n=last_n, anchor=anchor, delta=delta,
+                         bootstrap=bootstrap, seed=seed, level=level)
+        part = _predictions(fit, params, tokens)
+        fits[fit.task] = fit
+        rows.append(part)
+        warned += [f"{target or 'target'} ({fit.task}): {text}"
+                   for target, n, d in zip(part["target"], part["params"], part["tokens"], strict=True)
+                   for text in fit.extrapolation(float(n), float(d))]
+        warned += list(fit.warnings)
+    first = next(iter(fits.values()))
+    return LadderPrediction(first.source, format, fits, pd.concat(rows, ignore_index=True), settings,
+                            tuple(warned))

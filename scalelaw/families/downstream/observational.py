@@ -25,13 +25,14 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine
+from scalelaw import engine, protocol
 from scalelaw.errors import FitError, InputError
 from scalelaw.io import Table, canonical_name, read_table
 from scalelaw.laws import Law, Param
@@ -159,6 +160,7 @@ def _matrix(table: Table) -> tuple[pd.DataFrame, tuple[str, ...], list[str]]:
 
 
 # -------------------------------------------------------------------------------------- the PCA
+@protocol.value_kind("downstream.pca")
 @dataclass(frozen=True)
 class PCA:
     """Principal components of filled benchmark scores (unstandardised).
@@ -251,7 +253,7 @@ def link_law(n_inputs: int, *, names: tuple[str, ...] | None = None, floor_max: 
 
 # ------------------------------------------------------------------------------------ the analysis
 @dataclass(frozen=True)
-class ObservationalResult:
+class ObservationalResult(protocol.Result):
     """A fitted observational law and its check above the compute cutoff.
 
     Attributes
@@ -272,7 +274,19 @@ class ObservationalResult:
     family_checks
         Per family with 3+ models of known compute: corr(PC1, log10 FLOPs), and whether it is
         below 0.9 (a family whose models do not lie on one log-linear trend).
+    notes
+        What was read, joined or left out.
+    source
+        The benchmark file that was read.
+    settings
+        The keyword arguments of :func:`fit_observational` (the target included).
+    warnings
+        The fits' own warnings and the families whose models break the log-linear trend.
     """
+
+    FAMILY = "downstream"
+    KIND = "observational"
+    TITLE = "observational scaling: a sigmoid of the benchmark PCs"
 
     target: str
     cutoff_flops: float
@@ -285,10 +299,46 @@ class ObservationalResult:
     errors: pd.DataFrame
     family_checks: pd.DataFrame
     notes: tuple[str, ...] = field(default_factory=tuple)
+    source: str = ""
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        for name in ("predictors", "notes", "warnings"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def error(self, split: str = "test", predictor: str = "PCs", statistic: str = "mse") -> float:
         row = self.errors[(self.errors["split"] == split) & (self.errors["predictor"] == predictor)]
         return float(row[statistic].iloc[0]) if len(row) else float("nan")
+
+    def predict(self, scores: pd.DataFrame) -> np.ndarray:
+        """The target (its own units) for models with every predictor benchmark scored.
+
+        ``scores`` has one column per predictor; the PCs are projected with the training PCA.
+        """
+        missing = [p for p in self.predictors if p not in scores.columns]
+        if missing:
+            raise InputError(f"the scores have no column {missing[0]!r}; the law uses "
+                             f"{', '.join(map(repr, self.predictors))}")
+        X = scores[list(self.predictors)].to_numpy(dtype=float)
+        if np.isnan(X).any():
+            row = int(np.flatnonzero(np.isnan(X).any(axis=1))[0])
+            raise InputError(f"row {row} lacks a predictor score; the PCs need every predictor benchmark")
+        pcs = self.pca.scores(X)
+        names = self.fit.law.inputs
+        normalised = self.fit.predict({name: pcs[:, j] for j, name in enumerate(names)})
+        return self.chance + (1.0 - self.chance) * normalised
+
+    def summary(self) -> pd.DataFrame:
+        """Per split and predictor (PCs, log compute): models, MSE and MAE."""
+        return self.errors
+
+    def plot(self, ax=None):
+        """The link on the fitted capability and the held-out predictions (on ``ax``: the link)."""
+        from scalelaw.plots.downstream import observational_figure
+
+        return observational_figure(self, ax=ax)
 
 
 def fit_observational(bench: Benchmarks, target: str, *, cutoff_flops: float, components: int = 3,
@@ -318,6 +368,7 @@ def fit_observational(bench: Benchmarks, target: str, *, cutoff_flops: float, co
     if target not in bench.metrics:
         raise InputError(f"target={target!r} is not a benchmark of {bench.path}; it has "
                          f"{', '.join(bench.metrics)}")
+    given = None if predictors is None else list(predictors)
     predictors = tuple(predictors) if predictors else tuple(m for m in bench.metrics if m != target)
     unknown = [p for p in predictors if p not in bench.metrics]
     if unknown or target in predictors:
@@ -354,12 +405,12 @@ def fit_observational(bench: Benchmarks, target: str, *, cutoff_flops: float, co
         frame[name] = pcs[:, j]
     frame["log_compute"] = np.log10(frame["flops"] / 1e21)
     frame["normalised"] = (y - chance) / (1.0 - chance)
-    settings = {"loss": loss, "delta": delta}
+    link_settings = {"loss": loss, "delta": delta}
     link = link_law(components, names=names, floor_max=floor_max, target="normalised")
-    fit = engine.fit(link, frame[train], **settings)
+    fit = engine.fit(link, frame[train], **link_settings)
     base_law = link_law(1, names=("log_compute",), floor_max=floor_max, target="normalised")
     known = ~np.isnan(flops)
-    baseline = engine.fit(base_law, frame[train], **settings)
+    baseline = engine.fit(base_law, frame[train], **link_settings)
     fitted = fit.predict(frame)
     fitted_base = np.where(known, baseline.predict(frame.fillna({"log_compute": 0.0})), np.nan)
     frame["predicted"] = chance + (1.0 - chance) * fitted
@@ -377,8 +428,16 @@ def fit_observational(bench: Benchmarks, target: str, *, cutoff_flops: float, co
         notes.append(f"{int((split == 'unknown compute').sum())} model(s) without compute are predicted "
                      "but in neither split")
     keep = ["model", "family", "flops", "split", target, *names, "predicted", "baseline"]
+    warnings = [f"{name}: {w}" for name, f in (("PC link", fit), ("log-compute link", baseline))
+                for w in f.warnings]
+    warnings += [f"family {r['family']}: corr(PC1, log10 compute) = {r['correlation']:.2f} over {r['models']} "
+                 f"models (< {FAMILY_CORRELATION}): its models do not follow one log-linear trend"
+                 for _, r in checks[~checks["log_linear"].astype(bool)].iterrows()]
+    settings = {"target": target, "cutoff_flops": cutoff_flops, "components": components,
+                "predictors": given, "chance": chance, "floor_max": floor_max, "loss": loss, "delta": delta}
     return ObservationalResult(target, float(cutoff_flops), predictors, float(chance), pca, fit, baseline,
-                               frame[keep].reset_index(drop=True), pd.DataFrame(errors), checks, tuple(notes))
+                               frame[keep].reset_index(drop=True), pd.DataFrame(errors), checks, tuple(notes),
+                               bench.path, settings, tuple(warnings))
 
 
 def family_checks(frame: pd.DataFrame, *, min_models: int = 3) -> pd.DataFrame:

@@ -98,6 +98,8 @@ class LadderLogs:
         What was read.
     task
         The task name, and ``loss_name``: what the task loss is (units).
+    format
+        The layout that was read (``olmo-ladder`` or ``tidy``).
     """
 
     frame: pd.DataFrame
@@ -106,6 +108,7 @@ class LadderLogs:
     loss_name: str = "task loss (bits per byte)"
     chance: float = 0.25
     notes: tuple[str, ...] = field(default_factory=tuple)
+    format: str = "tidy"
 
     @property
     def train(self) -> pd.DataFrame:
@@ -117,6 +120,18 @@ class LadderLogs:
 
     def error(self, message: str) -> InputError:
         return InputError(message, path=self.path)
+
+
+def read_ladder(path: str | Path, task: str, *, format: str = "olmo-ladder",
+                intermediate: str = "task-loss") -> LadderLogs:
+    """Read ladder logs of one task in either layout (``format``: ``olmo-ladder`` or ``tidy``)."""
+    if format == "olmo-ladder":
+        return read_olmo_ladder(path, task, intermediate=intermediate)
+    if format == "tidy":
+        if intermediate != "task-loss":
+            raise InputError("intermediate= applies to format='olmo-ladder'; a tidy table gives task_loss")
+        return read_ladder_table(path, task)
+    raise InputError(f"format={format!r} is not one of {', '.join(FORMATS)}")
 
 
 # ------------------------------------------------------------------------------------- OLMo ladder
@@ -163,7 +178,7 @@ def read_olmo_ladder(path: str | Path, task: str, *, intermediate: str = "task-l
                                     mode=mode, params=float(entry["n"])))
     frame = pd.concat(parts, ignore_index=True)
     loss_name = "C4 loss (nats per token)" if intermediate == "c4" else "task loss (bits per byte)"
-    return LadderLogs(frame, str(config_path), spec.name, loss_name, spec.chance)
+    return LadderLogs(frame, str(config_path), spec.name, loss_name, spec.chance, format="olmo-ladder")
 
 
 def _config_path(path: Path) -> Path:
@@ -222,20 +237,6 @@ def _column(table: Table, name: str) -> np.ndarray:
         raise table.error(f"{table.frame[name].iloc[bad[0]]!r} is not a finite number; fix or drop that "
                           "row", row=int(table.frame.index[bad[0]]), column=name)
     return values
-
-
-def read_ladder(source: str | Path, task: str, *, format: str = "olmo-ladder",
-                intermediate: str = "task-loss") -> LadderLogs:
-    """Ladder logs of one task in either layout: ``format="olmo-ladder"`` (a folder, see
-    :func:`read_olmo_ladder`) or ``format="tidy"`` (a table, see :func:`read_ladder_table`, whose
-    intermediate is its ``task_loss`` column)."""
-    if format == "olmo-ladder":
-        return read_olmo_ladder(source, task, intermediate=intermediate)
-    if format == "tidy":
-        if intermediate != "task-loss":
-            raise InputError("intermediate= applies to format='olmo-ladder'; a tidy table gives task_loss")
-        return read_ladder_table(source, task)
-    raise InputError(f"format={format!r} is not one of {', '.join(FORMATS)}")
 
 
 # ------------------------------------------------------------------------------------------- tidy
