@@ -442,7 +442,7 @@ def predict_ladder(source: str | Path, *, task: str | Sequence[str] = "mmlu", fo
     if (params is None) != (tokens is None):
         raise InputError("give both params= and tokens= (or neither, to predict the target runs in the logs)")
     names = [task] if isinstance(task, str) else list(task)
-    if names == ["main"] or [n.strip().lower() for n in names] == ["main"]:
+    if [n.strip().lower() for n in names] == ["main"]:
         names = list(olmo_ladder.MAIN_TASKS)
     settings = {"task": task, "format": format, "intermediate": intermediate, "params": params,
                 "tokens": tokens, "skip": skip, "moving_avg": moving_avg, "last_n": last_n, "anchor": anchor,
