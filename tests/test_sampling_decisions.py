@@ -94,7 +94,7 @@ def test_brown_swe_bench_cost_table():
 
 def test_plan_orders_models_by_cost_and_meets_the_target(tidy):
     fit = sampling.fit_coverage(tidy[tidy["model"].isin(["Pythia 160M", "Pythia 12B"])], bootstrap=50)
-    cheap = sampling.plan(fit, 0.5, cost_per_sample={"Pythia 160M": 0.001, "Pythia 12B": 0.05})
+    cheap = sampling.plan(fit, 0.5, cost_per_sample={"Pythia 160M": 0.001, "Pythia 12B": 0.05}).table
     assert cheap["model"].tolist() == ["Pythia 160M", "Pythia 12B"]
     for row in cheap.itertuples():
         f = fit[row.model]
@@ -102,7 +102,7 @@ def test_plan_orders_models_by_cost_and_meets_the_target(tidy):
         assert f.coverage([row.samples - 1])[0][0] < 0.5
         assert row.total_cost == pytest.approx(row.samples * row.cost_per_sample * 128)
         assert row.k_lower < row.k < row.k_upper
-    by_samples = sampling.plan(fit, 0.5)
+    by_samples = sampling.plan(fit, 0.5).table
     assert by_samples["model"].tolist() == ["Pythia 12B", "Pythia 160M"]
     with pytest.raises(InputError, match="strictly between 0 and 1"):
         sampling.plan(fit, 1.0)
@@ -112,7 +112,7 @@ def test_plan_orders_models_by_cost_and_meets_the_target(tidy):
 
 def test_beta_binomial_plan_inverts_the_simulated_curve(tidy):
     fit = sampling.fit_coverage(tidy[tidy["model"] == "Pythia 12B"], method="beta-binomial", bootstrap=30)
-    row = sampling.plan(fit, 0.8).iloc[0]
+    row = sampling.plan(fit, 0.8).table.iloc[0]
     assert fit["Pythia 12B"].coverage([row.k])[0][0] == pytest.approx(0.8, abs=1e-9)
     assert row.k_lower < row.k < row.k_upper
 

@@ -11,7 +11,7 @@ import typer
 from scalelaw import artifact, plotting
 from scalelaw.cli import render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, Level, Plot, check_outputs
+from scalelaw.cli.options import Json, Level, Out, Plot, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families import sampling as family
 from scalelaw.families.sampling.budget import check_target
@@ -132,7 +132,8 @@ def fit(
     bootstrap: Bootstrap = 200,
     seed: Seed = 0,
     level: Level = 0.95,
-    out: Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here, for 'sampling plan'.")]
+    out: Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here, for 'sampling plan' "
+                                                  "and scalelaw.load.")]
     = None,
     plot: Plot = None,
     json: Json = False,
@@ -148,16 +149,16 @@ def fit(
     result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss, scale=_scale(scale),
                                  bootstrap=bootstrap, seed=seed, level=level)
     figure = plotting.render(plots.coverage_curves(result), plot) if plot else None
-    text = result.to_json()
-    _write([(out, text), (plot, figure)])
-    summary = result.summary()
+    _write([(out, result.to_json() if out else None), (plot, figure)])
+    summary = family.summary(result)
+    method = result.info["method"]
     if json:
         models = summary.to_dict(orient="index")
-        render.emit_json({"method": result.method, "settings": dict(result.settings), "models": models,
-                          "notes": list(result.notes)})
+        render.emit_json({"method": method, "settings": dict(result.settings), "models": models,
+                          "notes": list(result.warnings)})
         return
     pct = f"{100 * level:g}%"
-    if result.method == "powerlaw":
+    if method == "powerlaw":
         render.table(f"coverage = exp(-A k^-beta), loss in {space} space; Brown et al.: log c = a k^b",
                      ["model", "A", f"{pct} interval", "beta", f"{pct} interval", "a", "b",
                       "|fit - cov| mean ± std"],
@@ -177,7 +178,7 @@ def fit(
                       for m, r in summary.iterrows()))
         render.line("alpha is the exponent as k -> infinity (-log pass_D@k ~ A k^-alpha); the window slope "
                     "is what a power law fitted over the window sees")
-    for text in result.notes:
+    for text in result.warnings:
         render.note(text)
 
 
@@ -192,18 +193,26 @@ def plan(
                                                         "(repeatable; overrides --cost-per-sample).")] = None,
     problems: Annotated[int | None, typer.Option(help="Number of problems to budget for (default: those "
                                                       "fitted).")] = None,
+    out: Out = None,
+    plot: Plot = None,
     json: Json = False,
 ) -> None:
     """Samples per problem that reach a target coverage, per model, with interval and cost.
 
-    Example: scalelaw sampling plan fit.json --target 0.5 --cost-per-sample 0.002
+    Example: scalelaw sampling plan fit.json --target 0.5 --cost-per-sample 0.002 --out plan.json
     """
+    from scalelaw import load
+
+    check_outputs(out, plot=plot)
     target = check_target(target)
-    result = family.SamplingFit.from_json(fit_file)
+    fit = family.coverage_group(load(fit_file), source=str(fit_file))
     prices = cost_per_sample
     if cost:
         prices = {m: _numbers(f"--cost {m}", v)[0] for m, v in parse_where(cost).items()}
-    table = family.plan(result, target, cost_per_sample=prices, problems=problems)
+    result = family.plan(fit, target, cost_per_sample=prices, problems=problems)
+    table = result.table
+    figure = plotting.render(result.plot(), plot) if plot else None
+    _write([(out, result.to_json() if out else None), (plot, figure)])
     if json:
         render.emit_json({"target": target, "level": result.level, "method": result.method,
                           "models": table.to_dict(orient="records")})
@@ -225,6 +234,8 @@ def plan(
     render.table(f"samples for coverage {target:g} ({result.method} fit)", columns, rows)
     if priced and len(table) > 1:
         render.line(f"cheapest: {table['model'].iloc[0]}")
+    for text in result.warnings:
+        render.note(text)
 
 
 @group.command()
@@ -242,6 +253,8 @@ def verifier(
     = None,
     max_k: Annotated[int | None, typer.Option(help="Largest number of samples considered (default 1000, or a "
                                                    "problem's samples with --counts).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the plan artifact (JSON) here (one --fp-cost).")]
+    = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
@@ -250,15 +263,19 @@ def verifier(
     Example: scalelaw sampling verifier --rates 0.87,0.13 --weights 0.58,0.42 --completeness 1
     --soundness 0.75 --fp-cost 1
     """
-    check_outputs(plot=plot)
+    check_outputs(out, plot=plot)
     costs = _numbers("--fp-cost", fp_cost)
+    if out is not None and len(costs) > 1:
+        raise InputError(f"--out writes one plan; give one --fp-cost with --out, not {len(costs)}")
     plans: dict[str, object] = {}
+    results = []
     if counts is not None:
         if any(v is not None for v in (rates, weights, completeness, soundness)):
             raise InputError("give either --counts or --rates/--weights/--completeness/--soundness, not both")
         tidy = _read(counts, json)
         for fp in costs:
-            for model, p in family.verifier_from_counts(tidy, fp_cost=fp, max_k=max_k).items():
+            results.append(family.verifier_from_counts(tidy, fp_cost=fp, max_k=max_k))
+            for model, p in results[-1].items():
                 plans[f"{model}, fp cost {fp:g}" if len(costs) > 1 else model] = p
     else:
         given = (("--rates", rates), ("--weights", weights), ("--completeness", completeness),
@@ -268,17 +285,18 @@ def verifier(
             raise InputError(f"missing {', '.join(missing)}; give rates, weights, completeness and "
                              "soundness, or --counts FILE")
         for fp in costs:
-            plans[f"fp cost {fp:g}"] = family.verifier_from_rates(
+            results.append(family.verifier_from_rates(
                 _numbers("--rates", rates), _numbers("--weights", weights), completeness=completeness,
-                soundness=soundness, fp_cost=fp, max_k=1000 if max_k is None else max_k)
+                soundness=soundness, fp_cost=fp, max_k=1000 if max_k is None else max_k))
+            plans[f"fp cost {fp:g}"] = results[-1]
     figure = plotting.render(plots.utility_curves(plans), plot) if plot else None
-    _write([(plot, figure)])
+    _write([(out, results[0].to_json() if out else None), (plot, figure)])
     if json:
-        out = {label: p.to_dict() for label, p in plans.items()}
-        if len(out) == 1:
-            render.emit_json(next(iter(out.values())))
+        numbers = {label: p.numbers() for label, p in plans.items()}
+        if len(numbers) == 1:
+            render.emit_json(next(iter(numbers.values())))
         else:
-            render.emit_json({"plans": out})
+            render.emit_json({"plans": numbers})
         return
     render.table("imperfect verifier: sample until accepted, at most K",
                  ["case", "K_opt", "U(K_opt)", "U(K -> inf)", "accuracy ceiling", ""],
@@ -290,6 +308,8 @@ def verifier(
             e = p.estimates
             render.line(f"{label}: verifier completeness {e['completeness']:.4f}, soundness "
                         f"{e['soundness']:.4f}; never accepts {100 * e['never_accepted']:.1f}% of problems")
+        for text in p.warnings:
+            render.note(f"{label}: {text}")
 
 
 @group.command()

@@ -6,9 +6,11 @@ imperfect verifiers, for logs of problems sampled n times with c correct samples
 * :mod:`.curves` gives coverage curves per model with bootstrap-over-problems intervals;
 * :mod:`.powerlaw` fits coverage = exp(-A k^-beta) by the engine in a chosen loss space;
 * :mod:`.distributional` fits a scaled Beta-binomial by maximum likelihood (Schaeffer et al.);
-* :mod:`.results` fits every model and holds the ``scalelaw.sampling/1`` artifact;
-* :mod:`.budget` turns a fit into samples and cost for a target coverage;
-* :mod:`.verifier` gives the accuracy ceiling and the best K under an imperfect verifier;
+* :mod:`.results` fits every model into one :class:`~scalelaw.FitGroup` (``predict``, ``summary``)
+  and reads the older ``scalelaw.sampling/1`` files;
+* :mod:`.budget` turns a fit into samples and cost for a target coverage (a :class:`SamplingPlan`);
+* :mod:`.verifier` gives the accuracy ceiling and the best K under an imperfect verifier
+  (a :class:`VerifierPlan`, or a group of them from counts);
 * :mod:`.check` measures how well each estimator extrapolates from a small budget.
 
 Examples
@@ -23,7 +25,7 @@ Examples
 [0.1067, 0.3893]
 """
 
-from scalelaw.families.sampling.budget import cost_table, coverage_at, plan
+from scalelaw.families.sampling.budget import SamplingPlan, cost_table, coverage_at, plan
 from scalelaw.families.sampling.check import exponent_check, extrapolation_check, subsample
 from scalelaw.families.sampling.counts import prepare, read_counts
 from scalelaw.families.sampling.curves import coverage_table, curve
@@ -36,7 +38,7 @@ from scalelaw.families.sampling.powerlaw import (
     PowerLawFit,
     coverage_law,
 )
-from scalelaw.families.sampling.results import METHODS, SamplingFit, fit_coverage
+from scalelaw.families.sampling.results import METHODS, coverage_group, fit_coverage, predict, summary
 from scalelaw.families.sampling.verifier import VerifierPlan
 from scalelaw.families.sampling.verifier import from_counts as verifier_from_counts
 from scalelaw.families.sampling.verifier import from_rates as verifier_from_rates
@@ -48,11 +50,12 @@ __all__ = [
     "SPACES",
     "BetaBinomialFit",
     "PowerLawFit",
-    "SamplingFit",
+    "SamplingPlan",
     "VerifierPlan",
     "cost_table",
     "coverage",
     "coverage_at",
+    "coverage_group",
     "coverage_law",
     "coverage_table",
     "curve",
@@ -63,9 +66,11 @@ __all__ = [
     "pass_at_k",
     "pass_hat_k",
     "plan",
+    "predict",
     "prepare",
     "read_counts",
     "subsample",
+    "summary",
     "verifier_from_counts",
     "verifier_from_rates",
     "weighted_pass",

@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from scalelaw import protocol
 from scalelaw.errors import InputError
+from scalelaw.families.sampling.results import coverage_group
+from scalelaw.protocol import frozen
 
 
 def check_target(target: float) -> float:
@@ -62,13 +66,63 @@ def cost_table(samples: Mapping[str, float], cost_per_sample, *, problems) -> pd
     return pd.DataFrame(rows)
 
 
-def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = None) -> pd.DataFrame:
-    """Samples per problem for ``target`` coverage, per model of a :class:`.results.SamplingFit`.
+@dataclass(frozen=True)
+class SamplingPlan(protocol.Result):
+    """Samples per problem (and their cost) that reach a target coverage, per model.
+
+    Attributes
+    ----------
+    table
+        One row per model, cheapest first when costs are given (else fewest samples first):
+        ``target``, ``k`` (real k*), ``k_lower``/``k_upper``, ``samples`` = ceil(k*), ``coverage``
+        predicted at ``samples``, ``cost_per_sample``, ``cost_per_problem`` with its bounds from the
+        k* interval, ``problems`` and ``total_cost``.
+    method
+        The coverage fit's method (``powerlaw`` or ``beta-binomial``).
+    level
+        The level of the k* interval (the fit's).
+    settings
+        The keyword arguments of :func:`plan`: ``target``, ``cost_per_sample``, ``problems``.
+    warnings
+        Models whose target is not reached within 1e15 samples.
+    """
+
+    FAMILY = "sampling"
+    KIND = "plan"
+    TITLE = "samples per problem for a target coverage"
+
+    table: pd.DataFrame
+    method: str
+    level: float
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    @property
+    def target(self) -> float:
+        return float(self.settings["target"])
+
+    def summary(self) -> pd.DataFrame:
+        """The plan's table, one row per model (index: the model)."""
+        return self.table.set_index("model")
+
+    def plot(self, ax=None):
+        """Samples per problem for the target, per model, with the k* interval."""
+        from scalelaw.plots.sampling import plan_bars
+
+        return plan_bars(self, ax=ax)
+
+
+def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = None) -> SamplingPlan:
+    """Samples per problem for ``target`` coverage, per model of a coverage fit.
 
     Parameters
     ----------
     fit
-        A sampling fit (power law or Beta-binomial per model).
+        A sampling coverage fit (:func:`.results.fit_coverage`: power law or Beta-binomial per model).
     target
         Coverage to reach, in (0, 1).
     cost_per_sample
@@ -78,20 +132,21 @@ def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = Non
 
     Returns
     -------
-    One row per model, cheapest first when costs are given (else fewest samples first):
-    ``k`` (real k*), ``k_lower``/``k_upper``, ``samples`` = ceil(k*), ``coverage`` predicted at
-    ``samples``, ``cost_per_problem``, ``total_cost`` and their bounds from the k* interval.
+    A :class:`SamplingPlan` whose ``table`` has one row per model (see there).
     """
+    fit = coverage_group(fit, source="the fit")
     target = check_target(target)
     if problems is not None and (problems < 1 or problems != int(problems)):
         raise InputError(f"problems={problems} must be a positive whole number")
     costs = _costs(list(fit.fits), cost_per_sample)
-    rows = []
+    rows, warnings = [], []
     for model, f in fit.fits.items():
         k, lo, hi = f.samples_for(target)
         count = int(problems) if problems is not None else int(f.info.get("n_problems", 1))
         samples = math.ceil(k - 1e-9) if math.isfinite(k) else math.inf
         reachable = math.isfinite(samples) and samples < 1e15
+        if not reachable:
+            warnings.append(f"{model}: coverage {target:g} is not reached within 1e15 samples per problem")
         reached = float(f.coverage([samples])[0][0]) if reachable else math.nan
         price = costs[model]
         rows.append({"model": model, "target": target, "k": k, "k_lower": lo, "k_upper": hi,
@@ -102,7 +157,10 @@ def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = Non
                      "problems": count, "total_cost": samples * price * count})
     frame = pd.DataFrame(rows)
     order = "total_cost" if cost_per_sample is not None else "samples"
-    return frame.sort_values(order, kind="stable").reset_index(drop=True)
+    table = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    settings = {"target": target, "cost_per_sample": dict(cost_per_sample) if isinstance(cost_per_sample, Mapping)
+                else cost_per_sample, "problems": problems}
+    return SamplingPlan(table, str(fit.info.get("method")), fit.level, settings, tuple(warnings))
 
 
 def coverage_at(fit, samples, *, cost_per_sample=None, problems: int | None = None) -> pd.DataFrame:

@@ -91,7 +91,7 @@ def exponent_check(tidy: pd.DataFrame, *, samples: int = 100, target_k: int = 10
         estimates = {
             f"least squares ({samples} per problem)":
                 powerlaw.fit_model(model, n_sub, c_sub, space="neglog-loglog", grid=small_grid).beta,
-            f"beta-binomial window slope ({samples} per problem)": fit.row()["window_slope"],
+            f"beta-binomial window slope ({samples} per problem)": fit.summary()["window_slope"].iloc[0],
             f"beta-binomial alpha ({samples} per problem)": fit.alpha,
         }
         for name, value in estimates.items():

@@ -28,16 +28,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln
 
-from scalelaw import optimize
+from scalelaw import optimize, protocol
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.sampling.curves import percentiles
 from scalelaw.families.sampling.quadrature import Quadrature
+from scalelaw.protocol import frozen
 
 SCALES = ("fixed", "ml")
 WINDOW = tuple(int(k) for k in np.unique(np.logspace(0, 4, 20).astype(int)))
@@ -216,7 +216,7 @@ def window_slope(alpha, beta, scale, window=WINDOW) -> tuple[np.ndarray, np.ndar
 
 # ----------------------------------------------------------------------------------------- result
 @dataclass(frozen=True)
-class BetaBinomialFit:
+class BetaBinomialFit(protocol.Result):
     """A scaled Beta-binomial fitted to one model's counts.
 
     Attributes
@@ -230,9 +230,18 @@ class BetaBinomialFit:
     curve
         The observed coverage curve (k, coverage, lower, upper) the fit is compared with.
     info
-        ``n_problems``, ``zero_fraction``, ``scale_rule``, ``window``, ``level``, ``error``
+        ``n_problems``, ``zero_fraction``, ``scale_rule``, ``window``, ``level``, ``k``, ``error``
         (Brown et al.'s |fit - coverage| mean and std) and the optimiser's diagnostics.
+    settings
+        The keyword arguments of the call that made the fit
+        (:func:`scalelaw.families.sampling.results.beta_binomial_model`).
+    warnings
+        What the estimate rests on that the data may contradict (few problems solved, a bound).
     """
+
+    FAMILY = "sampling"
+    KIND = "beta-binomial"
+    TITLE = "scaled Beta-binomial (pass@1 = s u, u ~ Beta(alpha, beta))"
 
     model: str
     alpha: float
@@ -241,10 +250,17 @@ class BetaBinomialFit:
     draws: np.ndarray | None = None
     curve: pd.DataFrame | None = None
     info: Mapping[str, object] = field(default_factory=dict)
-    method = "beta-binomial"
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
+        object.__setattr__(self, "info", frozen(self.info))
+        object.__setattr__(self, "settings", frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+        if self.draws is not None:
+            draws = np.array(self.draws, dtype=float)
+            draws.setflags(write=False)
+            object.__setattr__(self, "draws", draws)
 
     @property
     def level(self) -> float:
@@ -294,31 +310,24 @@ class BetaBinomialFit:
     def window(self) -> tuple[int, ...]:
         return tuple(self.info.get("window", WINDOW))
 
-    def row(self) -> dict:
-        """Labelled numbers for a summary table."""
+    def summary(self) -> pd.DataFrame:
+        """One row (index: the method) of labelled numbers: the estimate, the exponents, the fit."""
         e = self.exponents().to_numpy()
         error = self.info.get("error", {})
-        return {"model": self.model, "alpha": self.alpha, "alpha_lower": e[0, 1], "alpha_upper": e[0, 2],
-                "beta": self.beta, "scale": self.scale, "asymptotic_exponent": e[0, 0],
-                "asymptotic_prefactor": e[1, 0], "window_slope": e[2, 0], "window_slope_lower": e[2, 1],
-                "window_slope_upper": e[2, 2], "window_prefactor": e[3, 0],
-                "nll_per_problem": self.info.get("diagnostics", {}).get("nll_per_problem"),
-                "error_mean": error.get("mean"), "error_std": error.get("std"),
-                "n_problems": self.info.get("n_problems"), "zero_fraction": self.info.get("zero_fraction")}
+        row = {"alpha": self.alpha, "alpha_lower": e[0, 1], "alpha_upper": e[0, 2],
+               "beta": self.beta, "scale": self.scale, "asymptotic_exponent": e[0, 0],
+               "asymptotic_prefactor": e[1, 0], "window_slope": e[2, 0], "window_slope_lower": e[2, 1],
+               "window_slope_upper": e[2, 2], "window_prefactor": e[3, 0],
+               "nll_per_problem": self.info.get("diagnostics", {}).get("nll_per_problem"),
+               "error_mean": error.get("mean"), "error_std": error.get("std"),
+               "n_problems": self.info.get("n_problems"), "zero_fraction": self.info.get("zero_fraction")}
+        return pd.DataFrame([row], index=pd.Index([self.KIND], name="method"))
 
-    def to_dict(self) -> dict:
-        return {"method": self.method, "model": self.model, "alpha": self.alpha, "beta": self.beta,
-                "scale": self.scale, "draws": None if self.draws is None else self.draws.tolist(),
-                "curve": None if self.curve is None else self.curve.to_dict(orient="list"),
-                "info": dict(self.info)}
+    def plot(self, ax=None):
+        """The observed coverage curve with its band and the simulated pass_D@k, extrapolated dashed."""
+        from scalelaw.plots.sampling import coverage_curves
 
-    @classmethod
-    def from_dict(cls, d: Mapping) -> BetaBinomialFit:
-        draws = d.get("draws")
-        curve = d.get("curve")
-        return cls(model=str(d["model"]), alpha=float(d["alpha"]), beta=float(d["beta"]),
-                   scale=float(d["scale"]), draws=None if draws is None else np.asarray(draws, dtype=float),
-                   curve=None if curve is None else pd.DataFrame(curve), info=d.get("info", {}))
+        return coverage_curves({self.model: self}, ax=ax)
 
 
 def _k_array(k) -> np.ndarray:

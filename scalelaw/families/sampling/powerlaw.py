@@ -20,16 +20,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine
+from scalelaw import engine, protocol
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.sampling import passk
-from scalelaw.families.sampling.curves import percentiles
+from scalelaw.families.sampling.curves import percentiles, resample
 from scalelaw.laws import Law, get_law
+from scalelaw.protocol import frozen
 from scalelaw.result import FitResult
 
 #: Loss space option -> the engine's residual space.
@@ -79,7 +79,7 @@ def k_grid(grid, space: str, n_min: int) -> tuple[np.ndarray, list[str]]:
 
 
 @dataclass(frozen=True)
-class PowerLawFit:
+class PowerLawFit(protocol.Result):
     """coverage = exp(-A k^-beta) fitted to one model's coverage curve.
 
     Attributes
@@ -89,20 +89,31 @@ class PowerLawFit:
     fit
         The engine's :class:`~scalelaw.result.FitResult` (bootstrap draws over problems).
     curve
-        The fitted curve: ``k``, ``coverage``, ``lower``, ``upper``.
+        The observed curve the law was fitted to: ``k``, ``coverage``, ``lower``, ``upper``.
     info
-        ``space``, ``grid``, ``n_problems``, ``zero_fraction``, ``error`` (Brown's |fit - coverage|
-        ``mean`` and ``std``) and ``notes``.
+        ``space``, ``grid`` (its name, or ``custom``), ``k``, ``n_problems``, ``zero_fraction``
+        and ``error`` (Brown's |fit - coverage| ``mean`` and ``std``).
+    settings
+        The keyword arguments of :func:`fit_model` that made the fit.
+    warnings
+        Grid points dropped, and what the engine's fit rests on.
     """
+
+    FAMILY = "sampling"
+    KIND = "powerlaw"
+    TITLE = "coverage = exp(-A k^-beta)"
 
     model: str
     fit: FitResult
     curve: pd.DataFrame
     info: Mapping[str, object] = field(default_factory=dict)
-    method = "powerlaw"
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
+        object.__setattr__(self, "info", frozen(self.info))
+        object.__setattr__(self, "settings", frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def level(self) -> float:
@@ -129,25 +140,23 @@ class PowerLawFit:
         value, lo, hi = self.fit.derive(lambda p: (p["A"] / goal) ** (1.0 / p["beta"]))
         return float(value), float(np.ravel(lo)[0]), float(np.ravel(hi)[0])
 
-    def row(self) -> dict:
-        """Labelled numbers for a summary table (Brown's a = -A and b = -beta included)."""
+    def summary(self) -> pd.DataFrame:
+        """One row (index: the method) of labelled numbers; Brown's a = -A and b = -beta included."""
         iv = self.fit.intervals()
         A_lo, A_hi = iv.get("A", (math.nan, math.nan))
         b_lo, b_hi = iv.get("beta", (math.nan, math.nan))
         error = self.info.get("error", {})
-        return {"model": self.model, "A": self.A, "A_lower": A_lo, "A_upper": A_hi, "beta": self.beta,
-                "beta_lower": b_lo, "beta_upper": b_hi, "a": -self.A, "b": -self.beta,
-                "error_mean": error.get("mean"), "error_std": error.get("std"),
-                "n_problems": self.info.get("n_problems"), "zero_fraction": self.info.get("zero_fraction")}
+        row = {"A": self.A, "A_lower": A_lo, "A_upper": A_hi, "beta": self.beta,
+               "beta_lower": b_lo, "beta_upper": b_hi, "a": -self.A, "b": -self.beta,
+               "error_mean": error.get("mean"), "error_std": error.get("std"),
+               "n_problems": self.info.get("n_problems"), "zero_fraction": self.info.get("zero_fraction")}
+        return pd.DataFrame([row], index=pd.Index([self.KIND], name="method"))
 
-    def to_dict(self) -> dict:
-        return {"method": self.method, "model": self.model, "fit": self.fit.to_dict(),
-                "curve": self.curve.to_dict(orient="list"), "info": dict(self.info)}
+    def plot(self, ax=None):
+        """The observed coverage curve with its band and the fitted law, extrapolated dashed."""
+        from scalelaw.plots.sampling import coverage_curves
 
-    @classmethod
-    def from_dict(cls, d: Mapping) -> PowerLawFit:
-        return cls(model=str(d["model"]), fit=FitResult.from_dict(d["fit"]), curve=pd.DataFrame(d["curve"]),
-                   info=d.get("info", {}))
+        return coverage_curves({self.model: self}, ax=ax)
 
 
 def brown_error(predict, n, c) -> dict:
@@ -168,8 +177,31 @@ def _usable(space: str, y: np.ndarray) -> np.ndarray:
     return (y > 0) & (y < 1)
 
 
+def grid_setting(grid):
+    """A k grid as a setting: None, a grid name, or a list of int."""
+    return grid if grid is None or isinstance(grid, str) else [int(k) for k in np.ravel(grid)]
+
+
+def draws_for(problems: int, bootstrap: int, seed: int, resamples) -> tuple[np.ndarray | None, dict]:
+    """The (B, P) bootstrap counts and the settings that make them again.
+
+    Given ``resamples`` are used (and stored) as they are; otherwise ``bootstrap`` replicates over
+    problems are drawn with ``seed``.
+    """
+    if resamples is None:
+        return resample(problems, bootstrap, seed), {"bootstrap": int(bootstrap), "seed": int(seed)}
+    if bootstrap:
+        raise InputError("give either bootstrap= or resamples=, not both")
+    resamples = np.asarray(resamples, dtype=np.int64)
+    if resamples.ndim != 2 or resamples.shape[1] != problems:
+        raise InputError(f"resamples must have shape (B, {problems}), one count per problem; got "
+                         f"{resamples.shape}")
+    return resamples, {"resamples": resamples}
+
+
 def fit_model(model: str, n, c, *, space: str = "log-coverage", grid=None, loss: str = "squared",
-              resamples: np.ndarray | None = None, level: float = 0.95) -> PowerLawFit:
+              bootstrap: int = 0, seed: int = 0, resamples: np.ndarray | None = None,
+              level: float = 0.95) -> PowerLawFit:
     """Fit the coverage law to one model's counts.
 
     Parameters
@@ -180,14 +212,21 @@ def fit_model(model: str, n, c, *, space: str = "log-coverage", grid=None, loss:
         Loss space and k grid (see the module docstring; ``grid=None`` takes the space's preset).
     loss
         The engine's loss on the residuals: ``squared`` (as Brown and Schaeffer) or ``huber``.
+    bootstrap, seed
+        Replicates of the bootstrap over problems (0: none) and its seed; each replicate curve is
+        refitted.
     resamples
-        Optional (B, P) bootstrap counts of the problems; each replicate curve is refitted.
+        Instead of ``bootstrap``: given (B, P) bootstrap counts of the problems.
+    level
+        Interval level.
     """
     n, c = np.asarray(n), np.asarray(c)
     law = coverage_law(space)
+    draws, drawn = draws_for(len(n), bootstrap, seed, resamples)
+    settings = {"space": space, "grid": grid_setting(grid), "loss": loss, **drawn, "level": float(level)}
     ks, notes = k_grid(grid, space, int(n.min()))
     y = passk.coverage(n, c, ks)
-    reps = None if resamples is None else passk.coverage(n, c, ks, weights=resamples)
+    reps = None if draws is None else passk.coverage(n, c, ks, weights=draws)
     usable = _usable(space, y)
     if not usable.all():
         what = "0 or 1" if space == "neglog-loglog" else "0"
@@ -206,6 +245,6 @@ def fit_model(model: str, n, c, *, space: str = "log-coverage", grid=None, loss:
     frame = pd.DataFrame({"k": ks.astype(int), "coverage": y, "lower": lo, "upper": hi})
     name = grid if isinstance(grid, str) else (DEFAULT_GRID[space] if grid is None else "custom")
     info = {"space": space, "grid": name, "k": ks.astype(int).tolist(), "n_problems": int(n.size),
-            "zero_fraction": float(np.mean(c == 0)), "notes": notes,
+            "zero_fraction": float(np.mean(c == 0)),
             "error": brown_error(lambda k: fit.predict({"k": k}), n, c)}
-    return PowerLawFit(model, fit, frame, info)
+    return PowerLawFit(model, fit, frame, info, settings, (*notes, *fit.warnings))

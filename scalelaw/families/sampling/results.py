@@ -1,89 +1,35 @@
-"""Fitting every model of a sampling log, and the ``scalelaw.sampling/1`` artifact.
+"""Fitting every model of a sampling log: one coverage fit per model, as a :class:`~scalelaw.FitGroup`.
 
 :func:`fit_coverage` fits each model of the tidy count table by one of two methods, ``powerlaw``
-(:mod:`.powerlaw`, the engine) or ``beta-binomial`` (:mod:`.distributional`), and returns a frozen
-:class:`SamplingFit`.  Both kinds of per-model fit answer the same questions: ``coverage(k)``,
-``samples_for(target)`` and ``row()``.
+(:mod:`.powerlaw`, the engine) or ``beta-binomial`` (:mod:`.distributional`), and returns a
+``FitGroup(family="sampling", kind="coverage", key="model")`` whose ``info["method"]`` names the
+method.  Both kinds of member answer the same questions: ``coverage(k)``, ``samples_for(target)``
+and ``summary()``; :func:`predict` and :func:`summary` ask them of every model.  Files written as
+``scalelaw.sampling/1`` still load (through :func:`scalelaw.load`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-from scalelaw import artifact
+from scalelaw import artifact, protocol
 from scalelaw.errors import ArtifactError, InputError
 from scalelaw.families.sampling import distributional, passk, powerlaw
-from scalelaw.families.sampling.curves import models, percentiles, resample
+from scalelaw.families.sampling.curves import models, percentiles
 from scalelaw.families.sampling.distributional import BetaBinomialFit
 from scalelaw.families.sampling.powerlaw import PowerLawFit
+from scalelaw.result import FitGroup, FitResult
 
-SCHEMA = "scalelaw.sampling/1"
+#: The schema sampling fits were written with before the result protocol.
+LEGACY_SCHEMA = "scalelaw.sampling/1"
+KIND = "coverage"
 METHODS = ("powerlaw", "beta-binomial")
+#: The settings each method takes (besides ``bootstrap``, ``seed`` and ``level``).
+METHOD_SETTINGS = {"powerlaw": ("space", "grid", "loss"), "beta-binomial": ("scale", "window", "grid")}
 ModelFit = PowerLawFit | BetaBinomialFit
-
-
-@dataclass(frozen=True)
-class SamplingFit(artifact.JsonArtifact):
-    """One coverage fit per model, the settings used, and notes on what was dropped or derived."""
-
-    SCHEMA = SCHEMA
-
-    method: str
-    fits: Mapping[str, ModelFit]
-    settings: Mapping[str, object] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "fits", MappingProxyType(dict(self.fits)))
-        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
-        object.__setattr__(self, "notes", tuple(self.notes))
-
-    @property
-    def level(self) -> float:
-        return float(self.settings.get("level", 0.95))
-
-    def __getitem__(self, model: str) -> ModelFit:
-        if model not in self.fits:
-            raise InputError(f"no model {model!r} in the fit; it has {', '.join(map(repr, self.fits))}")
-        return self.fits[model]
-
-    def summary(self) -> pd.DataFrame:
-        """One row per model: the fitted numbers (with intervals) and the error metric."""
-        return pd.DataFrame([fit.row() for fit in self.fits.values()]).set_index("model")
-
-    def predict(self, k) -> pd.DataFrame:
-        """Predicted coverage per model at each k, with bootstrap percentile intervals."""
-        rows = []
-        for model, fit in self.fits.items():
-            value, lo, hi = fit.coverage(k)
-            for kk, v, a, b in zip(np.atleast_1d(k), value, lo, hi, strict=True):
-                rows.append({"model": model, "k": float(kk), "coverage": float(v), "lower": float(a),
-                             "upper": float(b)})
-        return pd.DataFrame(rows)
-
-    # ------------------------------------------------------------------ artifact
-    def to_dict(self) -> dict:
-        return {**artifact.header("sampling-fit", SCHEMA), "method": self.method,
-                "settings": dict(self.settings), "notes": list(self.notes),
-                "models": {name: fit.to_dict() for name, fit in self.fits.items()}}
-
-
-    @classmethod
-    def from_dict(cls, payload: Mapping, *, source: str = "artifact") -> SamplingFit:
-        payload = artifact.check(dict(payload), schema=SCHEMA, source=source)
-        try:
-            kinds = {"powerlaw": PowerLawFit, "beta-binomial": BetaBinomialFit}
-            fits = {name: kinds[d["method"]].from_dict(d) for name, d in payload["models"].items()}
-            return cls(method=payload["method"], fits=fits, settings=payload.get("settings", {}),
-                       notes=tuple(payload.get("notes", ())))
-        except (KeyError, TypeError, ValueError) as err:
-            raise ArtifactError(f"{source}: the sampling fit artifact is incomplete ({err!r})") from err
-
 
 
 def fit_coverage(
@@ -98,7 +44,7 @@ def fit_coverage(
     bootstrap: int = 200,
     seed: int = 0,
     level: float = 0.95,
-) -> SamplingFit:
+) -> FitGroup:
     """Fit a coverage model to every model of a tidy count table (see :mod:`.counts`).
 
     Parameters
@@ -111,51 +57,59 @@ def fit_coverage(
         k grid (``brown``, ``schaeffer`` or values; None = the space's preset) and the residual loss.
     scale, window
         For ``beta-binomial``: the scale rule (``fixed``, ``ml`` or a number) and the k window of
-        the finite-window slope.
+        the finite-window slope (the k grid applies too).
     bootstrap, seed, level
         Replicates of the bootstrap over problems (0: none), its seed and the interval level.
+
+    Returns
+    -------
+    A :class:`~scalelaw.FitGroup` of one :class:`.PowerLawFit` or :class:`.BetaBinomialFit` per
+    model; ``settings`` holds the arguments the method uses, ``info`` the method.
     """
     if method not in METHODS:
         raise InputError(f"method= must be one of {', '.join(METHODS)}, not {method!r}")
     if not 0 < level < 1:
         raise InputError(f"level={level} must be in (0, 1)")
-    settings = {"method": method, "space": space if method == "powerlaw" else None,
-                "grid": grid if grid is None or isinstance(grid, str) else [int(k) for k in grid],
-                "loss": loss if method == "powerlaw" else None,
-                "scale": scale if method == "beta-binomial" else None,
-                "window": list(window) if method == "beta-binomial" else None,
-                "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
-                "bootstrap_over": "problems"}
+    given = {"space": space, "grid": powerlaw.grid_setting(grid), "loss": loss, "scale": scale,
+             "window": [int(k) for k in window]}
+    common = {"bootstrap": int(bootstrap), "seed": int(seed), "level": float(level)}
+    each = {name: given[name] for name in METHOD_SETTINGS[method]} | common
     if method == "powerlaw":
         powerlaw.coverage_law(space)  # refuse a bad space before any work
     fits: dict[str, ModelFit] = {}
-    notes: list[str] = []
     for model in models(tidy):
         part = tidy[tidy["model"] == model]
         n, c = part["n_samples"].to_numpy(), part["n_correct"].to_numpy()
-        draws = resample(len(n), bootstrap, seed)
-        if method == "powerlaw":
-            fit = powerlaw.fit_model(model, n, c, space=space, grid=grid, loss=loss, resamples=draws,
-                                     level=level)
-        else:
-            fit = beta_binomial_model(model, n, c, scale=scale, window=window, grid=grid, resamples=draws,
-                                      level=level)
-        fits[model] = fit
-        notes.extend(f"{model}: {text}" for text in fit.info.get("notes", ()))
-    return SamplingFit(method, fits, settings, tuple(notes))
+        make = powerlaw.fit_model if method == "powerlaw" else beta_binomial_model
+        fits[model] = make(model, n, c, **each)
+    return _group(method, fits, {"method": method, **each})
+
+
+def _group(method: str, fits: Mapping[str, ModelFit], settings: Mapping) -> FitGroup:
+    warnings = [f"{model}: {text}" for model, fit in fits.items() for text in fit.warnings]
+    return FitGroup("sampling", KIND, fits, key="model", settings=settings,
+                    info={"method": method, "bootstrap_over": "problems"}, warnings=warnings)
 
 
 def beta_binomial_model(model: str, n, c, *, scale="fixed", window=distributional.WINDOW, grid=None,
-                        resamples: np.ndarray | None = None, level: float = 0.95) -> BetaBinomialFit:
-    """The distributional estimator for one model, with its observed curve and error metric."""
+                        bootstrap: int = 0, seed: int = 0, resamples: np.ndarray | None = None,
+                        level: float = 0.95) -> BetaBinomialFit:
+    """The distributional estimator for one model, with its observed curve and error metric.
+
+    ``bootstrap`` replicates over problems drawn with ``seed`` (or given ``resamples``, (B, P)
+    counts) are refitted for the intervals; ``grid`` gives the k of the observed curve.
+    """
     n, c = np.asarray(n), np.asarray(c)
-    estimate = distributional.maximum_likelihood(n, c, scale=scale, resamples=resamples)
+    draws, drawn = powerlaw.draws_for(len(n), bootstrap, seed, resamples)
+    settings = {"scale": scale, "window": [int(k) for k in window], "grid": powerlaw.grid_setting(grid),
+                **drawn, "level": float(level)}
+    estimate = distributional.maximum_likelihood(n, c, scale=scale, resamples=draws)
     ks, notes = powerlaw.k_grid(grid, "log-coverage", int(n.min()))
     y = passk.coverage(n, c, ks)
-    if resamples is None:
+    if draws is None:
         lo = hi = np.full(ks.size, np.nan)
     else:
-        lo, hi = percentiles(passk.coverage(n, c, ks, weights=resamples), level)
+        lo, hi = percentiles(passk.coverage(n, c, ks, weights=draws), level)
     zero = float(np.mean(c == 0))
     if zero >= 0.5:
         notes.append(f"{100 * zero:.0f}% of problems have no correct sample: the left tail of pass@1, "
@@ -164,9 +118,67 @@ def beta_binomial_model(model: str, n, c, *, scale="fixed", window=distributiona
         notes.append(f"at a bound: {', '.join(estimate['diagnostics']['at_bound'])}")
     info = {"n_problems": int(n.size), "zero_fraction": zero, "level": float(level),
             "scale_rule": scale if isinstance(scale, str) else "given", "window": [int(k) for k in window],
-            "k": ks.astype(int).tolist(), "diagnostics": estimate["diagnostics"], "notes": notes}
+            "k": ks.astype(int).tolist(), "diagnostics": estimate["diagnostics"]}
+    curve = pd.DataFrame({"k": ks.astype(int), "coverage": y, "lower": lo, "upper": hi})
     fit = BetaBinomialFit(model, estimate["alpha"], estimate["beta"], estimate["scale"], estimate["draws"],
-                          pd.DataFrame({"k": ks.astype(int), "coverage": y, "lower": lo, "upper": hi}), info)
+                          curve, info)
     error = powerlaw.brown_error(lambda k: fit.coverage(k)[0], n, c)
     return BetaBinomialFit(fit.model, fit.alpha, fit.beta, fit.scale, fit.draws, fit.curve,
-                           dict(info) | {"error": error})
+                           dict(info) | {"error": error}, settings, tuple(notes))
+
+
+# ------------------------------------------------------------------------------------ questions
+def coverage_group(result, *, source: str = "the result") -> FitGroup:
+    """``result`` when it is a sampling coverage fit (a :class:`~scalelaw.FitGroup` of this family)."""
+    if not (isinstance(result, FitGroup) and result.family == "sampling" and result.kind == KIND):
+        what = (f"a {result.family} {result.kind} group" if isinstance(result, FitGroup)
+                else f"a {getattr(result, 'FAMILY', type(result).__name__)} {getattr(result, 'KIND', '')}".rstrip())
+        raise InputError(f"{source} is {what}, not a sampling coverage fit; give the result of "
+                         "sampling.fit_coverage (or the file written by 'scalelaw sampling fit --out')")
+    return result
+
+
+def predict(group: FitGroup, k) -> pd.DataFrame:
+    """Predicted coverage per model at each k, with bootstrap percentile intervals.
+
+    One row per (model, k): ``model``, ``k``, ``coverage``, ``lower``, ``upper``.
+    """
+    rows = []
+    for model, fit in coverage_group(group).items():
+        value, lo, hi = fit.coverage(k)
+        for kk, v, a, b in zip(np.atleast_1d(k), value, lo, hi, strict=True):
+            rows.append({"model": model, "k": float(kk), "coverage": float(v), "lower": float(a),
+                         "upper": float(b)})
+    return pd.DataFrame(rows)
+
+
+def summary(group: FitGroup) -> pd.DataFrame:
+    """One row per model: the fitted numbers (with intervals) and the error metric."""
+    return coverage_group(group).summary().droplevel("method")
+
+
+# ------------------------------------------------------------------------------- older artifacts
+@protocol.legacy(LEGACY_SCHEMA)
+def _read_legacy(payload: dict, source: str) -> FitGroup:
+    """A ``scalelaw.sampling/1`` file (one fit per model, its notes) as the coverage group."""
+    payload = artifact.check(payload, schema=LEGACY_SCHEMA, source=source)
+    try:
+        method = payload["method"]
+        old = payload.get("settings", {})
+        each = {k: old[k] for k in (*METHOD_SETTINGS[method], "bootstrap", "seed", "level") if k in old}
+        fits = {}
+        for name, d in payload["models"].items():
+            info = {k: v for k, v in d.get("info", {}).items() if k != "notes"}
+            notes = tuple(d.get("info", {}).get("notes", ()))
+            curve = None if d.get("curve") is None else pd.DataFrame(d["curve"])
+            if method == "powerlaw":
+                fits[name] = PowerLawFit(str(d["model"]), FitResult.from_dict(d["fit"], source=source), curve,
+                                         info, each, notes)
+            else:
+                draws = d.get("draws")
+                fits[name] = BetaBinomialFit(str(d["model"]), float(d["alpha"]), float(d["beta"]),
+                                             float(d["scale"]), None if draws is None else np.asarray(draws, dtype=float),
+                                             curve, info, each, notes)
+        return _group(method, fits, {"method": method, **each})
+    except (KeyError, TypeError, ValueError) as err:
+        raise ArtifactError(f"{source}: the sampling fit artifact is incomplete ({err!r})") from err

@@ -38,15 +38,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from scalelaw import protocol
 from scalelaw.errors import InputError
 from scalelaw.families.sampling import passk
 from scalelaw.families.sampling.curves import models as model_labels
+from scalelaw.protocol import frozen
+from scalelaw.result import FitGroup
 
 DEFAULT_MAX_K = 1000
 
 
 @dataclass(frozen=True)
-class VerifierPlan:
+class VerifierPlan(protocol.Result):
     """The best number of samples under an imperfect verifier.
 
     Attributes
@@ -71,7 +74,16 @@ class VerifierPlan:
     estimates
         From counts: the verifier's pooled ``completeness`` and ``soundness`` and the share of
         problems it never accepts (``never_accepted``).
+    settings
+        The keyword arguments of the call that made the plan (:func:`from_rates`, or
+        :func:`from_counts` for each model's plan).
+    warnings
+        When the best K is the largest considered (U may rise further with more samples).
     """
+
+    FAMILY = "sampling"
+    KIND = "verifier-plan"
+    TITLE = "imperfect verifier: sample until accepted, at most K"
 
     fp_cost: float
     k_opt: int
@@ -82,11 +94,31 @@ class VerifierPlan:
     curve: pd.DataFrame
     detail: pd.DataFrame
     estimates: Mapping[str, float] = field(default_factory=dict)
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "estimates", frozen(self.estimates))
+        object.__setattr__(self, "settings", frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def numbers(self) -> dict:
+        """The plan's headline numbers: fp_cost, k_opt, utility, utility_limit, ceiling, increasing
+        and, from counts, the verifier's estimates."""
         return {"fp_cost": self.fp_cost, "k_opt": self.k_opt, "utility": self.utility,
                 "utility_limit": self.utility_limit, "ceiling": self.ceiling, "increasing": self.increasing,
                 **dict(self.estimates)}
+
+    def summary(self) -> pd.DataFrame:
+        """One row (index: the false-positive cost) of :meth:`numbers`."""
+        row = {k: v for k, v in self.numbers().items() if k != "fp_cost"}
+        return pd.DataFrame([row], index=pd.Index([self.fp_cost], name="fp_cost"))
+
+    def plot(self, ax=None):
+        """The expected utility U(K) against K, with K_opt marked."""
+        from scalelaw.plots.sampling import utility_curves
+
+        return utility_curves({f"fp cost {self.fp_cost:g}": self}, ax=ax)
 
 
 def _unit(name: str, value: float) -> float:
@@ -111,14 +143,18 @@ def _max_k(value: int) -> int:
 
 
 def _choose(utility: np.ndarray, fp_cost: float, limit: float, ceiling: float, detail: pd.DataFrame,
-            estimates: Mapping[str, float] | None = None) -> VerifierPlan:
+            settings: Mapping[str, object], estimates: Mapping[str, float] | None = None) -> VerifierPlan:
     K = np.arange(1, utility.size + 1)
     top = float(np.max(utility))
     best = int(np.flatnonzero(utility >= top - 1e-9 * max(1.0, abs(top)))[0])
     increasing = bool(np.all(np.diff(utility) >= -1e-12 * max(1.0, abs(top))))
     k_opt, value = (best + 1, float(utility[best])) if top > 0 else (0, 0.0)
+    warnings = []
+    if k_opt == utility.size and utility.size > 1:
+        warnings.append(f"the best K is the largest considered ({utility.size}); U may rise further with more "
+                        "samples")
     return VerifierPlan(fp_cost, k_opt, value, float(limit), float(ceiling), increasing,
-                        pd.DataFrame({"K": K, "utility": utility}), detail, estimates or {})
+                        pd.DataFrame({"K": K, "utility": utility}), detail, estimates or {}, settings, warnings)
 
 
 def from_rates(rates: Sequence[float], weights: Sequence[float], *, completeness: float, soundness: float,
@@ -161,11 +197,16 @@ def from_rates(rates: Sequence[float], weights: Sequence[float], *, completeness
     type_ceiling = np.where(accepted > 0, p_c / np.where(accepted > 0, accepted, 1.0), 0.0)
     detail = pd.DataFrame({"rate": r, "weight": w, "p_correct_accept": p_c, "p_false_accept": p_f,
                            "p_reject": reject, "ceiling": type_ceiling})
-    return _choose(utility, fp, limit, float(np.sum(w * type_ceiling)), detail)
+    settings = {"rates": r.tolist(), "weights": w.tolist(), "completeness": c, "soundness": s, "fp_cost": fp,
+                "max_k": max_k}
+    return _choose(utility, fp, limit, float(np.sum(w * type_ceiling)), detail, settings)
 
 
-def from_counts(tidy: pd.DataFrame, *, fp_cost: float, max_k: int | None = None) -> dict[str, VerifierPlan]:
+def from_counts(tidy: pd.DataFrame, *, fp_cost: float, max_k: int | None = None) -> FitGroup:
     """Per model, K_opt, U and the ceiling from per-problem counts with verifier columns.
+
+    Returns a ``FitGroup(family="sampling", kind="verifier", key="model")`` of one
+    :class:`VerifierPlan` per model.
 
     ``tidy`` needs ``n_samples``, ``n_accepted`` and ``n_accepted_correct`` (see :mod:`.counts`);
     ``max_k`` defaults to the fewest samples of a problem (pass@K is undefined beyond).
@@ -175,6 +216,7 @@ def from_counts(tidy: pd.DataFrame, *, fp_cost: float, max_k: int | None = None)
         raise InputError(f"the counts need the verifier columns 'n_accepted' and 'n_accepted_correct' "
                          f"(samples the verifier passed, and passed and correct); missing {missing[0]!r}")
     fp = _fp_cost(fp_cost)
+    settings = {"fp_cost": fp, "max_k": None if max_k is None else _max_k(max_k)}
     out = {}
     for model in model_labels(tidy):
         part = tidy[tidy["model"] == model]
@@ -197,5 +239,6 @@ def from_counts(tidy: pd.DataFrame, *, fp_cost: float, max_k: int | None = None)
         estimates = {"completeness": float(ac.sum() / correct.sum()) if correct.sum() else math.nan,
                      "soundness": float(1 - (a - ac).sum() / wrong) if wrong else math.nan,
                      "never_accepted": float(np.mean(a == 0))}
-        out[model] = _choose(utility, fp, float(np.mean(value)), float(np.mean(ceiling)), detail, estimates)
-    return out
+        out[model] = _choose(utility, fp, float(np.mean(value)), float(np.mean(ceiling)), detail, settings,
+                             estimates)
+    return FitGroup("sampling", "verifier", out, key="model", settings=settings)
