@@ -175,3 +175,26 @@ def test_bad_options_and_files(cli, small, tmp_path):
     assert_user_error(cli("sampling", "fit", small, "--method", "beta-binomial", "--scale", "2"), "(0, 1]")
     assert_user_error(cli("sampling", "passk", tmp_path / "absent.csv"), "no such file")
     assert_user_error(cli("sampling", "plan", small, "--target", "0.5"), "not a JSON artifact")
+
+
+def test_out_writes_artifacts_that_load(cli, small, tmp_path):
+    import scalelaw
+    from scalelaw.families import sampling
+
+    fit, plan, verifier = tmp_path / "fit.json", tmp_path / "plan.json", tmp_path / "verifier.json"
+    assert cli("sampling", "fit", small, "--bootstrap", "10", "--out", fit).code == 0
+    group = scalelaw.load(fit)
+    assert (group.family, group.kind, list(group)) == ("sampling", "coverage", ["Pythia 70M", "Pythia 12B"])
+    run = cli("sampling", "plan", fit, "--target", "0.5", "--cost-per-sample", "0.002", "--out", plan, "--json")
+    assert run.code == 0, run.stderr
+    kept = scalelaw.load(plan)
+    assert isinstance(kept, sampling.SamplingPlan) and dict(kept.settings)["cost_per_sample"] == 0.002
+    assert kept.table.to_dict(orient="records") == json.loads(run.stdout)["models"]
+    assert_user_error(cli("sampling", "plan", plan, "--target", "0.5"), "sampling plan", "not a sampling coverage fit")
+    run = cli("sampling", "verifier", "--rates", "0.87,0.13", "--weights", "0.58,0.42", "--completeness", "1",
+              "--soundness", "0.75", "--fp-cost", "1", "--out", verifier)
+    assert run.code == 0, run.stderr
+    assert scalelaw.load(verifier).k_opt == 2
+    assert_user_error(cli("sampling", "verifier", "--rates", "0.87,0.13", "--weights", "0.58,0.42",
+                          "--completeness", "1", "--soundness", "0.75", "--fp-cost", "1,2", "--out", verifier),
+                      "one --fp-cost")

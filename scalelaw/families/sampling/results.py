@@ -175,10 +175,9 @@ def _read_legacy(payload: dict, source: str) -> FitGroup:
                 fits[name] = PowerLawFit(str(d["model"]), FitResult.from_dict(d["fit"], source=source), curve,
                                          info, each, notes)
             else:
-                draws = d.get("draws")
+                draws = None if d.get("draws") is None else np.asarray(d["draws"], dtype=float)
                 fits[name] = BetaBinomialFit(str(d["model"]), float(d["alpha"]), float(d["beta"]),
-                                             float(d["scale"]), None if draws is None else np.asarray(draws, dtype=float),
-                                             curve, info, each, notes)
+                                             float(d["scale"]), draws, curve, info, each, notes)
         return _group(method, fits, {"method": method, **each})
     except (KeyError, TypeError, ValueError) as err:
         raise ArtifactError(f"{source}: the sampling fit artifact is incomplete ({err!r})") from err
