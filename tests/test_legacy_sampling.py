@@ -10,6 +10,8 @@ import numpy as np
 import scalelaw
 from scalelaw.families import sampling
 
+from support import DATA
+
 HERE = Path(__file__).parent / "legacy_artifacts"
 EXPECTED = json.loads((HERE / "expected.json").read_text())["sampling"]
 
@@ -31,6 +33,9 @@ def test_legacy_sampling_fit_replays_and_saves_in_the_current_schema(tmp_path):
     group = scalelaw.load(HERE / "sampling.json")
     assert dict(group.settings) == {"method": "powerlaw", "space": "log-coverage", "grid": None,
                                     "loss": "squared", "bootstrap": 20, "seed": 0, "level": 0.95}
+    tidy = sampling.read_counts(DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv")[0]
+    refit = sampling.fit_coverage(tidy[tidy["model"].isin(list(group))], **group.settings)
+    assert sampling.predict(refit, EXPECTED["k"])["coverage"].tolist() == EXPECTED["coverage"]
     path = tmp_path / "again.json"
     group.to_json(path)
     again = scalelaw.load(path)
