@@ -134,3 +134,11 @@ def test_subsample_draws_without_replacement():
     n, c = np.array([10000, 10000, 50]), np.array([0, 10000, 25])
     n_sub, c_sub = sampling.subsample(n, c, 50, seed=0)
     assert n_sub.tolist() == [50, 50, 50] and c_sub.tolist() == [0, 50, 25]
+
+
+def test_questions_of_a_coverage_fit_refuse_other_results():
+    plan = sampling.verifier_from_rates([0.87, 0.13], [0.58, 0.42], completeness=1, soundness=0.75, fp_cost=1)
+    with pytest.raises(InputError, match="sampling verifier-plan, not a sampling coverage fit"):
+        sampling.plan(plan, 0.5)
+    with pytest.raises(InputError, match="not a sampling coverage fit"):
+        sampling.predict(plan, [10])
