@@ -90,6 +90,7 @@ def plan_bars(plan, *, ax=None):
     ax.errorbar(k, y, xerr=errors, fmt="o", color="black", ms=3, lw=1, capsize=3,
                 label=f"k* ({100 * plan.level:g}% interval)")
     ax.set_yticks(y, table["model"].tolist())
+    ax.invert_yaxis()  # the plan's first (cheapest) model on top
     ax.set_xscale("log")
     ax.set_xlabel("samples per problem")
     ax.set_title(f"samples for coverage {plan.target:g} ({plan.method} fit)", fontsize=10)
