@@ -103,3 +103,13 @@ def coverage_table(tidy: pd.DataFrame, k, *, bootstrap: int = 0, seed: int = 0, 
                          "upper": at.upper[j], "pass_all": every.value[j], "pass_all_lower": every.lower[j],
                          "pass_all_upper": every.upper[j], "problems": int(len(part))})
     return pd.DataFrame(rows)
+
+
+def model_report(fit) -> str:
+    """A coverage fit of one model as text: its title, one line per number, its warnings."""
+    numbers = fit.summary().iloc[0]
+    lines = [f"{fit.TITLE}: model {fit.model}"]
+    lines += [f"  {name:<22} {value:.6g}" if isinstance(value, float) else f"  {name:<22} {value}"
+              for name, value in numbers.items()]
+    lines += [f"warning: {w}" for w in fit.warnings]
+    return "\n".join(lines)

@@ -35,7 +35,7 @@ from scipy.special import betaln, digamma, gammaln
 
 from scalelaw import optimize, protocol
 from scalelaw.errors import FitError, InputError
-from scalelaw.families.sampling.curves import percentiles
+from scalelaw.families.sampling.curves import model_report, percentiles
 from scalelaw.families.sampling.quadrature import Quadrature
 from scalelaw.protocol import frozen
 
@@ -322,6 +322,9 @@ class BetaBinomialFit(protocol.Result):
                "error_mean": error.get("mean"), "error_std": error.get("std"),
                "n_problems": self.info.get("n_problems"), "zero_fraction": self.info.get("zero_fraction")}
         return pd.DataFrame([row], index=pd.Index([self.KIND], name="method"))
+
+    def report(self) -> str:
+        return model_report(self)
 
     def plot(self, ax=None):
         """The observed coverage curve with its band and the simulated pass_D@k, extrapolated dashed."""

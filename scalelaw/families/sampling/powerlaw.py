@@ -27,7 +27,7 @@ import pandas as pd
 from scalelaw import engine, protocol
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.sampling import passk
-from scalelaw.families.sampling.curves import percentiles, resample
+from scalelaw.families.sampling.curves import model_report, percentiles, resample
 from scalelaw.laws import Law, get_law
 from scalelaw.protocol import frozen
 from scalelaw.result import FitResult
@@ -151,6 +151,9 @@ class PowerLawFit(protocol.Result):
                "error_mean": error.get("mean"), "error_std": error.get("std"),
                "n_problems": self.info.get("n_problems"), "zero_fraction": self.info.get("zero_fraction")}
         return pd.DataFrame([row], index=pd.Index([self.KIND], name="method"))
+
+    def report(self) -> str:
+        return model_report(self)
 
     def plot(self, ax=None):
         """The observed coverage curve with its band and the fitted law, extrapolated dashed."""
