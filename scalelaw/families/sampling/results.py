@@ -134,7 +134,7 @@ def coverage_group(result, *, source: str = "the result") -> FitGroup:
         what = (f"a {result.family} {result.kind} group" if isinstance(result, FitGroup)
                 else f"a {getattr(result, 'FAMILY', type(result).__name__)} {getattr(result, 'KIND', '')}".rstrip())
         raise InputError(f"{source} is {what}, not a sampling coverage fit; give the result of "
-                         "sampling.fit_coverage (or the file written by 'scalelaw sampling fit --out')")
+                         "sampling.fit_coverage, or the fit artifact it saved")
     return result
 
 
