@@ -20,7 +20,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -315,7 +315,10 @@ def _scale(name: str, doc: str) -> Param:
     return Param(name, log=True, lower=0.0, doc=doc)
 
 
+#: Every law by name: the core laws, then each family's laws as ``family.name``.
 CATALOGUE: dict[str, Law] = {}
+#: Parametrised laws: name -> (builder, canonical arguments); see :func:`register_builder`.
+BUILDERS: dict[str, tuple[Callable[..., Law], dict]] = {}
 
 
 def register(law: Law) -> Law:
@@ -324,6 +327,34 @@ def register(law: Law) -> Law:
         raise LawError(f"a law named {law.name!r} is already registered")
     CATALOGUE[law.name] = law
     return law
+
+
+def register_builder(builder: Callable[..., Law], **canonical) -> Law:
+    """Register a parametrised law and return its canonical instance.
+
+    ``builder(**arguments)`` declares one instance of a law whose shape depends on the data: a
+    value it is anchored at, the centres of its regressors, the number of sources it mixes.  Every
+    instance has the same name; the catalogue holds the instance at the ``canonical`` arguments
+    (covered by the contract tests like any law), and :func:`build_law` makes the others.
+    """
+    law = builder(**canonical)
+    register(law)
+    BUILDERS[law.name] = (builder, dict(canonical))
+    return law
+
+
+def build_law(name: str, **arguments) -> Law:
+    """An instance of the parametrised law ``name``; arguments not given keep their canonical value.
+
+    Examples
+    --------
+    >>> build_law("transport.mixing_law", domains=("web", "code", "books")).inputs
+    ('r_1', 'r_2', 'r_3')
+    """
+    if name not in BUILDERS:
+        raise LawError(f"{name!r} is not a parametrised law; those are {', '.join(BUILDERS)}")
+    builder, canonical = BUILDERS[name]
+    return builder(**(canonical | arguments))
 
 
 register(Law(
@@ -382,20 +413,9 @@ register(Law(
     space="linear",
     doc="Logistic link y = a / (1 + exp(-k (x - x0))) + b (residuals in y).",
 ))
-register(Law(
-    name="exp_power_law",
-    formula="exp(-A * k**-beta)",
-    inputs=("k",),
-    params=(Param("A", log=True, lower=0.0, starts=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0),
-                  doc="-log coverage at k = 1"),
-            _exponent("beta", "exponent in k")),
-    target="coverage",
-    doc="Coverage law for repeated sampling: coverage = exp(-A k^-beta), k samples.",
-))
-
-
 def get_law(name_or_formula: str, *, columns: Iterable[str] = ()) -> Law:
-    """A catalogue law by name, or a law built from an expression string.
+    """A catalogue law by name (``"chinchilla"``, ``"datastore.saturating"``), or a law built from
+    an expression string.
 
     Raises
     ------
@@ -404,7 +424,12 @@ def get_law(name_or_formula: str, *, columns: Iterable[str] = ()) -> Law:
     """
     if name_or_formula in CATALOGUE:
         return CATALOGUE[name_or_formula]
-    if name_or_formula.isidentifier():
+    if all(part.isidentifier() for part in name_or_formula.split(".")):
         raise LawError(f"unknown law {name_or_formula!r}; choose one of {', '.join(CATALOGUE)} "
                        "or give a formula such as 'E + A/N**alpha'")
     return Law.from_expression(name_or_formula, columns=columns)
+
+
+# The family laws, declared in light modules (numpy and this module only), so that importing
+# scalelaw.laws gives the whole catalogue without importing the families.
+from scalelaw import catalogue  # noqa: E402, F401

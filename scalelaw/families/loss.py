@@ -30,22 +30,14 @@ import numpy as np
 import pandas as pd
 
 from scalelaw import engine
+from scalelaw.catalogue.loss import ALLOCATION_POWER_LAW
 from scalelaw.errors import FitError, InputError
 from scalelaw.io import Table, filter_rows, read_table
-from scalelaw.laws import Law, Param, get_law
+from scalelaw.laws import Law, get_law
 from scalelaw.result import FitResult
 
 #: Power law for allocation exponents: y = k C^a (y is N_opt or D_opt), residuals in log space.
-ALLOCATION_LAW = Law(
-    name="allocation_power_law",
-    formula="k * C**a",
-    inputs=("C",),
-    params=(Param("k", log=True, lower=0.0, doc="value at C = 1 FLOP"),
-            Param("a", starts=(-0.5, 0.0, 0.5, 1.0), doc="exponent in compute")),
-    columns=(("C", "flops"),),
-    target="y",
-    doc="Compute-optimal size or tokens as a power of compute: y = k C^a.",
-)
+ALLOCATION_LAW = ALLOCATION_POWER_LAW
 
 
 # ------------------------------------------------------------------------------ preparing the table

@@ -153,7 +153,7 @@ class ReaderFit(protocol.Result):
             reason = self.choice.reasons.get(name, "")
             raise FitError(f"{self.reader}, {self.metric.name}: no {name} fit ({reason})")
         S = np.atleast_1d(np.asarray(datastore_tokens, dtype=float))
-        value, lo, hi = self.fits[name].predict_interval({"S": np.where(S > 0, S, 1.0)})
+        value, lo, hi = self.fits[name].predict_interval({"datastore_tokens": np.where(S > 0, S, 1.0)})
         if self.lm_only is None:
             return value, lo, hi
         retrieval = S > 0

@@ -32,41 +32,11 @@ import numpy as np
 import pandas as pd
 
 from scalelaw import artifact, engine, protocol
+from scalelaw.catalogue.downstream import ERROR_LAW, GADRE_LOSS_LAW  # noqa: F401 (the family's loss law)
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.downstream.common import evaluate_paired
 from scalelaw.io import Table, filter_rows, read_table
-from scalelaw.laws import Law, Param
 from scalelaw.result import FitResult
-
-ERROR_LAW = Law(
-    name="loss_to_error",
-    formula="epsilon - k * exp(-gamma * L)",
-    inputs=("L",),
-    params=(Param("epsilon", doc="error as the loss grows without bound (near chance), fraction"),
-            Param("gamma", lower=0.0, starts=(0.05, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.5, 4.0),
-                  doc="decay rate per unit of loss"),
-            Param("k", lower=0.0, doc="amplitude, fraction")),
-    space="linear",
-    columns=(("L", "loss"),),
-    target="error",
-    doc="Gadre et al. (2024): average top-1 error Err(L) = epsilon - k exp(-gamma L), L the loss.",
-)
-
-
-GADRE_LOSS_LAW = Law(
-    name="gadre_loss",
-    formula="alpha * N**eta + beta * 6**(eta / 2) * (M * N)**eta + E",
-    inputs=("N", "M"),
-    params=(Param("E", doc="irreducible loss, nats per token"),
-            Param("alpha", doc="model-size term amplitude"),
-            Param("beta", doc="over-training term amplitude"),
-            Param("eta", upper=0.0, starts=(-0.05, -0.1, -0.2, -0.3, -0.5), doc="exponent (negative)")),
-    space="linear",
-    columns=(("N", "params"), ("M", "tokens_per_param")),
-    target="loss",
-    doc="Gadre et al. (2024): L(N, M) = alpha N^eta + beta 6^(eta/2) (M N)^eta + E, M = D / N tokens "
-        "per parameter (equivalently E + (a M^eta' + b M^-eta') C^eta' with C = 6 N D).",
-)
 
 
 def prepare(table: Table, *, loss_column: str = "loss", error_column: str = "error",

@@ -34,44 +34,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from scalelaw import engine, protocol
+from scalelaw.catalogue.downstream import LADDER_SIGMOID, LADDER_TASK_LOSS
 from scalelaw.errors import ArtifactError, FitError, InputError
 from scalelaw.families.downstream import olmo_ladder
 from scalelaw.families.downstream.common import evaluate_paired
 from scalelaw.families.downstream.olmo_ladder import LadderLogs
-from scalelaw.laws import EXPONENT_STARTS, Law, Param, get_law
 from scalelaw.result import FitResult
 
-STEP1_LAW = Law(
-    name="ladder_task_loss",
-    formula="E + A * N**-alpha + B * D**-beta",
-    inputs=("N", "D"),
-    params=(Param("E", lower=0.0, doc="irreducible task loss, bits per byte"),
-            Param("A", log=True, lower=1.0, doc="model-size term amplitude, bits per byte"),
-            Param("B", log=True, lower=1.0, doc="data term amplitude, bits per byte"),
-            Param("alpha", lower=0.0, starts=EXPONENT_STARTS, doc="exponent of non-embedding parameters"),
-            Param("beta", lower=0.0, starts=EXPONENT_STARTS, doc="exponent of training tokens")),
-    columns=(("N", "params"), ("D", "tokens")),
-    target="task_loss",
-    doc="OLMo ladder step 1: task loss L(N, D) = E + A N^-alpha + B D^-beta (log residuals).",
-)
-STEP2_LAW = replace(
-    get_law("sigmoid"),
-    name="ladder_sigmoid",
-    params=(Param("a", lower=-1.0, upper=0.0, doc="height (negative: accuracy falls with loss)"),
-            Param("b", lower=0.0, upper=1.0, doc="accuracy at zero loss"),
-            Param("k", lower=0.0, starts=(1.0, 3.0, 10.0, 30.0), doc="steepness per unit of task loss"),
-            Param("x0", lower=0.0, starts=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0), doc="midpoint, task-loss units")),
-    columns=(("x", "task_loss"),),
-    target="accuracy",
-    doc="OLMo ladder step 2: accuracy = a / (1 + exp(-k (L - x0))) + b, a in [-1, 0], b in [0, 1].",
-)
+STEP1_LAW = LADDER_TASK_LOSS
+STEP2_LAW = LADDER_SIGMOID
 
 
 def moving_average(values, n: int) -> np.ndarray:

@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 from scalelaw import engine, protocol
+from scalelaw.catalogue.downstream import FLOOR_MAX, observational_sigmoid
 from scalelaw.errors import FitError, InputError
 from scalelaw.io import Table, canonical_name, read_table
-from scalelaw.laws import Law, Param
 from scalelaw.result import FitResult, error_metrics
 
 #: ObsScaling metadata headers -> (canonical column, scale to natural units).
@@ -43,7 +43,6 @@ UNIT_COLUMNS = {"model size (b)": ("params", 1e9), "pretraining data size (t)": 
                 "flops (1e21)": ("flops", 1e21), "model family": ("family", None), "model": ("model", None)}
 _UNIT = re.compile(r"^(?P<name>.*?)\s*\((?P<unit>[0-9.]+[eE][+-]?[0-9]+|[kKMBGTP])\)\s*$")
 _SUFFIX = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
-FLOOR_MAX = 0.2
 FAMILY_CORRELATION = 0.9
 
 
@@ -236,19 +235,8 @@ def impute(train: np.ndarray, test: np.ndarray | None = None, *, rank: int = 1, 
 
 
 # ------------------------------------------------------------------------------------- the link
-def link_law(n_inputs: int, *, names: tuple[str, ...] | None = None, floor_max: float = FLOOR_MAX,
-             target: str = "y") -> Law:
-    """The sigmoid link y = (1 - b) sigmoid(c + sum_j w_j x_j) + b on ``n_inputs`` inputs."""
-    names = names or tuple(f"PC{j + 1}" for j in range(n_inputs))
-    terms = " + ".join(f"w{j + 1} * {name}" for j, name in enumerate(names))
-    weights = tuple(Param(f"w{j + 1}", starts=(-10.0, -1.0, 1.0, 10.0) if n_inputs <= 3 else (-3.0, 3.0),
-                          doc=f"weight of {name}") for j, name in enumerate(names))
-    return Law(name=f"observational_sigmoid_{n_inputs}", formula=f"(1 - b) / (1 + exp(-(c + {terms}))) + b",
-               inputs=names,
-               params=(Param("b", lower=0.0, upper=floor_max, doc="floor of the score (e.g. chance)"),
-                       Param("c", starts=(-3.0, 0.0, 3.0), doc="intercept, logit units"), *weights),
-               space="linear", columns=tuple((n, n) for n in names), target=target,
-               doc="Observational scaling link: y = (1 - b) sigmoid(c + w . x) + b, b in [0, 0.2].")
+#: The sigmoid link y = (1 - b) sigmoid(c + sum_j w_j x_j) + b (``downstream.observational_sigmoid``).
+link_law = observational_sigmoid
 
 
 # ------------------------------------------------------------------------------------ the analysis

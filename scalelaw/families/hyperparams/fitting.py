@@ -29,39 +29,16 @@ from pathlib import Path
 import numpy as np
 
 from scalelaw import engine
+from scalelaw.catalogue.hyperparams import COLUMNS, WORDS, form_law
 from scalelaw.engine import Progress
 from scalelaw.errors import FitError, InputError
-from scalelaw.families.hyperparams.model import TARGETS, LawInfo, law_group
+from scalelaw.families.hyperparams.model import LawInfo, law_group
 from scalelaw.families.hyperparams.plateau import fit_plateau
 from scalelaw.families.hyperparams.sweep import Sweep
-from scalelaw.laws import Law, Param
 from scalelaw.result import FitGroup
 
 LR_FORMS = ("N,D", "C")
 BATCH_FORMS = ("D", "N,D", "C")
-_COLUMNS = {"N": "params", "D": "tokens", "C": "flops"}
-_WORDS = {"N": "model size N", "D": "tokens D", "C": "compute C = 6 N D"}
-EXPONENT_STARTS = (-1.0, -0.5, 0.0, 0.5, 1.0)
-
-
-def form_law(kind: str, form: str, centres: dict[str, float]) -> Law:
-    """The centred power law of a form (``kind`` ``"lr"`` or ``"batch"``; ``form`` ``"N,D"``...)."""
-    symbols = tuple(form.split(","))
-    target = TARGETS[kind]
-    unit = "tokens" if kind == "batch" else "peak learning rate"
-    terms = " * ".join(f"({s} / {centres[s]!r})**alpha_{s}" for s in symbols)
-    return Law(
-        name=f"{kind}({form})",
-        formula=f"c * {terms}",
-        inputs=symbols,
-        params=(
-            Param("c", log=True, lower=0.0, doc=f"optimal {target} at the centre ({unit})"),
-            *(Param(f"alpha_{s}", starts=EXPONENT_STARTS, doc=f"exponent of {_WORDS[s]}") for s in symbols),
-        ),
-        columns=tuple((s, _COLUMNS[s]) for s in symbols),
-        target=target,
-        doc=f"Optimal {target} ({unit}) as a power law of {', '.join(_WORDS[s] for s in symbols)}.",
-    )
 
 
 def _unidentifiable(groups, form: str) -> str | None:
@@ -71,7 +48,7 @@ def _unidentifiable(groups, form: str) -> str | None:
     logs["C"] = logs["N"] + logs["D"]
     design = np.column_stack([np.ones(len(groups)), *(logs[s] for s in symbols)])
     if np.linalg.matrix_rank(design, tol=1e-8 * max(1.0, np.abs(design).max())) < design.shape[1]:
-        varying = " and ".join(_WORDS[s] for s in symbols)
+        varying = " and ".join(WORDS[s] for s in symbols)
         return (
             f"{form} needs groups whose {varying} vary independently; the sweep's {len(groups)} "
             "groups do not (add groups at other sizes or token counts, or choose another form)"
@@ -141,7 +118,7 @@ def fit_sweep(
             notes.append(f"not fitted: {reason}")
             continue
         centres = {
-            s: float(f"{np.exp(np.mean(np.log(rows[_COLUMNS[s]].to_numpy(float)))):.4g}")
+            s: float(f"{np.exp(np.mean(np.log(rows[COLUMNS[s]].to_numpy(float)))):.4g}")
             for s in form.split(",")
         }
         fits[f"{kind}({form})"] = engine.fit(

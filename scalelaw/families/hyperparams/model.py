@@ -43,8 +43,6 @@ LEGACY_SCHEMA = "scalelaw.hparams/1"
 FAMILY, KIND, KEY = "hyperparams", "law", "form"
 #: Settings of a sweep's selection (:func:`~.sweep.select`), kept in ``info["selection"]``.
 SELECTION = ("band", "diverge_ratio", "max_loss", "objective", "exclude_edge")
-#: Quantity predicted by each kind of law, as the artifact and ``predict`` name it.
-TARGETS = {"lr": "lr", "batch": "batch_size"}
 _SYMBOL_TEXT = {"lr": "lr", "batch_size": "B"}
 
 

@@ -41,25 +41,8 @@ import numpy as np
 import pandas as pd
 
 from scalelaw import engine, protocol
-from scalelaw.laws import Law, Param
+from scalelaw.catalogue.hyperparams import SURFACE
 
-#: The convex quadratic of the relative excess loss in u = ln(lr/lr_best), v = ln(B/B_best).
-SURFACE = Law(
-    name="plateau_surface",
-    formula="h + g_u * u + g_v * v + 0.5 * H_uu * u**2 + H_uv * u * v + 0.5 * H_vv * v**2",
-    inputs=("u", "v"),
-    params=(
-        Param("h", doc="excess at the best run (fraction of the loss)"),
-        Param("g_u", doc="slope in ln lr"),
-        Param("g_v", doc="slope in ln B"),
-        Param("H_uu", doc="curvature in ln lr, per (ln unit)^2"),
-        Param("H_uv", doc="cross curvature"),
-        Param("H_vv", doc="curvature in ln B"),
-    ),
-    space="linear",
-    target="excess",
-    doc="Relative excess loss near a sweep's optimum as a quadratic in (ln lr, ln B).",
-)
 #: Tolerances (fractions of the loss) reported by default: 0.25% and 1%.
 TOLERANCES = (0.0025, 0.01)
 _MIN_POINTS = 6

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from scalelaw.catalogue.hyperparams import published_law
 from scalelaw.errors import InputError, LawError
 from scalelaw.families.hyperparams.model import LawInfo, check_law, inputs, is_law, law_group, predict  # noqa: F401
 from scalelaw.io import read_table
-from scalelaw.laws import Law, Param
 from scalelaw.result import FitGroup, FitResult
 
 STEPLAW_BOOTSTRAP_FILE = "1004_fitted_lr_bs_scaling_model_parameters.csv"
@@ -39,8 +39,6 @@ BOOTSTRAP_ENV = "SCALELAW_STEPLAW_BOOTSTRAP"
 BOOTSTRAP_COLUMNS = ("lr_intercept", "lr_coefN", "lr_coefD", "bs_intercept", "bs_coefD")
 #: Percentile level of published intervals: Step Law reports 5/50/95% of bootstrap predictions.
 LEVEL = 0.90
-_COLUMN = {"N": "params", "D": "tokens", "C": "nonembedding_flops"}
-_MEANING = {"N": "model size N", "D": "training tokens D", "C": "non-embedding training FLOPs C"}
 
 
 def power_law(
@@ -57,20 +55,7 @@ def power_law(
 
     ``draws`` has one row per bootstrap replicate: c, then the exponents in the given order.
     """
-    columns = columns or _COLUMN
-    symbols = tuple(exponents)
-    law = Law(
-        name=name,
-        formula="c * " + " * ".join(f"{s}**alpha_{s}" for s in symbols),
-        inputs=symbols,
-        params=(
-            Param("c", log=True, lower=0.0, doc=f"{target} at every input = 1"),
-            *(Param(f"alpha_{s}", doc=f"exponent of {_MEANING[s]}") for s in symbols),
-        ),
-        columns=tuple((s, columns[s]) for s in symbols),
-        target=target,
-        doc=f"Published optimal {target}: {name}.",
-    )
+    law = published_law(name, target, tuple(exponents), columns)
     params = {"c": coefficient} | {f"alpha_{s}": e for s, e in exponents.items()}
     return FitResult(
         law=law, params=params, settings={"source": "published", "level": level}, bootstrap=draws
@@ -177,20 +162,20 @@ def published(name: str, *, bootstrap_file: str | Path | bool | None = None) -> 
             )
         lr_draws, batch_draws = steplaw_draws(path) if path not in (None, False) else (None, None)
         fits = {
-            "lr(N,D)": power_law("steplaw_lr", "lr", 1.79, {"N": -0.713, "D": 0.307}, draws=lr_draws),
-            "batch(D)": power_law("steplaw_batch", "batch_size", 0.58, {"D": 0.571}, draws=batch_draws),
+            "lr(N,D)": power_law("hyperparams.steplaw_lr", "lr", 1.79, {"N": -0.713, "D": 0.307}, draws=lr_draws),
+            "batch(D)": power_law("hyperparams.steplaw_batch", "batch_size", 0.58, {"D": 0.571}, draws=batch_draws),
         }
         settings = {"bootstrap_file": False if path in (None, False) else str(path)}
         return law_group(info, fits, ("lr(N,D)", "batch(D)"), settings=settings)
     if name == "deepseek":
         fits = {
-            "lr(C)": power_law("deepseek_lr", "lr", 0.3118, {"C": -0.125}),
-            "batch(C)": power_law("deepseek_batch", "batch_size", 0.292, {"C": 0.3271}),
+            "lr(C)": power_law("hyperparams.deepseek_lr", "lr", 0.3118, {"C": -0.125}),
+            "batch(C)": power_law("hyperparams.deepseek_batch", "batch_size", 0.292, {"C": 0.3271}),
         }
         return law_group(info, fits, ("lr(C)", "batch(C)"))
     fits = {
-        "lr(N)": power_law("porian_lr", "lr", 3.7, {"N": -0.36}),
-        "batch(N)": power_law("porian_batch", "batch_size", 0.7576, {"N": 0.703}),
+        "lr(N)": power_law("hyperparams.porian_lr", "lr", 3.7, {"N": -0.36}),
+        "batch(N)": power_law("hyperparams.porian_batch", "batch_size", 0.7576, {"N": 0.703}),
     }
     return law_group(info, fits, ("lr(N)", "batch(N)"))
 

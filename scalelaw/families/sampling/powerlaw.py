@@ -1,6 +1,6 @@
 """The exponentiated power law of coverage, fitted by the engine in a chosen loss space.
 
-``coverage = exp(-A k^-beta)`` with A, beta > 0 (the catalogue law ``exp_power_law``).  Brown et
+``coverage = exp(-A k^-beta)`` with A, beta > 0 (the catalogue law ``sampling.exp_power_law``).  Brown et
 al. (2024) write ``log c = a k^b`` with a = -A and b = -beta; both are reported.  The loss space is
 an explicit choice, because it changes the answer:
 
@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 
 from scalelaw import engine, protocol
+from scalelaw.catalogue.sampling import EXP_POWER_LAW
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.sampling import passk
 from scalelaw.families.sampling.curves import model_report, percentiles, resample
-from scalelaw.laws import Law, get_law
+from scalelaw.laws import Law
 from scalelaw.protocol import frozen
 from scalelaw.result import FitResult
 
@@ -51,10 +52,10 @@ DEFAULT_GRID = {"log-coverage": "brown", "coverage": "brown", "neglog-loglog": "
 
 
 def coverage_law(space: str = "log-coverage") -> Law:
-    """The ``exp_power_law`` with residuals in the given loss space."""
+    """The ``sampling.exp_power_law`` with residuals in the given loss space."""
     if space not in SPACES:
         raise InputError(f"the loss space must be one of {', '.join(SPACES)}, not {space!r}")
-    return replace(get_law("exp_power_law"), space=SPACES[space])
+    return replace(EXP_POWER_LAW, space=SPACES[space])
 
 
 def k_grid(grid, space: str, n_min: int) -> tuple[np.ndarray, list[str]]:

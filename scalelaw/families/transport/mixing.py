@@ -29,12 +29,13 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from scalelaw import engine
+from scalelaw.catalogue.transport import linear_mixing, mixing_law
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.transport.projection import value_and_input_gradient
 from scalelaw.families.transport.selection import RATIO_TOLERANCE, ascend, check_caps
 from scalelaw.families.transport.selection import Path as SelectionPath
 from scalelaw.io import Table, read_table
-from scalelaw.laws import Law, Param
+from scalelaw.laws import Law
 from scalelaw.result import FitResult
 
 LAWS = ("mixing_law", "linear")
@@ -43,45 +44,8 @@ INDEX = "index"
 FLOOR_FRACTIONS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
 
 
-def mixing_law(domains: Sequence[str], target: str) -> Law:
-    """Data Mixing Law over ``domains`` (mixture columns) for the loss column ``target``."""
-    m = len(domains)
-    exponent = " + ".join(f"t_{j}*r_{j}" for j in range(1, m + 1))
-    params = (
-        Param("c", log=True, lower=0.0, doc="loss floor (loss units)"),
-        Param("k", log=True, lower=0.0, doc="scale (loss units)"),
-        *(Param(f"t_{j}", doc=f"effect of the share of {d} on log(L - c)") for j, d in enumerate(domains, 1)),
-    )
-    return Law(
-        name="mixing_law",
-        formula=f"c + k*exp({exponent})",
-        inputs=tuple(f"r_{j}" for j in range(1, m + 1)),
-        params=params,
-        space="log",
-        columns=tuple((f"r_{j}", d) for j, d in enumerate(domains, 1)),
-        target=target,
-        doc="Data Mixing Law (Ye et al. 2024): L(r) = c + k exp(sum_j t_j r_j).",
-    )
-
-
-def linear_law(domains: Sequence[str], target: str) -> Law:
-    """RegMix's linear regression baseline: L(r) = w0 + sum_j w_j r_j (residuals in L)."""
-    m = len(domains)
-    terms = " + ".join(f"w_{j}*r_{j}" for j in range(1, m + 1))
-    params = (
-        Param("w0", doc="intercept (loss units)"),
-        *(Param(f"w_{j}", doc=f"loss per unit share of {d}") for j, d in enumerate(domains, 1)),
-    )
-    return Law(
-        name="linear",
-        formula=f"w0 + {terms}",
-        inputs=tuple(f"r_{j}" for j in range(1, m + 1)),
-        params=params,
-        space="linear",
-        columns=tuple((f"r_{j}", d) for j, d in enumerate(domains, 1)),
-        target=target,
-        doc="Linear regression of the loss on the mixture (RegMix baseline).",
-    )
+#: RegMix's linear regression baseline: L(r) = w0 + sum_j w_j r_j (``transport.linear_mixing``).
+linear_law = linear_mixing
 
 
 def domains_of(law: Law) -> tuple[str, ...]:

@@ -44,57 +44,19 @@ import pandas as pd
 
 from scalelaw import engine
 from scalelaw import expression as ex
+from scalelaw.catalogue.transport import SIZE_LAW, projektor_stage1
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.transport.distance import MixtureTransport, check_compatible, read_samples, read_sources
 from scalelaw.families.transport.selection import check_ratio
 from scalelaw.io import Table, read_table
-from scalelaw.laws import EXPONENT_STARTS, Law, Param
+from scalelaw.laws import Law
 from scalelaw.result import FitResult
 
 MAPPINGS = ("auto", "log", "power")
 
-#: Saturating power law in the training-set size, fitted to the mean pilot metric per size.
-SIZE_LAW = Law(
-    name="size_power_law",
-    formula="E + A * N**-alpha",
-    inputs=("N",),
-    params=(
-        Param("E", doc="metric as N -> infinity (metric units)"),
-        Param("A", doc="amplitude (metric units); negative for a metric that rises with N"),
-        Param("alpha", lower=0.0, starts=EXPONENT_STARTS, doc="exponent in the training-set size"),
-    ),
-    space="linear",
-    columns=(("N", "size"),),
-    target="metric",
-    doc="Saturating power law in the training-set size N (samples): y = E + A N^-alpha.",
-)
-
-
 # ---------------------------------------------------------------------------------------- stage 1
-def stage1_law(sources: Sequence[str], metric: str) -> Law:
-    """projektor's stage-1 law for these sources: inputs ``ot`` and one ratio ``p_i`` per source."""
-    m = len(sources)
-    b = " + ".join(f"b2_{i}*p_{i}**2 + b1_{i}*p_{i}" for i in range(1, m + 1))
-    c = " + ".join(f"c2_{i}*p_{i}**2 + c1_{i}*p_{i}" for i in range(1, m + 1))
-    formula = f"({b} + {m}*b0)*ot + {c} + {m}*c0"
-    params = []
-    for group, role in (("b", "OT coefficient"), ("c", "offset")):
-        for i, name in enumerate(sources, start=1):
-            params.append(Param(f"{group}2_{i}", doc=f"{role}, quadratic in the share of {name}"))
-            params.append(Param(f"{group}1_{i}", doc=f"{role}, linear in the share of {name}"))
-        params.append(Param(f"{group}0", doc=f"{role}, constant (counted once per source)"))
-    columns = (("ot", "ot"), *((f"p_{i}", name) for i, name in enumerate(sources, start=1)))
-    return Law(
-        name="projektor_stage1",
-        formula=formula,
-        inputs=("ot", *(f"p_{i}" for i in range(1, m + 1))),
-        params=tuple(params),
-        space="linear",
-        columns=columns,
-        target=metric,
-        doc="projektor stage 1: metric = sum_i (b2_i p_i^2 + b1_i p_i + b0) OT(p) "
-        "+ sum_i (c2_i p_i^2 + c1_i p_i + c0).",
-    )
+#: projektor's stage-1 law for these sources: inputs ``ot`` and one ratio ``p_i`` per source.
+stage1_law = projektor_stage1
 
 
 @lru_cache(maxsize=64)
