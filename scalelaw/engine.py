@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -182,23 +182,45 @@ def fit(
         Instead of row resamples, replicates given as other targets for the same inputs, shape
         (B, rows): for a target that aggregates units behind each row (e.g. a coverage curve
         averaged over problems, resampled by problem).  Fitted as one batch warm-started at the
-        optimum; recorded as ``bootstrap`` = B and ``bootstrap_over`` = ``"targets"``.
+        optimum; ``bootstrap`` is then 0 or B.
     progress
         Called as ``progress(done, total)`` while bootstrap replicates are fitted.
     bootstrap_weights
         Replicate row weights, shape (B, rows), used instead of multinomial row resampling (e.g. a
-        two-stage bootstrap over groups of rows); B replaces ``bootstrap``.
+        two-stage bootstrap over groups of rows); ``bootstrap`` is then 0 or B.
+
+    Returns
+    -------
+    FitResult
+        Its ``settings`` hold the keyword arguments of this call that decide the numbers (all but
+        ``progress``) as plain values, so that ``fit(law, table, **result.settings)`` gives the
+        same parameters and bootstrap draws bit for bit, also after a JSON round trip: custom
+        starts as their natural values (a mapping of floats, or nested lists (S, p)), and the
+        given ``bootstrap_weights`` or ``bootstrap_targets`` as nested lists (B, rows), only when
+        given; ``bootstrap`` is the number of replicates fitted.
     """
-    settings = {"loss": loss, "delta": float(delta), "starts": starts if isinstance(starts, str) else "custom",
-                "polish": int(polish), "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
+    settings = {"loss": loss, "delta": float(delta), "starts": _plain_starts(starts), "polish": int(polish),
+                "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
                 "weight_column": weight_column}
-    if bootstrap_weights is not None:
-        bootstrap_weights = np.asarray(bootstrap_weights, dtype=float)
-        if (bootstrap_weights.ndim != 2 or bootstrap_weights.shape[1] != len(table)
-                or not np.all(np.isfinite(bootstrap_weights)) or np.any(bootstrap_weights < 0)):
+    given = {"bootstrap_weights": bootstrap_weights, "bootstrap_targets": bootstrap_targets}
+    given = {k: np.asarray(v, dtype=float) for k, v in given.items() if v is not None}
+    if len(given) == 2:
+        raise FitError("give bootstrap_weights or bootstrap_targets, not both")
+    if "bootstrap_targets" in given:
+        given["bootstrap_targets"] = np.atleast_2d(given["bootstrap_targets"])
+    if "bootstrap_weights" in given:
+        w = given["bootstrap_weights"]
+        if w.ndim != 2 or not np.all(np.isfinite(w)) or np.any(w < 0):
             raise FitError(f"bootstrap_weights must be finite, >= 0 and of shape (replicates, {len(table)})")
-        bootstrap = bootstrap_weights.shape[0]
-        settings |= {"bootstrap": int(bootstrap), "bootstrap_weights": "given"}
+    for name, replicates in given.items():
+        if replicates.shape[1] != len(table):
+            raise FitError(f"{name} must have shape (replicates, {len(table)}); got {replicates.shape}")
+        if bootstrap not in (0, len(replicates)):
+            raise FitError(f"bootstrap={bootstrap} but {name} holds {len(replicates)} replicates; give "
+                           "bootstrap=0 or the same number")
+        settings |= {"bootstrap": len(replicates), name: _plain(replicates)}
+    bootstrap_weights, bootstrap_targets = given.get("bootstrap_weights"), given.get("bootstrap_targets")
+    bootstrap = 0 if bootstrap_targets is not None else settings["bootstrap"]
     if not 0 < level < 1:
         raise FitError(f"the interval level must be in (0, 1), got {level}")
     if bootstrap < 0 or polish < 1:
@@ -206,14 +228,8 @@ def fit(
     clock = time.perf_counter()
     loss_fn = make_loss(loss, delta)
     problem = Problem(law, table, weight_column)
-    if bootstrap_targets is not None:
-        bootstrap_targets = np.atleast_2d(np.asarray(bootstrap_targets, dtype=float))
-        if bootstrap or bootstrap_targets.shape[1] != problem.n or isinstance(loss_fn, HuberLikelihood):
-            raise FitError(f"bootstrap_targets must be (B, {problem.n}), without bootstrap > 0 and with the "
-                           f"huber or squared loss; got shape {bootstrap_targets.shape}, bootstrap {bootstrap}, "
-                           f"loss {loss!r}")
-        settings["bootstrap"] = int(len(bootstrap_targets))
-        settings["bootstrap_over"] = "targets"
+    if bootstrap_targets is not None and isinstance(loss_fn, HuberLikelihood):
+        raise FitError(f"bootstrap_targets need the huber or squared loss, not {loss!r}")
     _check_identifiable(problem)
     U = start_points(law, starts, problem.data, problem.y)
     U = np.minimum(np.maximum(U, problem.lower), problem.upper)
@@ -263,6 +279,22 @@ def fit(
                        for s in law.inputs}}
     return FitResult(law=law, params=params, diagnostics=diagnostics, settings=settings, data=data,
                      metrics=metrics, bootstrap=boot)
+
+
+def _plain(values: np.ndarray) -> list:
+    """Nested lists of an array: ints when every value is a whole number (counts), else floats."""
+    if np.all(np.abs(values) < 2**53) and np.array_equal(values, np.round(values)):
+        return values.astype(np.int64).tolist()
+    return values.tolist()
+
+
+def _plain_starts(starts):
+    """A start set as it replays: its name, a mapping of floats, or nested lists of natural values."""
+    if isinstance(starts, str):
+        return starts
+    if isinstance(starts, Mapping):
+        return {str(k): float(v) for k, v in starts.items()}
+    return np.atleast_2d(np.asarray(starts, dtype=float)).tolist()
 
 
 def _objectives(problem: Problem, loss_fn, U: np.ndarray) -> np.ndarray:

@@ -84,7 +84,7 @@ def test_bootstrap_over_problems_refits_each_replicate_curve(tidy):
     n, c = counts(tidy, "Pythia 2.8B")
     draws = sampling.curves.resample(len(n), 8, 3)
     fit = powerlaw.fit_model("m", n, c, resamples=draws)
-    assert fit.fit.settings["bootstrap_over"] == "targets" and fit.fit.diagnostics["bootstrap_failed"] == 0
+    assert np.shape(fit.fit.settings["bootstrap_targets"])[0] == 8 and fit.fit.diagnostics["bootstrap_failed"] == 0
     for b in (0, 5):  # each draw equals a plain fit of that replicate's curve
         weights = np.repeat(np.arange(len(n)), draws[b])
         alone = powerlaw.fit_model("m", n[weights], c[weights])
