@@ -5,6 +5,12 @@ parameters (:class:`Param`: bounds, log scale, starting values), the space in wh
 measured, and the table columns its inputs come from.  The formula is compiled with exact
 derivatives (:mod:`scalelaw.expression`), so the engine needs nothing else to fit it.
 
+:data:`CATALOGUE` holds every law: the core laws below by name, and each family's laws as
+``family.name`` (``datastore.saturating``, ``sampling.exp_power_law``), declared in
+:mod:`scalelaw.catalogue`, which this module imports last (numpy only: importing the catalogue
+needs none of the families).  A parametrised law (:func:`register_builder`) has a builder and a
+canonical instance in the catalogue; :func:`build_law` makes its other instances.
+
 Examples
 --------
 >>> law = get_law("chinchilla")
@@ -15,6 +21,8 @@ Examples
 2.58
 >>> Law.from_expression("E + A/N**alpha", inputs=["N"]).param_names
 ('A', 'E', 'alpha')
+>>> get_law("datastore.saturating").formula
+'10.0 - G * (1 - (1 + S/S0)**-gamma)'
 """
 
 from __future__ import annotations

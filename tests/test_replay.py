@@ -87,7 +87,7 @@ def test_sampling_coverage_fit_replays_its_bootstrap_targets():
 def test_datastore_per_reader_fit_replays_its_bootstrap_weights():
     measurements = ds.read(DATA / "datastore" / "massiveds_simulated.csv")
     one = measurements.select(metric="redpajama_ppl", readers=["llama-2-7b"])
-    reader = ds.fit_readers(one, bootstrap=25, seed=4).fits[0]
+    reader = list(ds.fit_readers(one, bootstrap=25, seed=4).values())[0]
     rows = one.rows[one.rows["datastore_tokens"] > 0]
     expected = ds.data.bootstrap_weights(rows, 25, 4)
     for fit in reader.fits.values():
@@ -124,3 +124,10 @@ def test_inconsistent_bootstrap_counts_are_refused(runs):
                    bootstrap_targets=np.ones((3, len(runs))))
     with pytest.raises(FitError, match=r"bootstrap_targets must have shape \(replicates, 240\)"):
         engine.fit(law, runs, bootstrap_targets=np.ones((3, 7)))
+
+
+def test_a_fit_written_before_the_catalogue_names_loads_and_replays(runs):
+    """``scalelaw fit loss ... --exclude-highest 5 --bootstrap 30`` as written by scalelaw 0.1.0."""
+    old = FitResult.from_json(DATA.parent / "tests" / "legacy_artifacts" / "fit.json")
+    assert old.law == get_law("chinchilla")
+    assert_replays(old, runs)
