@@ -38,8 +38,26 @@ def _decode(obj: dict):
 
 
 def dumps(payload: dict) -> str:
-    """JSON text of ``payload`` with non-finite floats encoded explicitly."""
-    return json.dumps(_encode(payload), indent=2, allow_nan=False) + "\n"
+    """JSON text of ``payload`` with non-finite floats encoded explicitly.
+
+    Objects are indented by two spaces; a list of plain values (numbers, strings, explicit
+    non-finite floats) stays on one line, so bootstrap draws and tables take a line per row.
+    """
+    return _format(_encode(payload), "") + "\n"
+
+
+def _plain(value) -> bool:
+    return not isinstance(value, (dict, list)) or (isinstance(value, dict) and set(value) == {"$float"})
+
+
+def _format(value, pad: str) -> str:
+    inner = pad + "  "
+    if isinstance(value, dict) and value and not _plain(value):
+        items = (f"{inner}{json.dumps(k)}: {_format(v, inner)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list) and value and not all(_plain(v) for v in value):
+        return "[\n" + ",\n".join(inner + _format(v, inner) for v in value) + "\n" + pad + "]"
+    return json.dumps(value, allow_nan=False)
 
 
 def loads(text: str, *, source: str = "artifact") -> dict:
