@@ -1,27 +1,46 @@
-"""scalelaw: fit scaling laws to training logs and turn them into decisions."""
+"""scalelaw: fit scaling laws to training logs and turn them into decisions.
 
-from scalelaw._version import __version__
-from scalelaw.engine import fit, validate
-from scalelaw.errors import ArtifactError, FitError, InputError, LawError, ScalelawError
-from scalelaw.laws import CATALOGUE, Law, Param, get_law
-from scalelaw.protocol import Result, load
-from scalelaw.result import FitGroup, FitResult
+The public names are loaded on first use (PEP 562), so ``import scalelaw`` and the command line stay
+fast: ``scalelaw.fit`` imports the engine (scipy, pandas) only when it is first looked up.
+"""
 
-__all__ = [
-    "CATALOGUE",
-    "ArtifactError",
-    "FitError",
-    "FitGroup",
-    "FitResult",
-    "InputError",
-    "Law",
-    "LawError",
-    "Param",
-    "Result",
-    "ScalelawError",
-    "__version__",
-    "fit",
-    "get_law",
-    "load",
-    "validate",
-]
+from __future__ import annotations
+
+import importlib
+
+from scalelaw._version import __version__ as __version__
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "ArtifactError": "scalelaw.errors",
+    "CATALOGUE": "scalelaw.laws",
+    "FitError": "scalelaw.errors",
+    "FitGroup": "scalelaw.result",
+    "FitResult": "scalelaw.result",
+    "InputError": "scalelaw.errors",
+    "Law": "scalelaw.laws",
+    "LawError": "scalelaw.errors",
+    "Param": "scalelaw.laws",
+    "Result": "scalelaw.protocol",
+    "ScalelawError": "scalelaw.errors",
+    "fit": "scalelaw.engine",
+    "get_law": "scalelaw.laws",
+    "load": "scalelaw.protocol",
+    "validate": "scalelaw.engine",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str):
+    """Import the module of a public name on first use and cache the name here."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scalelaw' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -30,16 +30,20 @@ class Run:
     stderr: str
 
 
-def run_cli(*args: str) -> Run:
-    """Run ``scalelaw ARGS`` in-process, as the console script does; returns code and output."""
+def run_cli(*args: str, width: int = 200, terminal: bool = False) -> Run:
+    """Run ``scalelaw ARGS`` in-process, as the console script does; returns code and output.
+
+    ``width`` is the console's width in columns; ``terminal=True`` renders as to a terminal (without colour)
+    instead of as to a pipe or a file."""
     from rich.console import Console
 
     from scalelaw.cli import main, render
 
     out, err = io.StringIO(), io.StringIO()
     saved = render.console, render.err_console
-    render.console = Console(file=out, width=200, highlight=False)
-    render.err_console = Console(file=err, width=200, highlight=False)
+    render.console = Console(file=out, width=width, highlight=False, force_terminal=terminal, color_system=None)
+    render.err_console = Console(file=err, width=width, highlight=False, force_terminal=terminal,
+                                 color_system=None)
     code = 0
     try:
         with redirect_stdout(out), redirect_stderr(err):

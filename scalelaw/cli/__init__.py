@@ -1,7 +1,8 @@
 """The ``scalelaw`` command line: one sub-command group per family.
 
 Every module of this package other than ``app``, ``options`` and ``render`` holds the commands of one family and
-registers them on the app when imported.  :func:`main` runs the app and turns a
+registers them on the app when imported; command modules import the families, pandas, scipy and
+matplotlib inside the commands, so ``scalelaw --help`` loads none of them.  :func:`main` runs the app and turns a
 :class:`~scalelaw.errors.ScalelawError` into one line on stderr and exit code 2, with no traceback.
 Library messages name Python arguments (``exclude_highest=5``); :func:`render.as_options` spells
 those that are parameters of the running command as its options (``--exclude-highest 5``).

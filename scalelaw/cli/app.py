@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from scalelaw._version import __version__
 
 app = typer.Typer(
     name="scalelaw",
     help="Fit scaling laws to training logs and turn them into decisions.\n\n"
     "Example: scalelaw fit loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5 --bootstrap 200",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
@@ -18,3 +22,17 @@ validate_app = typer.Typer(help="Fit on small scales and measure the error on he
                            no_args_is_help=True)
 app.add_typer(fit_app, name="fit")
 app.add_typer(validate_app, name="validate")
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"scalelaw {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    pass

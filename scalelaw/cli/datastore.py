@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
-from scalelaw import artifact, plotting
-from scalelaw.cli import render
+from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, Level, Out, Plot, check_outputs
+from scalelaw.cli.options import SEED, Csv, Flops, Json, LegacyCsv, Out, Plot, Resampling, Seed, check_outputs
 from scalelaw.errors import InputError
-from scalelaw.families import datastore as family
-from scalelaw.families.datastore.data import tokens_label
-from scalelaw.io import parse_quantity
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scalelaw.families import datastore as family
 
 group = typer.Typer(help="Retrieval-based LMs: metric vs datastore size, the joint law L(N, D, S) and "
                          "compute-optimal (reader, pretraining, datastore) choices.", no_args_is_help=True)
@@ -37,8 +36,8 @@ File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L) log: model, params, 
 FitFile = Annotated[Path, typer.Argument(help="Artifact of 'scalelaw datastore fit --law joint --out'.",
                                          show_default=False)]
 Metric = Annotated[str | None, typer.Option(help="Use only this metric (the joint law needs one).")]
-Reader = Annotated[list[str] | None, typer.Option("--reader", help="Use only this reader (model or label; "
-                                                                    "repeatable).")]
+Reader = Annotated[list[str] | None, typer.Option("--reader", help="Use only these readers (model or label; "
+                                                                    "repeatable or comma-separated).")]
 RetrieverParams = Annotated[str, typer.Option(help="Retriever parameters N_r for the datastore cost 2 N_r S; "
                                                    "default Contriever-MSMARCO (BERT-base), 110M.")]
 Queries = Annotated[str, typer.Option(help="Queries served, to add their retrieval cost (0: training compute "
@@ -51,11 +50,7 @@ LmOnlyAt = Annotated[str, typer.Option(help="Tokens at which the LM-only point s
                                             "datastore size (two points).")]
 At = Annotated[str | None, typer.Option(help="Also predict the metric at this datastore size (tokens), e.g. "
                                              "10T, by each reader's chosen law.")]
-Bootstrap = Annotated[int, typer.Option(help="Two-stage bootstrap replicates (sizes, then seeds), for "
-                                              "intervals.")]
-Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
 Loss = Annotated[str, typer.Option(help="squared (the fit to the seed means) or huber.")]
-Flops = Annotated[str, typer.Option(help="Training budget in FLOPs (6 N D + 2 N_r S), e.g. 1e22.")]
 MaxDatastore = Annotated[str | None, typer.Option(help="Tokens available for the datastore, e.g. 1.4T "
                                                        "(default: no limit).")]
 All = Annotated[bool, typer.Option("--all", help="List every configuration, not only the frontier.")]
@@ -63,37 +58,35 @@ Overlay = Annotated[Path | None, typer.Option("--fit", help="A joint fit artifac
                                                             "curve on the plot.")]
 
 
-
-
 def _count(option: str, text: str) -> float:
-    try:
-        value = parse_quantity(text)
-    except ValueError as err:
-        raise InputError(f"{option}: {err}") from err
-    if not np.isfinite(value) or value < 0:
+    value = options.number(option, text, positive=False)
+    if not value >= 0 or value == float("inf"):
         raise InputError(f"{option}: {text!r} must be a number >= 0")
     return value
 
 
 def _cost(retriever_params: str, queries: str) -> family.RetrievalCost:
+    from scalelaw.families import datastore as family
+
     return family.RetrievalCost(retriever_params=render.quantity("--retriever-params", retriever_params),
                                 queries=_count("--queries", queries))
 
 
 def _load(file: Path, metric: str | None, readers: list[str] | None) -> family.Measurements:
-    return family.read(file).select(metric=metric, readers=readers)
+    from scalelaw.families import datastore as family
+
+    return family.read(file).select(metric=metric, readers=options.split("--reader", readers) or None)
 
 
 def _notes(measurements: family.Measurements, *written: Path | None) -> None:
     """Remarks on stderr, once everything succeeded (an error stays one line)."""
     for text in measurements.notes:
         render.note(text)
-    for target in written:
-        if target is not None:
-            render.note(f"wrote {target}")
+    render.wrote(*written)
 
 
 def _read_joint(path: Path) -> family.JointFit:
+    from scalelaw.families import datastore as family
     from scalelaw.protocol import load
 
     stored = load(path)
@@ -127,6 +120,8 @@ def _with_interval(value: float, lower: float, upper: float) -> str:
 
 
 def _show_readers(fits, at: float | None) -> None:
+    from scalelaw.families.datastore.data import tokens_label
+
     for name in dict.fromkeys(f.metric.name for f in fits.values()):
         same = [f for f in fits.values() if f.metric.name == name]
         held = same[0].choice.held_out
@@ -152,6 +147,8 @@ def _show_readers(fits, at: float | None) -> None:
 
 
 def _show_joint(joint: family.JointFit, comparison: pd.DataFrame) -> None:
+    from scalelaw.families.datastore.data import tokens_label
+
     fit = joint.fit
     title = (f"joint law for {joint.metric.label}: {fit.law.formula}  (N params, D pretraining tokens, "
              f"S datastore tokens; target {fit.law.target})")
@@ -196,6 +193,7 @@ def _summary(result: family.DatastoreFit) -> dict:
 
 # ----------------------------------------------------------------------------------------- commands
 @group.command("fit")
+@Resampling
 def fit(
     file: File,
     law: LawOption = LawChoice.auto,
@@ -204,9 +202,7 @@ def fit(
     holdout: Holdout = 2,
     lm_only_at: LmOnlyAt = "1B",
     at: At = None,
-    bootstrap: Bootstrap = 0,
-    seed: Seed = 0,
-    level: Level = 0.95,
+    resampling: dict | None = None,
     loss: Loss = "squared",
     out: Out = None,
     plot: Plot = None,
@@ -217,6 +213,10 @@ def fit(
     Example: scalelaw datastore fit data/datastore/massiveds_simulated.csv --metric redpajama_ppl --law joint
     --bootstrap 200 --out ds.json --plot ds.png
     """
+    bootstrap, seed, level = resampling.values()
+    from scalelaw import artifact, plotting
+    from scalelaw.families import datastore as family
+
     check_outputs(out, plot=plot)
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
@@ -247,7 +247,7 @@ def fit(
 @group.command("optimal")
 def optimal(
     fit_file: FitFile,
-    flops: Flops,
+    flops: Flops = None,
     retriever_params: RetrieverParams = "110M",
     max_datastore: MaxDatastore = None,
     queries: Queries = "0",
@@ -258,35 +258,46 @@ def optimal(
 
     Example: scalelaw datastore optimal ds.json --flops 1e22 --max-datastore 1.4T --out optimum.json
     """
+    import numpy as np
+
+    from scalelaw.families import datastore as family
+
     check_outputs(out)
-    budget = render.quantity("--flops", flops)
+    budgets = options.numbers("--flops", flops)
+    if not budgets:
+        raise InputError("give --flops, the training budget in FLOPs (6 N D + 2 N_r S), e.g. 1e22")
     cap = render.quantity("--max-datastore", max_datastore)
     cost = _cost(retriever_params, queries)
     joint = _read_joint(fit_file)
-    best = family.optimal(joint, [budget], cost=cost, max_datastore=cap)
+    best = family.optimal(joint, budgets, cost=cost, max_datastore=cap)
     if out is not None:
         best.to_json(out)
-    row = best.to_frame().iloc[0]
+    frame = best.to_frame()
     if json:
-        render.emit_json({k: (bool(v) if k == "at_cap" else float(v)) for k, v in row.items()}
-                         | {"metric": best.metric, "level": best.level, "cost": cost.to_dict(),
-                            "warnings": list(best.warnings)})
+        rows = [{k: (bool(v) if k == "at_cap" else float(v)) for k, v in row.items()}
+                | {"metric": best.metric, "level": best.level, "cost": cost.to_dict()} for _, row in frame.iterrows()]
+        render.emit_json(rows[0] | {"warnings": list(best.warnings)} if len(rows) == 1 else
+                         {"optima": rows, "warnings": list(best.warnings)})
         return
+    for _, row in frame.iterrows():
+        _show_optimum(row, best, joint.metric.label)
+    if not np.isfinite(frame["params_lower"].iloc[0]):
+        render.note("the fit has no bootstrap: refit with --bootstrap for intervals")
+    for text in best.warnings:
+        render.warn(text)
 
-    def line(label: str, name: str) -> tuple[str, str, str]:
-        return label, render.number(row[name]), render.interval(row[f"{name}_lower"], row[f"{name}_upper"])
 
-    render.table(f"compute-optimal choice for {render.number(row['flops'])} FLOPs ({joint.metric.label})",
+def _show_optimum(row, best, label: str) -> None:
+    def line(text: str, name: str) -> tuple[str, str, str]:
+        return text, render.number(row[name]), render.interval(row[f"{name}_lower"], row[f"{name}_upper"])
+
+    render.table(f"compute-optimal choice for {render.number(row['flops'])} FLOPs ({label})",
                  ["quantity", "value", f"{100 * best.level:g}% interval"],
                  [line("reader params N", "params"), line("pretraining tokens D", "tokens"),
                   line("datastore tokens S", "datastore_tokens"), line(f"predicted {best.metric}", "value"),
                   ("pretraining FLOPs 6ND", render.number(row["pretraining_flops"]), ""),
                   ("datastore FLOPs 2 N_r S", render.number(row["datastore_flops"]), ""),
                   ("serving FLOPs", render.number(row["serving_flops"]), "")])
-    if not np.isfinite(row["params_lower"]):
-        render.note("the fit has no bootstrap: refit with --bootstrap for intervals")
-    for text in best.warnings:
-        render.warn(text)
 
 
 @group.command("frontier")
@@ -305,6 +316,13 @@ def frontier(
 
     Example: scalelaw datastore frontier data/datastore/massiveds_simulated.csv --metric tqa_em --plot p.png
     """
+    import numpy as np
+    import pandas as pd
+
+    from scalelaw import artifact, plotting
+    from scalelaw.families import datastore as family
+    from scalelaw.families.datastore.data import tokens_label
+
     check_outputs(plot=plot)
     cost = _cost(retriever_params, queries)
     joint = _read_joint(fit_file) if fit_file is not None else None
@@ -340,14 +358,32 @@ def frontier(
 
 @group.command("simulate")
 def simulate(
-    out: Annotated[Path, typer.Option(help="Write the simulated log (CSV) here.")],
-    seed: Annotated[int, typer.Option(help="Seed of the noise.")] = 0,
+    csv: Csv = None,
+    seed: Seed = SEED,
+    plot: Plot = None,
+    json: Json = False,
+    out: LegacyCsv = None,
 ) -> None:
-    """Write MassiveDS-style measurements drawn from a known joint law (see docs/datastore.md).
+    """MassiveDS-style measurements drawn from a known joint law (see docs/datastore.md): written as CSV,
+    printed as JSON, or drawn as their Pareto frontier.
 
-    Example: scalelaw datastore simulate --out massiveds_simulated.csv --seed 0
+    Example: scalelaw datastore simulate --csv massiveds_simulated.csv --seed 0
     """
-    check_outputs(out)
+    from scalelaw import plotting
+    from scalelaw.families import datastore as family
+
+    csv = csv or out
+    check_outputs(csv, plot=plot)
     frame = family.simulate(seed=seed)
-    artifact.write_atomic(out, frame.to_csv(index=False))
-    render.note(f"wrote {out}: {len(frame)} rows, seed {seed}")
+    figure = None
+    if plot is not None:
+        from scalelaw.plots.datastore import pareto_frontier
+
+        measurements = family.prepare(frame)
+        table = family.frontier(measurements, family.RetrievalCost())
+        figure = plotting.render(pareto_frontier(table, metrics=dict(measurements.metrics)), plot)
+    options.write_outputs((csv, frame.to_csv(index=False)), (plot, figure))
+    if json:
+        render.emit_json({"seed": seed, "rows": frame.to_dict(orient="records")})
+    elif csv is None and plot is None:
+        render.raw(frame.to_csv(index=False).rstrip("\n"))

@@ -2,57 +2,39 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
-from scalelaw import artifact, plotting
-from scalelaw.cli import render
+from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Csv, Json, Level, Out, Plot, check_outputs
+from scalelaw.cli.options import Csv, Json, Out, Params, Plot, Resampling, Tokens, Where, check_outputs
 from scalelaw.errors import InputError
-from scalelaw.families.downstream import chain as chain_family
-from scalelaw.families.downstream import error_law as error_family
-from scalelaw.families.downstream import ladder as ladder_family
-from scalelaw.families.downstream import observational as obs_family
-from scalelaw.families.downstream import olmo_ladder
-from scalelaw.families.downstream.readers import read_choices
-from scalelaw.io import parse_where
-from scalelaw.result import FitResult
 
 group = typer.Typer(help="Downstream capabilities: predictability chain, ladder, loss to error, "
                          "observational scaling.", no_args_is_help=True)
 app.add_typer(group, name="downstream")
 
-Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates for percentile intervals (0: none).")]
-Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
-
-
-def _write(*pairs: tuple[Path | None, str | bytes | None]) -> None:
-    """Write every output only after all of them were computed."""
-    for path, content in pairs:
-        if path is not None and content is not None:
-            artifact.write_atomic(path, content)
-            render.note(f"wrote {path}")
-
 
 def _outputs(result, out: Path | None, plot: Path | None, *extra: tuple[Path | None, str | bytes | None]) -> None:
     """Write the artifact, the figure and any table, all computed before the first write."""
-    import matplotlib.pyplot as plt
-
     figure = None
     if plot:
+        import matplotlib.pyplot as plt
+
+        from scalelaw import plotting
+
         fig = result.plot()
         figure = plotting.render(fig, plot)
         plt.close(fig)
-    _write((out, result.to_json() if out else None), *extra, (plot, figure))
+    options.write_outputs((out, result.to_json() if out else None), *extra, (plot, figure))
 
 
 def _f(value, digits: int = 4) -> str:
     value = float(value)
-    return "-" if not np.isfinite(value) else f"{value:.{digits}f}"
+    return "-" if not math.isfinite(value) else f"{value:.{digits}f}"
 
 
 # ------------------------------------------------------------------------------------------- chain
@@ -81,6 +63,9 @@ def chain(
 
     Example: scalelaw downstream chain choices.csv --family-column family --plot chain.png
     """
+    from scalelaw.families.downstream import chain as chain_family
+    from scalelaw.families.downstream.readers import read_choices
+
     check_outputs(out, csv, plot=plot)
     choices = read_choices(file, family_column=family_column, model=model, family=family,
                            flops=render.quantity("--flops", flops),
@@ -124,6 +109,7 @@ def chain(
 
 # ------------------------------------------------------------------------------------------ ladder
 @group.command("ladder")
+@Resampling
 def ladder(
     source: Annotated[Path, typer.Argument(
         help="Ladder logs: an OLMo-ladder folder (final.json and its CSVs) or a tidy table (run, params, "
@@ -131,9 +117,10 @@ def ladder(
     task: Annotated[str, typer.Option(help="Task, e.g. mmlu, arc_challenge, hellaswag; 'main' for the "
                                            "paper's eight.")] = "mmlu",
     format: Annotated[str, typer.Option("--format", help="olmo-ladder or tidy.")] = "olmo-ladder",
-    target_params: Annotated[str | None, typer.Option(help="Target non-embedding parameters N, e.g. "
-                                                           "13.2B.")] = None,
-    target_tokens: Annotated[str | None, typer.Option(help="Target training tokens D, e.g. 5T.")] = None,
+    target_params: Annotated[str | None, typer.Option("--target-params", "--params",
+                                                      help="Target non-embedding parameters N, e.g. 13.2B.")] = None,
+    target_tokens: Annotated[str | None, typer.Option("--target-tokens", "--tokens",
+                                                      help="Target training tokens D, e.g. 5T.")] = None,
     intermediate: Annotated[str, typer.Option(help="Step-1 quantity: task-loss (bits per byte) or c4 "
                                                    "(C4 loss).")] = "task-loss",
     skip: Annotated[float, typer.Option(help="Fraction of each run's first checkpoints left out of "
@@ -142,9 +129,7 @@ def ladder(
     last_n: Annotated[int, typer.Option(help="Evaluations averaged for a run's final values.")] = 5,
     anchor: Annotated[bool, typer.Option(help="Add the point (loss 0, accuracy 1) to step 2.")] = True,
     delta: Annotated[float, typer.Option(help="Huber threshold of step 1 (log units).")] = 1e-3,
-    bootstrap: Bootstrap = 200,
-    seed: Seed = 0,
-    level: Level = 0.95,
+    resampling: dict | None = None,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
@@ -153,8 +138,13 @@ def ladder(
     its intermediate checkpoints, chained to the target (N, D).
 
     Example: scalelaw downstream ladder data/downstream/olmo_ladder --format olmo-ladder --task mmlu
-    --target-params 13202396160 --target-tokens 5000088518656
+    --params 13202396160 --tokens 5000088518656
     """
+    bootstrap, seed, level = resampling.values()
+    from scalelaw import artifact
+    from scalelaw.families.downstream import ladder as ladder_family
+    from scalelaw.families.downstream import olmo_ladder
+
     check_outputs(out, plot=plot)
     n = render.quantity("--target-params", target_params)
     d = render.quantity("--target-tokens", target_tokens)
@@ -187,7 +177,7 @@ def _show_ladder(records: list[dict], level: float, loss_name: str) -> None:
     def actual(r, key, fmt=_f):
         return fmt(r["actual"][key]) if r["actual"] else "-"
 
-    bootstrapped = any(np.isfinite(r["accuracy_lower"]) for r in records)
+    bootstrapped = any(math.isfinite(r["accuracy_lower"]) for r in records)
     note = f" ({100 * level:g}% bootstrap intervals)" if bootstrapped else ""
     render.table(f"ladder predictions: {loss_name} -> accuracy{note}",
                  ["task", "target", "loss", "loss pred", "acc", "step 2 only", "chained", "interval",
@@ -206,6 +196,7 @@ def _show_ladder(records: list[dict], level: float, loss_name: str) -> None:
 
 # ---------------------------------------------------------------------------------------- error law
 @group.command("error-law")
+@Resampling
 def error_law(
     file: Annotated[Path, typer.Argument(help="One row per model with its loss and its error (or accuracy).",
                                          show_default=False)],
@@ -215,17 +206,15 @@ def error_law(
                                                      "accuracy.")] = False,
     loss_fit: Annotated[Path | None, typer.Option(
         help="A loss-law fit (JSON from 'scalelaw fit loss --out') to chain with.")] = None,
-    params: Annotated[str | None, typer.Option(help="Parameters N of the model to predict.")] = None,
-    tokens: Annotated[str | None, typer.Option(help="Training tokens D of the model to predict.")] = None,
+    params: Params = None,
+    tokens: Tokens = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Other inputs of the loss law as "
-                                                                 "COLUMN=VALUE.")] = None,
-    where: Annotated[list[str] | None, typer.Option(help="Fit only rows where COLUMN=VALUE "
-                                                         "(repeatable).")] = None,
+                                                                 "COLUMN=VALUE (repeatable or comma-separated).")]
+    = None,
+    where: Where = None,
     at_loss: Annotated[float | None, typer.Option(help="Predict the error at this loss.")] = None,
     loss: Annotated[str, typer.Option(help="squared (as curve_fit) or huber.")] = "squared",
-    bootstrap: Bootstrap = 0,
-    seed: Seed = 0,
-    level: Level = 0.95,
+    resampling: dict | None = None,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
@@ -235,18 +224,22 @@ def error_law(
     Example: scalelaw downstream error-law evals.csv --loss-column c4_loss --error-column error
     --loss-fit fit.json --params 6.9B --tokens 138B
     """
+    bootstrap, seed, level = resampling.values()
+    from scalelaw.families.downstream import error_law as error_family
+    from scalelaw.result import FitResult
+
     check_outputs(out, plot=plot)
     frame = error_family.read_errors(file, loss_column=loss_column, error_column=error_column,
-                                     from_accuracy=from_accuracy, where=parse_where(where or []))
+                                     from_accuracy=from_accuracy, where=options.pairs("--where", where))
     law_fit = inputs = None
     if loss_fit is not None or params is not None or tokens is not None or set_:
         if loss_fit is None:
             raise InputError("--params/--tokens/--set need --loss-fit, the loss law that turns them into a "
                              "loss")
         law_fit = FitResult.from_json(loss_fit)
-        inputs = {k: render.quantity(f"--set {k}", v) for k, v in parse_where(set_ or []).items()}
-        inputs |= {k: v for k, v in (("params", render.quantity("--params", params)),
-                                     ("tokens", render.quantity("--tokens", tokens))) if v is not None}
+        inputs = {k: options.number(f"--set {k}", v) for k, v in options.pairs("--set", set_).items()}
+        inputs |= {k: v for k, v in (("params", options.one("--params", params)),
+                                     ("tokens", options.one("--tokens", tokens))) if v is not None}
         missing = [law_fit.law.column(s) for s in law_fit.law.inputs if law_fit.law.column(s) not in inputs]
         if missing:
             raise InputError(f"the loss law {law_fit.law.name!r} needs {', '.join(missing)}; give "
@@ -291,7 +284,7 @@ def observational(
     target_file: Annotated[Path | None, typer.Option(
         help="Another table of scores joined by model, holding the target.")] = None,
     predictor: Annotated[list[str] | None, typer.Option(
-        help="Benchmark used for the PCs (repeatable; default: all but the target).")] = None,
+        help="Benchmarks used for the PCs (repeatable or comma-separated; default: all but the target).")] = None,
     chance: Annotated[float, typer.Option(
         help="Chance score of the target: fit (y - chance) / (1 - chance).")] = 0.0,
     loss: Annotated[str, typer.Option(help="squared (as curve_fit) or huber.")] = "squared",
@@ -306,8 +299,12 @@ def observational(
     Example: scalelaw downstream observational data/downstream/obsscaling/base_llm_benchmark_eval.csv
     --target GSM8K --cutoff-flops 8.4e22
     """
+    from scalelaw import artifact
+    from scalelaw.families.downstream import observational as obs_family
+
     check_outputs(out, plot=plot)
     cutoff = render.quantity("--cutoff-flops", cutoff_flops)
+    predictor = options.split("--predictor", predictor)
     bench = obs_family.read_benchmarks(file, target_file=target_file)
     result = obs_family.fit_observational(bench, target, cutoff_flops=cutoff, components=components,
                                           predictors=tuple(predictor) if predictor else None, chance=chance,

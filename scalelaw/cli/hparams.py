@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scalelaw import artifact, plotting
-from scalelaw.cli import render
+from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, Out, check_outputs
+from scalelaw.cli.options import Json, Out, Params, Resampling, Tokens, check_outputs
 from scalelaw.errors import InputError
-from scalelaw.families import hyperparams as family
-from scalelaw.plots.hparams import sweep_heatmaps
+
+if TYPE_CHECKING:
+    from scalelaw.families import hyperparams as family
 
 group = typer.Typer(
     help="Optimal learning rate and batch size: published laws (Step Law, DeepSeek, Porian), "
@@ -79,10 +80,21 @@ Plot = Annotated[
 ]
 
 
+Selection = options.Group(
+    "sweep_options", seq_len=(SeqLen, None), batch_unit=(BatchUnit, "tokens"), band=(Band, None),
+    diverge_ratio=(DivergeRatio, None), max_loss=(MaxLoss, None), raw_loss=(RawLoss, False),
+    exclude_edge=(ExcludeEdge, False),
+)
 
 
-def _sweep(file: Path, *, seq_len: str | None, **options) -> family.Sweep:
-    return family.load_sweep(file, seq_len=render.quantity("--seq-len", seq_len), **options)
+def _sweep(file: Path, format: str, sweep_options: dict, like: Mapping | None = None) -> family.Sweep:
+    """The sweep in ``file``, read and selected with a command's ``sweep_options`` (``like``: the selection
+    of a fitted law, for the options not given)."""
+    from scalelaw.families import hyperparams as family
+
+    chosen = dict(sweep_options)
+    seq_len = render.quantity("--seq-len", chosen.pop("seq_len"))
+    return family.load_sweep(file, format=format, seq_len=seq_len, like=like, **chosen)
 
 
 def _notes(notes) -> None:
@@ -93,6 +105,8 @@ def _notes(notes) -> None:
 
 def _predictions(sweep: family.Sweep, first) -> dict:
     """The given law's and the published laws' predictions per group, for the heatmaps."""
+    from scalelaw.families import hyperparams as family
+
     out = {family.law_name(first): family.evaluate(sweep, first).groups}
     for name in family.NAMES:
         if name not in out:
@@ -110,6 +124,8 @@ def laws(json: Json = False) -> None:
 
     Example: scalelaw hparams laws
     """
+    from scalelaw.families import hyperparams as family
+
     rows = []
     for name in family.NAMES:
         law = family.published(name, bootstrap_file=False)
@@ -137,16 +153,12 @@ def laws(json: Json = False) -> None:
 
 
 @group.command("fit")
+@Selection
+@Resampling
 def fit(
     file: File,
     format: Format = "auto",
-    seq_len: SeqLen = None,
-    batch_unit: BatchUnit = "tokens",
-    band: Band = None,
-    diverge_ratio: DivergeRatio = None,
-    max_loss: MaxLoss = None,
-    raw_loss: RawLoss = False,
-    exclude_edge: ExcludeEdge = False,
+    sweep_options: dict | None = None,
     lr_form: Annotated[
         str, typer.Option(help="Learning-rate law: 'N,D' (lr = c N^a D^b) or C (C = 6 N D).")
     ] = "N,D",
@@ -155,9 +167,7 @@ def fit(
         str, typer.Option(help="squared (least squares in log space, as Step Law) or huber.")
     ] = "squared",
     delta: Annotated[float, typer.Option(help="Huber threshold, log units.")] = 1e-3,
-    bootstrap: Annotated[int, typer.Option(help="Row-resampling replicates for the intervals.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
-    level: Annotated[float, typer.Option(help="Interval level (0.9: 5 to 95%).")] = 0.90,
+    resampling: dict | None = None,
     plateau_window: Annotated[
         float,
         typer.Option(
@@ -172,18 +182,13 @@ def fit(
 
     Example: scalelaw hparams fit ../shared/data/hparams/dense_lr_bs_loss.csv --format steplaw --out fit.json
     """
+    bootstrap, seed, level = resampling.values()
+    from scalelaw import artifact, plotting
+    from scalelaw.families import hyperparams as family
+    from scalelaw.plots.hparams import sweep_heatmaps
+
     check_outputs(out, plot=plot)
-    sweep = _sweep(
-        file,
-        format=format,
-        seq_len=seq_len,
-        batch_unit=batch_unit,
-        band=band,
-        diverge_ratio=diverge_ratio,
-        max_loss=max_loss,
-        raw_loss=raw_loss,
-        exclude_edge=exclude_edge,
-    )
+    sweep = _sweep(file, format, sweep_options)
     with render.progress("bootstrap", enabled=bootstrap > 0 and not json) as callback:
         law = family.fit_sweep(
             sweep,
@@ -251,17 +256,13 @@ def fit(
             f"plateau: loss surfaces for {len(s)} of {len(sweep.groups)} groups; the lr optimum moves as "
             f"B^{slopes.min():.2f} to B^{slopes.max():.2f} at fixed (N, D)"
         )
-    for target in (out, plot):
-        if target is not None:
-            render.note(f"wrote {target}")
+    render.wrote(out, plot)
 
 
 @group.command("recommend")
 def recommend(
-    params: Annotated[
-        str, typer.Option(help="Model size N: non-embedding parameters (MoE: total), e.g. 7B.")
-    ],
-    tokens: Annotated[str, typer.Option(help="Training tokens D, e.g. 1.4T.")],
+    params: Params = None,
+    tokens: Tokens = None,
     seq_len: Annotated[
         str | None,
         typer.Option(help="Tokens per sequence (default 2048).", show_default=False),
@@ -288,10 +289,13 @@ def recommend(
     Example: scalelaw hparams recommend --params 7B --tokens 1.4T --seq-len 2048 --out rec.json
     """
     from scalelaw import protocol
+    from scalelaw.families import hyperparams as family
 
     check_outputs(out)
-    n, d = render.quantity("--params", params), render.quantity("--tokens", tokens)
-    options = {
+    n, d = options.one("--params", params), options.one("--tokens", tokens)
+    if n is None or d is None:
+        raise InputError("give --params (non-embedding parameters N; MoE: total) and --tokens (training tokens D)")
+    settings = {
         "seq_len": render.quantity("--seq-len", seq_len),
         "batch_size": render.quantity("--batch-size", batch_size),
         "n_layers": render.quantity("--layers", layers),
@@ -307,7 +311,7 @@ def recommend(
         raise InputError(
             f"--plateau {plateau}: the fit has no loss surfaces; refit with --plateau-window > 0"
         )
-    r = family.recommend(chosen, n, d, moe=moe, plateau=surfaces, **options)
+    r = family.recommend(chosen, n, d, moe=moe, plateau=surfaces, **settings)
     if out is not None:
         r.to_json(out)
     if json:
@@ -381,6 +385,7 @@ def recommend(
 
 
 @group.command("evaluate")
+@Selection
 def evaluate(
     file: File,
     format: Format = "auto",
@@ -391,13 +396,7 @@ def evaluate(
             "--cross-validate", help="Refit a FIT.json's recipe leaving one (N, D) group out at a time."
         ),
     ] = False,
-    seq_len: SeqLen = None,
-    batch_unit: BatchUnit = "tokens",
-    band: Band = None,
-    diverge_ratio: DivergeRatio = None,
-    max_loss: MaxLoss = None,
-    raw_loss: RawLoss = False,
-    exclude_edge: ExcludeEdge = False,
+    sweep_options: dict | None = None,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
@@ -408,6 +407,10 @@ def evaluate(
 
     Example: scalelaw hparams evaluate ../shared/data/hparams/dense_lr_bs_loss.csv --law deepseek
     """
+    from scalelaw import artifact, plotting
+    from scalelaw.families import hyperparams as family
+    from scalelaw.plots.hparams import sweep_heatmaps
+
     check_outputs(out, plot=plot)
     chosen = family.resolve(law, bootstrap_file=False)
     fitted = family.law_name(chosen) not in family.NAMES
@@ -416,18 +419,7 @@ def evaluate(
             f"--cross-validate refits a law from a sweep; give --law FIT.json (from 'scalelaw "
             f"hparams fit --out'), not the published {family.law_name(chosen)!r}"
         )
-    sweep = _sweep(
-        file,
-        format=format,
-        seq_len=seq_len,
-        batch_unit=batch_unit,
-        band=band,
-        diverge_ratio=diverge_ratio,
-        max_loss=max_loss,
-        raw_loss=raw_loss,
-        exclude_edge=exclude_edge,
-        like=chosen.info.get("selection") if fitted else None,
-    )
+    sweep = _sweep(file, format, sweep_options, like=chosen.info.get("selection") if fitted else None)
     result = family.evaluate(sweep, chosen)
     held_out = family.cross_validate(sweep, chosen) if cross_validate else None
     figure = plotting.render(sweep_heatmaps(sweep, _predictions(sweep, chosen)), plot) if plot else None
@@ -471,6 +463,4 @@ def evaluate(
                 f"{label}: mean gap {_pct(e.mean_gap)}, median {_pct(e.median_gap)}, "
                 f"max {_pct(e.max_gap)} over {len(e.groups)} groups"
             )
-    for target in (out, plot):
-        if target is not None:
-            render.note(f"wrote {target}")
+    render.wrote(out, plot)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 
-from scalelaw import artifact, plotting
-from scalelaw.cli import render
+from scalelaw.cli import options, render
 from scalelaw.cli.app import app, fit_app, validate_app
-from scalelaw.cli.options import Json, Level, Out, Plot, Where, check_outputs
+from scalelaw.cli.options import Flops, Json, Out, Params, Plot, Resampling, Tokens, Where, check_outputs
 from scalelaw.errors import InputError
-from scalelaw.families import loss as family
-from scalelaw.io import parse_where
-from scalelaw.laws import CATALOGUE
-from scalelaw.result import FitResult
+
+if TYPE_CHECKING:
+    from scalelaw.result import FitResult
 
 File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L) log: one row per run.", show_default=False)]
 Law = Annotated[str, typer.Option(help="Catalogue name (see 'scalelaw laws') or a formula such as "
@@ -26,15 +23,15 @@ Starts = Annotated[str, typer.Option(help="Start set: default, hoffmann (the 4,5
 Loss = Annotated[str, typer.Option(help="huber (summed, on residuals in the law's space), squared, or "
                                         "huber-likelihood (free scale, as Besiroglu et al.).")]
 Delta = Annotated[float, typer.Option(help="Huber threshold, in residual units (log loss).")]
-Bootstrap = Annotated[int, typer.Option(help="Row-resampling replicates for percentile intervals.")]
-Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
 Exclude = Annotated[int, typer.Option(help="Drop the K rows with the highest loss (Besiroglu et al. "
                                            "drop 5 of Hoffmann's 245).")]
 
 
 def _load(path: Path, where: list[str] | None, exclude_highest: int):
     """The prepared table and the notes to show once the command has succeeded."""
-    return family.read_runs(path, where=parse_where(where or []), exclude_highest=exclude_highest)
+    from scalelaw.families import loss as family
+
+    return family.read_runs(path, where=options.pairs("--where", where), exclude_highest=exclude_highest)
 
 
 def _notes(notes: list[str], quiet: bool) -> None:
@@ -43,10 +40,10 @@ def _notes(notes: list[str], quiet: bool) -> None:
             render.note(text)
 
 
-
-
 def _write(out: Path | None, payload_text: str | None, plot: Path | None, figure_bytes: bytes | None) -> None:
     """Write every output only after all of them were computed."""
+    from scalelaw import artifact
+
     if out is not None and payload_text is not None:
         artifact.write_atomic(out, payload_text)
     if plot is not None and figure_bytes is not None:
@@ -76,15 +73,14 @@ def _show_fit(fit: FitResult, title: str) -> None:
 
 
 @fit_app.command("loss")
+@Resampling
 def fit_loss(
     file: File,
     law: Law = "chinchilla",
     starts: Starts = "default",
     loss: Loss = "huber",
     delta: Delta = 1e-3,
-    bootstrap: Bootstrap = 0,
-    seed: Seed = 0,
-    level: Level = 0.95,
+    resampling: dict | None = None,
     exclude_highest: Exclude = 0,
     where: Where = None,
     out: Out = None,
@@ -96,6 +92,10 @@ def fit_loss(
     Example: scalelaw fit loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5 --starts hoffmann
     --bootstrap 1000 --out fit.json --plot fit.png
     """
+    bootstrap, seed, level = resampling.values()
+    from scalelaw import artifact, plotting
+    from scalelaw.families import loss as family
+
     check_outputs(out, plot=plot)
     frame, notes = _load(file, where, exclude_highest)
     with render.progress("bootstrap", enabled=bootstrap > 0 and not json) as callback:
@@ -115,21 +115,19 @@ def fit_loss(
         render.line("allocation exponents: " + ", ".join(
             f"{q} = {render.number(r['value'])} {render.interval(r['lower'], r['upper'])}"
             for q, r in ex.iterrows()) + "  (N_opt ∝ C^a, D_opt ∝ C^b)")
-    for target in (out, plot):
-        if target is not None:
-            render.note(f"wrote {target}")
+    render.wrote(out, plot)
 
 
 @fit_app.command("isoflop")
+@Resampling
 def fit_isoflop(
     file: File,
     budget_column: Annotated[str | None, typer.Option(help="Column naming each run's budget; default: "
                                                            "FLOPs rounded to 3 significant digits.")] = None,
     min_points: Annotated[int, typer.Option(help="Model sizes needed per budget.")] = 3,
-    flops: Annotated[str | None, typer.Option(help="Also give N_opt and D_opt at this budget (FLOPs).")] = None,
-    bootstrap: Bootstrap = 0,
-    seed: Seed = 0,
-    level: Level = 0.95,
+    flops: Annotated[list[str] | None, typer.Option(help="Also give N_opt and D_opt at these budgets (FLOPs, "
+                                                         "repeatable or comma-separated).")] = None,
+    resampling: dict | None = None,
     where: Where = None,
     plot: Plot = None,
     json: Json = False,
@@ -139,8 +137,12 @@ def fit_isoflop(
     Example: scalelaw fit isoflop data/loss/porian_isoflop_points.csv --where dataset=rw --where hparams=tuned
     --where param_count=standard --bootstrap 500 --plot isoflop.png
     """
+    bootstrap, seed, level = resampling.values()
+    from scalelaw import plotting
+    from scalelaw.families import loss as family
+
     check_outputs(plot=plot)
-    budget = render.quantity("--flops", flops)
+    budgets = options.numbers("--flops", flops)
     frame, notes = _load(file, where, 0)
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
                             seed=seed, level=level)
@@ -148,13 +150,15 @@ def fit_isoflop(
               if plot else None)
     _write(None, None, plot, figure)
     ex = result.exponents()
-    at = result.predict([budget]).iloc[0] if budget else None
+    at_budgets = result.predict(budgets) if budgets else None
     if json:
         payload = {"exponents": {k.split()[0]: {"value": r["value"], "lower": r["lower"], "upper": r["upper"]}
                                  for k, r in ex.iterrows()},
                    "minima": result.minima.to_dict(orient="records"), "skipped": list(result.skipped)}
-        if at is not None:
-            payload["at_budget"] = {k: float(v) for k, v in at.items()}
+        if at_budgets is not None:
+            payload["at_budgets"] = [{k: float(v) for k, v in row.items()} for _, row in at_budgets.iterrows()]
+            if len(budgets) == 1:
+                payload["at_budget"] = payload["at_budgets"][0]
         render.emit_json(payload)
         return
     _notes(notes, json)
@@ -165,7 +169,7 @@ def fit_isoflop(
         render.note(f"skipped {text}")
     for name, r in ex.iterrows():
         render.line(f"{name} = {r['value']:.4f} {render.interval(r['lower'], r['upper'])}")
-    if at is not None:
+    for budget, (_, at) in zip(budgets, () if at_budgets is None else at_budgets.iterrows(), strict=False):
         render.line(f"at {render.number(budget)} FLOPs: N_opt = {render.number(at['params'])} "
                     f"{render.interval(at['params_lower'], at['params_upper'])}, D_opt = "
                     f"{render.number(at['tokens'])} {render.interval(at['tokens_lower'], at['tokens_upper'])}")
@@ -185,19 +189,26 @@ def validate_loss(
     delta: Delta = 1e-3,
     exclude_highest: Exclude = 0,
     where: Where = None,
+    plot: Plot = None,
     json: Json = False,
 ) -> None:
-    """Fit on the smaller scales and report the error on the held-out larger ones.
+    """Fit on the smaller scales and report the error on the held-out larger ones (the figure: the fit
+    drawn over every run, held-out ones included).
 
     Example: scalelaw validate loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5
     --holdout-top-frac 0.2
     """
+    from scalelaw import plotting
+    from scalelaw.families import loss as family
+
+    check_outputs(plot=plot)
     frame, notes = _load(file, where, exclude_highest)
     if order_by not in ("flops", "params", "tokens"):
         raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
     out = family.validate_loss(frame, law, top_frac=None if column else top_frac,
                                column=column, order_by=order_by, loss=loss, delta=delta, starts=starts)
     fit = out["fit"]
+    options.write_outputs((plot, plotting.render(plotting.loss_vs_compute(fit, frame), plot) if plot else None))
     if json:
         render.emit_json({"in_sample": out["in_sample"], "held_out": out["held_out"],
                           "n_train": out["n_train"], "n_held_out": out["n_held_out"],
@@ -211,73 +222,98 @@ def validate_loss(
 
 
 def _read_fit(path: Path) -> FitResult:
+    from scalelaw.result import FitResult
+
     return FitResult.from_json(path if str(path).lstrip().startswith("{") else Path(path))
+
+
+def _emit_rows(payloads: list[dict], key: str) -> None:
+    """One point: its JSON object as before; several: ``{key: [objects]}``, in the order given."""
+    render.emit_json(payloads[0] if len(payloads) == 1 else {key: payloads})
 
 
 @app.command()
 def predict(
     fit_file: Annotated[Path, typer.Argument(help="Fit artifact written by --out.", show_default=False)],
-    params: Annotated[str | None, typer.Option(help="Model size N, e.g. 70B.")] = None,
-    tokens: Annotated[str | None, typer.Option(help="Training tokens D, e.g. 1.4T.")] = None,
-    flops: Annotated[str | None, typer.Option(help="Training compute C in FLOPs (tokens = C / (6 N)).")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Other inputs as COLUMN=VALUE.")] = None,
+    params: Params = None,
+    tokens: Tokens = None,
+    flops: Flops = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Other inputs as COLUMN=VALUE (repeatable or "
+                                                                 "comma-separated).")] = None,
     json: Json = False,
 ) -> None:
-    """Predict the target of a fitted law at given inputs, with its bootstrap interval.
+    """Predict the target of a fitted law at given inputs, with its bootstrap interval (one row per point;
+    with --flops and --params, tokens = C / (6 N)).
 
-    Example: scalelaw predict fit.json --params 70B --tokens 1.4T
+    Example: scalelaw predict fit.json --params 70B --tokens 1.4T,2.8T
     """
+    import numpy as np
+
     fit = _read_fit(fit_file)
-    values = {k: render.quantity(f"--set {k}", v) for k, v in parse_where(set_ or []).items()}
-    for name, text in (("params", params), ("tokens", tokens), ("flops", flops)):
-        if text is not None:
-            values[name] = render.quantity(f"--{name}", text)
-    if "tokens" not in values and "flops" in values and "params" in values:
-        values["tokens"] = values["flops"] / (6 * values["params"])
-    missing = [fit.law.column(s) for s in fit.law.inputs if fit.law.column(s) not in values and s not in values]
-    if missing:
-        raise InputError(f"the law {fit.law.name!r} needs {', '.join(missing)}; give "
-                         + ", ".join(f"--{m}" if m in ("params", "tokens", "flops") else f"--set {m}=VALUE"
-                                     for m in missing))
-    value, lo, hi = (float(np.ravel(v)[0]) for v in fit.predict_interval(values))
-    ranges = fit.data.get("ranges", {})
-    outside = [f"{k} = {render.number(values[k])} (fitted {render.number(r[0])}..{render.number(r[1])})"
-               for k, r in ranges.items() if k in values and not r[0] <= values[k] <= r[1]]
+    given = {k: options.number(f"--set {k}", v) for k, v in options.pairs("--set", set_).items()}
+    points = options.rows(params=options.numbers("--params", params), tokens=options.numbers("--tokens", tokens),
+                          flops=options.numbers("--flops", flops))
+    payloads = []
+    for point in points:
+        values = given | point
+        if "tokens" not in values and "flops" in values and "params" in values:
+            values["tokens"] = values["flops"] / (6 * values["params"])
+        missing = [fit.law.column(s) for s in fit.law.inputs if fit.law.column(s) not in values and s not in values]
+        if missing:
+            raise InputError(f"the law {fit.law.name!r} needs {', '.join(missing)}; give "
+                             + ", ".join(f"--{m}" if m in ("params", "tokens", "flops") else f"--set {m}=VALUE"
+                                         for m in missing))
+        value, lo, hi = (float(np.ravel(v)[0]) for v in fit.predict_interval(values))
+        ranges = fit.data.get("ranges", {})
+        outside = [f"{k} = {render.number(values[k])} (fitted {render.number(r[0])}..{render.number(r[1])})"
+                   for k, r in ranges.items() if k in values and not r[0] <= values[k] <= r[1]]
+        payloads.append({"prediction": value, "lower": lo, "upper": hi, "level": fit.level,
+                         "inputs": values, "target": fit.law.target, "extrapolating": outside})
     if json:
-        render.emit_json({"prediction": value, "lower": lo, "upper": hi, "level": fit.level,
-                          "inputs": values, "target": fit.law.target, "extrapolating": outside})
+        _emit_rows(payloads, "predictions")
         return
-    render.line(f"{fit.law.target} = {value:.5g} {render.interval(lo, hi)}"
-                + (f" ({100 * fit.level:g}% bootstrap interval)" if np.isfinite(lo) else
-                   " (fit without --bootstrap: no interval)"))
-    for text in outside:
-        render.warn(f"extrapolating: {text}")
+    for row in payloads:
+        at = "" if len(payloads) == 1 else ", ".join(f"{k} {render.number(v)}" for k, v in row["inputs"].items())
+        render.line((f"at {at}: " if at else "") + f"{fit.law.target} = {row['prediction']:.5g} "
+                    f"{render.interval(row['lower'], row['upper'])}"
+                    + (f" ({100 * fit.level:g}% bootstrap interval)" if np.isfinite(row["lower"]) else
+                       " (fit without --bootstrap: no interval)"))
+        for text in row["extrapolating"]:
+            render.warn(f"extrapolating: {text}")
 
 
 @app.command()
 def optimal(
     fit_file: Annotated[Path, typer.Argument(help="Fit artifact of a law of N and D.", show_default=False)],
-    flops: Annotated[str, typer.Option(help="Training budget C in FLOPs, e.g. 5.76e23.")],
+    flops: Flops = None,
     json: Json = False,
 ) -> None:
-    """Compute-optimal model size and tokens for a FLOPs budget (C = 6 N D), with intervals.
+    """Compute-optimal model size and tokens for each FLOPs budget (C = 6 N D), with intervals.
 
     Example: scalelaw optimal fit.json --flops 5.76e23
     """
+    from scalelaw.families import loss as family
+
     fit = _read_fit(fit_file)
-    budget = render.quantity("--flops", flops)
-    a = family.allocate(fit, [budget]).to_frame().iloc[0]
+    budgets = options.numbers("--flops", flops)
+    if not budgets:
+        raise InputError("give --flops, the training budget in FLOPs (e.g. 5.76e23)")
+    method = "closed form" if family.is_chinchilla_shaped(fit.law) else "numeric"
+    allocations = family.allocate(fit, budgets).to_frame()
     if json:
-        render.emit_json({k: float(v) for k, v in a.items()} | {"level": fit.level,
-                         "method": "closed form" if family.is_chinchilla_shaped(fit.law) else "numeric"})
+        _emit_rows([{k: float(v) for k, v in a.items()} | {"level": fit.level, "method": method}
+                    for _, a in allocations.iterrows()], "allocations")
         return
-    render.table(f"compute-optimal allocation for C = {render.number(budget)} FLOPs",
-                 ["quantity", "value", f"{100 * fit.level:g}% interval"],
-                 [("params N", render.number(a["params"]), render.interval(a["params_lower"], a["params_upper"])),
-                  ("tokens D", render.number(a["tokens"]), render.interval(a["tokens_lower"], a["tokens_upper"])),
-                  ("tokens per param", f"{a['tokens_per_param']:.3g}", ""),
-                  (f"predicted {fit.law.target}", f"{a['loss']:.4f}",
-                   render.interval(a["loss_lower"], a["loss_upper"]))])
+    for budget, (_, a) in zip(budgets, allocations.iterrows(), strict=True):
+        render.table(f"compute-optimal allocation for C = {render.number(budget)} FLOPs",
+                     ["quantity", "value", f"{100 * fit.level:g}% interval"],
+                     [("params N", render.number(a["params"]),
+                       render.interval(a["params_lower"], a["params_upper"])),
+                      ("tokens D", render.number(a["tokens"]),
+                       render.interval(a["tokens_lower"], a["tokens_upper"])),
+                      ("tokens per param", f"{a['tokens_per_param']:.3g}", ""),
+                      (f"predicted {fit.law.target}", f"{a['loss']:.4f}",
+                       render.interval(a["loss_lower"], a["loss_upper"]))])
 
 
 @app.command()
@@ -286,6 +322,8 @@ def laws(json: Json = False) -> None:
 
     Example: scalelaw laws
     """
+    from scalelaw.laws import CATALOGUE
+
     rows = [{"name": law.name, "formula": law.formula,
              "inputs": {s: law.column(s) for s in law.inputs}, "params": list(law.param_names),
              "space": law.space, "doc": law.doc} for law in CATALOGUE.values()]

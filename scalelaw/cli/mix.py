@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scalelaw import artifact, plotting
-from scalelaw.cli import render
+from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, Plot, check_outputs
-from scalelaw.cli.transport import _caps
+from scalelaw.cli.options import BOOTSTRAP, SEED, Bootstrap, Json, Out, Plot, Seed, check_outputs
 from scalelaw.errors import InputError
-from scalelaw.families.transport import mixing as mix_family
-from scalelaw.plots import transport as figures
-from scalelaw.result import FitResult
+
+if TYPE_CHECKING:
+    from scalelaw.result import FitResult
 
 mix_group = typer.Typer(
     help="Mixing laws: predict the loss of untried data mixtures and pick the best one.", no_args_is_help=True
@@ -51,9 +49,10 @@ def mix_fit(
         typer.Option(help="Loss column to model, e.g. metric/the_pile_pile_cc_val_loss.", show_default=False),
     ],
     law: Annotated[str, typer.Option(help="mixing_law (c + k exp(sum_j t_j r_j)) or linear.")] = "mixing_law",
-    bootstrap: Annotated[int, typer.Option(help="Row-resampling replicates for intervals.")] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here.")] = None,
+    bootstrap: Bootstrap = BOOTSTRAP,
+    seed: Seed = SEED,
+    out: Out = None,
+    plot: Plot = None,
     json: Json = False,
 ) -> None:
     """Fit a mixing law to training mixtures and their losses.
@@ -61,15 +60,21 @@ def mix_fit(
     Example: scalelaw mix fit data/mixture/train_mixture_1m.csv data/mixture/train_pile_loss_1m.csv
     --target metric/the_pile_pile_cc_val_loss --out mix.json
     """
-    if out is not None and out.is_dir():
-        raise InputError(f"{out} is a folder; give a file name")
+    from scalelaw import artifact, plotting
+    from scalelaw.families.transport import mixing as mix_family
+    from scalelaw.plots import transport as figures
+
+    check_outputs(out, plot=plot)
     if law not in mix_family.LAWS:
         raise InputError(f"--law must be one of {', '.join(mix_family.LAWS)}, not {law!r}")
     frame, domains = mix_family.read_mixtures(mixtures, losses, target=target)
     fit = mix_family.fit_mixture(frame, domains, target, law=law, bootstrap=bootstrap, seed=seed)
     payload = fit.to_dict()
-    if out is not None:
-        artifact.write_atomic(out, artifact.dumps(payload))
+    figure = None
+    if plot is not None:
+        fitted = mix_family.evaluate(fit, frame)
+        figure = plotting.render(figures.mixing_predictions({losses.name: fitted}, target=target), plot)
+    options.write_outputs((out, artifact.dumps(payload)), (plot, figure))
     if json:
         render.emit_json(payload)
         return
@@ -84,8 +89,6 @@ def mix_fit(
         f"in-sample MAE {m['mae']:.4g}, max {m['max_abs_error']:.4g} (loss units); "
         f"{fit.diagnostics['message']}"
     )
-    if out is not None:
-        render.note(f"wrote {out}")
 
 
 def _domain_of(fit: FitResult, name: str) -> str:
@@ -106,6 +109,11 @@ def mix_evaluate(
     Example: scalelaw mix evaluate mix.json data/mixture/test_mixture_1B.csv
     data/mixture/test_pile_loss_1B.csv
     """
+    from scalelaw import artifact, plotting
+    from scalelaw.families.transport import mixing as mix_family
+    from scalelaw.plots import transport as figures
+    from scalelaw.result import FitResult
+
     check_outputs(plot=plot)
     fit = FitResult.from_json(fit_file)
     frame, _ = mix_family.read_mixtures(
@@ -124,8 +132,7 @@ def mix_evaluate(
         f"{fit.law.name} on {result['n']} held-out mixtures ({losses.name}): Spearman "
         f"{result['spearman']:.4f}, MAE {result['mae']:.4g} ({fit.law.target})"
     )
-    if plot is not None:
-        render.note(f"wrote {plot}")
+    render.wrote(plot)
 
 
 @mix_group.command("optimize")
@@ -133,24 +140,33 @@ def mix_optimize(
     fit_file: FitFile,
     caps: Annotated[
         list[str] | None,
-        typer.Option("--cap", help="Upper bound on a domain's share, DOMAIN=VALUE (repeatable)."),
+        typer.Option("--cap", help="Upper bound on a domain's share, DOMAIN=VALUE (repeatable or comma-separated)."),
     ] = None,
     max_share: Annotated[float | None, typer.Option(help="Upper bound on every domain's share.")] = None,
     maximize: Annotated[
         bool, typer.Option("--maximize", help="Maximise instead (a metric, not a loss).")
     ] = False,
+    plot: Plot = None,
     json: Json = False,
 ) -> None:
     """The best mixture on the simplex under a fitted mixing law (optionally with caps).
 
     Example: scalelaw mix optimize mix.json --max-share 0.3
     """
+    from scalelaw import plotting
+    from scalelaw.families.transport import mixing as mix_family
+    from scalelaw.plots import transport as figures
+    from scalelaw.result import FitResult
+
+    check_outputs(plot=plot)
     fit = FitResult.from_json(fit_file)
     domains = mix_family.domains_of(fit.law)
-    caps = _caps(caps) or {}
+    caps = options.shares("--cap", caps) or {}
     if max_share is not None:
         caps = {d: caps.get(d, max_share) for d in domains}
     best = mix_family.optimize(fit, caps=caps or None, maximize=maximize)
+    figure = figures.selection_path(best.path, domains, metric=fit.law.target) if plot else None
+    options.write_outputs((plot, plotting.render(figure, plot) if plot else None))
     if json:
         render.emit_json(best.to_dict() | {"target": fit.law.target, "law": fit.law.name})
         return

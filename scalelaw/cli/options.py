@@ -1,27 +1,178 @@
-"""Options shared by the commands of every family, declared once, and the output-path check."""
+"""The CLI vocabulary: options shared by the commands of every family, declared once, and their parsers.
+
+Every command spells the same thing the same way: ``--out`` writes an artifact (JSON), ``--csv`` a table,
+``--plot`` a figure, ``--json`` prints one JSON object instead of tables; ``--bootstrap``, ``--seed`` and
+``--level`` have one default each; ``--params``, ``--tokens`` and ``--flops`` are the prediction targets.
+A list option takes repeated options, comma-separated values or both: ``--flops 1e21,1e22`` and
+``--flops 1e21 --flops 1e22`` are the same two values.
+
+This module is imported before any command runs, so it imports nothing heavier than typer.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+import math
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from scalelaw import plotting
 from scalelaw.errors import InputError
+
+BOOTSTRAP = 0
+LEVEL = 0.95
+SEED = 0
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
-Out = Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here.")]
-Csv = Annotated[Path | None, typer.Option(help="Write the result's table here (CSV).")]
-Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
-Where = Annotated[list[str] | None, typer.Option(help="Keep rows where COLUMN=VALUE (repeatable).")]
+Out = Annotated[Path | None, typer.Option(help="Write the result (JSON artifact) here.")]
+Csv = Annotated[Path | None, typer.Option(help="Write the table here (CSV).")]
+LegacyCsv = Annotated[Path | None, typer.Option("--out", hidden=True, help="Former name of --csv.")]
+Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95 (the default of every command).")]
+Seed = Annotated[int, typer.Option(help="Seed of every random choice (bootstrap, subsampling, noise); the "
+                                        "same seed gives the same output.")]
+Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates for percentile intervals (what is resampled: "
+                                             "see the command). 0, the default of every command, gives no "
+                                             "intervals; 1000 is typical.")]
+Where = Annotated[list[str] | None, typer.Option(help="Keep rows where COLUMN=VALUE (repeatable or "
+                                                      "comma-separated).")]
+Params = Annotated[list[str] | None, typer.Option(help="Model size N (parameters), e.g. 70B; several as "
+                                                       "70B,400B or repeated.")]
+Tokens = Annotated[list[str] | None, typer.Option(help="Training tokens D, e.g. 1.4T; several as 1T,2T or "
+                                                       "repeated.")]
+Flops = Annotated[list[str] | None, typer.Option(help="Training compute C in FLOPs, e.g. 5.76e23; several as "
+                                                      "1e21,1e22 or repeated.")]
+
+
+class Group:
+    """Options several commands take together, declared once: ``@group`` on a command puts them in its
+    signature where its parameter ``group.name`` stands, and passes their values to it there as a dict.
+
+    >>> Window = Group("window", start=(int, 0), stop=(int, 10))
+    >>> @Window
+    ... def command(file: str, window: dict | None = None) -> dict:
+    ...     return window
+    >>> list(inspect.signature(command).parameters), command(file="f", start=1, stop=2)
+    (['file', 'start', 'stop'], {'start': 1, 'stop': 2})
+    """
+
+    def __init__(self, name: str, **options: tuple[Any, Any]) -> None:
+        self.name = name
+        self.parameters = [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                                             default=default) for key, (annotation, default) in options.items()]
+
+    def __call__(self, command: Callable) -> Callable:
+        own = list(inspect.signature(command, eval_str=True).parameters.values())
+        at = [p.name for p in own].index(self.name)
+        names = [p.name for p in self.parameters]
+
+        @functools.wraps(command)
+        def run(*args, **kwargs):
+            return command(*args, **{k: v for k, v in kwargs.items() if k not in names},
+                           **{self.name: {k: kwargs[k] for k in names}})
+
+        parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own[:at] + own[at + 1:]]
+        parameters[at:at] = self.parameters
+        run.__signature__ = inspect.Signature(parameters, return_annotation=None)
+        run.__annotations__ = {p.name: p.annotation for p in parameters}
+        return run
+
+
+Resampling = Group("resampling", bootstrap=(Bootstrap, BOOTSTRAP), seed=(Seed, SEED), level=(Level, LEVEL))
+
+
+def split(option: str, items: Iterable[str] | str | None) -> list[str]:
+    """The values of a list option: repeated options and comma-separated values, in order."""
+    if items is None:
+        return []
+    values = []
+    for item in [items] if isinstance(items, str) else items:
+        parts = [part.strip() for part in str(item).split(",")]
+        if not all(parts):
+            raise InputError(f"{option}: {item!r} has an empty value; separate values with single commas")
+        values += parts
+    return values
+
+
+def pairs(option: str, items: Iterable[str] | str | None) -> dict[str, str]:
+    """``KEY=VALUE`` values of a list option (``--where a=1,b=2`` or repeated), naming the option when wrong."""
+    out = {}
+    for item in split(option, items):
+        if "=" not in item:
+            raise InputError(f"{option} {item!r} is not KEY=VALUE")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def shares(option: str, items: Iterable[str] | str | None) -> dict[str, float] | None:
+    """``NAME=SHARE`` caps (``--cap a=0.2,b=0.5`` or repeated) as numbers; None when none are given."""
+    out = {}
+    for key, value in pairs(option, items).items():
+        try:
+            out[key] = float(value)
+        except ValueError as err:
+            raise InputError(f"{option} {key}={value}: the cap must be a number in [0, 1]") from err
+    return out or None
+
+
+def number(option: str, text: str, *, positive: bool = True) -> float:
+    """One value such as '7B' or '5.76e23', naming the option when it is wrong."""
+    from scalelaw.io import parse_quantity
+
+    try:
+        value = parse_quantity(text)
+    except ValueError as err:
+        raise InputError(f"{option}: {err}") from err
+    if positive and (not math.isfinite(value) or value <= 0):
+        raise InputError(f"{option}: {text!r} must be a positive number")
+    return value
+
+
+def numbers(option: str, items: Iterable[str] | str | None, *, positive: bool = True) -> list[float]:
+    """Every value of a list option as a number (suffixes such as 7B allowed)."""
+    return [number(option, item, positive=positive) for item in split(option, items)]
+
+
+def one(option: str, items: Iterable[str] | str | None, *, positive: bool = True) -> float | None:
+    """The single value of a list option where the command answers for one point (None when not given)."""
+    values = numbers(option, items, positive=positive)
+    if len(values) > 1:
+        raise InputError(f"{option}: this command takes one value, not {len(values)}")
+    return values[0] if values else None
+
+
+def rows(**columns: list[float]) -> list[dict[str, float]]:
+    """Prediction points from list options: each option gives one value (used for every row) or one per row."""
+    given = {name: values for name, values in columns.items() if values}
+    sizes = {len(values) for values in given.values()} - {1}
+    if len(sizes) > 1:
+        counts = ", ".join(f"--{name} {len(values)}" for name, values in given.items())
+        raise InputError(f"give one value or the same number of values to each option ({counts})")
+    n = sizes.pop() if sizes else 1
+    return [{name: values[i if len(values) > 1 else 0] for name, values in given.items()} for i in range(n)]
 
 
 def check_outputs(*paths: Path | None, plot: Path | None = None) -> None:
     """Refuse, before any work, a figure format matplotlib cannot write or an output that is a folder."""
     if plot is not None:
+        from scalelaw import plotting
+
         plotting.check_figure_path(plot)
     for target in (*paths, plot):
         if target is not None and target.exists() and target.is_dir():
             raise InputError(f"{target} is a folder; give a file name")
+
+
+def write_outputs(*pairs: tuple[Path | None, str | bytes | None]) -> None:
+    """Write each (path, content) asked for, atomically, once every output was computed; note each file."""
+    from scalelaw import artifact
+    from scalelaw.cli import render
+
+    for path, content in pairs:
+        if path is not None and content is not None:
+            artifact.write_atomic(path, content)
+            render.wrote(path)

@@ -9,14 +9,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 
+from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from scalelaw import artifact
-from scalelaw.errors import InputError
-from scalelaw.io import parse_quantity
+from scalelaw.cli import options
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -88,22 +86,76 @@ def interval(lower, upper) -> str:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A titled table.  On a terminal: boxed, cells wrapped between words to its width, never cut (with
+    too many columns, column rules are dropped, then each row is shown as a record).  Else plain text."""
     console.print(Text(title, style="bold"), soft_wrap=True)
-    t = Table(show_edge=False, header_style="bold")
-    for i, column in enumerate(columns):
-        t.add_column(column, justify="left" if i == 0 else "right")
-    for row in rows:
-        t.add_row(*(str(c) for c in row))
+    cells = [[str(c) for c in row] for row in rows]
+    if not console.is_terminal:
+        raw(plain_table(columns, cells))
+        return
+    ruled = column_widths(columns, cells, console.width - 3 * (len(columns) - 1))
+    widths = ruled or column_widths(columns, cells, console.width - 2 * (len(columns) - 1))
+    if widths is None:
+        raw(records(columns, cells))
+        return
+    t = Table(show_edge=False, pad_edge=False, header_style="bold", box=box.HEAVY_HEAD if ruled else None)
+    for i, (column, width) in enumerate(zip(columns, widths, strict=True)):
+        t.add_column(column, justify="left" if i == 0 else "right", overflow="fold", width=width)
+    for row in cells:
+        t.add_row(*row)
     console.print(t)
+
+
+def column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], room: int) -> list[int] | None:
+    """Widths that keep every word whole and fit in ``room`` characters (None when none do): each column
+    first as wide as its longest word, then, left to right, as wide as its longest cell while room is left."""
+    texts = [(column, *(row[i] for row in rows)) for i, column in enumerate(columns)]
+    widths = [max(len(word) for text in column for word in [*text.split(), ""]) for column in texts]
+    spare = room - sum(widths)
+    if spare < 0:
+        return None
+    for i, column in enumerate(texts):
+        grow = min(spare, max(map(len, column)) - widths[i])
+        widths[i] += grow
+        spare -= grow
+    return widths
+
+
+def records(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """One block per row, one ``column: value`` line per cell (a table too wide for the terminal)."""
+    width = max(len(c) for c in columns)
+    return "\n\n".join("\n".join(f"{c.rjust(width)}: {v}" for c, v in zip(columns, row, strict=True))
+                       for row in rows)
+
+
+def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns aligned with spaces, one line per row, no box characters (for pipes and files)."""
+    lines = [list(columns), *rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
+    return "\n".join("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                               for i, (cell, w) in enumerate(zip(line, widths, strict=True))).rstrip()
+                     for line in lines)
 
 
 def line(text: str = "") -> None:
     console.print(text, soft_wrap=True)
 
 
+def raw(text: str) -> None:
+    """Text printed as it is (a CSV, a listing): no markup, no wrapping."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def note(text: str) -> None:
     """A remark on stderr (what was mapped, derived or dropped), so stdout stays clean."""
     err_console.print(f"[dim]note:[/dim] {as_options(text)}", soft_wrap=True)
+
+
+def wrote(*paths) -> None:
+    """A note on stderr for each output file written (None: not asked for)."""
+    for path in paths:
+        if path is not None:
+            note(f"wrote {path}")
 
 
 def warn(text: str) -> None:
@@ -116,21 +168,15 @@ def error(text: str) -> None:
 
 def emit_json(payload: Mapping) -> None:
     """One JSON object on stdout (non-finite numbers encoded as in artifacts)."""
+    from scalelaw import artifact
+
     sys.stdout.write(artifact.dumps(dict(payload)))
     sys.stdout.flush()
 
 
 def quantity(option: str, text: str | None) -> float | None:
     """Parse an option value such as '7B' or '5.76e23', naming the option when it is wrong."""
-    if text is None:
-        return None
-    try:
-        value = parse_quantity(text)
-    except ValueError as err:
-        raise InputError(f"{option}: {err}") from err
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"{option}: {text!r} must be a positive number")
-    return value
+    return None if text is None else options.number(option, text)
 
 
 @contextmanager
@@ -139,6 +185,8 @@ def progress(description: str, enabled: bool = True):
     if not enabled or not err_console.is_terminal:
         yield None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn(description), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(description, total=None)

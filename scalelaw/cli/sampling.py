@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 
-from scalelaw import artifact, plotting
-from scalelaw.cli import render
+from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, Level, Out, Plot, check_outputs
+from scalelaw.cli.options import SEED, Json, Out, Plot, Resampling, Seed, check_outputs
 from scalelaw.errors import InputError
-from scalelaw.families import sampling as family
-from scalelaw.families.sampling.budget import check_target
-from scalelaw.families.sampling.distributional import SCALES
-from scalelaw.families.sampling.passk import check_k
-from scalelaw.io import parse_quantity, parse_where
-from scalelaw.plots import sampling as plots
+
+if TYPE_CHECKING:
+    import numpy as np
 
 group = typer.Typer(help="Repeated sampling: pass@k, coverage laws, sample budgets, imperfect verifiers.",
                     no_args_is_help=True)
@@ -27,8 +22,6 @@ app.add_typer(group, name="sampling")
 File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L): one row per (model, problem) with n_samples and "
                                            "n_correct, or one row per sample with a 0/1 'correct' column.",
                                       show_default=False)]
-Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates over problems for intervals (0: none).")]
-Seed = Annotated[int, typer.Option(help="Seed of the bootstrap and of subsampling.")]
 Space = Annotated[str, typer.Option(help="Loss space of the power law: log-coverage (Brown et al., 37-point "
                                          "grid), coverage, or neglog-loglog (Schaeffer et al.'s least "
                                          "squares).")]
@@ -36,22 +29,15 @@ Scale = Annotated[str, typer.Option(help="Beta-binomial scale: fixed ((P+1)/P ma
                                          "ml (profile likelihood) or a number in (0, 1].")]
 
 
-def _numbers(option: str, text: str) -> list[float]:
-    """Comma-separated numbers (suffixes such as 10k allowed), naming the option when one is wrong."""
-    values = []
-    for item in str(text).split(","):
-        try:
-            values.append(parse_quantity(item.strip()))
-        except ValueError as err:
-            raise InputError(f"{option}: {err}") from err
-    return values
+def _ks(option: str, items: list[str] | str) -> np.ndarray:
+    from scalelaw.families.sampling.passk import check_k
 
-
-def _ks(option: str, text: str) -> np.ndarray:
-    return check_k(_numbers(option, text), name=option)
+    return check_k(options.numbers(option, items, positive=False), name=option)
 
 
 def _scale(text: str):
+    from scalelaw.families.sampling.distributional import SCALES
+
     if text in SCALES:
         return text
     try:
@@ -61,6 +47,8 @@ def _scale(text: str):
 
 
 def _read(file: Path, quiet: bool):
+    from scalelaw.families import sampling as family
+
     tidy, notes = family.read_counts(file)
     if not quiet:
         for text in notes:
@@ -68,24 +56,13 @@ def _read(file: Path, quiet: bool):
     return tidy
 
 
-
-
-def _write(items: list[tuple[Path | None, str | bytes | None]]) -> None:
-    """Write every output only after all of them were computed."""
-    for path, content in items:
-        if path is not None and content is not None:
-            artifact.write_atomic(path, content)
-            render.note(f"wrote {path}")
-
-
 @group.command()
+@Resampling
 def passk(
     file: File,
-    k: Annotated[str, typer.Option(help="Samples per problem, comma-separated positive integers.")]
-    = "1,10,100",
-    bootstrap: Bootstrap = 1000,
-    seed: Seed = 0,
-    level: Level = 0.95,
+    k: Annotated[list[str] | None, typer.Option(help="Samples per problem: positive integers, comma-separated "
+                                                     "or repeated (default 1,10,100).")] = None,
+    resampling: dict | None = None,
     nan_beyond_n: Annotated[bool, typer.Option(help="Give NaN (with a warning) for k above a problem's "
                                                     "samples instead of an error.")] = False,
     json: Json = False,
@@ -94,7 +71,10 @@ def passk(
 
     Example: scalelaw sampling passk data/sampling/llmonkeys_pythia_math_per_problem.csv --k 1,10,100,10000
     """
-    ks = _ks("--k", k)
+    bootstrap, seed, level = resampling.values()
+    from scalelaw.families import sampling as family
+
+    ks = _ks("--k", k or "1,10,100")
     tidy = _read(file, json)
     table = family.coverage_table(tidy, ks, bootstrap=bootstrap, seed=seed, level=level,
                                   undefined="nan" if nan_beyond_n else "raise")
@@ -119,22 +99,20 @@ def passk(
 
 
 @group.command()
+@Resampling
 def fit(
     file: File,
     method: Annotated[str, typer.Option(help="powerlaw (coverage = exp(-A k^-beta)) or beta-binomial "
                                              "(Schaeffer et al.'s distributional estimator).")] = "powerlaw",
     space: Space = "log-coverage",
-    grid: Annotated[str | None, typer.Option("--k-grid", help="k values to fit: brown (37 points), schaeffer (101) or "
-                                                    "comma-separated integers; default: the space's preset.")]
+    grid: Annotated[list[str] | None, typer.Option("--k-grid", help="k values to fit: brown (37 points), schaeffer "
+                                                                    "(101) or integers (comma-separated or "
+                                                                    "repeated); default: the space's preset.")]
     = None,
     loss: Annotated[str, typer.Option(help="Residual loss of the power law: squared or huber.")] = "squared",
     scale: Scale = "fixed",
-    bootstrap: Bootstrap = 200,
-    seed: Seed = 0,
-    level: Level = 0.95,
-    out: Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here, for 'sampling plan' "
-                                                  "and scalelaw.load.")]
-    = None,
+    resampling: dict | None = None,
+    out: Out = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
@@ -143,13 +121,19 @@ def fit(
     Example: scalelaw sampling fit data/sampling/llmonkeys_pythia_math_per_problem.csv --out fit.json
     --plot coverage.png
     """
+    bootstrap, seed, level = resampling.values()
+    from scalelaw import plotting
+    from scalelaw.families import sampling as family
+    from scalelaw.plots import sampling as plots
+
     check_outputs(out, plot=plot)
-    grid = grid if grid in (None, "brown", "schaeffer") else _ks("--k-grid", grid)
+    preset = options.split("--k-grid", grid)
+    grid = (preset[0] if preset[0] in ("brown", "schaeffer") else _ks("--k-grid", preset)) if preset else None
     tidy = _read(file, json)
     result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss, scale=_scale(scale),
                                  bootstrap=bootstrap, seed=seed, level=level)
     figure = plotting.render(plots.coverage_curves(result), plot) if plot else None
-    _write([(out, result.to_json() if out else None), (plot, figure)])
+    options.write_outputs((out, result.to_json() if out else None), (plot, figure))
     summary = family.summary(result)
     method = result.info["method"]
     if json:
@@ -190,7 +174,8 @@ def plan(
     cost_per_sample: Annotated[float | None, typer.Option(help="Cost of one sample (any currency), all "
                                                                "models.")] = None,
     cost: Annotated[list[str] | None, typer.Option(help="Per-model cost of one sample as MODEL=COST "
-                                                        "(repeatable; overrides --cost-per-sample).")] = None,
+                                                        "(repeatable or comma-separated; overrides "
+                                                        "--cost-per-sample).")] = None,
     problems: Annotated[int | None, typer.Option(help="Number of problems to budget for (default: those "
                                                       "fitted).")] = None,
     out: Out = None,
@@ -201,18 +186,21 @@ def plan(
 
     Example: scalelaw sampling plan fit.json --target 0.5 --cost-per-sample 0.002 --out plan.json
     """
-    from scalelaw import load
+    from scalelaw import load, plotting
+    from scalelaw.families import sampling as family
+    from scalelaw.families.sampling.budget import check_target
 
     check_outputs(out, plot=plot)
     target = check_target(target)
     fit = family.coverage_group(load(fit_file), source=str(fit_file))
     prices = cost_per_sample
     if cost:
-        prices = {m: _numbers(f"--cost {m}", v)[0] for m, v in parse_where(cost).items()}
+        prices = {m: options.number(f"--cost {m}", v, positive=False)
+                  for m, v in options.pairs("--cost", cost).items()}
     result = family.plan(fit, target, cost_per_sample=prices, problems=problems)
     table = result.table
     figure = plotting.render(result.plot(), plot) if plot else None
-    _write([(out, result.to_json() if out else None), (plot, figure)])
+    options.write_outputs((out, result.to_json() if out else None), (plot, figure))
     if json:
         render.emit_json({"target": target, "level": result.level, "method": result.method,
                           "models": table.to_dict(orient="records")})
@@ -240,14 +228,16 @@ def plan(
 
 @group.command()
 def verifier(
-    rates: Annotated[str | None, typer.Option(help="Per task type, chance one sample is correct, e.g. "
-                                                   "0.87,0.13.")] = None,
-    weights: Annotated[str | None, typer.Option(help="Share of each task type, summing to 1.")] = None,
+    rates: Annotated[list[str] | None, typer.Option(help="Per task type, chance one sample is correct, e.g. "
+                                                         "0.87,0.13 (comma-separated or repeated).")] = None,
+    weights: Annotated[list[str] | None, typer.Option(help="Share of each task type, summing to 1 "
+                                                           "(comma-separated or repeated).")] = None,
     completeness: Annotated[float | None, typer.Option(help="P(verifier accepts | correct), in [0, 1].")]
     = None,
     soundness: Annotated[float | None, typer.Option(help="P(verifier rejects | wrong), in [0, 1].")] = None,
-    fp_cost: Annotated[str, typer.Option(help="Cost of a false positive relative to +1 for a correct answer; "
-                                              "comma-separated for several.")] = "1",
+    fp_cost: Annotated[list[str] | None, typer.Option(help="Cost of a false positive relative to +1 for a "
+                                                           "correct answer; several comma-separated or repeated "
+                                                           "(default 1).")] = None,
     counts: Annotated[Path | None, typer.Option(help="Per-problem counts with n_samples, n_correct, "
                                                      "n_accepted and n_accepted_correct (instead of rates).")]
     = None,
@@ -263,8 +253,12 @@ def verifier(
     Example: scalelaw sampling verifier --rates 0.87,0.13 --weights 0.58,0.42 --completeness 1
     --soundness 0.75 --fp-cost 1
     """
+    from scalelaw import plotting
+    from scalelaw.families import sampling as family
+    from scalelaw.plots import sampling as plots
+
     check_outputs(out, plot=plot)
-    costs = _numbers("--fp-cost", fp_cost)
+    costs = options.numbers("--fp-cost", fp_cost or "1", positive=False)
     if out is not None and len(costs) > 1:
         raise InputError(f"--out writes one plan; give one --fp-cost with --out, not {len(costs)}")
     plans: dict[str, object] = {}
@@ -286,11 +280,12 @@ def verifier(
                              "soundness, or --counts FILE")
         for fp in costs:
             results.append(family.verifier_from_rates(
-                _numbers("--rates", rates), _numbers("--weights", weights), completeness=completeness,
+                options.numbers("--rates", rates, positive=False),
+                options.numbers("--weights", weights, positive=False), completeness=completeness,
                 soundness=soundness, fp_cost=fp, max_k=1000 if max_k is None else max_k))
             plans[f"fp cost {fp:g}"] = results[-1]
     figure = plotting.render(plots.utility_curves(plans), plot) if plot else None
-    _write([(out, results[0].to_json() if out else None), (plot, figure)])
+    options.write_outputs((out, results[0].to_json() if out else None), (plot, figure))
     if json:
         numbers = {label: p.numbers() for label, p in plans.items()}
         if len(numbers) == 1:
@@ -321,7 +316,7 @@ def check(
                                                "data.")] = 10000,
     space: Space = "log-coverage",
     scale: Scale = "fixed",
-    seed: Seed = 0,
+    seed: Seed = SEED,
     json: Json = False,
 ) -> None:
     """Extrapolation check: fit on a small budget, predict coverage (and the exponent) at a large one.
@@ -329,6 +324,8 @@ def check(
     Example: scalelaw sampling check data/sampling/llmonkeys_pythia_math_per_problem.csv --samples 100
     --target-k 10000
     """
+    from scalelaw.families import sampling as family
+
     tidy = _read(file, json)
     cov = family.extrapolation_check(tidy, samples=samples, target_k=target_k, space=space,
                                      scale=_scale(scale), seed=seed)

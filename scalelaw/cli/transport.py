@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 
-from scalelaw import artifact, plotting
-from scalelaw.cli import render
+from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, Plot, check_outputs
+from scalelaw.cli.options import SEED, Json, LegacyCsv, Plot, Seed, check_outputs
 from scalelaw.errors import InputError
-from scalelaw.families.transport import demo as demo_family
-from scalelaw.families.transport import distance as ot_family
-from scalelaw.families.transport import projection as projection_family
-from scalelaw.families.transport.selection import ascend, check_caps, check_ratio
-from scalelaw.io import parse_where
-from scalelaw.plots import transport as figures
+
+if TYPE_CHECKING:
+    import numpy as np
 
 group = typer.Typer(
     help="Optimal-transport performance projection and data-mixture selection (projektor).",
@@ -47,7 +42,6 @@ Reg = Annotated[
 ]
 LabelWeight = Annotated[float, typer.Option(help="Weight of the label-to-label term (0 drops it).")]
 MaxSamples = Annotated[int | None, typer.Option(help="Use at most N samples per set, drawn with --seed.")]
-Seed = Annotated[int, typer.Option(help="Seed of the subsampling.")]
 Pilots = Annotated[
     Path,
     typer.Argument(
@@ -87,50 +81,39 @@ Goal = Annotated[
         show_default=False,
     ),
 ]
+Transport = options.Group(
+    "transport", label_column=(LabelColumn, None), method=(Method, "exact"), reg=(Reg, 0.05),
+    label_weight=(LabelWeight, 1.0), max_samples=(MaxSamples, None), seed=(Seed, SEED),
+)
 Cap = Annotated[
-    list[str] | None, typer.Option("--cap", help="Upper bound on a source's share, NAME=VALUE (repeatable).")
+    list[str] | None,
+    typer.Option("--cap", help="Upper bound on a source's share, NAME=VALUE (repeatable or comma-separated)."),
 ]
-
-
-
-
-def _caps(items: list[str] | None) -> dict[str, float] | None:
-    if not items:
-        return None
-    out = {}
-    for key, value in parse_where(items).items():
-        try:
-            out[key] = float(value)
-        except ValueError as err:
-            raise InputError(f"--cap {key}={value}: the cap must be a number in [0, 1]") from err
-    return out
 
 
 # --------------------------------------------------------------------------------------- transport
 @group.command("distance")
+@Transport
 def distance_command(
     a: Annotated[
         Path,
         typer.Argument(help="First sample set (CSV: feature columns, optional label).", show_default=False),
     ],
     b: Annotated[Path, typer.Argument(help="Second sample set, same feature columns.", show_default=False)],
-    label_column: LabelColumn = None,
-    method: Method = "exact",
-    reg: Reg = 0.05,
-    label_weight: LabelWeight = 1.0,
-    max_samples: MaxSamples = None,
-    seed: Seed = 0,
+    transport: dict | None = None,
     json: Json = False,
 ) -> None:
     """OT distance between two sample sets: squared-Euclidean feature cost plus OTDD's label term.
 
     Example: scalelaw transport distance sources/noisy.csv target.csv --label-column label --method exact
     """
+    from scalelaw.families.transport import distance as ot_family
+
+    solver = dict(transport)
+    label_column = solver.pop("label_column")
     sa = ot_family.read_samples(a, label_column=label_column)
     sb = ot_family.read_samples(b, label_column=label_column)
-    result = ot_family.distance(
-        sa, sb, method=method, reg=reg, label_weight=label_weight, max_samples=max_samples, seed=seed
-    )
+    result = ot_family.distance(sa, sb, **solver)
     if json:
         render.emit_json(result.to_dict())
         return
@@ -145,8 +128,11 @@ def distance_command(
 
 
 def _ratio(text: str, names) -> np.ndarray:
+    """One mixture: shares in name order (0.2,0.3,0.5) or by name (a=0.2,b=0.8); commas separate its shares."""
+    from scalelaw.families.transport.selection import check_ratio
+
     if "=" in text:
-        pairs = parse_where([t for t in text.split(",") if t.strip()])
+        pairs = options.pairs("--ratio", text)
         try:
             ratio = {k: float(v) for k, v in pairs.items()}
         except ValueError as err:
@@ -172,6 +158,7 @@ def _stage_summary(projector) -> dict:
 
 
 @group.command("project")
+@Transport
 def project_command(
     pilots: Pilots,
     sources: Sources,
@@ -187,12 +174,7 @@ def project_command(
     ] = None,
     metric: Metric = "accuracy",
     mapping: Mapping = "auto",
-    label_column: LabelColumn = None,
-    method: Method = "exact",
-    reg: Reg = 0.05,
-    label_weight: LabelWeight = 1.0,
-    max_samples: MaxSamples = None,
-    seed: Seed = 0,
+    transport: dict | None = None,
     json: Json = False,
 ) -> None:
     """Project the metric of mixtures to a larger training-set size from pilot runs and OT distances.
@@ -200,27 +182,20 @@ def project_command(
     Example: scalelaw transport project pilots.csv --sources sources --target target.csv --size 400
     --label-column label
     """
+    import numpy as np
+
+    from scalelaw.families.transport import projection as projection_family
+
     n = render.quantity("--size", size)
-    projector, transport = projection_family.load_projector(
-        pilots,
-        sources,
-        target,
-        label_column=label_column,
-        metric=metric,
-        method=method,
-        reg=reg,
-        label_weight=label_weight,
-        max_samples=max_samples,
-        seed=seed,
-        maximize=None,
-    )
+    projector, mixture = projection_family.load_projector(pilots, sources, target, metric=metric, maximize=None,
+                                                          **transport)
     names = projector.sources
     mapping = projector.resolve(mapping)
     if ratio:
         ratios = [_ratio(r, names) for r in ratio]
     else:
         ratios = list(np.unique(projector.pilots[list(names)].to_numpy(dtype=float), axis=0))
-    rows = [projection_family.project(projector, transport, r, n, mapping=mapping) for r in ratios]
+    rows = [projection_family.project(projector, mixture, r, n, mapping=mapping) for r in ratios]
     if json:
         render.emit_json(
             {
@@ -275,6 +250,7 @@ def _explain(projector, mapping: str) -> None:
 
 
 @group.command("select")
+@Transport
 def select_command(
     pilots: Pilots,
     sources: Sources,
@@ -284,12 +260,7 @@ def select_command(
     metric: Metric = "accuracy",
     mapping: Mapping = "auto",
     maximize: Goal = None,
-    label_column: LabelColumn = None,
-    method: Method = "exact",
-    reg: Reg = 0.05,
-    label_weight: LabelWeight = 1.0,
-    max_samples: MaxSamples = None,
-    seed: Seed = 0,
+    transport: dict | None = None,
     iterations: Annotated[int, typer.Option(help="Most projected-gradient steps.")] = 100,
     plot: Plot = None,
     json: Json = False,
@@ -299,33 +270,29 @@ def select_command(
     Example: scalelaw transport select pilots.csv --sources sources --target target.csv --size 400
     --label-column label --cap noisy=0.2
     """
+    import numpy as np
+
+    from scalelaw import artifact, plotting
+    from scalelaw.families.transport import projection as projection_family
+    from scalelaw.families.transport.selection import ascend, check_caps
+    from scalelaw.plots import transport as figures
+
     check_outputs(plot=plot)
     n = render.quantity("--size", size)
-    projector, transport = projection_family.load_projector(
-        pilots,
-        sources,
-        target,
-        label_column=label_column,
-        metric=metric,
-        method=method,
-        reg=reg,
-        label_weight=label_weight,
-        max_samples=max_samples,
-        seed=seed,
-        maximize=maximize,
-    )
+    projector, mixture = projection_family.load_projector(pilots, sources, target, metric=metric,
+                                                          maximize=maximize, **transport)
     names = projector.sources
-    caps = check_caps(_caps(caps), names)
+    caps = check_caps(options.shares("--cap", caps), names)
     mapping = projector.resolve(mapping)
 
     def objective(p):
-        pr = projection_family.project(projector, transport, p, n, mapping=mapping)
+        pr = projection_family.project(projector, mixture, p, n, mapping=mapping)
         return pr.projected, pr.gradient
 
     uniform = np.full(len(names), 1.0 / len(names))
     path = ascend(objective, uniform, caps=caps, maximize=projector.maximize, iterations=iterations)
-    best = projection_family.project(projector, transport, path.ratio, n, mapping=mapping)
-    start = projection_family.project(projector, transport, path.ratios[0], n, mapping=mapping)
+    best = projection_family.project(projector, mixture, path.ratio, n, mapping=mapping)
+    start = projection_family.project(projector, mixture, path.ratios[0], n, mapping=mapping)
     figure = None
     if plot is not None:
         pilots_r = projector.pilots[list(names)].to_numpy(dtype=float)
@@ -367,32 +334,37 @@ def select_command(
         f"{len(path.values) - 1} steps, {path.message}"
     )
     _explain(projector, mapping)
-    if plot is not None:
-        render.note(f"wrote {plot}")
+    render.wrote(plot)
 
 
 @group.command("demo")
 def demo_command(
-    out: Annotated[
-        Path | None, typer.Option(help="Write the sources, target and pilot runs as CSV here.")
+    csv: Annotated[
+        Path | None, typer.Option(help="Write the sources, target and pilot runs as CSV files into this folder.")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the split, the noise and the training runs.")] = 0,
+    seed: Seed = SEED,
     size: Annotated[int, typer.Option(help="Target training-set size (images).")] = 400,
     repeats: Annotated[int, typer.Option(help="Pilot runs per (size, mixture).")] = 3,
     plot: Plot = None,
     json: Json = False,
+    out: LegacyCsv = None,
 ) -> None:
     """End-to-end projektor on scikit-learn's bundled digits: pilots, projection, check, selection.
 
-    Example: scalelaw transport demo --out digits --plot digits_projection.png
+    Example: scalelaw transport demo --csv digits --plot digits_projection.png
     """
+    from scalelaw import artifact, plotting
+    from scalelaw.families.transport import demo as demo_family
+    from scalelaw.plots import transport as figures
+
+    csv = csv or out
     check_outputs(plot=plot)
     result = demo_family.demonstrate(seed=seed, size=size, repeats=repeats)
     figure = None
     if plot is not None:
         figure = plotting.render(figures.projection_simplex(result.comparison, result.task.names, size), plot)
-    if out is not None:
-        demo_family.write_task(result.task, result.pilots, out)
+    if csv is not None:
+        demo_family.write_task(result.task, result.pilots, csv)
     if figure is not None:
         artifact.write_atomic(plot, figure)
     summary = result.summary()
@@ -413,6 +385,4 @@ def demo_command(
         + f": projected {summary['selected_projected']:.4f}, actual {summary['selected_actual']:.4f} "
         f"(uniform {summary['uniform_actual']:.4f}, best evaluated {summary['best_evaluated_actual']:.4f})"
     )
-    for target in (out, plot):
-        if target is not None:
-            render.note(f"wrote {target}")
+    render.wrote(csv, plot)
