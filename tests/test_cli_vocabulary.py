@@ -215,3 +215,10 @@ def test_plot_on_commands_that_gained_it(artifacts, tmp_path):
         run = run_cli(*args, "--plot", path)
         assert run.code == 0, run.stderr
         assert path.read_bytes()[:8] == png and f"wrote {path}" in run.stderr
+
+
+def test_the_ladder_target_is_spelled_like_every_prediction_target():
+    ladder = ("downstream", "ladder", DATA / "downstream" / "olmo_ladder", "--task", "mmlu", "--json")
+    old = run_cli(*ladder, "--target-params", "13.2B", "--target-tokens", "5T")
+    new = run_cli(*ladder, "--params", "13.2B", "--tokens", "5T")
+    assert old.code == 0 and old.stdout == new.stdout and json.loads(new.stdout)["params"] == 13.2e9
