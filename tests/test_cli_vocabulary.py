@@ -23,7 +23,7 @@ SIMULATED = DATA / "datastore" / "massiveds_simulated.csv"
 PER_PROBLEM = DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv"
 BENCHMARKS = DATA / "downstream" / "obsscaling" / "base_llm_benchmark_eval.csv"
 MIXTURES, LOSSES = DATA / "mixture" / "train_mixture_1m.csv", DATA / "mixture" / "train_pile_loss_1m.csv"
-HEAVY = ("pandas", "scipy", "matplotlib", "ot", "sklearn")
+HEAVY = ("pandas", "scipy", "matplotlib", "ot", "sklearn", "pydantic")
 BOX = re.compile("[\u2500-\u257f]")
 
 

@@ -16,7 +16,7 @@ import sys
 import warnings
 
 from scalelaw.cli import render
-from scalelaw.cli.app import app
+from scalelaw.cli.app import app, flag_defaults
 from scalelaw.errors import ScalelawError
 
 for _module in pkgutil.iter_modules(__path__):
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = lambda message, *args, **kwargs: render.warn(str(message))
         try:
-            app(args=argv, prog_name="scalelaw")
+            app(args=argv, prog_name="scalelaw", default_map=flag_defaults())
         except ScalelawError as err:
             render.error(str(err).replace("[", "\\["))
             sys.exit(err.exit_code)

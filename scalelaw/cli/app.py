@@ -36,3 +36,16 @@ def _root(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     pass
+
+
+def flag_defaults(group: typer.Typer = app) -> dict:
+    """False for the --help (and, at the top, completion) flags of every command, as a click default map.
+
+    typer passes a flag left unset as None through its type coercion, which imports pydantic (about
+    70 ms); given as False, the flags skip it, so a command that runs starts as fast as ``--help``."""
+    out: dict = {"help": False} | ({"install_completion": False, "show_completion": False} if group is app else {})
+    for command in group.registered_commands:
+        out[command.name or command.callback.__name__.replace("_", "-")] = {"help": False}
+    for sub in group.registered_groups:
+        out[sub.name] = flag_defaults(sub.typer_instance)
+    return out
