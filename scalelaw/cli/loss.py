@@ -332,4 +332,4 @@ def laws(json: Json = False) -> None:
         return
     render.table("laws", ["name", "formula", "inputs", "residuals"],
                  ((r["name"], r["formula"], ", ".join(f"{s}={c}" for s, c in r["inputs"].items()), r["space"])
-                  for r in rows))
+                  for r in rows), fold=("formula", "inputs"))

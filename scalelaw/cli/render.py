@@ -85,32 +85,36 @@ def interval(lower, upper) -> str:
     return f"[{number(lower)}, {number(upper)}]"
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], *, fold: Sequence[str] = ()) -> None:
     """A titled table.  On a terminal: boxed, cells wrapped between words to its width, never cut (with
-    too many columns, column rules are dropped, then each row is shown as a record).  Else plain text."""
+    too many columns, column rules are dropped, then each row is shown as a record); the ``fold`` columns
+    (formulas, say) may also break inside a word.  Else plain text."""
     console.print(Text(title, style="bold"), soft_wrap=True)
     cells = [[str(c) for c in row] for row in rows]
     if not console.is_terminal:
         raw(plain_table(columns, cells))
         return
-    ruled = column_widths(columns, cells, console.width - 3 * (len(columns) - 1))
-    widths = ruled or column_widths(columns, cells, console.width - 2 * (len(columns) - 1))
+    ruled = column_widths(columns, cells, console.width - 3 * (len(columns) - 1), fold)
+    widths = ruled or column_widths(columns, cells, console.width - 2 * (len(columns) - 1), fold)
     if widths is None:
         raw(records(columns, cells))
         return
     t = Table(show_edge=False, pad_edge=False, header_style="bold", box=box.HEAVY_HEAD if ruled else None)
     for i, (column, width) in enumerate(zip(columns, widths, strict=True)):
-        t.add_column(column, justify="left" if i == 0 else "right", overflow="fold", width=width)
+        t.add_column(column, justify="left" if i == 0 or column in fold else "right", overflow="fold", width=width)
     for row in cells:
         t.add_row(*row)
     console.print(t)
 
 
-def column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], room: int) -> list[int] | None:
+def column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], room: int,
+                  fold: Sequence[str] = ()) -> list[int] | None:
     """Widths that keep every word whole and fit in ``room`` characters (None when none do): each column
-    first as wide as its longest word, then, left to right, as wide as its longest cell while room is left."""
+    first as wide as its longest word (a ``fold`` column: at most FOLD), then, left to right, as wide as
+    its longest cell while room is left."""
     texts = [(column, *(row[i] for row in rows)) for i, column in enumerate(columns)]
-    widths = [max(len(word) for text in column for word in [*text.split(), ""]) for column in texts]
+    widths = [min(max(len(word) for text in column for word in [*text.split(), ""]),
+                  FOLD if columns[i] in fold else room) for i, column in enumerate(texts)]
     spare = room - sum(widths)
     if spare < 0:
         return None
@@ -119,6 +123,9 @@ def column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], room: i
         widths[i] += grow
         spare -= grow
     return widths
+
+
+FOLD = 12  # narrowest width of a column whose words may break
 
 
 def records(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
