@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from scalelaw import artifact, plotting
+from scalelaw import artifact
 from scalelaw.cli import render
 from scalelaw.cli.app import app
 from scalelaw.cli.options import Json, Level, Out, Plot, check_outputs
@@ -18,6 +18,7 @@ from scalelaw.errors import InputError
 from scalelaw.families import datastore as family
 from scalelaw.families.datastore.data import tokens_label
 from scalelaw.io import parse_quantity
+from scalelaw.plots.common import figure_bytes
 
 group = typer.Typer(help="Retrieval-based LMs: metric vs datastore size, the joint law L(N, D, S) and "
                          "compute-optimal (reader, pretraining, datastore) choices.", no_args_is_help=True)
@@ -229,7 +230,7 @@ def fit(
     payload = result.to_dict()
     figure = None
     if plot is not None:
-        figure = plotting.render(result.plot(), plot)
+        figure = figure_bytes(result.plot(), plot)
     if out is not None:
         artifact.write_atomic(out, artifact.dumps(payload))
     if figure is not None:
@@ -321,7 +322,7 @@ def frontier(
                 best = family.optimal(joint, grid, cost=cost)
                 curve = pd.DataFrame({"metric": best.metric, "flops": grid, "value": best.value})
         figure = pareto_frontier(table, metrics=dict(measurements.metrics), optimum=curve)
-        artifact.write_atomic(plot, plotting.render(figure, plot))
+        artifact.write_atomic(plot, figure_bytes(figure, plot))
     shown = table if all_ else table[table["pareto"] | table["lm_only_pareto"]]
     if json:
         render.emit_json({"cost": cost.to_dict(), "configurations": shown.to_dict(orient="records")})

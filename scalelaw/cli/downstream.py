@@ -8,7 +8,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from scalelaw import artifact, plotting
+from scalelaw import artifact
 from scalelaw.cli import render
 from scalelaw.cli.app import app
 from scalelaw.cli.options import Csv, Json, Level, Out, Plot, check_outputs
@@ -40,13 +40,9 @@ def _write(*pairs: tuple[Path | None, str | bytes | None]) -> None:
 
 def _outputs(result, out: Path | None, plot: Path | None, *extra: tuple[Path | None, str | bytes | None]) -> None:
     """Write the artifact, the figure and any table, all computed before the first write."""
-    import matplotlib.pyplot as plt
+    from scalelaw.plots.common import figure_bytes
 
-    figure = None
-    if plot:
-        fig = result.plot()
-        figure = plotting.render(fig, plot)
-        plt.close(fig)
+    figure = figure_bytes(result.plot(), plot) if plot else None
     _write((out, result.to_json() if out else None), *extra, (plot, figure))
 
 

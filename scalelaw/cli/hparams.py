@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from scalelaw import artifact, plotting
+from scalelaw import artifact
 from scalelaw.cli import render
 from scalelaw.cli.app import app
 from scalelaw.cli.options import Json, Out, check_outputs
 from scalelaw.errors import InputError
 from scalelaw.families import hyperparams as family
+from scalelaw.plots.common import figure_bytes
 from scalelaw.plots.hparams import sweep_heatmaps
 
 group = typer.Typer(
@@ -198,7 +199,7 @@ def fit(
             progress=callback,
         )
     payload = law.to_dict()
-    figure = plotting.render(sweep_heatmaps(sweep, _predictions(sweep, law)), plot) if plot else None
+    figure = figure_bytes(sweep_heatmaps(sweep, _predictions(sweep, law)), plot) if plot else None
     if out is not None:
         artifact.write_atomic(out, artifact.dumps(payload))
     if figure is not None:
@@ -430,7 +431,7 @@ def evaluate(
     )
     result = family.evaluate(sweep, chosen)
     held_out = family.cross_validate(sweep, chosen) if cross_validate else None
-    figure = plotting.render(sweep_heatmaps(sweep, _predictions(sweep, chosen)), plot) if plot else None
+    figure = figure_bytes(sweep_heatmaps(sweep, _predictions(sweep, chosen)), plot) if plot else None
     if out is not None:
         (result if held_out is None else family.evaluations(result, held_out)).to_json(out)
     if figure is not None:

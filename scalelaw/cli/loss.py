@@ -8,7 +8,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from scalelaw import artifact, plotting
+from scalelaw import artifact
 from scalelaw.cli import render
 from scalelaw.cli.app import app, fit_app, validate_app
 from scalelaw.cli.options import Json, Level, Out, Plot, Where, check_outputs
@@ -16,6 +16,8 @@ from scalelaw.errors import InputError
 from scalelaw.families import loss as family
 from scalelaw.io import parse_where
 from scalelaw.laws import CATALOGUE
+from scalelaw.plots import loss as loss_plots
+from scalelaw.plots.common import figure_bytes
 from scalelaw.result import FitResult
 
 File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L) log: one row per run.", show_default=False)]
@@ -45,12 +47,12 @@ def _notes(notes: list[str], quiet: bool) -> None:
 
 
 
-def _write(out: Path | None, payload_text: str | None, plot: Path | None, figure_bytes: bytes | None) -> None:
+def _write(out: Path | None, payload_text: str | None, plot: Path | None, image: bytes | None) -> None:
     """Write every output only after all of them were computed."""
     if out is not None and payload_text is not None:
         artifact.write_atomic(out, payload_text)
-    if plot is not None and figure_bytes is not None:
-        artifact.write_atomic(plot, figure_bytes)
+    if plot is not None and image is not None:
+        artifact.write_atomic(plot, image)
 
 
 def _parameter_rows(fit: FitResult):
@@ -103,7 +105,7 @@ def fit_loss(
                               seed=seed, level=level, progress=callback)
     payload = fit.to_dict() | {"notes": notes}
     text = artifact.dumps(payload)
-    figure = plotting.render(plotting.loss_vs_compute(fit, frame), plot) if plot else None
+    figure = figure_bytes(loss_plots.loss_vs_compute(fit, frame), plot) if plot else None
     _write(out, text, plot, figure)
     if json:
         render.emit_json(payload)
@@ -144,7 +146,7 @@ def fit_isoflop(
     frame, notes = _load(file, where, 0)
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
                             seed=seed, level=level)
-    figure = (plotting.render(plotting.isoflop_curves(result, frame, family.budgets(frame, budget_column)), plot)
+    figure = (figure_bytes(loss_plots.isoflop_curves(result, frame, family.budgets(frame, budget_column)), plot)
               if plot else None)
     _write(None, None, plot, figure)
     ex = result.exponents()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from scalelaw import artifact, plotting
+from scalelaw import artifact
 from scalelaw.cli import render
 from scalelaw.cli.app import app
 from scalelaw.cli.options import Json, Plot, check_outputs
@@ -15,6 +15,7 @@ from scalelaw.cli.transport import _caps
 from scalelaw.errors import InputError
 from scalelaw.families.transport import mixing as mix_family
 from scalelaw.plots import transport as figures
+from scalelaw.plots.common import figure_bytes
 from scalelaw.result import FitResult
 
 mix_group = typer.Typer(
@@ -113,7 +114,7 @@ def mix_evaluate(
     )
     result = mix_family.evaluate(fit, frame)
     if plot is not None:
-        figure = plotting.render(
+        figure = figure_bytes(
             figures.mixing_predictions({losses.name: result}, target=fit.law.target), plot
         )
         artifact.write_atomic(plot, figure)

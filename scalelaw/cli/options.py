@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from scalelaw import plotting
 from scalelaw.errors import InputError
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
@@ -18,10 +17,21 @@ Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95.")]
 Where = Annotated[list[str] | None, typer.Option(help="Keep rows where COLUMN=VALUE (repeatable).")]
 
 
+def use_file_backend() -> None:
+    """Draw figures off screen (Agg): the CLI only writes them to files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def check_outputs(*paths: Path | None, plot: Path | None = None) -> None:
-    """Refuse, before any work, a figure format matplotlib cannot write or an output that is a folder."""
+    """Refuse, before any work, a figure format matplotlib cannot write or an output that is a folder;
+    with a figure to write, choose the off-screen backend before any figure is made."""
     if plot is not None:
-        plotting.check_figure_path(plot)
+        from scalelaw.plots.common import check_figure_path
+
+        check_figure_path(plot)
+        use_file_backend()
     for target in (*paths, plot):
         if target is not None and target.exists() and target.is_dir():
             raise InputError(f"{target} is a folder; give a file name")

@@ -8,7 +8,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from scalelaw import artifact, plotting
+from scalelaw import artifact
 from scalelaw.cli import render
 from scalelaw.cli.app import app
 from scalelaw.cli.options import Json, Level, Out, Plot, check_outputs
@@ -19,6 +19,7 @@ from scalelaw.families.sampling.distributional import SCALES
 from scalelaw.families.sampling.passk import check_k
 from scalelaw.io import parse_quantity, parse_where
 from scalelaw.plots import sampling as plots
+from scalelaw.plots.common import figure_bytes
 
 group = typer.Typer(help="Repeated sampling: pass@k, coverage laws, sample budgets, imperfect verifiers.",
                     no_args_is_help=True)
@@ -148,7 +149,7 @@ def fit(
     tidy = _read(file, json)
     result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss, scale=_scale(scale),
                                  bootstrap=bootstrap, seed=seed, level=level)
-    figure = plotting.render(plots.coverage_curves(result), plot) if plot else None
+    figure = figure_bytes(plots.coverage_curves(result), plot) if plot else None
     _write([(out, result.to_json() if out else None), (plot, figure)])
     summary = family.summary(result)
     method = result.info["method"]
@@ -211,7 +212,7 @@ def plan(
         prices = {m: _numbers(f"--cost {m}", v)[0] for m, v in parse_where(cost).items()}
     result = family.plan(fit, target, cost_per_sample=prices, problems=problems)
     table = result.table
-    figure = plotting.render(result.plot(), plot) if plot else None
+    figure = figure_bytes(result.plot(), plot) if plot else None
     _write([(out, result.to_json() if out else None), (plot, figure)])
     if json:
         render.emit_json({"target": target, "level": result.level, "method": result.method,
@@ -289,7 +290,7 @@ def verifier(
                 _numbers("--rates", rates), _numbers("--weights", weights), completeness=completeness,
                 soundness=soundness, fp_cost=fp, max_k=1000 if max_k is None else max_k))
             plans[f"fp cost {fp:g}"] = results[-1]
-    figure = plotting.render(plots.utility_curves(plans), plot) if plot else None
+    figure = figure_bytes(plots.utility_curves(plans), plot) if plot else None
     _write([(out, results[0].to_json() if out else None), (plot, figure)])
     if json:
         numbers = {label: p.numbers() for label, p in plans.items()}

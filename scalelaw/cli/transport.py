@@ -8,7 +8,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from scalelaw import artifact, plotting
+from scalelaw import artifact
 from scalelaw.cli import render
 from scalelaw.cli.app import app
 from scalelaw.cli.options import Json, Plot, check_outputs
@@ -19,6 +19,7 @@ from scalelaw.families.transport import projection as projection_family
 from scalelaw.families.transport.selection import ascend, check_caps, check_ratio
 from scalelaw.io import parse_where
 from scalelaw.plots import transport as figures
+from scalelaw.plots.common import figure_bytes
 
 group = typer.Typer(
     help="Optimal-transport performance projection and data-mixture selection (projektor).",
@@ -329,7 +330,7 @@ def select_command(
     figure = None
     if plot is not None:
         pilots_r = projector.pilots[list(names)].to_numpy(dtype=float)
-        figure = plotting.render(figures.selection_path(path, names, pilots=pilots_r, metric=metric), plot)
+        figure = figure_bytes(figures.selection_path(path, names, pilots=pilots_r, metric=metric), plot)
         artifact.write_atomic(plot, figure)
     payload = {
         "ratio": dict(zip(names, path.ratio.tolist(), strict=True)),
@@ -390,7 +391,7 @@ def demo_command(
     result = demo_family.demonstrate(seed=seed, size=size, repeats=repeats)
     figure = None
     if plot is not None:
-        figure = plotting.render(figures.projection_simplex(result.comparison, result.task.names, size), plot)
+        figure = figure_bytes(figures.projection_simplex(result.comparison, result.task.names, size), plot)
     if out is not None:
         demo_family.write_task(result.task, result.pilots, out)
     if figure is not None:
