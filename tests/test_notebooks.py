@@ -18,6 +18,7 @@ import pytest
 from nbclient import NotebookClient
 
 import scalelaw.plots
+
 from support import ROOT, shared_path
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
