@@ -25,8 +25,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def _plot_functions() -> set[str]:
-    """Names of the public figure functions of scalelaw.plots (each draws one figure)."""
-    names = set()
+    """Names of the public figure functions of scalelaw.plots (each draws one figure), and plot."""
+    names = {"plot"}  # a result's own figure
     for info in pkgutil.iter_modules(scalelaw.plots.__path__):
         module = importlib.import_module(f"scalelaw.plots.{info.name}")
         if info.name != "common":

@@ -27,9 +27,10 @@ from scalelaw.plots.transport import mixing_predictions
 from support import DATA, ROOT
 
 FIGURES = {
-    "datastore": ["datastore_scaling", "pareto_frontier"],
+    "datastore": ["datastore_scaling", "joint_curves", "optimum_figure", "pareto_frontier", "reader_curves"],
     "downstream": ["chain_figure", "error_law_figure", "ladder_figure", "observational_figure"],
     "hparams": ["sweep_heatmaps"],
+    "law": ["group_panels", "law_curves"],
     "loss": ["isoflop_curves", "loss_vs_compute"],
     "sampling": ["coverage_curves", "utility_curves"],
     "transport": ["mixing_predictions", "projection_simplex", "selection_path"],
