@@ -171,7 +171,7 @@ def test_figure_paths_matplotlib_writes_are_accepted(name):
 
 
 def test_a_figure_path_matplotlib_cannot_write_is_refused_by_name():
-    with pytest.raises(InputError, match=r"figure out/fit\.xyz: cannot write \.xyz figures"):
+    with pytest.raises(InputError, match=r"out/fit\.xyz: cannot write \.xyz figures"):
         check_figure_path("out/fit.xyz")
 
 
