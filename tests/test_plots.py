@@ -28,7 +28,7 @@ from support import DATA, ROOT
 
 FIGURES = {
     "datastore": ["datastore_scaling", "joint_curves", "optimum_figure", "pareto_frontier", "reader_curves"],
-    "downstream": ["chain_figure", "error_law_figure", "ladder_figure", "observational_figure"],
+    "downstream": ["chain_figure", "error_law_figure", "ladder_figure", "ladder_tasks_figure", "observational_figure"],
     "hparams": ["evaluation_gaps", "recommendation_panel", "sweep_heatmaps"],
     "law": ["group_panels", "law_curves"],
     "loss": ["isoflop_curves", "loss_vs_compute"],
