@@ -32,7 +32,7 @@ FIGURES = {
     "hparams": ["evaluation_gaps", "recommendation_panel", "sweep_heatmaps"],
     "law": ["group_panels", "law_curves"],
     "loss": ["isoflop_curves", "loss_vs_compute"],
-    "sampling": ["coverage_curves", "utility_curves"],
+    "sampling": ["coverage_curves", "plan_bars", "utility_curves"],
     "transport": ["mixing_predictions", "projection_simplex", "selection_path"],
 }
 
