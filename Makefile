@@ -1,12 +1,13 @@
 # make demo: fit the Chinchilla law on the shipped data and print the compute-optimal allocation.
 # make test: run the test suite (slow reproductions excluded; `make test-slow` runs them).
+# make notebooks: execute the notebooks and store them with their outputs (tables and figures).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: demo test test-slow bench lint clean
+.PHONY: demo test test-slow bench lint notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +28,9 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/execute.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check scalelaw tests benchmarks

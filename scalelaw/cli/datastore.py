@@ -214,8 +214,9 @@ def fit(
     --bootstrap 200 --out ds.json --plot ds.png
     """
     bootstrap, seed, level = resampling.values()
-    from scalelaw import artifact, plotting
+    from scalelaw import artifact
     from scalelaw.families import datastore as family
+    from scalelaw.plots.common import figure_bytes
 
     check_outputs(out, plot=plot)
     at_tokens = render.quantity("--at", at)
@@ -229,7 +230,7 @@ def fit(
     payload = result.to_dict()
     figure = None
     if plot is not None:
-        figure = plotting.render(result.plot(), plot)
+        figure = figure_bytes(result.plot(), plot)
     if out is not None:
         artifact.write_atomic(out, artifact.dumps(payload))
     if figure is not None:
@@ -319,9 +320,10 @@ def frontier(
     import numpy as np
     import pandas as pd
 
-    from scalelaw import artifact, plotting
+    from scalelaw import artifact
     from scalelaw.families import datastore as family
     from scalelaw.families.datastore.data import tokens_label
+    from scalelaw.plots.common import figure_bytes
 
     check_outputs(plot=plot)
     cost = _cost(retriever_params, queries)
@@ -339,7 +341,7 @@ def frontier(
                 best = family.optimal(joint, grid, cost=cost)
                 curve = pd.DataFrame({"metric": best.metric, "flops": grid, "value": best.value})
         figure = pareto_frontier(table, metrics=dict(measurements.metrics), optimum=curve)
-        artifact.write_atomic(plot, plotting.render(figure, plot))
+        artifact.write_atomic(plot, figure_bytes(figure, plot))
     shown = table if all_ else table[table["pareto"] | table["lm_only_pareto"]]
     if json:
         render.emit_json({"cost": cost.to_dict(), "configurations": shown.to_dict(orient="records")})
@@ -369,8 +371,8 @@ def simulate(
 
     Example: scalelaw datastore simulate --csv massiveds_simulated.csv --seed 0
     """
-    from scalelaw import plotting
     from scalelaw.families import datastore as family
+    from scalelaw.plots.common import figure_bytes
 
     csv = csv or out
     check_outputs(csv, plot=plot)
@@ -381,7 +383,7 @@ def simulate(
 
         measurements = family.prepare(frame)
         table = family.frontier(measurements, family.RetrievalCost())
-        figure = plotting.render(pareto_frontier(table, metrics=dict(measurements.metrics)), plot)
+        figure = figure_bytes(pareto_frontier(table, metrics=dict(measurements.metrics)), plot)
     options.write_outputs((csv, frame.to_csv(index=False)), (plot, figure))
     if json:
         render.emit_json({"seed": seed, "rows": frame.to_dict(orient="records")})

@@ -20,15 +20,9 @@ app.add_typer(group, name="downstream")
 
 def _outputs(result, out: Path | None, plot: Path | None, *extra: tuple[Path | None, str | bytes | None]) -> None:
     """Write the artifact, the figure and any table, all computed before the first write."""
-    figure = None
-    if plot:
-        import matplotlib.pyplot as plt
+    from scalelaw.plots.common import figure_bytes
 
-        from scalelaw import plotting
-
-        fig = result.plot()
-        figure = plotting.render(fig, plot)
-        plt.close(fig)
+    figure = figure_bytes(result.plot(), plot) if plot else None
     options.write_outputs((out, result.to_json() if out else None), *extra, (plot, figure))
 
 

@@ -183,8 +183,9 @@ def fit(
     Example: scalelaw hparams fit ../shared/data/hparams/dense_lr_bs_loss.csv --format steplaw --out fit.json
     """
     bootstrap, seed, level = resampling.values()
-    from scalelaw import artifact, plotting
+    from scalelaw import artifact
     from scalelaw.families import hyperparams as family
+    from scalelaw.plots.common import figure_bytes
     from scalelaw.plots.hparams import sweep_heatmaps
 
     check_outputs(out, plot=plot)
@@ -203,7 +204,7 @@ def fit(
             progress=callback,
         )
     payload = law.to_dict()
-    figure = plotting.render(sweep_heatmaps(sweep, _predictions(sweep, law)), plot) if plot else None
+    figure = figure_bytes(sweep_heatmaps(sweep, _predictions(sweep, law)), plot) if plot else None
     if out is not None:
         artifact.write_atomic(out, artifact.dumps(payload))
     if figure is not None:
@@ -407,8 +408,9 @@ def evaluate(
 
     Example: scalelaw hparams evaluate ../shared/data/hparams/dense_lr_bs_loss.csv --law deepseek
     """
-    from scalelaw import artifact, plotting
+    from scalelaw import artifact
     from scalelaw.families import hyperparams as family
+    from scalelaw.plots.common import figure_bytes
     from scalelaw.plots.hparams import sweep_heatmaps
 
     check_outputs(out, plot=plot)
@@ -422,7 +424,7 @@ def evaluate(
     sweep = _sweep(file, format, sweep_options, like=chosen.info.get("selection") if fitted else None)
     result = family.evaluate(sweep, chosen)
     held_out = family.cross_validate(sweep, chosen) if cross_validate else None
-    figure = plotting.render(sweep_heatmaps(sweep, _predictions(sweep, chosen)), plot) if plot else None
+    figure = figure_bytes(sweep_heatmaps(sweep, _predictions(sweep, chosen)), plot) if plot else None
     if out is not None:
         (result if held_out is None else family.evaluations(result, held_out)).to_json(out)
     if figure is not None:

@@ -93,8 +93,10 @@ def fit_loss(
     --bootstrap 1000 --out fit.json --plot fit.png
     """
     bootstrap, seed, level = resampling.values()
-    from scalelaw import artifact, plotting
+    from scalelaw import artifact
     from scalelaw.families import loss as family
+    from scalelaw.plots import loss as loss_plots
+    from scalelaw.plots.common import figure_bytes
 
     check_outputs(out, plot=plot)
     frame, notes = _load(file, where, exclude_highest)
@@ -103,7 +105,7 @@ def fit_loss(
                               seed=seed, level=level, progress=callback)
     payload = fit.to_dict() | {"notes": notes}
     text = artifact.dumps(payload)
-    figure = plotting.render(plotting.loss_vs_compute(fit, frame), plot) if plot else None
+    figure = figure_bytes(loss_plots.loss_vs_compute(fit, frame), plot) if plot else None
     _write(out, text, plot, figure)
     if json:
         render.emit_json(payload)
@@ -138,15 +140,16 @@ def fit_isoflop(
     --where param_count=standard --bootstrap 500 --plot isoflop.png
     """
     bootstrap, seed, level = resampling.values()
-    from scalelaw import plotting
     from scalelaw.families import loss as family
+    from scalelaw.plots import loss as loss_plots
+    from scalelaw.plots.common import figure_bytes
 
     check_outputs(plot=plot)
     budgets = options.numbers("--flops", flops)
     frame, notes = _load(file, where, 0)
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
                             seed=seed, level=level)
-    figure = (plotting.render(plotting.isoflop_curves(result, frame, family.budgets(frame, budget_column)), plot)
+    figure = (figure_bytes(loss_plots.isoflop_curves(result, frame, family.budgets(frame, budget_column)), plot)
               if plot else None)
     _write(None, None, plot, figure)
     ex = result.exponents()
@@ -198,8 +201,9 @@ def validate_loss(
     Example: scalelaw validate loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5
     --holdout-top-frac 0.2
     """
-    from scalelaw import plotting
     from scalelaw.families import loss as family
+    from scalelaw.plots import loss as loss_plots
+    from scalelaw.plots.common import figure_bytes
 
     check_outputs(plot=plot)
     frame, notes = _load(file, where, exclude_highest)
@@ -208,7 +212,7 @@ def validate_loss(
     out = family.validate_loss(frame, law, top_frac=None if column else top_frac,
                                column=column, order_by=order_by, loss=loss, delta=delta, starts=starts)
     fit = out["fit"]
-    options.write_outputs((plot, plotting.render(plotting.loss_vs_compute(fit, frame), plot) if plot else None))
+    options.write_outputs((plot, figure_bytes(loss_plots.loss_vs_compute(fit, frame), plot) if plot else None))
     if json:
         render.emit_json({"in_sample": out["in_sample"], "held_out": out["held_out"],
                           "n_train": out["n_train"], "n_held_out": out["n_held_out"],

@@ -60,9 +60,10 @@ def mix_fit(
     Example: scalelaw mix fit data/mixture/train_mixture_1m.csv data/mixture/train_pile_loss_1m.csv
     --target metric/the_pile_pile_cc_val_loss --out mix.json
     """
-    from scalelaw import artifact, plotting
+    from scalelaw import artifact
     from scalelaw.families.transport import mixing as mix_family
     from scalelaw.plots import transport as figures
+    from scalelaw.plots.common import figure_bytes
 
     check_outputs(out, plot=plot)
     if law not in mix_family.LAWS:
@@ -73,7 +74,7 @@ def mix_fit(
     figure = None
     if plot is not None:
         fitted = mix_family.evaluate(fit, frame)
-        figure = plotting.render(figures.mixing_predictions({losses.name: fitted}, target=target), plot)
+        figure = figure_bytes(figures.mixing_predictions({losses.name: fitted}, target=target), plot)
     options.write_outputs((out, artifact.dumps(payload)), (plot, figure))
     if json:
         render.emit_json(payload)
@@ -109,9 +110,10 @@ def mix_evaluate(
     Example: scalelaw mix evaluate mix.json data/mixture/test_mixture_1B.csv
     data/mixture/test_pile_loss_1B.csv
     """
-    from scalelaw import artifact, plotting
+    from scalelaw import artifact
     from scalelaw.families.transport import mixing as mix_family
     from scalelaw.plots import transport as figures
+    from scalelaw.plots.common import figure_bytes
     from scalelaw.result import FitResult
 
     check_outputs(plot=plot)
@@ -121,7 +123,7 @@ def mix_evaluate(
     )
     result = mix_family.evaluate(fit, frame)
     if plot is not None:
-        figure = plotting.render(
+        figure = figure_bytes(
             figures.mixing_predictions({losses.name: result}, target=fit.law.target), plot
         )
         artifact.write_atomic(plot, figure)
@@ -153,9 +155,9 @@ def mix_optimize(
 
     Example: scalelaw mix optimize mix.json --max-share 0.3
     """
-    from scalelaw import plotting
     from scalelaw.families.transport import mixing as mix_family
     from scalelaw.plots import transport as figures
+    from scalelaw.plots.common import figure_bytes
     from scalelaw.result import FitResult
 
     check_outputs(plot=plot)
@@ -166,7 +168,7 @@ def mix_optimize(
         caps = {d: caps.get(d, max_share) for d in domains}
     best = mix_family.optimize(fit, caps=caps or None, maximize=maximize)
     figure = figures.selection_path(best.path, domains, metric=fit.law.target) if plot else None
-    options.write_outputs((plot, plotting.render(figure, plot) if plot else None))
+    options.write_outputs((plot, figure_bytes(figure, plot) if plot else None))
     if json:
         render.emit_json(best.to_dict() | {"target": fit.law.target, "law": fit.law.name})
         return

@@ -156,12 +156,21 @@ def rows(**columns: list[float]) -> list[dict[str, float]]:
     return [{name: values[i if len(values) > 1 else 0] for name, values in given.items()} for i in range(n)]
 
 
-def check_outputs(*paths: Path | None, plot: Path | None = None) -> None:
-    """Refuse, before any work, a figure format matplotlib cannot write or an output that is a folder."""
-    if plot is not None:
-        from scalelaw import plotting
+def use_file_backend() -> None:
+    """Draw figures off screen (Agg): the CLI only writes them to files."""
+    import matplotlib
 
-        plotting.check_figure_path(plot)
+    matplotlib.use("Agg")
+
+
+def check_outputs(*paths: Path | None, plot: Path | None = None) -> None:
+    """Refuse, before any work, a figure format matplotlib cannot write or an output that is a folder;
+    with a figure to write, choose the off-screen backend before any figure is made."""
+    if plot is not None:
+        from scalelaw.plots.common import check_figure_path
+
+        check_figure_path(plot)
+        use_file_backend()
     for target in (*paths, plot):
         if target is not None and target.exists() and target.is_dir():
             raise InputError(f"{target} is a folder; give a file name")

@@ -122,9 +122,9 @@ def fit(
     --plot coverage.png
     """
     bootstrap, seed, level = resampling.values()
-    from scalelaw import plotting
     from scalelaw.families import sampling as family
     from scalelaw.plots import sampling as plots
+    from scalelaw.plots.common import figure_bytes
 
     check_outputs(out, plot=plot)
     preset = options.split("--k-grid", grid)
@@ -132,7 +132,7 @@ def fit(
     tidy = _read(file, json)
     result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss, scale=_scale(scale),
                                  bootstrap=bootstrap, seed=seed, level=level)
-    figure = plotting.render(plots.coverage_curves(result), plot) if plot else None
+    figure = figure_bytes(plots.coverage_curves(result), plot) if plot else None
     options.write_outputs((out, result.to_json() if out else None), (plot, figure))
     summary = family.summary(result)
     method = result.info["method"]
@@ -186,9 +186,10 @@ def plan(
 
     Example: scalelaw sampling plan fit.json --target 0.5 --cost-per-sample 0.002 --out plan.json
     """
-    from scalelaw import load, plotting
+    from scalelaw import load
     from scalelaw.families import sampling as family
     from scalelaw.families.sampling.budget import check_target
+    from scalelaw.plots.common import figure_bytes
 
     check_outputs(out, plot=plot)
     target = check_target(target)
@@ -199,7 +200,7 @@ def plan(
                   for m, v in options.pairs("--cost", cost).items()}
     result = family.plan(fit, target, cost_per_sample=prices, problems=problems)
     table = result.table
-    figure = plotting.render(result.plot(), plot) if plot else None
+    figure = figure_bytes(result.plot(), plot) if plot else None
     options.write_outputs((out, result.to_json() if out else None), (plot, figure))
     if json:
         render.emit_json({"target": target, "level": result.level, "method": result.method,
@@ -253,9 +254,9 @@ def verifier(
     Example: scalelaw sampling verifier --rates 0.87,0.13 --weights 0.58,0.42 --completeness 1
     --soundness 0.75 --fp-cost 1
     """
-    from scalelaw import plotting
     from scalelaw.families import sampling as family
     from scalelaw.plots import sampling as plots
+    from scalelaw.plots.common import figure_bytes
 
     check_outputs(out, plot=plot)
     costs = options.numbers("--fp-cost", fp_cost or "1", positive=False)
@@ -284,7 +285,7 @@ def verifier(
                 options.numbers("--weights", weights, positive=False), completeness=completeness,
                 soundness=soundness, fp_cost=fp, max_k=1000 if max_k is None else max_k))
             plans[f"fp cost {fp:g}"] = results[-1]
-    figure = plotting.render(plots.utility_curves(plans), plot) if plot else None
+    figure = figure_bytes(plots.utility_curves(plans), plot) if plot else None
     options.write_outputs((out, results[0].to_json() if out else None), (plot, figure))
     if json:
         numbers = {label: p.numbers() for label, p in plans.items()}

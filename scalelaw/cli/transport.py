@@ -272,10 +272,11 @@ def select_command(
     """
     import numpy as np
 
-    from scalelaw import artifact, plotting
+    from scalelaw import artifact
     from scalelaw.families.transport import projection as projection_family
     from scalelaw.families.transport.selection import ascend, check_caps
     from scalelaw.plots import transport as figures
+    from scalelaw.plots.common import figure_bytes
 
     check_outputs(plot=plot)
     n = render.quantity("--size", size)
@@ -296,7 +297,7 @@ def select_command(
     figure = None
     if plot is not None:
         pilots_r = projector.pilots[list(names)].to_numpy(dtype=float)
-        figure = plotting.render(figures.selection_path(path, names, pilots=pilots_r, metric=metric), plot)
+        figure = figure_bytes(figures.selection_path(path, names, pilots=pilots_r, metric=metric), plot)
         artifact.write_atomic(plot, figure)
     payload = {
         "ratio": dict(zip(names, path.ratio.tolist(), strict=True)),
@@ -353,16 +354,17 @@ def demo_command(
 
     Example: scalelaw transport demo --csv digits --plot digits_projection.png
     """
-    from scalelaw import artifact, plotting
+    from scalelaw import artifact
     from scalelaw.families.transport import demo as demo_family
     from scalelaw.plots import transport as figures
+    from scalelaw.plots.common import figure_bytes
 
     csv = csv or out
     check_outputs(plot=plot)
     result = demo_family.demonstrate(seed=seed, size=size, repeats=repeats)
     figure = None
     if plot is not None:
-        figure = plotting.render(figures.projection_simplex(result.comparison, result.task.names, size), plot)
+        figure = figure_bytes(figures.projection_simplex(result.comparison, result.task.names, size), plot)
     if csv is not None:
         demo_family.write_task(result.task, result.pilots, csv)
     if figure is not None:

@@ -1,26 +1,27 @@
-"""Figures of the datastore family (matplotlib, Agg): metric vs datastore size, and the FLOPs
-Pareto frontier.  Each function returns a Figure; :func:`scalelaw.plotting.render` writes it."""
+"""Figures of the datastore family: metric against datastore size, the joint law, the compute
+optimum and the FLOPs Pareto frontier.
+
+Each function draws on ``ax`` (None: a new figure) and returns the Figure.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
+from scalelaw.plots.common import AxesLike, panels
 
 MAX_READERS = 8
 
 
-def _panels(count: int, width: float = 6.0, height: float = 4.4):
+def _metric_panels(ax: AxesLike, count: int, width: float = 6.0, height: float = 4.4):
+    """One panel per metric, two per row."""
     cols = min(count, 2)
-    rows = int(np.ceil(count / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
-    for ax in axes.ravel()[count:]:
-        ax.set_visible(False)
-    return fig, axes.ravel()
+    return panels(ax, count, columns=cols, figsize=(width * cols, height * -(-count // cols)))
 
 
 def _shown(readers: list[str], limit: int) -> list[str]:
@@ -58,34 +59,35 @@ def _datastore_axes(ax, metric) -> None:
     ax.legend(fontsize=7, loc="best")
 
 
-def reader_curves(f, *, ax=None, extend: float = 10.0):
+def reader_curves(f, *, ax: AxesLike = None, extend: float = 10.0) -> Figure:
     """One (reader, metric): seed means, the chosen law (solid), the other (dotted), LM-only (dashed)."""
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.0, 4.4))
+    fig, (ax,) = panels(ax, figsize=(6.0, 4.4))
     _reader_on(ax, f, "tab:blue", extend=extend)
     _datastore_axes(ax, f.metric)
     ax.set_title(f"{f.reader}, {f.metric.name}: chosen law {f.choice.chosen}", fontsize=9)
     return fig
 
 
-def datastore_scaling(fits, *, joint=None, extend: float = 10.0, max_readers: int = MAX_READERS, ax=None):
+def datastore_scaling(fits, *, joint=None, extend: float = 10.0, max_readers: int = MAX_READERS,
+                      ax: AxesLike = None) -> Figure:
     """Metric against datastore size (log axis), one panel per metric and a colour per reader.
 
     ``fits`` is the group of per-reader fits.  Points are seed means with their seed standard
     deviation; the dashed horizontal line is the reader's LM-only value; the solid curve is the chosen
     law and the dotted one the other law, drawn to ``extend`` times the largest size; points held out
-    for the model choice are hollow.  With ``joint``, its predictions are drawn in grey.  With ``ax``,
-    every metric is drawn on it.
+    for the model choice are hollow.  With ``joint``, its predictions are drawn in grey.  With one
+    Axes, every metric is drawn on it; with a sequence, one Axes per metric.
     """
     members = list(fits.values())
     metrics = list(dict.fromkeys(f.metric.name for f in members))
-    if ax is None:
-        fig, axes = _panels(len(metrics))
-    else:
+    if isinstance(ax, Axes):
         fig, axes = ax.figure, [ax] * len(metrics)
+    else:
+        fig, axes = _metric_panels(ax, len(metrics))
     for ax_, name in zip(axes, metrics, strict=False):
         group = [f for f in members if f.metric.name == name]
         readers = _shown([f.reader for f in group], max_readers)
-        colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(readers)))
+        colours = colormaps["viridis"](np.linspace(0.0, 0.9, len(readers)))
         for colour, f in zip(colours, [f for f in group if f.reader in readers], strict=True):
             _reader_on(ax_, f, colour, extend=extend, joint=joint)
         _datastore_axes(ax_, group[0].metric)
@@ -95,13 +97,13 @@ def datastore_scaling(fits, *, joint=None, extend: float = 10.0, max_readers: in
     return fig
 
 
-def joint_curves(joint, *, ax=None, extend: float = 10.0, max_readers: int = MAX_READERS):
+def joint_curves(joint, *, ax: AxesLike = None, extend: float = 10.0, max_readers: int = MAX_READERS) -> Figure:
     """The joint law against datastore size for each measured reader, with its seed means."""
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.0, 4.4))
+    fig, (ax,) = panels(ax, figsize=(6.0, 4.4))
     configs = joint.configurations
     retrieval = configs[configs["datastore_tokens"] > 0]
     readers = _shown(list(dict.fromkeys(retrieval["reader"])), max_readers)
-    colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(readers)))
+    colours = colormaps["viridis"](np.linspace(0.0, 0.9, len(readers)))
     top = retrieval["datastore_tokens"].max()
     grid = np.geomspace(retrieval["datastore_tokens"].min() / 2, top * extend, 120)
     for colour, reader in zip(colours, readers, strict=True):
@@ -118,9 +120,9 @@ def joint_curves(joint, *, ax=None, extend: float = 10.0, max_readers: int = MAX
     return fig
 
 
-def optimum_figure(best, *, ax=None):
+def optimum_figure(best, *, ax: AxesLike = None) -> Figure:
     """Compute-optimal N, D and S against the FLOPs budget (log-log), with their intervals."""
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.0, 4.4))
+    fig, (ax,) = panels(ax, figsize=(6.0, 4.4))
     frame = best.to_frame().sort_values("flops")
     for name, label in (("params", "reader params N"), ("tokens", "pretraining tokens D"),
                         ("datastore_tokens", "datastore tokens S")):
@@ -138,7 +140,8 @@ def optimum_figure(best, *, ax=None):
     return fig
 
 
-def pareto_frontier(table: pd.DataFrame, *, metrics: dict | None = None, optimum: pd.DataFrame | None = None):
+def pareto_frontier(table: pd.DataFrame, *, metrics: dict | None = None, optimum: pd.DataFrame | None = None,
+                    ax: AxesLike = None) -> Figure:
     """Metric against total training FLOPs per configuration, one panel per metric.
 
     Retrieval configurations are coloured by datastore size, LM-only ones are black crosses; the
@@ -146,7 +149,7 @@ def pareto_frontier(table: pd.DataFrame, *, metrics: dict | None = None, optimum
     (columns ``metric``, ``flops``, ``value``) adds the joint law's compute-optimal curve.
     """
     names = list(dict.fromkeys(table["metric"]))
-    fig, axes = _panels(len(names))
+    fig, axes = _metric_panels(ax, len(names))
     retrieval_sizes = table.loc[table["retrieval"], "datastore_tokens"]
     norm = None
     if len(retrieval_sizes):

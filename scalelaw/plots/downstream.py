@@ -13,13 +13,15 @@ Every function takes ``ax=``: given, it draws its main panel there and returns `
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
+from scalelaw.plots.common import panels
 
 LABELS = {"logp_correct": "log p_vocab(correct) (nats)", "p_vocab_correct": "p_vocab(correct)",
           "p_choices_correct": "p_choices(correct)", "brier": "Brier score (lower is better)",
@@ -27,7 +29,8 @@ LABELS = {"logp_correct": "log p_vocab(correct) (nats)", "p_vocab_correct": "p_v
 
 
 # ----------------------------------------------------------------------------------------- chain
-def chain_figure(result, *, family: str | None = None, max_questions: int = 60, seed: int = 0, ax=None):
+def chain_figure(result, *, family: str | None = None, max_questions: int = 60, seed: int = 0,
+                 ax: Axes | None = None) -> Figure:
     """Each chain metric against compute for one family (per-question lines and their mean), and
     the per-question Pearson correlations with log10 compute, one histogram per metric (on ``ax``:
     the histograms alone)."""
@@ -44,11 +47,11 @@ def chain_figure(result, *, family: str | None = None, max_questions: int = 60, 
         ax.set_title(f"predictability chain: family {family}", fontsize=10)
         return ax.figure
     cols = 3
-    rows = int(np.ceil((len(names) + 1) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    rows = -(-(len(names) + 1) // cols)
+    fig, axes = panels(None, len(names) + 1, columns=cols, figsize=(4.2 * cols, 3.3 * rows))
     rng = np.random.default_rng(seed)
     shown = rng.choice(questions, size=min(max_questions, questions.size), replace=False)
-    for panel, name in zip(axes.flat, names, strict=False):
+    for panel, name in zip(axes, names, strict=False):
         wide = part.pivot(index="model", columns="question", values=name).loc[flops.index]
         panel.plot(flops.to_numpy(), wide[shown].to_numpy(), color="tab:blue", alpha=0.15, lw=0.8)
         panel.plot(flops.to_numpy(), wide.mean(axis=1).to_numpy(), color="black", lw=2, marker="o", ms=3,
@@ -57,10 +60,8 @@ def chain_figure(result, *, family: str | None = None, max_questions: int = 60, 
         panel.set_xlabel("training compute (FLOPs)")
         panel.set_ylabel(LABELS.get(name, name))
         panel.grid(True, alpha=0.3)
-    axes.flat[0].legend(fontsize=8)
-    _correlation_histograms(axes.flat[len(names)], result, family, names)
-    for extra in list(axes.flat)[len(names) + 1:]:
-        extra.set_visible(False)
+    axes[0].legend(fontsize=8)
+    _correlation_histograms(axes[len(names)], result, family, names)
     fig.suptitle(f"predictability chain: family {family} ({len(flops)} models, {questions.size} questions)",
                  fontsize=11)
     fig.tight_layout()
@@ -103,7 +104,7 @@ def _target_points(ax, targets: pd.DataFrame | None, x, predicted, actual, color
                    label="target, actual")
 
 
-def ladder_chain_panel(ax, fit, targets: pd.DataFrame | None = None, *, title: str | None = None):
+def _ladder_chain_panel(ax, fit, targets: pd.DataFrame | None = None, *, title: str | None = None):
     """The chain alone: accuracy against tokens per ladder size, the runs and the targets."""
     norm = _ladder_norm(fit, targets)
     d_grid = _token_grid(fit, targets)
@@ -111,11 +112,11 @@ def ladder_chain_panel(ax, fit, targets: pd.DataFrame | None = None, *, title: s
     extra = [] if targets is None else list(targets["params"])
     for n in [*np.sort(p1["params"].unique()), *extra]:
         loss = fit.step1.predict({"params": np.full_like(d_grid, n), "tokens": d_grid})
-        ax.plot(d_grid, fit.accuracy_at(loss), color=plt.cm.viridis(norm(n)), lw=1, ls="--", alpha=0.8)
+        ax.plot(d_grid, fit.accuracy_at(loss), color=colormaps["viridis"](norm(n)), lw=1, ls="--", alpha=0.8)
     ax.scatter(p1["tokens"], p1["accuracy"], c=p1["params"], norm=norm, cmap="viridis", s=30, zorder=3)
     if targets is not None and len(targets):
         pred = fit.predict(targets["params"], targets["tokens"])
-        colors = [plt.cm.viridis(norm(n)) for n in targets["params"]]
+        colors = [colormaps["viridis"](norm(n)) for n in targets["params"]]
         actual = (targets["tokens"], targets["accuracy"]) if "accuracy" in targets.columns else None
         _target_points(ax, targets, targets["tokens"], pred["accuracy"], actual, colors)
     ax.set_xscale("log")
@@ -127,23 +128,23 @@ def ladder_chain_panel(ax, fit, targets: pd.DataFrame | None = None, *, title: s
     return norm
 
 
-def ladder_figure(fit, *, targets: pd.DataFrame | None = None, ax=None):
+def ladder_figure(fit, *, targets: pd.DataFrame | None = None, ax: Axes | None = None) -> Figure:
     """Step 1 (task loss vs tokens per size), step 2 (accuracy vs task loss), and the chain
     (accuracy vs tokens), with predicted (x) and actual (o) target points; on ``ax``, the chain.
 
     ``targets`` has ``params, tokens`` and optionally actual ``task_loss`` and ``accuracy`` (as
     :func:`scalelaw.families.downstream.ladder.compare_targets` returns)."""
     if ax is not None:
-        ladder_chain_panel(ax, fit, targets)
+        _ladder_chain_panel(ax, fit, targets)
         return ax.figure
-    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.6))
+    fig, (ax1, ax2, ax3) = panels(None, 3, figsize=(15, 4.6))
     p1, p2 = fit.points1, fit.points2
-    norm = ladder_chain_panel(ax3, fit, targets)
+    norm = _ladder_chain_panel(ax3, fit, targets)
     d_grid = _token_grid(fit, targets)
     extra = [] if targets is None else list(targets["params"])
     for n in [*np.sort(p1["params"].unique()), *extra]:
         loss = fit.step1.predict({"params": np.full_like(d_grid, n), "tokens": d_grid})
-        ax1.plot(d_grid, loss, color=plt.cm.viridis(norm(n)), lw=1, ls="--", alpha=0.8)
+        ax1.plot(d_grid, loss, color=colormaps["viridis"](norm(n)), lw=1, ls="--", alpha=0.8)
     ax1.scatter(p1["tokens"], p1["task_loss"], c=p1["params"], norm=norm, cmap="viridis", s=30, zorder=3)
     runs = p2[p2["run"] != "anchor"]
     ax2.scatter(runs["task_loss"], runs["accuracy"], c=runs["params"], norm=norm, cmap="viridis", s=6,
@@ -152,7 +153,7 @@ def ladder_figure(fit, *, targets: pd.DataFrame | None = None, ax=None):
     ax2.plot(x_grid, fit.accuracy_at(x_grid), "k--", lw=1.5, label="fitted sigmoid")
     if targets is not None and len(targets):
         pred = fit.predict(targets["params"], targets["tokens"])
-        colors = [plt.cm.viridis(norm(n)) for n in targets["params"]]
+        colors = [colormaps["viridis"](norm(n)) for n in targets["params"]]
         known = "accuracy" in targets.columns
         _target_points(ax1, targets, targets["tokens"], pred["task_loss"],
                        (targets["tokens"], targets["task_loss"]) if known else None, colors)
@@ -168,33 +169,33 @@ def ladder_figure(fit, *, targets: pd.DataFrame | None = None, ax=None):
     for panel in (ax1, ax2):
         panel.grid(True, alpha=0.3)
         panel.legend(fontsize=7)
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=[ax1, ax2, ax3],
+    fig.colorbar(ScalarMappable(norm=norm, cmap="viridis"), ax=[ax1, ax2, ax3],
                  label="non-embedding parameters N", fraction=0.02)
     return fig
 
 
-def ladder_tasks_figure(prediction, *, ax=None):
+def ladder_tasks_figure(prediction, *, ax: Axes | None = None) -> Figure:
     """The chain of every task of a :class:`~scalelaw.families.downstream.ladder.LadderPrediction`,
     one panel each (all on ``ax`` when given), with its predicted and actual targets."""
     from scalelaw.plots.law import _axes
 
     tasks = list(prediction.fits)
-    fig, panels = _axes(ax, len(tasks), width=4.6, height=3.6)
-    for task, panel in zip(tasks, panels, strict=True):
-        ladder_chain_panel(panel, prediction.fits[task], prediction.targets(task),
-                           title=None if ax is None else f"chained: {', '.join(tasks)}")
+    fig, task_axes = _axes(ax, len(tasks), width=4.6, height=3.6)
+    for task, panel in zip(tasks, task_axes, strict=True):
+        _ladder_chain_panel(panel, prediction.fits[task], prediction.targets(task),
+                            title=None if ax is None else f"chained: {', '.join(tasks)}")
     if ax is None:
         fig.tight_layout()
     return fig
 
 
 # --------------------------------------------------------------------------------- observational
-def observational_figure(result, *, ax=None):
+def observational_figure(result, *, ax: Axes | None = None) -> Figure:
     """Left: the target against the fitted capability c + w . PC with the link, training and
     held-out models.  Right: predicted against actual scores, PCs and log-compute baseline.
     On ``ax``: the left panel alone."""
     if ax is None:
-        fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+        fig, (left, right) = panels(None, 2, figsize=(12, 4.8))
     else:
         fig, left, right = ax.figure, ax, None
     m = result.models
@@ -234,12 +235,10 @@ def observational_figure(result, *, ax=None):
 
 
 # ----------------------------------------------------------------------------------------- error
-def error_law_figure(fit, frame: pd.DataFrame, *, chained=None, ax=None):
+def error_law_figure(fit, frame: pd.DataFrame, *, chained=None, ax: Axes | None = None) -> Figure:
     """Error against loss with the fitted law Err(L) = epsilon - k exp(-gamma L) (the fitted range
     of losses when ``frame`` is empty)."""
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 4.6))
-    fig = ax.figure
+    fig, (ax,) = panels(ax, figsize=(6.5, 4.6))
     if len(frame):
         ax.scatter(frame["loss"], frame["error"], s=20, color="tab:blue", label="models")
         lo, hi = float(frame["loss"].min()), float(frame["loss"].max())

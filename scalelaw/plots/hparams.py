@@ -13,12 +13,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator
+
+from scalelaw.plots.common import panels
 
 _MARKERS = ("*", "^", "D", "o", "v", "P", "X")
 _COLOURS = ("tab:red", "tab:blue", "tab:orange", "black", "tab:purple", "tab:green", "tab:brown")
@@ -30,9 +34,9 @@ def sweep_heatmaps(
     *,
     max_gap: float = 0.02,
     columns: int = 5,
-    ax=None,
+    ax: Axes | None = None,
     group: str | None = None,
-):
+) -> Figure:
     """Loss heatmaps of every group of a :class:`~scalelaw.families.hyperparams.sweep.Sweep`.
 
     Parameters
@@ -57,6 +61,8 @@ def sweep_heatmaps(
         groups = chosen.iloc[:1]
         fig, axes = given.figure, np.array([[given]])
     else:
+        import matplotlib.pyplot as plt
+
         cols = max(1, min(columns, len(groups)))
         rows = math.ceil(len(groups) / cols)
         fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols + 1.2, 2.9 * rows + 0.5), squeeze=False)
@@ -66,7 +72,7 @@ def sweep_heatmaps(
         )
     n = len(groups)
     norm = Normalize(vmin=0.0, vmax=100 * max_gap)
-    cmap = plt.get_cmap("viridis_r")
+    cmap = colormaps["viridis_r"]
     image = None
     for ax, g in zip(axes.flat, groups.itertuples(), strict=False):
         runs = sweep.runs[sweep.runs["group"] == g.group]
@@ -142,14 +148,7 @@ def sweep_heatmaps(
     return fig
 
 
-def _one_axes(ax, size=(5.5, 4.2)):
-    if ax is not None:
-        return ax.figure, ax
-    fig, ax = plt.subplots(figsize=size)
-    return fig, ax
-
-
-def recommendation_panel(recommendation, *, ax=None):
+def recommendation_panel(recommendation, *, ax: Axes | None = None) -> Figure:
     """A :class:`~scalelaw.families.hyperparams.recommend.Recommendation` in the (lr, batch) plane.
 
     The optimum is a star; the bootstrap interval (when there is one) a grey box; each plateau
@@ -157,7 +156,7 @@ def recommendation_panel(recommendation, *, ax=None):
     one-at-a-time ranges as bars; a given batch size's lr a diamond.
     """
     r = recommendation
-    fig, ax = _one_axes(ax)
+    fig, (ax,) = panels(ax, figsize=(5.5, 4.2))
     xs, ys = [r.lr], [r.batch_size]
     if r.intervals:
         lr, b = r.intervals["lr"], r.intervals["batch_size"]
@@ -196,11 +195,11 @@ def recommendation_panel(recommendation, *, ax=None):
     return fig
 
 
-def evaluation_gaps(evaluation, *, ax=None):
+def evaluation_gaps(evaluation, *, ax: Axes | None = None) -> Figure:
     """The gap (percent) of each group of an
     :class:`~scalelaw.families.hyperparams.evaluate.Evaluation`, off-grid predictions hatched."""
     e = evaluation
-    fig, ax = _one_axes(ax, (max(4.0, 0.5 * len(e.groups) + 2.0), 3.8))
+    fig, (ax,) = panels(ax, figsize=(max(4.0, 0.5 * len(e.groups) + 2.0), 3.8))
     g = e.groups
     bars = ax.bar(range(len(g)), 100 * g["gap"].to_numpy(float), color="tab:blue")
     for bar, off in zip(bars, g["off_grid"], strict=True):

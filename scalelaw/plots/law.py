@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+
+from scalelaw.plots.common import AxesLike
 
 
 def _axes(ax, panels: int = 1, width: float = 5.5, height: float = 4.0):
@@ -29,7 +32,7 @@ def _grid(low: float, high: float, log: bool) -> np.ndarray:
     return np.linspace(low, high, 120)
 
 
-def law_curves(fit, *, ax=None, data: pd.DataFrame | None = None):
+def law_curves(fit, *, ax: AxesLike = None, data: pd.DataFrame | None = None) -> Figure:
     """The fitted law against its first input, one line per value of its second input.
 
     The first input spans the fitted range (a log axis when it covers more than a factor 20);
@@ -71,7 +74,7 @@ def law_curves(fit, *, ax=None, data: pd.DataFrame | None = None):
     return fig
 
 
-def group_panels(group, *, ax=None):
+def group_panels(group, *, ax: AxesLike = None) -> Figure:
     """One panel per member of a :class:`~scalelaw.result.FitGroup` (all on ``ax`` when given)."""
     names = list(group.fits)
     fig, axes = _axes(ax, len(names))

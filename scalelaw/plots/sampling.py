@@ -1,28 +1,31 @@
-"""Figures of the sampling family: coverage against k with fitted laws, the utility U(K), sample plans."""
+"""Figures of the sampling family: coverage against k with fitted laws, the utility U(K), sample plans.
+
+Each function draws on ``ax`` (None: a new figure) and returns the Figure.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from scalelaw.plots.common import panels
 
 
-def _figure(ax, size: tuple[float, float]):
+def _figure(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
     """``(figure, ax)``: the given axes, or a new figure of ``size`` inches."""
-    import matplotlib.pyplot as plt
-
-    if ax is not None:
-        return ax.figure, ax
-    return plt.subplots(figsize=size)
+    fig, (ax,) = panels(ax, figsize=size)
+    return fig, ax
 
 
 def _colours(name: str, count: int, top: float):
-    import matplotlib.pyplot as plt
-
-    return plt.get_cmap(name)(np.linspace(0.0, top, count))
+    return colormaps[name](np.linspace(0.0, top, count))
 
 
-def coverage_curves(fits: Mapping[str, object], *, ax=None, extend: float = 10.0):
+def coverage_curves(fits: Mapping[str, object], *, ax: Axes | None = None, extend: float = 10.0) -> Figure:
     """Coverage against samples per problem k (log axis), one colour per model.
 
     ``fits`` maps a model to its coverage fit (a sampling coverage group, or one member).  Points
@@ -56,7 +59,7 @@ def coverage_curves(fits: Mapping[str, object], *, ax=None, extend: float = 10.0
     return fig
 
 
-def utility_curves(plans: Mapping[str, object], *, ax=None):
+def utility_curves(plans: Mapping[str, object], *, ax: Axes | None = None) -> Figure:
     """Expected utility U(K) against the number of samples K (log axis), marking each K_opt."""
     fig, ax = _figure(ax, (7.5, 4.8))
     colours = _colours("plasma", len(plans), 0.85)
@@ -76,7 +79,7 @@ def utility_curves(plans: Mapping[str, object], *, ax=None):
     return fig
 
 
-def plan_bars(plan, *, ax=None):
+def plan_bars(plan, *, ax: Axes | None = None) -> Figure:
     """Samples per problem that reach the plan's target, one bar per model (log axis), with the
     k* interval as an error bar; unreachable targets are left out."""
     fig, ax = _figure(ax, (7.5, 0.6 * len(plan.table) + 1.8))

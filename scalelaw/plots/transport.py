@@ -1,6 +1,6 @@
 """Figures of the transport family: projections over the simplex, the selection path, mixing laws.
 
-Each function returns a matplotlib Figure (Agg); write it with :func:`scalelaw.plotting.render`.
+Each function draws on ``ax`` (None: a new figure) and returns the Figure.
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
-from scalelaw.plotting import plt
+from scalelaw.plots.common import AxesLike, panels
 
 
 def _ternary(ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -38,13 +39,14 @@ def projection_simplex(
     *,
     mapping: str = "power_law",
     metric: str = "accuracy",
-):
+    ax: AxesLike = None,
+) -> Figure:
     """Actual and projected metric at ``size`` over the simplex (three sources), and their scatter.
 
     ``comparison`` has the ratio columns ``names``, ``actual`` and the projection columns
     (``log_mapping``, ``power_law``).
     """
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"wspace": 0.45})
+    fig, axes = panels(ax, 3, figsize=(14, 4.4), wspace=0.45)
     ratios = comparison[list(names)].to_numpy(dtype=float)
     x, y = _ternary(ratios)
     columns = ["actual", mapping]
@@ -77,9 +79,10 @@ def projection_simplex(
     return fig
 
 
-def selection_path(path, names: Sequence[str], *, pilots: np.ndarray | None = None, metric: str = "metric"):
+def selection_path(path, names: Sequence[str], *, pilots: np.ndarray | None = None, metric: str = "metric",
+                   ax: AxesLike = None) -> Figure:
     """The iterates of the selection on the simplex (three sources) and the objective per step."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, (left, right) = panels(ax, 2, figsize=(10, 4.2))
     ratios = np.asarray(path.ratios)
     if ratios.shape[1] == 3:
         _triangle(left, names)
@@ -103,15 +106,16 @@ def selection_path(path, names: Sequence[str], *, pilots: np.ndarray | None = No
     return fig
 
 
-def mixing_predictions(evaluations: Mapping[str, Mapping[str, object]], *, target: str = "loss"):
+def mixing_predictions(evaluations: Mapping[str, Mapping[str, object]], *, target: str = "loss",
+                       ax: AxesLike = None) -> Figure:
     """Predicted against actual loss on held-out mixtures, one panel per evaluation set.
 
     ``evaluations`` maps a label (e.g. "1M") to a mapping with ``predicted``, ``actual`` and
     ``spearman`` (as returned by :func:`scalelaw.families.transport.mixing.evaluate`), optionally per
     law: ``{label: {law: evaluation}}``.
     """
-    fig, axes = plt.subplots(1, len(evaluations), figsize=(4.2 * len(evaluations), 4), squeeze=False)
-    for ax, (label, result) in zip(axes[0], evaluations.items(), strict=True):
+    fig, axes = panels(ax, len(evaluations), figsize=(4.2 * len(evaluations), 4))
+    for ax, (label, result) in zip(axes, evaluations.items(), strict=True):
         by_law = result if "predicted" not in result else {result.get("law", "fit"): result}
         for law, ev in by_law.items():
             ax.scatter(
@@ -123,5 +127,5 @@ def mixing_predictions(evaluations: Mapping[str, Mapping[str, object]], *, targe
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
         ax.set_xlim(every.min() - 0.02 * np.ptp(every), every.max() + 0.02 * np.ptp(every))
-    axes[0][0].set_ylabel(f"predicted {target}")
+    axes[0].set_ylabel(f"predicted {target}")
     return fig

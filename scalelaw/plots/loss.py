@@ -1,55 +1,20 @@
-"""Figures (matplotlib, Agg backend): one function per picture, each returning a Figure.
+"""Figures of the loss family: loss against compute with the fitted law, and isoFLOP curves.
 
-Figures are written with :func:`save_figure`, which renders to memory first and then writes the
-file atomically, so a failed run leaves no half-written image.
+Each function draws on ``ax`` (None: a new figure) and returns the Figure.
 """
 
 from __future__ import annotations
 
-import io
-import os
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-
-from scalelaw.artifact import write_atomic  # noqa: E402
+from scalelaw.plots.common import AxesLike, panels
 
 
-def render(fig, path: str | os.PathLike) -> bytes:
-    """The figure's bytes in the format named by the suffix of ``path`` (PNG by default); closes it."""
-    name = os.fspath(path)
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in os.path.basename(name) else "png"
-    buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format=suffix, dpi=150, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-    return buffer.getvalue()
-
-
-def check_figure_path(path: str | os.PathLike) -> None:
-    """Refuse, before any work, a figure path whose format matplotlib cannot write."""
-    from scalelaw.errors import InputError
-
-    name = os.path.basename(os.fspath(path))
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else "png"
-    supported = plt.figure().canvas.get_supported_filetypes()
-    plt.close("all")
-    if suffix not in supported:
-        raise InputError(f"{path}: cannot write .{suffix} figures; use .png, .pdf or .svg")
-
-
-def save_figure(fig, path: str | os.PathLike) -> None:
-    """Write a figure atomically (rendered in memory first), then close it."""
-    write_atomic(path, render(fig, path))
-
-
-def loss_vs_compute(fit, frame: pd.DataFrame, *, frontier: bool = True):
+def loss_vs_compute(fit, frame: pd.DataFrame, *, frontier: bool = True, ax: AxesLike = None) -> Figure:
     """Loss against training compute, points coloured by model size, with the fitted law.
 
     Each fitted curve holds N fixed at one of the measured sizes and varies D (so C = 6 N D);
@@ -57,7 +22,7 @@ def loss_vs_compute(fit, frame: pd.DataFrame, *, frontier: bool = True):
     """
     from scalelaw.families.loss import allocate
 
-    fig, ax = plt.subplots(figsize=(7.5, 5))
+    fig, (ax,) = panels(ax, figsize=(7.5, 5))
     n, c, y = (frame[k].to_numpy(dtype=float) for k in ("params", "flops", "loss"))
     norm = LogNorm(vmin=n.min(), vmax=max(n.max(), n.min() * 1.01))
     points = ax.scatter(c, y, c=n, norm=norm, cmap="viridis", s=18, edgecolor="none", zorder=3)
@@ -67,7 +32,7 @@ def loss_vs_compute(fit, frame: pd.DataFrame, *, frontier: bool = True):
     for size in shown:
         d = c_grid / (6 * size)
         curve = fit.predict({"params": np.full_like(c_grid, size), "tokens": d, "flops": c_grid})
-        ax.plot(c_grid, curve, color=plt.cm.viridis(norm(size)), lw=1, alpha=0.8)
+        ax.plot(c_grid, curve, color=colormaps["viridis"](norm(size)), lw=1, alpha=0.8)
     if frontier and set(fit.law.inputs) == {"N", "D"}:
         budgets = np.geomspace(c.min(), c.max() * 100, 60)
         best = allocate(fit, budgets)
@@ -83,15 +48,15 @@ def loss_vs_compute(fit, frame: pd.DataFrame, *, frontier: bool = True):
     return fig
 
 
-def isoflop_curves(result, frame: pd.DataFrame, budgets: pd.Series):
+def isoflop_curves(result, frame: pd.DataFrame, budgets: pd.Series, *, ax: AxesLike = None) -> Figure:
     """Left: loss against N per budget with the fitted parabolas and their minima.
     Right: the compute-optimal N and D against compute with the fitted power laws."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, (left, right) = panels(ax, 2, figsize=(12, 4.8))
     labels = sorted(budgets.unique())
     norm = LogNorm(vmin=min(labels), vmax=max(max(labels), min(labels) * 1.01))
     for budget in labels:
         group = frame[budgets == budget]
-        color = plt.cm.plasma(norm(budget))
+        color = colormaps["plasma"](norm(budget))
         left.scatter(group["params"], group["loss"], color=color, s=12)
         x = np.log(group["params"].to_numpy(dtype=float))
         if np.unique(x).size >= 3:
