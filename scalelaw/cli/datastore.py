@@ -253,17 +253,19 @@ def optimal(
     max_datastore: MaxDatastore = None,
     queries: Queries = "0",
     out: Out = None,
+    plot: Plot = None,
     json: Json = False,
 ) -> None:
-    """Compute-optimal reader size, pretraining tokens and datastore size for a FLOPs budget.
+    """Compute-optimal reader size, pretraining tokens and datastore size for FLOPs budgets.
 
-    Example: scalelaw datastore optimal ds.json --flops 1e22 --max-datastore 1.4T --out optimum.json
+    Example: scalelaw datastore optimal ds.json --flops 1e21,1e22 --max-datastore 1.4T --out optimum.json
+    --plot optimum.png
     """
     import numpy as np
 
     from scalelaw.families import datastore as family
 
-    check_outputs(out)
+    check_outputs(out, plot=plot)
     budgets = options.numbers("--flops", flops)
     if not budgets:
         raise InputError("give --flops, the training budget in FLOPs (6 N D + 2 N_r S), e.g. 1e22")
@@ -271,8 +273,7 @@ def optimal(
     cost = _cost(retriever_params, queries)
     joint = _read_joint(fit_file)
     best = family.optimal(joint, budgets, cost=cost, max_datastore=cap)
-    if out is not None:
-        best.to_json(out)
+    options.write_result(best, out, plot)
     frame = best.to_frame()
     if json:
         rows = [{k: (bool(v) if k == "at_cap" else float(v)) for k, v in row.items()}

@@ -18,14 +18,6 @@ group = typer.Typer(help="Downstream capabilities: predictability chain, ladder,
 app.add_typer(group, name="downstream")
 
 
-def _outputs(result, out: Path | None, plot: Path | None, *extra: tuple[Path | None, str | bytes | None]) -> None:
-    """Write the artifact, the figure and any table, all computed before the first write."""
-    from scalelaw.plots.common import figure_bytes
-
-    figure = figure_bytes(result.plot(), plot) if plot else None
-    options.write_outputs((out, result.to_json() if out else None), *extra, (plot, figure))
-
-
 def _f(value, digits: int = 4) -> str:
     value = float(value)
     return "-" if not math.isfinite(value) else f"{value:.{digits}f}"
@@ -66,7 +58,7 @@ def chain(
                            params=render.quantity("--params", params),
                            tokens=render.quantity("--tokens", tokens))
     result = chain_family.analyse(choices, min_models=min_models)
-    _outputs(result, out, plot, (csv, result.per_question.to_csv(index=False) if csv else None))
+    options.write_result(result, out, plot, (csv, result.per_question.to_csv(index=False) if csv else None))
     models = result.per_model.reset_index()
     if json:
         render.emit_json({"models": models.to_dict(orient="records"),
@@ -153,7 +145,7 @@ def ladder(
                                           tokens=d, skip=skip, moving_avg=moving_avg, last_n=last_n,
                                           anchor=anchor, delta=delta, bootstrap=bootstrap, seed=seed,
                                           level=level)
-    _outputs(result, out, plot)
+    options.write_result(result, out, plot)
     records = result.records()
     if json:
         payload = {**artifact.header(result.KIND, result.SCHEMA), "format": result.format,
@@ -241,7 +233,7 @@ def error_law(
                                          for m in missing))
     result = error_family.analyse(frame, law_fit, at_loss=None if inputs is not None else at_loss,
                                   inputs=inputs, loss=loss, bootstrap=bootstrap, seed=seed, level=level)
-    _outputs(result, out, plot)
+    options.write_result(result, out, plot)
     fit, chained = result.fit, result.prediction
     if json:
         intervals = {k: list(v) for k, v in fit.intervals().items()}
@@ -303,7 +295,7 @@ def observational(
     result = obs_family.fit_observational(bench, target, cutoff_flops=cutoff, components=components,
                                           predictors=tuple(predictor) if predictor else None, chance=chance,
                                           loss=loss, delta=delta)
-    _outputs(result, out, plot)
+    options.write_result(result, out, plot)
     payload = {**artifact.header(result.KIND, result.SCHEMA), "target": target,
                "cutoff_flops": cutoff, "components": components, "predictors": list(result.predictors),
                "chance": chance, "explained_variance": result.pca.explained.tolist(),

@@ -10,7 +10,7 @@ import typer
 
 from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, Out, Params, Resampling, Tokens, check_outputs
+from scalelaw.cli.options import Json, Out, Params, Plot, Resampling, Tokens, check_outputs
 from scalelaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -75,8 +75,9 @@ BootstrapFile = Annotated[
         "(default: the file named by $SCALELAW_STEPLAW_BOOTSTRAP; without one, no intervals)."
     ),
 ]
-Plot = Annotated[
-    Path | None, typer.Option(help="Write the loss heatmaps with each law's prediction (.png, .pdf or .svg).")
+Heatmaps = Annotated[
+    Path | None,
+    typer.Option("--plot", help="Write the loss heatmaps with each law's prediction (.png, .pdf or .svg)."),
 ]
 
 
@@ -175,7 +176,7 @@ def fit(
         ),
     ] = 0.03,
     out: Out = None,
-    plot: Plot = None,
+    plot: Heatmaps = None,
     json: Json = False,
 ) -> None:
     """Fit optimal lr and batch-size laws to a sweep (near-optimal runs per (N, D) group).
@@ -283,16 +284,17 @@ def recommend(
     ] = None,
     bootstrap_file: BootstrapFile = None,
     out: Out = None,
+    plot: Plot = None,
     json: Json = False,
 ) -> None:
     """Recommend a peak learning rate and a batch size (tokens and sequences) for N and D.
 
-    Example: scalelaw hparams recommend --params 7B --tokens 1.4T --seq-len 2048 --out rec.json
+    Example: scalelaw hparams recommend --params 7B --tokens 1.4T --seq-len 2048 --out rec.json --plot rec.png
     """
     from scalelaw import protocol
     from scalelaw.families import hyperparams as family
 
-    check_outputs(out)
+    check_outputs(out, plot=plot)
     n, d = options.one("--params", params), options.one("--tokens", tokens)
     if n is None or d is None:
         raise InputError("give --params (non-embedding parameters N; MoE: total) and --tokens (training tokens D)")
@@ -313,8 +315,7 @@ def recommend(
             f"--plateau {plateau}: the fit has no loss surfaces; refit with --plateau-window > 0"
         )
     r = family.recommend(chosen, n, d, moe=moe, plateau=surfaces, **settings)
-    if out is not None:
-        r.to_json(out)
+    options.write_result(r, out, plot)
     if json:
         render.emit_json(r.to_dict())
         return
@@ -399,7 +400,7 @@ def evaluate(
     ] = False,
     sweep_options: dict | None = None,
     out: Out = None,
-    plot: Plot = None,
+    plot: Heatmaps = None,
     json: Json = False,
 ) -> None:
     """How much loss a law leaves on a sweep: the run nearest its prediction vs each group's best.

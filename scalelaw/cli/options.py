@@ -176,6 +176,15 @@ def check_outputs(*paths: Path | None, plot: Path | None = None) -> None:
             raise InputError(f"{target} is a folder; give a file name")
 
 
+def write_result(result, out: Path | None, plot: Path | None, *extra: tuple[Path | None, str | bytes | None]) -> None:
+    """Write a result's artifact (``out``), its figure (``plot``) and any other output, all computed
+    before the first write."""
+    from scalelaw.plots.common import figure_bytes
+
+    figure = figure_bytes(result.plot(), plot) if plot else None
+    write_outputs((out, result.to_json() if out else None), *extra, (plot, figure))
+
+
 def write_outputs(*pairs: tuple[Path | None, str | bytes | None]) -> None:
     """Write each (path, content) asked for, atomically, once every output was computed; note each file."""
     from scalelaw import artifact

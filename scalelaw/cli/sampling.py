@@ -189,7 +189,6 @@ def plan(
     from scalelaw import load
     from scalelaw.families import sampling as family
     from scalelaw.families.sampling.budget import check_target
-    from scalelaw.plots.common import figure_bytes
 
     check_outputs(out, plot=plot)
     target = check_target(target)
@@ -200,8 +199,7 @@ def plan(
                   for m, v in options.pairs("--cost", cost).items()}
     result = family.plan(fit, target, cost_per_sample=prices, problems=problems)
     table = result.table
-    figure = figure_bytes(result.plot(), plot) if plot else None
-    options.write_outputs((out, result.to_json() if out else None), (plot, figure))
+    options.write_result(result, out, plot)
     if json:
         render.emit_json({"target": target, "level": result.level, "method": result.method,
                           "models": table.to_dict(orient="records")})
