@@ -191,3 +191,22 @@ def test_the_compute_optimal_frontier_matches_the_fit(fitted):
     grid = np.geomspace(n / 3, n * 3, 2001)
     values = law.evaluate({"N": grid, "D": 1e21 / (6 * grid)}, payload["params"])
     assert grid[np.argmin(values)] == pytest.approx(n[0], rel=2e-3)
+
+
+def test_results_written_with_out_load_back(cli, fitted, tmp_path):
+    import scalelaw
+
+    _, fit_file, _ = fitted
+    allocation, validation, iso = tmp_path / "a.json", tmp_path / "v.json", tmp_path / "i.json"
+    run = cli("optimal", fit_file, "--flops", "5.76e23", "--out", allocation, "--json")
+    assert run.code == 0, run.stderr
+    assert scalelaw.load(allocation).params[0] == pytest.approx(json.loads(run.stdout)["params"], rel=1e-15)
+    run = cli("validate", "loss", CHINCHILLA, "--exclude-highest", "5", "--out", validation, "--json")
+    assert run.code == 0, run.stderr
+    loaded = scalelaw.load(validation)
+    assert (loaded.n_train, loaded.n_held_out) == (192, 48)
+    assert loaded.held_out["mape"] == json.loads(run.stdout)["held_out"]["mape"]
+    run = cli("fit", "isoflop", PORIAN, "--where", "dataset=rw", "--where", "hparams=tuned",
+              "--where", "param_count=standard", "--out", iso, "--json")
+    assert run.code == 0, run.stderr
+    assert scalelaw.load(iso).params_fit.params["a"] == json.loads(run.stdout)["exponents"]["a"]["value"]

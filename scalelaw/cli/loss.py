@@ -131,27 +131,24 @@ def fit_isoflop(
                                                          "repeatable or comma-separated).")] = None,
     resampling: dict | None = None,
     where: Where = None,
+    out: Out = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
     """Approach 2: a parabola of loss in log N per FLOPs budget, then N_opt ∝ C^a and D_opt ∝ C^b.
 
     Example: scalelaw fit isoflop data/loss/porian_isoflop_points.csv --where dataset=rw --where hparams=tuned
-    --where param_count=standard --bootstrap 500 --plot isoflop.png
+    --where param_count=standard --bootstrap 500 --out isoflop.json --plot isoflop.png
     """
     bootstrap, seed, level = resampling.values()
     from scalelaw.families import loss as family
-    from scalelaw.plots import loss as loss_plots
-    from scalelaw.plots.common import figure_bytes
 
-    check_outputs(plot=plot)
+    check_outputs(out, plot=plot)
     budgets = options.numbers("--flops", flops)
     frame, notes = _load(file, where, 0)
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
                             seed=seed, level=level)
-    figure = (figure_bytes(loss_plots.isoflop_curves(result, frame, family.budgets(frame, budget_column)), plot)
-              if plot else None)
-    _write(None, None, plot, figure)
+    options.write_result(result, out, plot)
     ex = result.exponents()
     at_budgets = result.predict(budgets) if budgets else None
     if json:
@@ -192,37 +189,36 @@ def validate_loss(
     delta: Delta = 1e-3,
     exclude_highest: Exclude = 0,
     where: Where = None,
+    out: Out = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
-    """Fit on the smaller scales and report the error on the held-out larger ones (the figure: the fit
-    drawn over every run, held-out ones included).
+    """Fit on the smaller scales and report the error on the held-out larger ones (the figure: each run's
+    relative error against its scale, held-out ones apart).
 
     Example: scalelaw validate loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5
-    --holdout-top-frac 0.2
+    --holdout-top-frac 0.2 --out validation.json --plot validation.png
     """
     from scalelaw.families import loss as family
-    from scalelaw.plots import loss as loss_plots
-    from scalelaw.plots.common import figure_bytes
 
-    check_outputs(plot=plot)
+    check_outputs(out, plot=plot)
     frame, notes = _load(file, where, exclude_highest)
     if order_by not in ("flops", "params", "tokens"):
         raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
-    out = family.validate_loss(frame, law, top_frac=None if column else top_frac,
-                               column=column, order_by=order_by, loss=loss, delta=delta, starts=starts)
-    fit = out["fit"]
-    options.write_outputs((plot, figure_bytes(loss_plots.loss_vs_compute(fit, frame), plot) if plot else None))
+    result = family.validate_loss(frame, law, top_frac=None if column else top_frac,
+                                  column=column, order_by=order_by, loss=loss, delta=delta, starts=starts)
+    fit = result.fit
+    options.write_result(result, out, plot)
     if json:
-        render.emit_json({"in_sample": out["in_sample"], "held_out": out["held_out"],
-                          "n_train": out["n_train"], "n_held_out": out["n_held_out"],
+        render.emit_json({"in_sample": dict(result.in_sample), "held_out": dict(result.held_out),
+                          "n_train": result.n_train, "n_held_out": result.n_held_out,
                           "params": dict(fit.params), "law": fit.law.name})
         return
     _notes(notes, json)
-    _show_fit(fit, f"{fit.law.name} fitted on {out['n_train']} smaller runs")
+    _show_fit(fit, f"{fit.law.name} fitted on {result.n_train} smaller runs")
     render.table("extrapolation check", ["rows", "n", "MAE", "MAPE", "max |error|"],
                  ((label, m["n"], f"{m['mae']:.4g}", f"{m['mape']:.3g}%", f"{m['max_abs_error']:.4g}")
-                  for label, m in (("in-sample", out["in_sample"]), ("held out (largest)", out["held_out"]))))
+                  for label, m in (("in-sample", result.in_sample), ("held out (largest)", result.held_out))))
 
 
 def _read_fit(path: Path) -> FitResult:
@@ -290,20 +286,25 @@ def predict(
 def optimal(
     fit_file: Annotated[Path, typer.Argument(help="Fit artifact of a law of N and D.", show_default=False)],
     flops: Flops = None,
+    out: Out = None,
+    plot: Plot = None,
     json: Json = False,
 ) -> None:
     """Compute-optimal model size and tokens for each FLOPs budget (C = 6 N D), with intervals.
 
-    Example: scalelaw optimal fit.json --flops 5.76e23
+    Example: scalelaw optimal fit.json --flops 5.76e23 --out allocation.json
     """
     from scalelaw.families import loss as family
 
+    check_outputs(out, plot=plot)
     fit = _read_fit(fit_file)
     budgets = options.numbers("--flops", flops)
     if not budgets:
         raise InputError("give --flops, the training budget in FLOPs (e.g. 5.76e23)")
     method = "closed form" if family.is_chinchilla_shaped(fit.law) else "numeric"
-    allocations = family.allocate(fit, budgets).to_frame()
+    allocation = family.allocate(fit, budgets)
+    options.write_result(allocation, out, plot)
+    allocations = allocation.to_frame()
     if json:
         _emit_rows([{k: float(v) for k, v in a.items()} | {"level": fit.level, "method": method}
                     for _, a in allocations.iterrows()], "allocations")
@@ -318,6 +319,8 @@ def optimal(
                       ("tokens per param", f"{a['tokens_per_param']:.3g}", ""),
                       (f"predicted {fit.law.target}", f"{a['loss']:.4f}",
                        render.interval(a["loss_lower"], a["loss_upper"]))])
+    for text in allocation.warnings:
+        render.warn(text)
 
 
 @app.command()

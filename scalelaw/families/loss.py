@@ -23,13 +23,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine
+from scalelaw import engine, protocol
 from scalelaw.catalogue.loss import ALLOCATION_POWER_LAW
 from scalelaw.errors import FitError, InputError
 from scalelaw.io import Table, filter_rows, read_table
@@ -145,12 +145,24 @@ def _numeric_optimum(law: Law, flops: np.ndarray, draws: np.ndarray) -> np.ndarr
     return 0.5 * (lo + hi)
 
 
+#: The columns of an allocation table, in order.
+ALLOCATION_COLUMNS = ("flops", "params", "tokens", "loss", "params_lower", "params_upper", "tokens_lower",
+                      "tokens_upper", "loss_lower", "loss_upper")
+
+
 @dataclass(frozen=True)
-class Allocation:
+class Allocation(protocol.Result):
     """Compute-optimal allocation for FLOPs budgets, with percentile intervals.
 
-    Every field is an array over budgets; ``*_lower``/``*_upper`` are NaN without a bootstrap.
+    Every array is over budgets: ``flops`` (FLOPs), ``params`` (N_opt, parameters), ``tokens``
+    (D_opt), ``loss`` (the law's target there); ``*_lower``/``*_upper`` are NaN without a
+    bootstrap.  ``settings`` are the arguments of :func:`allocate` (the budgets); ``warnings``
+    name the budgets whose N_opt or D_opt lies outside the fitted ranges, and the fit's own.
     """
+
+    FAMILY = "loss"
+    KIND = "allocation"
+    TITLE = "compute-optimal allocation (C = 6 N D)"
 
     flops: np.ndarray
     params: np.ndarray
@@ -163,11 +175,46 @@ class Allocation:
     loss_lower: np.ndarray
     loss_upper: np.ndarray
     method: str
+    law: str = ""
+    target: str = "loss"
+    level: float = 0.95
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ALLOCATION_COLUMNS:
+            object.__setattr__(self, name, np.atleast_1d(np.asarray(getattr(self, name), dtype=float)))
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame({k: v for k, v in self.__dict__.items() if k != "method"})
+        """One row per budget: the allocation, its intervals and tokens per parameter."""
+        frame = pd.DataFrame({k: getattr(self, k) for k in ALLOCATION_COLUMNS})
         frame["tokens_per_param"] = frame["tokens"] / frame["params"]
         return frame
+
+    def summary(self) -> pd.DataFrame:
+        return self.to_frame()
+
+    def plot(self, ax=None):
+        """N_opt and D_opt against compute, with their bootstrap bands."""
+        from scalelaw.plots.loss import allocation_curves
+
+        return allocation_curves(self, ax=ax)
+
+
+def _outside(fit: FitResult, flops: np.ndarray, n: np.ndarray, d: np.ndarray) -> list[str]:
+    """Warnings for the budgets whose N_opt or D_opt lies outside the ranges the law was fitted on."""
+    ranges = fit.data.get("ranges", {})
+    out = []
+    for c, values in zip(flops, zip(n, d, strict=True), strict=True):
+        far = [f"{name} = {v:.3g} outside the fitted {column} range {r[0]:.3g}..{r[1]:.3g}"
+               for name, column, v in (("N_opt", fit.law.column("N"), values[0]),
+                                       ("D_opt", fit.law.column("D"), values[1]))
+               if (r := ranges.get(column)) is not None and not r[0] <= v <= r[1]]
+        if far:
+            out.append(f"extrapolating at C = {c:.3g} FLOPs: {'; '.join(far)}")
+    return out
 
 
 def allocate(fit: FitResult, flops) -> Allocation:
@@ -196,7 +243,9 @@ def allocate(fit: FitResult, flops) -> Allocation:
     (n, n_lo, n_hi), (d, d_lo, d_hi), (loss, l_lo, l_hi) = (
         fit.derive(lambda p, i=i: optimum(p)[i]) for i in range(3))
     return Allocation(flops, n, d, loss, n_lo, n_hi, d_lo, d_hi, l_lo, l_hi,
-                      "closed form" if closed else "numeric search along C = 6 N D")
+                      "closed form" if closed else "numeric search along C = 6 N D", law=law.name,
+                      target=law.target, level=fit.level, settings={"flops": flops.tolist()},
+                      warnings=(*fit.warnings, *_outside(fit, flops, n, d)))
 
 
 def exponents(fit: FitResult) -> pd.DataFrame:
@@ -239,24 +288,129 @@ def holdout_mask(frame: pd.DataFrame, *, top_frac: float | None = None, column: 
     return scale > cut
 
 
-def validate_loss(frame: pd.DataFrame, law: str | Law = "chinchilla", *, top_frac: float | None = 0.2,
-                  column: str | None = None, order_by: str = "flops", **settings) -> dict:
-    """Fit on the smaller scales and report the error on the held-out larger ones."""
-    law = get_law(law, columns=frame.columns) if isinstance(law, str) else law
+def _law(law: str | Law | Mapping, columns) -> Law:
+    """A law from a catalogue name or formula, a Law, or a law's ``to_dict()``."""
+    if isinstance(law, Law):
+        return law
+    if isinstance(law, Mapping):
+        return Law.from_dict(law)
+    return get_law(law, columns=columns)
+
+
+@dataclass(frozen=True)
+class Validation(protocol.Result):
+    """A law fitted on the smaller runs and checked on the held-out larger ones.
+
+    Attributes
+    ----------
+    fit
+        The fit on the rows that were not held out.
+    in_sample, held_out
+        Error metrics (:func:`scalelaw.result.error_metrics`: ``n``, ``mae``, ``mape`` in percent,
+        ``max_abs_error``, ``rmse``; target units) on the fitted and on the held-out rows.
+    n_train, n_held_out
+        Row counts of the two parts.
+    rows
+        One row per run: ``scale`` (the ``order_by`` column), ``actual``, ``predicted`` and
+        ``held_out``.
+    order_by
+        The scale column that orders the runs (flops, params or tokens).
+    settings
+        The arguments of :func:`validate_loss` (law, hold-out rule, fit settings).
+    """
+
+    FAMILY = "loss"
+    KIND = "validation"
+    TITLE = "hold-out validation: fitted on the smaller runs, checked on the larger"
+
+    fit: FitResult
+    in_sample: Mapping[str, float]
+    held_out: Mapping[str, float]
+    n_train: int
+    n_held_out: int
+    rows: pd.DataFrame
+    order_by: str = "flops"
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("in_sample", "held_out", "settings"):
+            object.__setattr__(self, name, protocol.frozen(getattr(self, name)))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def summary(self) -> pd.DataFrame:
+        """One row per part (in-sample, held out): n, MAE, MAPE (%), max |error|, RMSE."""
+        frame = pd.DataFrame([dict(self.in_sample), dict(self.held_out)], index=["in-sample", "held out"])
+        frame.index.name = "rows"
+        return frame
+
+    def report(self) -> str:
+        return "\n".join([self.TITLE, self.fit.report(), "", super().report().split("\n", 1)[1]])
+
+    def plot(self, ax=None):
+        """Relative error of the law against the run's scale, fitted and held-out runs apart."""
+        from scalelaw.plots.loss import validation_errors
+
+        return validation_errors(self, ax=ax)
+
+
+def validate_loss(frame: pd.DataFrame, law: str | Law | Mapping = "chinchilla", *, top_frac: float | None = 0.2,
+                  column: str | None = None, order_by: str = "flops", **settings) -> Validation:
+    """Fit on the smaller scales and report the error on the held-out larger ones.
+
+    ``law`` is a catalogue name, a formula, a Law or a law's ``to_dict()``; ``settings`` go to
+    :func:`scalelaw.engine.fit`.
+    """
+    spec = law.to_dict() if isinstance(law, Law) else law
+    law = _law(law, frame.columns)
     mask = holdout_mask(frame, top_frac=top_frac, column=column, order_by=order_by)
-    return engine.validate(law, frame, mask, **settings)
+    out = engine.validate(law, frame, mask, **settings)
+    fit = out["fit"]
+    rows = pd.DataFrame({"scale": frame[order_by].to_numpy(dtype=float),
+                         "actual": frame[law.target].to_numpy(dtype=float),
+                         "predicted": fit.predict(frame), "held_out": np.asarray(mask, dtype=bool)})
+    return Validation(fit, out["in_sample"], out["held_out"], out["n_train"], out["n_held_out"], rows,
+                      order_by=order_by, warnings=fit.warnings,
+                      settings={"law": spec, "top_frac": top_frac, "column": column, "order_by": order_by,
+                                **settings})
 
 
 # ------------------------------------------------------------------------------ isoFLOP (Approach 2)
 @dataclass(frozen=True)
-class IsoflopResult:
-    """Per-budget minima (``minima``: flops, params, tokens, loss, curvature, points) and the
-    fitted power laws ``params_fit`` (N_opt = k C^a) and ``tokens_fit`` (D_opt = k C^b)."""
+class IsoflopResult(protocol.Result):
+    """Approach 2: per-budget minima and the power laws of the optimum in compute.
+
+    Attributes
+    ----------
+    minima
+        One row per usable budget: flops, params (N_opt), tokens (D_opt), loss at N_opt,
+        curvature (of the parabola in ln N) and points.
+    params_fit, tokens_fit
+        N_opt = k C^a and D_opt = k C^b fitted to the minima.
+    skipped
+        The budgets left out, and why.
+    points
+        The runs the parabolas were fitted to (params, flops, loss, budget).
+    settings
+        The arguments of :func:`isoflop`.
+    """
+
+    FAMILY = "loss"
+    KIND = "isoflop"
+    TITLE = "isoFLOP analysis (Approach 2): N_opt = k C^a, D_opt = k C^b"
 
     minima: pd.DataFrame
     params_fit: FitResult
     tokens_fit: FitResult
     skipped: tuple[str, ...]
+    points: pd.DataFrame | None = None
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skipped", tuple(self.skipped))
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def exponents(self) -> pd.DataFrame:
         rows = []
@@ -271,6 +425,22 @@ class IsoflopResult:
         d, d_lo, d_hi = self.tokens_fit.predict_interval({"C": flops})
         return pd.DataFrame({"flops": flops, "params": n, "params_lower": n_lo, "params_upper": n_hi,
                              "tokens": d, "tokens_lower": d_lo, "tokens_upper": d_hi})
+
+    def summary(self) -> pd.DataFrame:
+        """The allocation exponents a (N_opt) and b (D_opt) with their intervals."""
+        return self.exponents()
+
+    def report(self) -> str:
+        table = self.minima.to_string(index=False, float_format=lambda v: f"{v:.6g}")
+        head, rest = super().report().split("\n", 1)
+        return "\n".join([head, table, rest])
+
+    def plot(self, ax=None):
+        """The parabolas per budget (left) and N_opt, D_opt against compute (right)."""
+        from scalelaw.plots.loss import isoflop_curves
+
+        points = self.points if self.points is not None else self.minima.assign(budget=self.minima["flops"])
+        return isoflop_curves(self, points, points["budget"], ax=ax)
 
 
 def budgets(frame: pd.DataFrame, budget_column: str | None = None) -> pd.Series:
@@ -315,4 +485,13 @@ def isoflop(frame: pd.DataFrame, *, budget_column: str | None = None, min_points
     settings = {"loss": "squared", "bootstrap": bootstrap, "seed": seed, "level": level}
     params_fit = engine.fit(ALLOCATION_LAW, minima.assign(y=minima["params"]), **settings)
     tokens_fit = engine.fit(ALLOCATION_LAW, minima.assign(y=minima["tokens"]), **settings)
-    return IsoflopResult(minima, params_fit, tokens_fit, tuple(skipped))
+    points = pd.DataFrame({"params": frame["params"].to_numpy(dtype=float),
+                           "flops": frame["flops"].to_numpy(dtype=float),
+                           "loss": frame["loss"].to_numpy(dtype=float),
+                           "budget": labels.to_numpy(dtype=float)})
+    warned = [f"skipped {text}" for text in skipped]
+    warned += [f"{name}: {w}" for name, f in (("N_opt fit", params_fit), ("D_opt fit", tokens_fit))
+               for w in f.warnings]
+    return IsoflopResult(minima, params_fit, tokens_fit, tuple(skipped), points, warnings=warned,
+                         settings={"budget_column": budget_column, "min_points": min_points,
+                                   "bootstrap": bootstrap, "seed": seed, "level": level})

@@ -85,3 +85,46 @@ def isoflop_curves(result, frame: pd.DataFrame, budgets: pd.Series, *, ax: AxesL
     right.legend()
     right.grid(True, which="major", alpha=0.3)
     return fig
+
+
+def allocation_curves(allocation, *, ax: AxesLike = None) -> Figure:
+    """N_opt and D_opt (log scale) against the FLOPs budget, with their bootstrap bands."""
+    fig, (ax,) = panels(ax, figsize=(7, 4.5))
+    c = np.asarray(allocation.flops, dtype=float)
+    order = np.argsort(c)
+    for name, colour, label in (("params", "tab:blue", "N_opt (parameters)"),
+                                ("tokens", "tab:orange", "D_opt (tokens)")):
+        value = np.asarray(getattr(allocation, name))[order]
+        lo = np.asarray(getattr(allocation, f"{name}_lower"))[order]
+        hi = np.asarray(getattr(allocation, f"{name}_upper"))[order]
+        ax.plot(c[order], value, "-o", ms=4, color=colour, label=label)
+        if np.isfinite(lo).all() and np.isfinite(hi).all():
+            ax.fill_between(c[order], lo, hi, color=colour, alpha=0.2, linewidth=0)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training compute C (FLOPs)")
+    ax.set_ylabel("compute-optimal parameters / tokens")
+    ax.set_title(f"{allocation.law or 'law'}: {allocation.method}", fontsize=10)
+    ax.legend()
+    ax.grid(True, which="major", alpha=0.3)
+    return fig
+
+
+def validation_errors(validation, *, ax: AxesLike = None) -> Figure:
+    """Relative error (predicted / actual - 1, percent) against the run's scale, fitted and held-out
+    runs apart: how the error grows when the law extrapolates."""
+    fig, (ax,) = panels(ax, figsize=(7, 4.5))
+    rows = validation.rows
+    error = 100 * (rows["predicted"] / rows["actual"] - 1)
+    held = rows["held_out"].to_numpy(dtype=bool)
+    for mask, colour, label in ((~held, "tab:blue", f"fitted ({int((~held).sum())} runs)"),
+                                (held, "tab:red", f"held out ({int(held.sum())} runs)")):
+        ax.scatter(rows["scale"][mask], error[mask], s=14, color=colour, label=label, alpha=0.8)
+    ax.axhline(0.0, color="black", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel(validation.order_by)
+    ax.set_ylabel(f"error of the predicted {validation.fit.law.target} (%)")
+    ax.set_title(f"{validation.fit.law.name}: held-out MAPE {validation.held_out['mape']:.3g}%", fontsize=10)
+    ax.legend()
+    ax.grid(True, which="major", alpha=0.3)
+    return fig
