@@ -129,3 +129,39 @@ def mixing_predictions(evaluations: Mapping[str, Mapping[str, object]], *, targe
         ax.set_xlim(every.min() - 0.02 * np.ptp(every), every.max() + 0.02 * np.ptp(every))
     axes[0].set_ylabel(f"predicted {target}")
     return fig
+
+
+def potentials(distance, *, ax: AxesLike = None) -> Figure:
+    """Histograms of the dual potentials f (first set) and g (second set), in cost units: a sample
+    with a large potential is far, in transport cost, from the other set."""
+    fig, (ax,) = panels(ax, figsize=(6.5, 4.2))
+    for values, label in ((distance.f, f"f: first set ({distance.n_a} samples)"),
+                          (distance.g, f"g: second set ({distance.n_b} samples)")):
+        ax.hist(np.asarray(values, dtype=float), bins=30, alpha=0.6, label=label)
+    ax.set_xlabel("dual potential (cost units)")
+    ax.set_ylabel("samples")
+    ax.set_title(f"{distance.method} OT: cost {distance.cost:.4g}, distance {distance.distance:.4g}", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def projection_curve(projection, *, ax: AxesLike = None) -> Figure:
+    """The stage-1 metric at the pilot sizes and both stage-2 maps from there to the target size."""
+    fig, (ax,) = panels(ax, figsize=(6.5, 4.2))
+    sizes = np.asarray(projection.sizes, dtype=float)
+    grid = np.geomspace(sizes.min(), max(projection.size, sizes.max()) * 1.2, 120)
+    ax.scatter(sizes, projection.at_sizes, color="black", zorder=3, label="stage 1 at the pilot sizes")
+    ax.plot(grid, projection.along(grid, "log"), "--", label="log mapping")
+    if projection.alpha is not None:
+        ax.plot(grid, projection.along(grid, "power"), label=f"power law (alpha = {projection.alpha:.3g})")
+    ax.scatter([projection.size], [projection.projected], marker="*", s=160, color="tab:red", zorder=4,
+               label=f"projected at N = {projection.size:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("training-set size N (samples)")
+    ax.set_ylabel(projection.metric)
+    shares = ", ".join(f"{v:.3g}" for v in projection.ratio)
+    ax.set_title(f"mixture ({shares}), OT {projection.ot:.4g}", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig

@@ -18,7 +18,7 @@ projection against actually training there, and selects a mixture.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from scalelaw import artifact
+from scalelaw import artifact, protocol
 from scalelaw.errors import InputError
 from scalelaw.families.transport.distance import MixtureTransport, Samples
 from scalelaw.families.transport.projection import Projector, fit_projector, prepare_pilots, project
 from scalelaw.families.transport.selection import Path as SelectionPath
-from scalelaw.families.transport.selection import check_caps
+from scalelaw.families.transport.selection import caps_setting, check_caps
 from scalelaw.result import error_metrics
 
 SOURCES = ("low_digits", "high_digits", "noisy")
@@ -168,7 +168,7 @@ def runs(
 
 
 @dataclass(frozen=True)
-class Demonstration:
+class Demonstration(protocol.Result):
     """What :func:`demonstrate` found.
 
     ``comparison`` has one row per evaluation mixture: the ratio, the accuracy actually reached
@@ -176,37 +176,78 @@ class Demonstration:
     the error metrics of each map against the actual accuracies; ``selection`` the path of
     projected gradient ascent; ``selected_actual``, ``uniform_actual`` and ``best_actual`` the
     accuracy actually reached by the selected mixture, the uniform one and the best evaluated one.
+    ``settings`` are the arguments of :func:`demonstrate`; ``info`` the task's split and the learner.
+
+    A fresh run also carries its ``task``, ``projector`` and ``transport`` (the data and the fitted
+    projector, to project or select again); they are not part of the artifact, so a loaded
+    demonstration has None there.
     """
 
-    task: DigitsTask
-    projector: Projector
-    transport: MixtureTransport
+    FAMILY = "transport"
+    KIND = "demonstration"
+    TITLE = "projektor on the bundled digits: projection vs actual training, and selection"
+
+    names: tuple[str, ...]
     size: int
+    pilot_sizes: tuple[float, ...]
+    alpha: float | None
     pilots: pd.DataFrame
     comparison: pd.DataFrame
-    errors: dict
+    errors: Mapping[str, Mapping[str, float]]
     selection: SelectionPath
     selected_actual: float
     uniform_actual: float
     best_actual: float
-    settings: dict
+    settings: Mapping[str, object] = field(default_factory=dict)
+    info: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    task: DigitsTask | None = field(default=None, init=False, repr=False, compare=False)
+    projector: Projector | None = field(default=None, init=False, repr=False, compare=False)
+    transport: MixtureTransport | None = field(default=None, init=False, repr=False, compare=False)
 
-    def summary(self) -> dict:
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(self.names))
+        object.__setattr__(self, "pilot_sizes", tuple(self.pilot_sizes))
+        for name in ("errors", "settings", "info"):
+            object.__setattr__(self, name, protocol.frozen(getattr(self, name)))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def record(self) -> dict:
         """The numbers of the demonstration as plain values (for JSON and docs)."""
         best = self.comparison.loc[self.comparison["actual"].idxmax()]
         return {
             "size": self.size,
-            "pilot_sizes": list(self.projector.sizes),
-            "alpha": self.projector.alpha,
-            "errors": self.errors,
-            "selected_ratio": dict(zip(self.task.names, self.selection.ratio.tolist(), strict=True)),
+            "pilot_sizes": list(self.pilot_sizes),
+            "alpha": self.alpha,
+            "errors": {k: dict(v) for k, v in self.errors.items()},
+            "selected_ratio": dict(zip(self.names, self.selection.ratio.tolist(), strict=True)),
             "selected_projected": self.selection.value,
             "selected_actual": self.selected_actual,
             "uniform_actual": self.uniform_actual,
             "best_evaluated_actual": self.best_actual,
-            "best_evaluated_ratio": {n: float(best[n]) for n in self.task.names},
-            "settings": self.settings,
+            "best_evaluated_ratio": {n: float(best[n]) for n in self.names},
+            "settings": {**self.settings, **self.info},
         }
+
+    def summary(self) -> pd.DataFrame:
+        """One row per stage-2 map: its errors against the accuracies actually reached at ``size``."""
+        return pd.DataFrame({k: dict(v) for k, v in self.errors.items()}).T.rename_axis("mapping")
+
+    def report(self) -> str:
+        r = self.record()
+        chosen = ", ".join(f"{k} {v:.3f}" for k, v in r["selected_ratio"].items())
+        lines = super().report().split("\n")
+        return "\n".join([*lines[:1], f"projection to N = {self.size} images, {len(self.comparison)} mixtures "
+                           "trained there", *lines[1:],
+                           f"selected {chosen}: projected {r['selected_projected']:.4f}, actual "
+                           f"{self.selected_actual:.4f} (uniform {self.uniform_actual:.4f}, best evaluated "
+                           f"{self.best_actual:.4f})"])
+
+    def plot(self, ax=None):
+        """Actual and projected accuracy over the simplex, and projected against actual."""
+        from scalelaw.plots.transport import projection_simplex
+
+        return projection_simplex(self.comparison, self.names, self.size, ax=ax)
 
 
 def demonstrate(
@@ -220,6 +261,7 @@ def demonstrate(
     eval_repeats: int = 3,
     method: str = "exact",
     caps=None,
+    iterations: int = 100,
 ) -> Demonstration:
     """Pilots -> projector -> projection at ``size`` vs actual training -> selection.
 
@@ -239,6 +281,8 @@ def demonstrate(
         OT solver (see :mod:`scalelaw.families.transport.distance`).
     caps
         Optional per-source caps for the selection.
+    iterations
+        Most steps of the selection's projected gradient ascent.
     """
     from scalelaw.families.transport.selection import ascend
 
@@ -277,7 +321,7 @@ def demonstrate(
         pr = project(projector, transport, p, size)
         return pr.projected, pr.gradient
 
-    path = ascend(objective, np.full(3, 1.0 / 3), caps=cap_values, maximize=True)
+    path = ascend(objective, np.full(3, 1.0 / 3), caps=cap_values, maximize=True, iterations=iterations)
     rng = np.random.default_rng(seed + 3)
     selected = float(np.median([train_accuracy(task, path.ratio, size, rng) for _ in range(eval_repeats)]))
     uniform = float(
@@ -292,14 +336,16 @@ def demonstrate(
         "eval_step": eval_step,
         "eval_repeats": eval_repeats,
         "method": method,
-        "task": task.settings,
-        "learner": "sklearn LogisticRegression(max_iter=2000)",
+        "caps": caps_setting(caps),
+        "iterations": iterations,
     }
-    return Demonstration(
-        task,
-        projector,
-        transport,
+    info = {"task": task.settings, "learner": "sklearn LogisticRegression(max_iter=2000)"}
+    warned = [] if path.converged else [f"the selection stopped: {path.message}"]
+    result = Demonstration(
+        task.names,
         size,
+        projector.sizes,
+        projector.alpha,
         pilots,
         comparison,
         errors,
@@ -308,7 +354,12 @@ def demonstrate(
         uniform,
         float(comparison["actual"].max()),
         settings,
+        info,
+        tuple(warned),
     )
+    for name, value in (("task", task), ("projector", projector), ("transport", transport)):
+        object.__setattr__(result, name, value)
+    return result
 
 
 def write_task(task: DigitsTask, pilots: pd.DataFrame, folder: str | Path) -> dict[str, Path]:

@@ -37,7 +37,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -46,6 +46,7 @@ import ot
 import pandas as pd
 from scipy.special import logsumexp
 
+from scalelaw import protocol
 from scalelaw.errors import InputError
 from scalelaw.io import read_table
 
@@ -292,7 +293,7 @@ def solve(
 
 # ---------------------------------------------------------------------------------- two sample sets
 @dataclass(frozen=True)
-class Distance:
+class Distance(protocol.Result):
     """OT between two sample sets.
 
     Attributes
@@ -310,7 +311,15 @@ class Distance:
         Whether the label term was included.
     f, g
         Dual potentials on each side (cost units).
+    settings
+        The arguments of :func:`distance` (solver, regularisation, label weight, subsampling).
+    warnings
+        Which sets were subsampled.
     """
+
+    FAMILY = "transport"
+    KIND = "distance"
+    TITLE = "optimal-transport distance between two sample sets"
 
     cost: float
     distance: float
@@ -323,8 +332,15 @@ class Distance:
     label_weight: float
     f: np.ndarray = field(repr=False)
     g: np.ndarray = field(repr=False)
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def record(self) -> dict:
+        """The numbers as plain values (the command line's JSON)."""
         return {
             "distance": self.distance,
             "cost": self.cost,
@@ -336,6 +352,16 @@ class Distance:
             "labels": self.labelled,
             "label_weight": self.label_weight,
         }
+
+    def summary(self) -> pd.DataFrame:
+        """One row: cost, distance, solver, epsilon, samples per side, dimension, label term."""
+        return pd.DataFrame([self.record()])
+
+    def plot(self, ax=None):
+        """The dual potentials of each side: which samples are far from the other set."""
+        from scalelaw.plots.transport import potentials
+
+        return potentials(self, ax=ax)
 
 
 def _check_method(method: str, reg: float, label_weight: float) -> None:
@@ -391,7 +417,10 @@ def distance(
     _check_max(max_samples)
     check_compatible(a, b)
     rng = np.random.default_rng(seed)
+    given = (a.n, b.n)
     a, b = a.subsample(max_samples, rng), b.subsample(max_samples, rng)
+    warned = [f"{s.name}: {s.n} of its {n} samples used (max_samples={max_samples}, seed={seed})"
+              for s, n in zip((a, b), given, strict=True) if s.n < n]
     M = feature_cost(a.features, b.features) + _label_cost(a, b, label_weight)
     wa, wb = np.full(a.n, 1.0 / a.n), np.full(b.n, 1.0 / b.n)
     epsilon = 0.0 if method == "exact" else reg * float(M.mean())
@@ -414,6 +443,9 @@ def distance(
         float(label_weight),
         sol.f,
         sol.g,
+        settings={"method": method, "reg": reg, "label_weight": label_weight, "max_samples": max_samples,
+                  "seed": seed},
+        warnings=warned,
     )
 
 
@@ -422,7 +454,7 @@ def distance(
 class MixtureDistance:
     """OT(p) between the mixture at ratio ``ratio`` and the target, with ``gradient`` d OT / d p.
 
-    The gradient is the mean potential of each source's samples; it is defined up to a constant
+    A step of a computation (one per ratio the selection tries), not a result to keep.  The gradient is the mean potential of each source's samples; it is defined up to a constant
     added to every entry, which does not change any derivative along the simplex.
     """
 

@@ -21,18 +21,18 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from scalelaw import engine
+from scalelaw import engine, protocol
 from scalelaw.catalogue.transport import linear_mixing, mixing_law
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.transport.projection import value_and_input_gradient
-from scalelaw.families.transport.selection import RATIO_TOLERANCE, ascend, check_caps
+from scalelaw.families.transport.selection import RATIO_TOLERANCE, ascend, caps_setting, check_caps
 from scalelaw.families.transport.selection import Path as SelectionPath
 from scalelaw.io import Table, read_table
 from scalelaw.laws import Law
@@ -229,21 +229,79 @@ def evaluate(fit: FitResult, frame: pd.DataFrame) -> dict:
 
 
 @dataclass(frozen=True)
-class Optimum:
-    """The best mixture under a fitted law: ``mixture`` (domain -> share), the ``predicted`` loss,
-    and the ``path`` of projected gradient steps."""
+class Optimum(protocol.Result):
+    """The best mixture under a fitted law.
 
-    mixture: dict
+    Attributes
+    ----------
+    mixture
+        Domain -> share (fractions summing to 1).
+    predicted
+        The law's loss (its target) at that mixture.
+    path
+        The projected gradient steps from the start.
+    law, target, maximize
+        The law's name, its target column and whether the target was maximised.
+    caps
+        Most share per domain, or None.
+    settings
+        The arguments of :func:`optimize` (caps, maximize, start, iterations).
+    warnings
+        Shares beyond the range the law was fitted on, shares at their caps, an unfinished descent.
+    """
+
+    FAMILY = "transport"
+    KIND = "optimum"
+    TITLE = "best mixture under a fitted mixing law"
+
+    mixture: Mapping[str, float]
     predicted: float
     path: SelectionPath
+    law: str = ""
+    target: str = "loss"
+    maximize: bool = False
+    caps: Mapping[str, float] | None = None
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def record(self) -> dict:
+        """The numbers as plain values (the command line's JSON)."""
         return {
-            "mixture": self.mixture,
+            "mixture": dict(self.mixture),
             "predicted": self.predicted,
             "iterations": int(len(self.path.values) - 1),
             "message": self.path.message,
         }
+
+    def summary(self) -> pd.DataFrame:
+        """One row per domain: the share, the uniform start and the cap."""
+        caps = self.caps or {}
+        return pd.DataFrame({"share": list(self.mixture.values()), "start": self.path.ratios[0],
+                             "cap": [float(caps.get(d, 1.0)) for d in self.mixture]},
+                            index=pd.Index(list(self.mixture), name="domain"))
+
+    def plot(self, ax=None):
+        """The shares along the descent (on the simplex for three domains) and the predicted loss."""
+        from scalelaw.plots.transport import selection_path
+
+        return selection_path(self.path, tuple(self.mixture), metric=self.target, ax=ax)
+
+
+def _optimum_warnings(fit: FitResult, mixture: Mapping[str, float], caps, path: SelectionPath) -> list[str]:
+    ranges = fit.data.get("ranges", {})
+    out = [f"extrapolating: the share of {d} is {v:.3g}, beyond the fitted range "
+           f"{ranges[d][0]:.3g}..{ranges[d][1]:.3g}"
+           for d, v in mixture.items() if d in ranges and not ranges[d][0] - 1e-12 <= v <= ranges[d][1] + 1e-12]
+    if caps is not None:
+        out += [f"the share of {d} is at its cap {c:g}" for d, c in zip(mixture, caps, strict=True)
+                if c < 1.0 and mixture[d] >= c - 1e-9]
+    if not path.converged:
+        out.append(f"the descent stopped: {path.message}")
+    return out
 
 
 def optimize(
@@ -272,4 +330,11 @@ def optimize(
 
     first = np.full(m, 1.0 / m) if start is None else np.asarray(start, dtype=float)
     path = ascend(objective, first, caps=cap_values, maximize=maximize, step=0.1, iterations=iterations)
-    return Optimum(dict(zip(domains, np.round(path.ratio, 12).tolist(), strict=True)), path.value, path)
+    mixture = dict(zip(domains, np.round(path.ratio, 12).tolist(), strict=True))
+    return Optimum(
+        mixture, path.value, path, fit.law.name, fit.law.target, bool(maximize),
+        None if cap_values is None else dict(zip(domains, cap_values.tolist(), strict=True)),
+        settings={"caps": caps_setting(caps), "maximize": maximize,
+                  "start": None if start is None else list(map(float, start)), "iterations": iterations},
+        warnings=tuple(_optimum_warnings(fit, mixture, cap_values, path)),
+    )

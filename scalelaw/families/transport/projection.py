@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine
+from scalelaw import engine, protocol
 from scalelaw import expression as ex
 from scalelaw.catalogue.transport import SIZE_LAW, projektor_stage1
 from scalelaw.errors import FitError, InputError
@@ -50,7 +50,7 @@ from scalelaw.families.transport.distance import MixtureTransport, check_compati
 from scalelaw.families.transport.selection import check_ratio
 from scalelaw.io import Table, read_table
 from scalelaw.laws import Law
-from scalelaw.result import FitResult
+from scalelaw.result import FitGroup, FitResult
 
 MAPPINGS = ("auto", "log", "power")
 
@@ -244,13 +244,19 @@ class Projector:
 
 
 @dataclass(frozen=True)
-class Projection:
+class Projection(protocol.Result):
     """Projected metric of one mixture at a target size.
 
-    ``at_sizes`` are the stage-1 predictions at the pilot sizes; ``log_mapping`` and ``power_law``
-    the two stage-2 maps (``power_law`` is NaN with fewer than three sizes); ``projected`` the one
-    chosen by ``mapping``; ``gradient`` its derivative with respect to the ratio.
+    ``at_sizes`` are the stage-1 predictions at the pilot sizes ``sizes``; ``log_mapping`` and
+    ``power_law`` the two stage-2 maps (``power_law`` is NaN with fewer than three sizes, and
+    ``alpha`` is then None); ``projected`` the one chosen by ``mapping``; ``gradient`` its
+    derivative with respect to the ratio.  ``settings`` are the arguments of :func:`project`
+    (ratio, size, mapping); ``warnings`` say how far the size lies beyond the pilots.
     """
+
+    FAMILY = "transport"
+    KIND = "projection"
+    TITLE = "projected metric of a mixture (projektor)"
 
     ratio: np.ndarray
     size: float
@@ -261,6 +267,38 @@ class Projection:
     mapping: str
     projected: float
     gradient: np.ndarray
+    sources: tuple[str, ...] = ()
+    sizes: tuple[float, ...] = ()
+    alpha: float | None = None
+    metric: str = "metric"
+    settings: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sources", tuple(self.sources))
+        object.__setattr__(self, "sizes", tuple(float(s) for s in self.sizes))
+        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def along(self, sizes, mapping: str) -> np.ndarray:
+        """The ``"log"`` or ``"power"`` map of this mixture at any training-set sizes (samples)."""
+        if mapping == "log":
+            return np.array([log_mapping_weights(self.sizes, n) @ self.at_sizes for n in np.ravel(sizes)])
+        return np.array([power_law_weights(self.sizes, n, self.alpha) @ self.at_sizes for n in np.ravel(sizes)])
+
+    def summary(self) -> pd.DataFrame:
+        """One row: the ratio per source, OT, the metric at each pilot size and both maps."""
+        names = self.sources or tuple(f"p_{i}" for i in range(1, self.ratio.size + 1))
+        row = {**dict(zip(names, self.ratio.tolist(), strict=True)), "size": self.size, "ot": self.ot,
+               **{f"at {s:g}": float(v) for s, v in zip(self.sizes, self.at_sizes, strict=True)},
+               "log_mapping": self.log_mapping, "power_law": self.power_law, "projected": self.projected}
+        return pd.DataFrame([row])
+
+    def plot(self, ax=None):
+        """The metric against training-set size: the pilot-size predictions and both maps to ``size``."""
+        from scalelaw.plots.transport import projection_curve
+
+        return projection_curve(self, ax=ax)
 
 
 def fit_projector(
@@ -342,6 +380,18 @@ def load_projector(
     return fit_projector(tidy, transport, metric=metric, maximize=maximize), transport
 
 
+def _beyond(projector: Projector, size: float) -> list[str]:
+    largest = max(projector.sizes)
+    out = []
+    if size > largest:
+        out.append(f"extrapolating: N = {size:g} is {size / largest:.3g}x the largest pilot size {largest:g}")
+    elif size < min(projector.sizes):
+        out.append(f"N = {size:g} is below the smallest pilot size {min(projector.sizes):g}")
+    if projector.size_fit is not None:
+        out += [f"size law: {w}" for w in projector.size_fit.warnings]
+    return out
+
+
 def project(
     projector: Projector, transport: MixtureTransport, ratio, size: float, *, mapping: str = "auto"
 ) -> Projection:
@@ -349,7 +399,7 @@ def project(
     p = check_ratio(ratio, projector.sources)
     if not np.isfinite(size) or size <= 0:
         raise InputError(f"size={size} must be a positive number of training samples")
-    mapping = projector.resolve(mapping)
+    chosen = projector.resolve(mapping)
     ot = transport(p)
     values, grads = projector.at_sizes(p, ot.cost, ot.gradient)
     w_log = log_mapping_weights(projector.sizes, size)
@@ -359,10 +409,47 @@ def project(
     if projector.size_fit is not None:
         w_pow = power_law_weights(projector.sizes, size, projector.alpha)
         power = float(w_pow @ values)
-        if mapping == "power":
+        if chosen == "power":
             w = w_pow
-    projected = log_value if mapping == "log" else power
-    return Projection(p, float(size), ot.cost, values, log_value, power, mapping, projected, w @ grads)
+    projected = log_value if chosen == "log" else power
+    settings = {"ratio": np.asarray(ratio, dtype=float).tolist() if not isinstance(ratio, Mapping)
+                else dict(ratio), "size": float(size), "mapping": mapping}
+    return Projection(p, float(size), ot.cost, values, log_value, power, chosen, projected, w @ grads,
+                      projector.sources, projector.sizes, projector.alpha, projector.metric, settings,
+                      tuple(_beyond(projector, size)))
+
+
+def ratio_label(ratio, digits: int = 3) -> str:
+    """A mixture as text, its shares joined by commas (``0.4,0.4,0.2``)."""
+    return ",".join(f"{v:.{digits}g}" for v in np.ravel(ratio))
+
+
+def stage_table(projector: Projector) -> pd.DataFrame:
+    """One row per pilot size: the rows and in-sample errors of its stage-1 fit."""
+    return pd.DataFrame([{"size": s, "rows": f.data["rows"], "mae": f.metrics["mae"], "rmse": f.metrics["rmse"]}
+                         for s, f in projector.stage1.items()])
+
+
+def project_mixtures(
+    projector: Projector, transport: MixtureTransport, ratios=None, *, size: float, mapping: str = "auto"
+) -> FitGroup:
+    """The projection of several mixtures (default: every pilot mixture) at ``size``, as one group.
+
+    A :class:`~scalelaw.result.FitGroup` of :class:`Projection` keyed by the ratio as text; its
+    ``info`` holds the stage-1 errors (``stage1``), ``alpha``, the pilot sizes, the metric, whether
+    higher is better (``maximize``) and the OT settings (``transport``).
+    """
+    chosen = [np.asarray(r, dtype=float) if not isinstance(r, Mapping) else r for r in ratios] if ratios \
+        else list(np.unique(projector.pilots[list(projector.sources)].to_numpy(dtype=float), axis=0))
+    members = [project(projector, transport, r, size, mapping=mapping) for r in chosen]
+    info = {"stage1": stage_table(projector), "alpha": projector.alpha, "pilot_sizes": list(projector.sizes),
+            "metric": projector.metric, "maximize": projector.maximize, "sources": list(projector.sources),
+            "transport": dict(projector.transport)}
+    settings = {"ratios": None if not ratios else [m.settings["ratio"] for m in members], "size": float(size),
+                "mapping": mapping}
+    warned = dict.fromkeys(w for m in members for w in m.warnings)
+    return FitGroup("transport", "projections", {ratio_label(m.ratio): m for m in members}, key="mixture",
+                    settings=settings, info=info, warnings=tuple(warned))
 
 
 __all__ = [
@@ -375,6 +462,9 @@ __all__ = [
     "power_law_weights",
     "prepare_pilots",
     "project",
+    "project_mixtures",
+    "ratio_label",
     "stage1_law",
+    "stage_table",
     "value_and_input_gradient",
 ]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from scalelaw import protocol
 from scalelaw.errors import InputError
 
 #: How far from 1 the entries of a logged ratio may sum (logs round weights to a few decimals).
@@ -109,6 +110,13 @@ def check_caps(caps: Mapping[str, float] | Sequence[float] | None, names: Sequen
     return values
 
 
+def caps_setting(caps) -> dict | list | None:
+    """Caps as given (a mapping or a sequence), in a form a result's settings can store."""
+    if caps is None:
+        return None
+    return dict(caps) if isinstance(caps, Mapping) else [float(c) for c in caps]
+
+
 def project_simplex(v, caps=None) -> np.ndarray:
     """Exact Euclidean projection of ``v`` (shape (m,)) onto the simplex, optionally capped.
 
@@ -158,9 +166,13 @@ def project_simplex(v, caps=None) -> np.ndarray:
     return p
 
 
+@protocol.value_kind("transport.path")
 @dataclass(frozen=True)
 class Path:
-    """The iterates of :func:`ascend`: ``ratios`` (T, m), ``values`` (T,), ``steps`` (T,)."""
+    """The iterates of :func:`ascend`: ``ratios`` (T, m), ``values`` (T,), ``steps`` (T,).
+
+    Part of the results that keep a choice (a selection, a mixing optimum), stored with them.
+    """
 
     ratios: np.ndarray
     values: np.ndarray
