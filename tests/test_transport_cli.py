@@ -240,3 +240,34 @@ def test_nothing_is_written_on_error(cli, tmp_path):
         out,
     )
     assert run.code == 2 and not out.exists()
+
+
+def test_results_written_with_out_load_back(cli, digits, tmp_path):
+    import scalelaw
+    from scalelaw.families.transport import Distance, Optimum, Projection, Selection
+
+    written = {name: tmp_path / f"{name}.json" for name in ("distance", "project", "select", "fit", "optimum")}
+    run = cli("transport", "distance", digits["sources"] / "noisy.csv", digits["target"], "--label-column", "label",
+              "--out", written["distance"], "--json")
+    assert run.code == 0, run.stderr
+    distance = scalelaw.load(written["distance"])
+    assert isinstance(distance, Distance) and distance.cost == json.loads(run.stdout)["cost"]
+    args = _projektor("project", digits)[2:]
+    run = cli("transport", "project", *args, "--ratio", "0.4,0.4,0.2", "--ratio", "1,0,0", "--out", written["project"],
+              "--json")
+    assert run.code == 0, run.stderr
+    group = scalelaw.load(written["project"])
+    assert list(group) == ["0.4,0.4,0.2", "1,0,0"] and all(isinstance(p, Projection) for p in group.values())
+    assert group["0.4,0.4,0.2"].projected == json.loads(run.stdout)["projections"][0]["projected"]
+    run = cli("transport", "select", *args, "--cap", "noisy=0.1", "--iterations", "20", "--out", written["select"],
+              "--json")
+    assert run.code == 0, run.stderr
+    selection = scalelaw.load(written["select"])
+    assert isinstance(selection, Selection) and selection.ratio == json.loads(run.stdout)["ratio"]
+    assert "the share of noisy is at its cap 0.1" in selection.warnings
+    assert cli("mix", "fit", MIX / "train_mixture_1m.csv", MIX / "train_pile_loss_1m.csv", "--target", TARGET,
+               "--out", written["fit"]).code == 0
+    run = cli("mix", "optimize", written["fit"], "--max-share", "0.5", "--out", written["optimum"], "--json")
+    assert run.code == 0, run.stderr
+    optimum = scalelaw.load(written["optimum"])
+    assert isinstance(optimum, Optimum) and optimum.mixture == json.loads(run.stdout)["mixture"]

@@ -148,29 +148,27 @@ def mix_optimize(
     maximize: Annotated[
         bool, typer.Option("--maximize", help="Maximise instead (a metric, not a loss).")
     ] = False,
+    out: Out = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
     """The best mixture on the simplex under a fitted mixing law (optionally with caps).
 
-    Example: scalelaw mix optimize mix.json --max-share 0.3
+    Example: scalelaw mix optimize mix.json --max-share 0.3 --out optimum.json
     """
     from scalelaw.families.transport import mixing as mix_family
-    from scalelaw.plots import transport as figures
-    from scalelaw.plots.common import figure_bytes
     from scalelaw.result import FitResult
 
-    check_outputs(plot=plot)
+    check_outputs(out, plot=plot)
     fit = FitResult.from_json(fit_file)
     domains = mix_family.domains_of(fit.law)
     caps = options.shares("--cap", caps) or {}
     if max_share is not None:
         caps = {d: caps.get(d, max_share) for d in domains}
     best = mix_family.optimize(fit, caps=caps or None, maximize=maximize)
-    figure = figures.selection_path(best.path, domains, metric=fit.law.target) if plot else None
-    options.write_outputs((plot, figure_bytes(figure, plot) if plot else None))
+    options.write_result(best, out, plot)
     if json:
-        render.emit_json(best.to_dict() | {"target": fit.law.target, "law": fit.law.name})
+        render.emit_json(best.record() | {"target": fit.law.target, "law": fit.law.name})
         return
     render.table(
         f"best mixture under {fit.law.name} ({'max' if maximize else 'min'} {fit.law.target})",
@@ -178,3 +176,5 @@ def mix_optimize(
         ((d, f"{v:.4f}") for d, v in best.mixture.items() if v > 5e-5),
     )
     render.line(f"predicted {fit.law.target}: {best.predicted:.5g}; {best.path.message}")
+    for text in best.warnings:
+        render.warn(text)

@@ -9,7 +9,7 @@ import typer
 
 from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import SEED, Json, LegacyCsv, Plot, Seed, check_outputs
+from scalelaw.cli.options import SEED, Json, Out, Plot, Seed, check_outputs
 from scalelaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -101,21 +101,26 @@ def distance_command(
     ],
     b: Annotated[Path, typer.Argument(help="Second sample set, same feature columns.", show_default=False)],
     transport: dict | None = None,
+    out: Out = None,
+    plot: Plot = None,
     json: Json = False,
 ) -> None:
     """OT distance between two sample sets: squared-Euclidean feature cost plus OTDD's label term.
 
     Example: scalelaw transport distance sources/noisy.csv target.csv --label-column label --method exact
+    --out distance.json
     """
     from scalelaw.families.transport import distance as ot_family
 
+    check_outputs(out, plot=plot)
     solver = dict(transport)
     label_column = solver.pop("label_column")
     sa = ot_family.read_samples(a, label_column=label_column)
     sb = ot_family.read_samples(b, label_column=label_column)
     result = ot_family.distance(sa, sb, **solver)
+    options.write_result(result, out, plot)
     if json:
-        render.emit_json(result.to_dict())
+        render.emit_json(result.record())
         return
     render.line(
         f"{result.method} OT between {a.name} ({result.n_a} samples) and {b.name} ({result.n_b} samples), "
@@ -145,15 +150,16 @@ def _ratio(text: str, names) -> np.ndarray:
     return check_ratio(values, names, where=f"--ratio {text}")
 
 
-def _stage_summary(projector) -> dict:
+def _stage_summary(stage1, alpha, maximize: bool) -> dict:
+    """The stage-1 errors per pilot size, alpha and the goal, as the JSON of project and select."""
     return {
         "stage1": {
-            f"{s:g}": {"rows": f.data["rows"], "mae": f.metrics["mae"], "rmse": f.metrics["rmse"]}
-            for s, f in projector.stage1.items()
+            f"{r.size:g}": {"rows": int(r.rows), "mae": float(r.mae), "rmse": float(r.rmse)}
+            for r in stage1.itertuples()
         },
-        "alpha": projector.alpha,
-        "pilot_sizes": list(projector.sizes),
-        "maximize": projector.maximize,
+        "alpha": alpha,
+        "pilot_sizes": [float(s) for s in stage1["size"]],
+        "maximize": maximize,
     }
 
 
@@ -175,28 +181,31 @@ def project_command(
     metric: Metric = "accuracy",
     mapping: Mapping = "auto",
     transport: dict | None = None,
+    out: Out = None,
+    plot: Plot = None,
     json: Json = False,
 ) -> None:
     """Project the metric of mixtures to a larger training-set size from pilot runs and OT distances.
 
     Example: scalelaw transport project pilots.csv --sources sources --target target.csv --size 400
-    --label-column label
+    --label-column label --out projections.json
     """
     import numpy as np
 
     from scalelaw.families.transport import projection as projection_family
 
+    check_outputs(out, plot=plot)
     n = render.quantity("--size", size)
     projector, mixture = projection_family.load_projector(pilots, sources, target, metric=metric, maximize=None,
                                                           **transport)
     names = projector.sources
     mapping = projector.resolve(mapping)
-    if ratio:
-        ratios = [_ratio(r, names) for r in ratio]
-    else:
-        ratios = list(np.unique(projector.pilots[list(names)].to_numpy(dtype=float), axis=0))
-    rows = [projection_family.project(projector, mixture, r, n, mapping=mapping) for r in ratios]
+    ratios = [_ratio(r, names).tolist() for r in ratio] if ratio else None
+    group = projection_family.project_mixtures(projector, mixture, ratios, size=n, mapping=mapping)
+    rows = list(group.values())
+    options.write_result(group, out, plot)
     if json:
+        info = group.info
         render.emit_json(
             {
                 "size": n,
@@ -204,8 +213,8 @@ def project_command(
                 "mapping": mapping,
                 "sources": list(names),
                 "projections": [_row(p, names, projector.sizes) for p in rows],
-                **_stage_summary(projector),
-                "transport": dict(projector.transport),
+                **_stage_summary(info["stage1"], info["alpha"], info["maximize"]),
+                "transport": dict(info["transport"]),
             }
         )
         return
@@ -262,67 +271,53 @@ def select_command(
     maximize: Goal = None,
     transport: dict | None = None,
     iterations: Annotated[int, typer.Option(help="Most projected-gradient steps.")] = 100,
+    out: Out = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
     """Choose the mixing ratio that maximises the projected metric at the target size.
 
     Example: scalelaw transport select pilots.csv --sources sources --target target.csv --size 400
-    --label-column label --cap noisy=0.2
+    --label-column label --cap noisy=0.2 --out selection.json
     """
     import numpy as np
 
-    from scalelaw import artifact
     from scalelaw.families.transport import projection as projection_family
-    from scalelaw.families.transport.selection import ascend, check_caps
-    from scalelaw.plots import transport as figures
-    from scalelaw.plots.common import figure_bytes
+    from scalelaw.families.transport.choice import select
 
-    check_outputs(plot=plot)
+    check_outputs(out, plot=plot)
     n = render.quantity("--size", size)
     projector, mixture = projection_family.load_projector(pilots, sources, target, metric=metric,
                                                           maximize=maximize, **transport)
     names = projector.sources
-    caps = check_caps(options.shares("--cap", caps), names)
-    mapping = projector.resolve(mapping)
-
-    def objective(p):
-        pr = projection_family.project(projector, mixture, p, n, mapping=mapping)
-        return pr.projected, pr.gradient
-
-    uniform = np.full(len(names), 1.0 / len(names))
-    path = ascend(objective, uniform, caps=caps, maximize=projector.maximize, iterations=iterations)
-    best = projection_family.project(projector, mixture, path.ratio, n, mapping=mapping)
-    start = projection_family.project(projector, mixture, path.ratios[0], n, mapping=mapping)
-    figure = None
-    if plot is not None:
-        pilots_r = projector.pilots[list(names)].to_numpy(dtype=float)
-        figure = figure_bytes(figures.selection_path(path, names, pilots=pilots_r, metric=metric), plot)
-        artifact.write_atomic(plot, figure)
+    result = select(projector, mixture, n, caps=options.shares("--cap", caps), mapping=mapping,
+                    iterations=iterations)
+    options.write_result(result, out, plot)
+    path, best, start = result.path, result.best, result.start
     payload = {
-        "ratio": dict(zip(names, path.ratio.tolist(), strict=True)),
+        "ratio": result.ratio,
         "projected": best.projected,
         "log_mapping": best.log_mapping,
         "power_law": best.power_law,
         "ot": best.ot,
         "size": n,
-        "mapping": mapping,
+        "mapping": result.mapping,
         "metric": metric,
-        "maximize": projector.maximize,
+        "maximize": result.maximize,
         "start": _row(start, names, projector.sizes),
-        "caps": None if caps is None else dict(zip(names, caps.tolist(), strict=True)),
+        "caps": None if result.caps is None else dict(result.caps),
         "path": [dict(zip(names, r.tolist(), strict=True)) for r in path.ratios],
         "path_values": path.values.tolist(),
         "converged": path.converged,
         "message": path.message,
-        **_stage_summary(projector),
+        **_stage_summary(result.stage1, projector.alpha, projector.maximize),
     }
     if json:
         render.emit_json(payload)
         return
     render.table(
-        f"selected mixture for N = {render.number(n)} ({'maximising' if projector.maximize else 'minimising'}"
-        f" {metric}, {mapping} mapping)",
+        f"selected mixture for N = {render.number(n)} ({'maximising' if result.maximize else 'minimising'}"
+        f" {metric}, {result.mapping} mapping)",
         ["source", "share", "start"],
         (
             (name, f"{v:.4f}", f"{s:.4f}")
@@ -334,8 +329,9 @@ def select_command(
         f"{best.log_mapping:.4f}, power law {'-' if np.isnan(best.power_law) else f'{best.power_law:.4f}'}; "
         f"{len(path.values) - 1} steps, {path.message}"
     )
-    _explain(projector, mapping)
-    render.wrote(plot)
+    _explain(projector, result.mapping)
+    for text in result.warnings:
+        render.warn(text)
 
 
 @group.command("demo")
@@ -346,30 +342,24 @@ def demo_command(
     seed: Seed = SEED,
     size: Annotated[int, typer.Option(help="Target training-set size (images).")] = 400,
     repeats: Annotated[int, typer.Option(help="Pilot runs per (size, mixture).")] = 3,
+    out: Out = None,
     plot: Plot = None,
     json: Json = False,
-    out: LegacyCsv = None,
 ) -> None:
     """End-to-end projektor on scikit-learn's bundled digits: pilots, projection, check, selection.
 
-    Example: scalelaw transport demo --csv digits --plot digits_projection.png
+    Example: scalelaw transport demo --csv digits --out digits.json --plot digits_projection.png
     """
-    from scalelaw import artifact
     from scalelaw.families.transport import demo as demo_family
-    from scalelaw.plots import transport as figures
-    from scalelaw.plots.common import figure_bytes
 
-    csv = csv or out
-    check_outputs(plot=plot)
+    check_outputs(out, plot=plot)
+    if csv is not None and csv.exists() and not csv.is_dir():
+        raise InputError(f"--csv {csv}: a file; give a folder for the sources, target and pilot tables")
     result = demo_family.demonstrate(seed=seed, size=size, repeats=repeats)
-    figure = None
-    if plot is not None:
-        figure = figure_bytes(figures.projection_simplex(result.comparison, result.task.names, size), plot)
     if csv is not None:
         demo_family.write_task(result.task, result.pilots, csv)
-    if figure is not None:
-        artifact.write_atomic(plot, figure)
-    summary = result.summary()
+    options.write_result(result, out, plot)
+    summary = result.record()
     if json:
         render.emit_json(summary)
         return
@@ -387,4 +377,4 @@ def demo_command(
         + f": projected {summary['selected_projected']:.4f}, actual {summary['selected_actual']:.4f} "
         f"(uniform {summary['uniform_actual']:.4f}, best evaluated {summary['best_evaluated_actual']:.4f})"
     )
-    render.wrote(csv, plot)
+    render.wrote(csv)

@@ -23,7 +23,6 @@ from scalelaw.families.transport.distance import (
     Distance,
     MixtureTransport,
     Samples,
-    distance,
     read_samples,
 )
 from scalelaw.families.transport.mixing import (
@@ -58,7 +57,6 @@ __all__ = [
     "ascend",
     "check_caps",
     "check_ratio",
-    "distance",
     "evaluate",
     "fit_mixture",
     "fit_projector",
