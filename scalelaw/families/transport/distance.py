@@ -454,8 +454,9 @@ def distance(
 class MixtureDistance:
     """OT(p) between the mixture at ratio ``ratio`` and the target, with ``gradient`` d OT / d p.
 
-    A step of a computation (one per ratio the selection tries), not a result to keep.  The gradient is the mean potential of each source's samples; it is defined up to a constant
-    added to every entry, which does not change any derivative along the simplex.
+    A step of a computation (one per ratio the selection tries), not a result to keep.  The
+    gradient is the mean potential of each source's samples; it is defined up to a constant added
+    to every entry, which does not change any derivative along the simplex.
     """
 
     ratio: np.ndarray
