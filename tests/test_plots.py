@@ -31,9 +31,9 @@ FIGURES = {
     "downstream": ["chain_figure", "error_law_figure", "ladder_figure", "ladder_tasks_figure", "observational_figure"],
     "hparams": ["evaluation_gaps", "recommendation_panel", "sweep_heatmaps"],
     "law": ["group_panels", "law_curves"],
-    "loss": ["isoflop_curves", "loss_vs_compute"],
+    "loss": ["allocation_curves", "isoflop_curves", "loss_vs_compute", "validation_errors"],
     "sampling": ["coverage_curves", "plan_bars", "utility_curves"],
-    "transport": ["mixing_predictions", "projection_simplex", "selection_path"],
+    "transport": ["mixing_predictions", "potentials", "projection_curve", "projection_simplex", "selection_path"],
 }
 
 
