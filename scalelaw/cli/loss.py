@@ -240,15 +240,17 @@ def predict(
     flops: Flops = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Other inputs as COLUMN=VALUE (repeatable or "
                                                                  "comma-separated).")] = None,
+    plot: Plot = None,
     json: Json = False,
 ) -> None:
     """Predict the target of a fitted law at given inputs, with its bootstrap interval (one row per point;
     with --flops and --params, tokens = C / (6 N)).
 
-    Example: scalelaw predict fit.json --params 70B --tokens 1.4T,2.8T
+    Example: scalelaw predict fit.json --params 70B --tokens 1.4T,2.8T --plot predictions.png
     """
     import numpy as np
 
+    check_outputs(plot=plot)
     fit = _read_fit(fit_file)
     given = {k: options.number(f"--set {k}", v) for k, v in options.pairs("--set", set_).items()}
     points = options.rows(params=options.numbers("--params", params), tokens=options.numbers("--tokens", tokens),
@@ -269,6 +271,8 @@ def predict(
                    for k, r in ranges.items() if k in values and not r[0] <= values[k] <= r[1]]
         payloads.append({"prediction": value, "lower": lo, "upper": hi, "level": fit.level,
                          "inputs": values, "target": fit.law.target, "extrapolating": outside})
+    if plot is not None:
+        options.write_outputs((plot, _prediction_figure(fit, payloads, plot)))
     if json:
         _emit_rows(payloads, "predictions")
         return
@@ -280,6 +284,19 @@ def predict(
                        " (fit without --bootstrap: no interval)"))
         for text in row["extrapolating"]:
             render.warn(f"extrapolating: {text}")
+
+
+def _prediction_figure(fit: FitResult, payloads: list[dict], plot: Path) -> bytes:
+    """The fitted law over its range with the predicted points (and their intervals) marked."""
+    from scalelaw.plots.common import figure_bytes
+
+    figure = fit.plot()
+    ax, column = figure.axes[0], fit.law.column(fit.law.inputs[0])
+    for row in payloads:
+        low, high = row["prediction"] - row["lower"], row["upper"] - row["prediction"]
+        ax.errorbar([row["inputs"][column]], [row["prediction"]], fmt="*", ms=10, color="tab:red",
+                    yerr=[[low], [high]] if low == low else None)
+    return figure_bytes(figure, plot)
 
 
 @app.command()

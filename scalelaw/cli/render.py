@@ -92,7 +92,7 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], 
     console.print(Text(title, style="bold"), soft_wrap=True)
     cells = [[str(c) for c in row] for row in rows]
     if not console.is_terminal:
-        raw(plain_table(columns, cells))
+        raw(plain_table(columns, cells, left=fold))
         return
     ruled = column_widths(columns, cells, console.width - 3 * (len(columns) - 1), fold)
     widths = ruled or column_widths(columns, cells, console.width - 2 * (len(columns) - 1), fold)
@@ -135,11 +135,12 @@ def records(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
                        for row in rows)
 
 
-def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns aligned with spaces, one line per row, no box characters (for pipes and files)."""
+def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, left: Sequence[str] = ()) -> str:
+    """Columns aligned with spaces, one line per row, no box characters (for pipes and files); the first
+    column and the ``left`` ones (text such as formulas) are aligned left, the others right."""
     lines = [list(columns), *rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
-    return "\n".join("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+    return "\n".join("  ".join(cell.ljust(w) if i == 0 or columns[i] in left else cell.rjust(w)
                                for i, (cell, w) in enumerate(zip(line, widths, strict=True))).rstrip()
                      for line in lines)
 

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator
 
+from scalelaw.errors import InputError
 from scalelaw.plots.common import panels
 
 _MARKERS = ("*", "^", "D", "o", "v", "P", "X")
@@ -57,7 +58,8 @@ def sweep_heatmaps(
     if given is not None:
         chosen = groups if group is None else groups[groups["group"] == group]
         if chosen.empty:
-            raise ValueError(f"the sweep has no group {group!r}")
+            names = ", ".join(map(repr, groups["group"].astype(str)))
+            raise InputError(f"group={group!r} is not a group of the sweep; it has {names}")
         groups = chosen.iloc[:1]
         fig, axes = given.figure, np.array([[given]])
     else:
@@ -184,12 +186,11 @@ def recommendation_panel(recommendation, *, ax: Axes | None = None) -> Figure:
                label=f"{r.law}: lr {r.lr:.3g}, B {r.batch_size:.3g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlim(min(xs) / 1.5, max(xs) * 1.5)
-    ax.set_ylim(min(ys) / 1.5, max(ys) * 1.5)
+    ax.set_xlim(min(xs) / 2, max(xs) * 2)
+    ax.set_ylim(min(ys) / 2, max(ys) * 2)
     ax.set_xlabel("peak learning rate")
     ax.set_ylabel("batch size (tokens)")
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_minor_locator(NullLocator())
+    ax.grid(True, which="both", alpha=0.2)
     ax.set_title(f"N = {r.params:.3g}, D = {r.tokens:.3g}", fontsize=9)
     ax.legend(fontsize=7)
     return fig

@@ -67,6 +67,12 @@ def law_curves(fit, *, ax: AxesLike = None, data: pd.DataFrame | None = None) ->
         ax.set_xscale("log")
     if law.space in ("log", "loglog") and low > 0:
         ax.set_yscale("log")
+        bottom, top = ax.get_ylim()
+        if 0 < bottom and top / bottom < 10:  # less than a decade: plain numbers read better
+            from matplotlib.ticker import ScalarFormatter
+
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+            ax.yaxis.set_minor_formatter(ScalarFormatter())
     ax.set_xlabel(columns[0])
     ax.set_ylabel(law.target)
     ax.set_title(f"{law.name}: {law.formula}", fontsize=9)
