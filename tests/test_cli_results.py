@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from support import DATA, ROOT, assert_user_error
 
 import scalelaw
 from scalelaw.families import datastore as ds
 from scalelaw.families import hyperparams as hp
+
+from support import DATA, ROOT, assert_user_error
 
 FIT = ROOT / "tests" / "legacy_artifacts" / "fit.json"
 PNG = b"\x89PNG"
