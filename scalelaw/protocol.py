@@ -198,6 +198,14 @@ class Result(artifact.JsonArtifact):
                 raise TypeError(f"two result classes declare the schema {cls.SCHEMA!r}")
             SCHEMAS[cls.SCHEMA] = cls
 
+    def __post_init__(self) -> None:
+        """Freeze the ``settings`` and ``warnings`` fields (subclasses call this first)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        if "settings" in names:
+            object.__setattr__(self, "settings", frozen(self.settings))
+        if "warnings" in names:
+            object.__setattr__(self, "warnings", tuple(self.warnings))
+
     # ------------------------------------------------------------------ the protocol
     def summary(self):
         """The result as a DataFrame."""

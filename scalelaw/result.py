@@ -295,10 +295,9 @@ class FitGroup(protocol.Result, Mapping):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "fits", frozen(self.fits))
-        object.__setattr__(self, "settings", frozen(self.settings))
         object.__setattr__(self, "info", frozen(self.info))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def TITLE(self) -> str:  # noqa: N802 (the protocol's class-level name)

@@ -182,10 +182,9 @@ class Allocation(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         for name in ALLOCATION_COLUMNS:
             object.__setattr__(self, name, np.atleast_1d(np.asarray(getattr(self, name), dtype=float)))
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per budget: the allocation, its intervals and tokens per parameter."""
@@ -334,9 +333,9 @@ class Validation(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         for name in ("in_sample", "held_out", "settings"):
             object.__setattr__(self, name, protocol.frozen(getattr(self, name)))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def summary(self) -> pd.DataFrame:
         """One row per part (in-sample, held out): n, MAE, MAPE (%), max |error|, RMSE."""
@@ -408,9 +407,8 @@ class IsoflopResult(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "skipped", tuple(self.skipped))
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def exponents(self) -> pd.DataFrame:
         rows = []

@@ -186,9 +186,6 @@ class Optimum(protocol.Result):
     warnings: tuple[str, ...] = ()
     settings: Mapping[str, object] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def TITLE(self) -> str:  # noqa: N802 (the protocol's class-level name)

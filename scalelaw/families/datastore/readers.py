@@ -126,8 +126,8 @@ class ReaderFit(protocol.Result):
     settings: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "fits", protocol.frozen(self.fits))
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
         object.__setattr__(self, "sizes", tuple(float(v) for v in self.sizes))
         object.__setattr__(self, "notes", tuple(self.notes))
 

@@ -50,7 +50,7 @@ class DatastoreFit(protocol.Result):
     settings: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        super().__post_init__()
         object.__setattr__(self, "notes", tuple(self.notes))
 
     @property

@@ -282,9 +282,8 @@ class ChainResult(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        super().__post_init__()
         object.__setattr__(self, "notes", tuple(self.notes))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def degradation(self, method: str = "pearson", statistic: str = "mean") -> pd.DataFrame:
         """A family x metric table of one summary statistic, columns in chain order."""

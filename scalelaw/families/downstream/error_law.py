@@ -174,9 +174,6 @@ class ErrorLaw(protocol.Result):
     settings: Mapping[str, object] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def loss_range(self) -> tuple[float, float]:

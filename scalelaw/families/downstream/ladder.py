@@ -140,8 +140,6 @@ class LadderFit(protocol.Result):
     format: str = "tidy"
     targets: pd.DataFrame = field(default_factory=lambda: target_actuals(None))
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -306,9 +304,8 @@ class LadderPrediction(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "fits", protocol.frozen(self.fits))
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def level(self) -> float:

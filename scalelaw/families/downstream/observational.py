@@ -292,7 +292,7 @@ class ObservationalResult(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        super().__post_init__()
         for name in ("predictors", "notes", "warnings"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 

@@ -97,9 +97,8 @@ class Recommendation(protocol.Result):
     settings: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
+        super().__post_init__()
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def tokens_per_param(self) -> float:

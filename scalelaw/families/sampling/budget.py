@@ -26,7 +26,6 @@ import pandas as pd
 from scalelaw import protocol
 from scalelaw.errors import InputError
 from scalelaw.families.sampling.results import coverage_group
-from scalelaw.protocol import frozen
 
 
 def check_target(target: float) -> float:
@@ -97,9 +96,6 @@ class SamplingPlan(protocol.Result):
     settings: Mapping[str, object] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def target(self) -> float:

@@ -254,9 +254,8 @@ class BetaBinomialFit(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "info", frozen(self.info))
-        object.__setattr__(self, "settings", frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
         if self.draws is not None:
             draws = np.array(self.draws, dtype=float)
             draws.setflags(write=False)

@@ -112,9 +112,8 @@ class PowerLawFit(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "info", frozen(self.info))
-        object.__setattr__(self, "settings", frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def level(self) -> float:

@@ -98,9 +98,8 @@ class VerifierPlan(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "estimates", frozen(self.estimates))
-        object.__setattr__(self, "settings", frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def numbers(self) -> dict:
         """The plan's headline numbers: fp_cost, k_opt, utility, utility_limit, ceiling, increasing

@@ -68,9 +68,8 @@ class Selection(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "sources", tuple(self.sources))
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def ratio(self) -> dict[str, float]:

@@ -206,11 +206,11 @@ class Demonstration(protocol.Result):
     transport: MixtureTransport | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "names", tuple(self.names))
         object.__setattr__(self, "pilot_sizes", tuple(self.pilot_sizes))
         for name in ("errors", "settings", "info"):
             object.__setattr__(self, name, protocol.frozen(getattr(self, name)))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def record(self) -> dict:
         """The numbers of the demonstration as plain values (for JSON and docs)."""

@@ -264,9 +264,6 @@ class Optimum(protocol.Result):
     settings: Mapping[str, object] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def record(self) -> dict:
         """The numbers as plain values (the command line's JSON)."""

@@ -275,10 +275,9 @@ class Projection(protocol.Result):
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "sources", tuple(self.sources))
         object.__setattr__(self, "sizes", tuple(float(s) for s in self.sizes))
-        object.__setattr__(self, "settings", protocol.frozen(self.settings))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def along(self, sizes, mapping: str) -> np.ndarray:
         """The ``"log"`` or ``"power"`` map of this mixture at any training-set sizes (samples)."""
