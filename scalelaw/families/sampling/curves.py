@@ -105,11 +105,20 @@ def coverage_table(tidy: pd.DataFrame, k, *, bootstrap: int = 0, seed: int = 0, 
     return pd.DataFrame(rows)
 
 
-def model_report(fit) -> str:
-    """A coverage fit of one model as text: its title, one line per number, its warnings."""
-    numbers = fit.summary().iloc[0]
-    lines = [f"{fit.TITLE}: model {fit.model}"]
-    lines += [f"  {name:<22} {value:.6g}" if isinstance(value, float) else f"  {name:<22} {value}"
-              for name, value in numbers.items()]
-    lines += [f"warning: {w}" for w in fit.warnings]
-    return "\n".join(lines)
+class ModelCoverage:
+    """What the coverage fits of one model (power law, Beta-binomial) share: their text and figure."""
+
+    def report(self) -> str:
+        """The fit as text: its title, one line per number, its warnings."""
+        numbers = self.summary().iloc[0]
+        lines = [f"{self.TITLE}: model {self.model}"]
+        lines += [f"  {name:<22} {value:.6g}" if isinstance(value, float) else f"  {name:<22} {value}"
+                  for name, value in numbers.items()]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """The observed coverage curve with its band and the fitted curve, extrapolated dashed."""
+        from scalelaw.plots.sampling import coverage_curves
+
+        return coverage_curves({self.model: self}, ax=ax)

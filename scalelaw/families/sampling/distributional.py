@@ -35,7 +35,7 @@ from scipy.special import betaln, digamma, gammaln
 
 from scalelaw import optimize, protocol
 from scalelaw.errors import FitError, InputError
-from scalelaw.families.sampling.curves import model_report, percentiles
+from scalelaw.families.sampling.curves import ModelCoverage, percentiles
 from scalelaw.families.sampling.quadrature import Quadrature
 from scalelaw.protocol import frozen
 
@@ -216,7 +216,7 @@ def window_slope(alpha, beta, scale, window=WINDOW) -> tuple[np.ndarray, np.ndar
 
 # ----------------------------------------------------------------------------------------- result
 @dataclass(frozen=True)
-class BetaBinomialFit(protocol.Result):
+class BetaBinomialFit(ModelCoverage, protocol.Result):
     """A scaled Beta-binomial fitted to one model's counts.
 
     Attributes
@@ -322,14 +322,6 @@ class BetaBinomialFit(protocol.Result):
                "n_problems": self.info.get("n_problems"), "zero_fraction": self.info.get("zero_fraction")}
         return pd.DataFrame([row], index=pd.Index([self.KIND], name="method"))
 
-    def report(self) -> str:
-        return model_report(self)
-
-    def plot(self, ax=None):
-        """The observed coverage curve with its band and the simulated pass_D@k, extrapolated dashed."""
-        from scalelaw.plots.sampling import coverage_curves
-
-        return coverage_curves({self.model: self}, ax=ax)
 
 
 def _k_array(k) -> np.ndarray:

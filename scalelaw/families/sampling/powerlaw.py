@@ -28,7 +28,7 @@ from scalelaw import engine, protocol
 from scalelaw.catalogue.sampling import EXP_POWER_LAW
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.sampling import passk
-from scalelaw.families.sampling.curves import model_report, percentiles, resample
+from scalelaw.families.sampling.curves import ModelCoverage, percentiles, resample
 from scalelaw.laws import Law
 from scalelaw.protocol import frozen
 from scalelaw.result import FitResult
@@ -80,7 +80,7 @@ def k_grid(grid, space: str, n_min: int) -> tuple[np.ndarray, list[str]]:
 
 
 @dataclass(frozen=True)
-class PowerLawFit(protocol.Result):
+class PowerLawFit(ModelCoverage, protocol.Result):
     """coverage = exp(-A k^-beta) fitted to one model's coverage curve.
 
     Attributes
@@ -152,14 +152,6 @@ class PowerLawFit(protocol.Result):
                "n_problems": self.info.get("n_problems"), "zero_fraction": self.info.get("zero_fraction")}
         return pd.DataFrame([row], index=pd.Index([self.KIND], name="method"))
 
-    def report(self) -> str:
-        return model_report(self)
-
-    def plot(self, ax=None):
-        """The observed coverage curve with its band and the fitted law, extrapolated dashed."""
-        from scalelaw.plots.sampling import coverage_curves
-
-        return coverage_curves({self.model: self}, ax=ax)
 
 
 def brown_error(predict, n, c) -> dict:
