@@ -10,7 +10,7 @@ import typer
 
 from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, Out, Params, Plot, Resampling, Tokens, check_outputs
+from scalelaw.cli.options import Json, Out, Params, Plot, Resampling, Tokens, Where, check_outputs
 from scalelaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -41,7 +41,20 @@ SeqLen = Annotated[
     str | None,
     typer.Option(help="Tokens per sequence (default: the file's seq_len column; 2048 for Step Law's files)."),
 ]
-BatchUnit = Annotated[str, typer.Option(help="Unit of the batch_size column: tokens or sequences.")]
+BatchUnit = Annotated[
+    str,
+    typer.Option(
+        help="Unit of the batch column: tokens, sequences, or auto (from its name; sequences when "
+        "every value is below 1e4 and the sequence length is known; otherwise below 1e4 is refused)."
+    ),
+]
+TokensUnit = Annotated[
+    str,
+    typer.Option(
+        help="Unit of the tokens column: tokens, billions, or auto (billions when its name says so, "
+        "e.g. tokens_b; values all below 1e4 are refused)."
+    ),
+]
 Band = Annotated[
     float | None,
     typer.Option(
@@ -82,7 +95,8 @@ Heatmaps = Annotated[
 
 
 Selection = options.Group(
-    "sweep_options", seq_len=(SeqLen, None), batch_unit=(BatchUnit, "tokens"), band=(Band, None),
+    "sweep_options", seq_len=(SeqLen, None), batch_unit=(BatchUnit, "auto"),
+    tokens_unit=(TokensUnit, "auto"), where=(Where, None), band=(Band, None),
     diverge_ratio=(DivergeRatio, None), max_loss=(MaxLoss, None), raw_loss=(RawLoss, False),
     exclude_edge=(ExcludeEdge, False),
 )
@@ -95,13 +109,15 @@ def _sweep(file: Path, format: str, sweep_options: dict, like: Mapping | None = 
 
     chosen = dict(sweep_options)
     seq_len = render.quantity("--seq-len", chosen.pop("seq_len"))
-    return family.load_sweep(file, format=format, seq_len=seq_len, like=like, **chosen)
+    where = options.pairs("--where", chosen.pop("where"))
+    return family.load_sweep(file, format=format, seq_len=seq_len, where=where, like=like, **chosen)
 
 
-def _notes(notes) -> None:
-    """Remarks on stderr, printed only once everything succeeded (an error stays one line)."""
-    for text in notes:
-        render.note(text)
+def _notes(notes, warnings=()) -> None:
+    """Remarks on stderr, printed only once everything succeeded (an error stays one line); those in
+    ``warnings`` (the sweep's) as ``warning:`` lines."""
+    for text in dict.fromkeys(notes):
+        (render.warn if text in warnings else render.note)(text)
 
 
 def _predictions(sweep: family.Sweep, first) -> dict:
@@ -213,7 +229,7 @@ def fit(
     if json:
         render.emit_json(payload)
         return
-    _notes(law.warnings)
+    _notes(law.warnings, sweep.warnings)
     selection = law.info["selection"]
     render.table(
         f"{len(sweep.groups)} groups of {Path(file).name} ({selection['objective']}; near-optimal: "
@@ -436,7 +452,7 @@ def evaluate(
             payload["cross_validation"] = held_out.to_dict()
         render.emit_json(payload)
         return
-    _notes([*sweep.notes, *result.warnings])
+    _notes([*sweep.notes, *result.warnings], sweep.warnings)
     cv = None if held_out is None else held_out.groups.set_index("group")
     columns = ["group (N/D)", "law lr", "law batch", "nearest lr", "nearest batch", "gap"]
     if cv is not None:

@@ -147,7 +147,7 @@ def evaluate(sweep: Sweep, law: FitGroup) -> Evaluation:
     """The gap of ``law`` (published or fitted, see :mod:`.model`) on every usable group of ``sweep``."""
     model.check_law(law, source="law")
     name = model.law_name(law)
-    notes = []
+    notes = list(sweep.warnings)
     reads = {f.law.column(s) for f in (model.lr_fit(law), model.batch_fit(law)) for s in f.law.inputs}
     known = sweep.runs[["n_layers", "d_model", "seq_len"]].notna().all(axis=1).all()
     if "nonembedding_flops" in reads and not known:

@@ -108,7 +108,7 @@ def fit_sweep(
     others = [("lr", f) for f in LR_FORMS if f != lr_form] + [
         ("batch", f) for f in BATCH_FORMS if f != batch_form
     ]
-    notes = list(sweep.notes)
+    notes = [*sweep.notes, *sweep.warnings]
     fits = {}
     for kind, form in chosen + (others if alternatives else []):
         reason = _unidentifiable(groups, form)

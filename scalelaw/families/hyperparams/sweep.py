@@ -1,9 +1,11 @@
-"""Sweeps: one row per training run, grouped by (N, D), with diverged and near-optimal runs marked.
+"""Sweeps: one row per training run, grouped by (N, D) and configuration, diverged and near-optimal
+runs marked.
 
-A sweep is read from a CSV (or TSV/JSON) with one row per run: ``params`` (N), ``tokens`` (D),
-``lr``, ``batch_size`` (tokens, or sequences with ``batch_unit="sequences"`` and a sequence
-length) and the final ``loss``; optionally a smoothed loss (``smooth_loss`` or ``smooth loss``), a
-``group`` id and the architecture (``n_layers``, ``d_model``) for FLOPs that count attention.
+A sweep is read from a CSV (or TSV/JSON) with one row per run: ``params`` (N), ``tokens`` (D,
+or billions of tokens), ``lr``, ``batch_size`` (tokens, or sequences with a sequence length; see
+:mod:`.units` for how the units are decided) and the final ``loss``; optionally a smoothed loss
+(``smooth_loss`` or ``smooth loss``), configuration columns (:mod:`.configs`), a ``group`` id
+and the architecture (``n_layers``, ``d_model``) for FLOPs that count attention.
 Step Law's released ``dense_lr_bs_loss.csv`` is read with ``format="steplaw"``: its ``bs``
 counts sequences of 2,048 tokens, ``loss`` is the raw and ``smooth loss`` the smoothed final
 loss, ``numl`` and ``h`` the layers and width.
@@ -35,10 +37,11 @@ import numpy as np
 import pandas as pd
 
 from scalelaw.errors import FitError, InputError
-from scalelaw.io import Table, parse_quantity, read_table
+from scalelaw.families.hyperparams import configs, units
+from scalelaw.families.hyperparams.units import BATCH_UNITS, TOKEN_UNITS
+from scalelaw.io import Table, filter_rows, parse_quantity, read_table
 
 FORMATS = ("auto", "generic", "steplaw")
-BATCH_UNITS = ("tokens", "sequences")
 #: Sequence length of every run in Step Law's released sweeps (D = bs * iterations * 2048).
 STEPLAW_SEQ_LEN = 2048
 #: Step Law's released columns -> canonical columns of a sweep.
@@ -61,15 +64,16 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", str(name)).lower()
 
 
+def short(x: float) -> str:
+    """A number with a suffix: ``214663680`` -> ``'214.7M'``."""
+    for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.4g}{suffix}"
+    return f"{x:.4g}"
+
+
 def label(params: float, tokens: float) -> str:
     """A short group label such as ``'214.7M/100B'`` (N parameters / D tokens)."""
-
-    def short(x: float) -> str:
-        for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-            if abs(x) >= scale:
-                return f"{x / scale:.4g}{suffix}"
-        return f"{x:.4g}"
-
     return f"{short(params)}/{short(tokens)}"
 
 
@@ -113,7 +117,13 @@ def detect_format(path: str | Path) -> str:
 
 
 def read_sweep(
-    path: str | Path, *, format: str = "auto", seq_len: float | None = None, batch_unit: str = "tokens"
+    path: str | Path,
+    *,
+    format: str = "auto",
+    seq_len: float | None = None,
+    batch_unit: str = "auto",
+    tokens_unit: str = "auto",
+    where: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, Table, list[str]]:
     """Read a sweep into the tidy frame of :func:`tidy`; returns ``(frame, table, notes)``.
 
@@ -128,12 +138,21 @@ def read_sweep(
         Tokens per sequence; needed when the batch size counts sequences and the file has no
         ``seq_len`` column.  Step Law's sweeps use 2,048.
     batch_unit
-        Unit of the generic ``batch_size`` column: ``"tokens"`` or ``"sequences"``.
+        Unit of the generic batch column: ``"tokens"``, ``"sequences"`` or ``"auto"`` (from the
+        column's name, else sequences when every value is below 1e4 and the sequence length is
+        known; values below 1e4 without a sequence length stop the read, see :mod:`.units`).
+    tokens_unit
+        Unit of the generic token counts: ``"tokens"``, ``"billions"`` or ``"auto"`` (billions when
+        the column's name says so, like ``tokens_b``; values all below 1e4 stop the read).
+    where
+        Keep the rows whose columns equal the given values (``{"condition": "c4"}``).
     """
     if format not in FORMATS:
         raise InputError(f"format={format!r} is not one of {', '.join(FORMATS)}")
     if batch_unit not in BATCH_UNITS:
         raise InputError(f"batch_unit={batch_unit!r} is not one of {', '.join(BATCH_UNITS)}")
+    if tokens_unit not in TOKEN_UNITS:
+        raise InputError(f"tokens_unit={tokens_unit!r} is not one of {', '.join(TOKEN_UNITS)}")
     notes: list[str] = []
     chosen = detect_format(path) if format == "auto" and Path(path).is_file() else format
     if format == "auto" and chosen == "steplaw":
@@ -146,6 +165,8 @@ def read_sweep(
             numeric=["N", "D", "lr", "bs", "numl", "h"],
             positive=["N", "D"],
         )
+        if where:
+            table = filter_rows(table, where)
         present = {k: v for k, v in STEPLAW_COLUMNS.items() if k in table.frame.columns}
         table = Table(table.frame.rename(columns=present), table.path, present)
         length = STEPLAW_SEQ_LEN if seq_len is None else seq_len
@@ -160,34 +181,7 @@ def read_sweep(
         _check_positive(table, "batch_sequences")
         frame["batch_size"] = table.frame["batch_sequences"] * length
     else:
-        table = read_table(
-            path,
-            required=["params", "tokens", "lr", "batch_size", "loss"],
-            numeric=["params", "tokens", "lr", "batch_size", "seq_len"],
-            positive=["params", "tokens"],
-        )
-        frame = pd.DataFrame(
-            {"params": table.frame["params"], "tokens": table.frame["tokens"], "lr": table.frame["lr"]}
-        )
-        _check_positive(table, "batch_size")
-        if "seq_len" in table.frame.columns:
-            _check_positive(table, "seq_len")
-            frame["seq_len"] = table.frame["seq_len"]
-        else:
-            frame["seq_len"] = np.nan if seq_len is None else float(seq_len)
-        if batch_unit == "sequences":
-            if frame["seq_len"].isna().any():
-                raise table.error(
-                    "the batch size counts sequences but the file has no 'seq_len' column; "
-                    "add one or give seq_len=",
-                    column="batch_size",
-                )
-            frame["batch_size"] = table.frame["batch_size"] * frame["seq_len"]
-            notes.append("batch size converted from sequences to tokens (x seq_len)")
-        else:
-            frame["batch_size"] = table.frame["batch_size"]
-        if table.describe_mapping():
-            notes.append(table.describe_mapping())
+        table, frame = _read_generic(path, seq_len, batch_unit, tokens_unit, where, notes)
     _check_positive(table, "lr")
     frame["loss"] = _loss_values(table, "loss")
     smooth = (
@@ -197,9 +191,71 @@ def read_sweep(
     for name, aliases in (("n_layers", _LAYER_NAMES), ("d_model", _WIDTH_NAMES)):
         column = name if name in table.frame.columns else _find(table.frame.columns, aliases)
         frame[name] = pd.to_numeric(table.frame[column], errors="coerce") if column else np.nan
+    used = {smooth, *_named(table.frame.columns, _LAYER_NAMES + _WIDTH_NAMES)}
+    rest = table.frame[[c for c in table.frame.columns if c not in used and c not in frame.columns]]
+    for column in configs.columns(rest):
+        frame[column] = table.frame[column]
     if "group" in table.frame.columns:
         frame["group"] = table.frame["group"].astype(str)
     return tidy(frame, table), table, notes
+
+
+def _named(columns, names) -> set[str]:
+    return {c for c in columns if _key(c) in names}
+
+
+def _read_generic(
+    path: str | Path,
+    seq_len: float | None,
+    batch_unit: str,
+    tokens_unit: str,
+    where: Mapping[str, str] | None,
+    notes: list[str],
+) -> tuple[Table, pd.DataFrame]:
+    """The generic format: the table and the frame of N, D, lr, seq_len and the batch in tokens."""
+    probe = read_table(path)
+    tokens, named_tokens = units.token_source(probe.frame.columns)
+    batch, named_batch = units.batch_source(probe.frame.columns, probe.renamed_from("batch_size"))
+    tokens, batch = tokens or "tokens", batch or "batch_size"
+    table = read_table(
+        path,
+        required=["params", tokens, "lr", batch, "loss"],
+        numeric=["params", tokens, "lr", batch, "seq_len"],
+        positive=["params", tokens],
+    )
+    if where:
+        table = filter_rows(table, where)
+    if table.describe_mapping():
+        notes.append(table.describe_mapping())
+    frame = pd.DataFrame({"params": table.frame["params"], "lr": table.frame["lr"]})
+    values = table.frame[tokens].to_numpy(float)
+    unit, note = units.token_unit(values, tokens, named=named_tokens, given=tokens_unit, table=table)
+    frame["tokens"] = table.frame[tokens] * (1e9 if unit == "billions" else 1.0)
+    notes += [note] if note else []
+    _check_positive(table, batch)
+    if "seq_len" in table.frame.columns:
+        _check_positive(table, "seq_len")
+        frame["seq_len"] = table.frame["seq_len"]
+        known = f"the {table.renamed_from('seq_len')!r} column"
+    else:
+        frame["seq_len"] = np.nan if seq_len is None else float(seq_len)
+        known = None if seq_len is None else f"seq_len={seq_len:g}"
+    values = table.frame[batch].to_numpy(float)
+    unit, note = units.batch_unit(
+        values, table.renamed_from(batch), named=named_batch, given=batch_unit, seq_len=known, table=table
+    )
+    if unit == "sequences":
+        if frame["seq_len"].isna().any():
+            raise table.error(
+                "the batch size counts sequences but the file has no 'seq_len' column; "
+                "add one or give seq_len=",
+                column=batch,
+            )
+        frame["batch_size"] = table.frame[batch] * frame["seq_len"]
+        notes.append(note or "batch size converted from sequences to tokens (x seq_len)")
+    else:
+        frame["batch_size"] = table.frame[batch]
+    return table, frame
 
 
 def _check_positive(table: Table, column: str) -> None:
@@ -219,6 +275,10 @@ def _check_positive(table: Table, column: str) -> None:
 
 def tidy(frame: pd.DataFrame, table: Table | None = None) -> pd.DataFrame:
     """Complete a frame of runs: group labels, C = 6 N D and the non-embedding FLOPs with attention.
+
+    Without a ``group`` column, a group is one (N, D) and one value of every configuration column
+    that splits an (N, D) pair (expert count, active parameters, architecture, a non-numeric
+    column; see :mod:`.configs`), labelled ``'1B/20B n_experts=8'``.
 
     ``nonembedding_flops`` is DeepSeek LLM's M D with M = 6 N + 12 n_layers d_model seq_len
     (FLOPs per token including attention); where the architecture or sequence length is
@@ -244,7 +304,6 @@ def tidy(frame: pd.DataFrame, table: Table | None = None) -> pd.DataFrame:
             )
         }
     )
-    keys = [label(n, d) for n, d in zip(out["params"], out["tokens"], strict=True)]
     if "group" in out.columns:
         for _, rows in out.groupby("group", sort=False):
             if rows["params"].nunique() > 1 or rows["tokens"].nunique() > 1:
@@ -264,7 +323,7 @@ def tidy(frame: pd.DataFrame, table: Table | None = None) -> pd.DataFrame:
                     else InputError(message, row=row, column="group")
                 )
     else:
-        out["group"] = keys
+        out["group"] = configs.labels(out, configs.columns(out))
     out["flops"] = 6.0 * out["params"] * out["tokens"]
     attention = 12.0 * out["n_layers"] * out["d_model"] * out["seq_len"]
     out["nonembedding_flops"] = (6.0 * out["params"] + attention.fillna(0.0)) * out["tokens"]
@@ -292,6 +351,8 @@ class Sweep:
         ``band``, ``diverge_ratio``, ``max_loss``, ``objective`` (column used), ``exclude_edge``.
     notes
         What was derived or dropped, in words.
+    warnings
+        What the fit rests on that the file may contradict (columns that look like separate studies).
     """
 
     runs: pd.DataFrame
@@ -299,6 +360,7 @@ class Sweep:
     path: str = "sweep"
     settings: Mapping[str, object] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def near_optimal(self) -> pd.DataFrame:
         """The near-optimal runs of the usable groups (the rows a law is fitted to)."""
@@ -313,6 +375,7 @@ class Sweep:
             self.path,
             self.settings,
             self.notes,
+            self.warnings,
         )
 
     def ranges(self) -> dict[str, tuple[float, float]]:
@@ -364,6 +427,14 @@ def select(
         raise InputError(f"diverge_ratio={diverge_ratio} must be > 1 (a multiple of the group minimum)")
     notes = list(notes)
     frame = runs.copy()
+    candidates = configs.columns(frame)
+    split = configs.splitting(frame, candidates)
+    if split and frame["group"].str.contains(f" {split[0]}=", regex=False).any():
+        notes.append(
+            f"runs grouped by N, D and {', '.join(map(repr, split))}: runs with the same N and D "
+            "differ in these columns"
+        )
+    warnings = tuple(configs.separate_studies(frame, candidates))
     smooth = frame["smooth_loss"].notna().any() and not raw_loss
     frame["objective"] = frame["smooth_loss"] if smooth else frame["loss"]
     if smooth:
@@ -464,7 +535,7 @@ def select(
         "objective": "smooth_loss" if smooth else "loss",
         "exclude_edge": bool(exclude_edge),
     }
-    return Sweep(frame, table, str(path), settings, tuple(notes))
+    return Sweep(frame, table, str(path), settings, tuple(notes), warnings)
 
 
 def load_sweep(
@@ -472,7 +543,9 @@ def load_sweep(
     *,
     format: str = "auto",
     seq_len: float | None = None,
-    batch_unit: str = "tokens",
+    batch_unit: str = "auto",
+    tokens_unit: str = "auto",
+    where: Mapping[str, str] | None = None,
     band: float | None = None,
     diverge_ratio: float | None = None,
     max_loss: float | None = None,
@@ -483,11 +556,14 @@ def load_sweep(
     """Read a sweep file and mark its diverged and near-optimal runs (:func:`read_sweep`, then
     :func:`select`).
 
-    ``like`` is the selection of a fitted law (``law.info["selection"]``): the runs are then selected as for that fit
-    (its ``band``, ``diverge_ratio``, ``max_loss``, raw or smoothed loss and ``exclude_edge``),
+    ``seq_len``, ``batch_unit``, ``tokens_unit`` and ``where`` are those of :func:`read_sweep`.
+    ``like`` is the selection of a fitted law (``law.info["selection"]``): the runs are then
+    selected as for that fit (its ``band``, ``diverge_ratio``, ``max_loss``, raw or smoothed loss and ``exclude_edge``),
     unless an argument is given; without it, :func:`select`'s defaults apply.
     """
-    frame, table, notes = read_sweep(path, format=format, seq_len=seq_len, batch_unit=batch_unit)
+    frame, table, notes = read_sweep(
+        path, format=format, seq_len=seq_len, batch_unit=batch_unit, tokens_unit=tokens_unit, where=where
+    )
     d = dict(like or {})
     return select(
         frame,

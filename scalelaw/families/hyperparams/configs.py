@@ -1,0 +1,142 @@
+"""Configuration columns of a sweep: what, besides N and D, makes two runs belong to different groups.
+
+A group of a sweep is one model configuration trained on one token count.  N and D alone do not
+always say which: two MoE configurations can share a total N, and one file can hold two studies
+(two loss conditions, two datasets) side by side.  A configuration column is one with a known name
+(active parameters, expert count, top-k, architecture, layers, width) or a non-numeric column whose
+every value repeats (run names and W&B's state column are not).  Rows are grouped by N, D and
+every configuration column that splits an (N, D) pair; a non-numeric column whose values each
+span several (N, D) groups looks like separate studies in one file, and is warned about.
+
+Examples
+--------
+>>> import pandas as pd
+>>> runs = pd.DataFrame({"params": 1e9, "tokens": 2e10, "n_experts": [8, 8, 64, 64]})
+>>> labels(runs, columns(runs)).tolist()
+['1B/20B n_experts=8', '1B/20B n_experts=8', '1B/20B n_experts=64', '1B/20B n_experts=64']
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from scalelaw.io import parse_quantity
+
+#: Columns a sweep's reader fills or :func:`~.sweep.select` adds: never configuration columns.
+RESERVED = frozenset(
+    {"params", "tokens", "lr", "batch_size", "loss", "smooth_loss", "seq_len", "group", "flops",
+     "nonembedding_flops", "objective", "diverged", "excess", "near_optimal", "batch_sequences"}
+)
+#: Names (compared ignoring case, spaces, '-', '_') of numeric configuration columns.
+KNOWN = frozenset(
+    {"nlayers", "dmodel", "activeparams", "nactiveparams", "numactiveparams", "activatedparams",
+     "activeparameters", "nactive", "nexperts", "numexperts", "experts", "expertcount", "nroutedexperts",
+     "nsharedexperts", "topk", "expertspertoken", "activeexperts", "granularity", "expansion",
+     "arch", "architecture", "modeltype", "config", "configuration", "moe"}
+)
+#: Names of non-numeric columns that identify a run or its status, not its configuration.
+IGNORED = frozenset(
+    {"name", "runname", "run", "runid", "id", "expname", "experiment", "state", "status", "notes",
+     "tags", "user", "created", "createdat", "updated", "updatedat", "host", "hostname", "commit",
+     "sweep", "path", "url", "runtime", "date", "time", "timestamp"}
+)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+
+
+def _numeric(values: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(values):
+        return True
+    for cell in values:
+        text = str(cell).strip()
+        if text and text.lower() not in ("nan", "none", "null"):
+            try:
+                parse_quantity(text)
+            except ValueError:
+                return False
+    return True
+
+
+def _cell(value) -> str:
+    """A cell as group-label text: numbers of 10,000 and more as ``25M``, others as written."""
+    from scalelaw.families.hyperparams.sweep import short
+
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = str(value).strip()
+    try:
+        number = parse_quantity(value if isinstance(value, (int, float, np.number)) else text)
+    except ValueError:
+        return text
+    return short(number) if abs(number) >= 1e4 else f"{number:g}"
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.map(_cell)
+
+
+def columns(frame: pd.DataFrame) -> list[str]:
+    """The configuration columns of a frame of runs (see the module docstring)."""
+    out = []
+    for column in frame.columns:
+        if column in RESERVED or _key(column) in IGNORED:
+            continue
+        values = frame[column]
+        if _key(column) in KNOWN or column in ("n_layers", "d_model"):
+            out.append(column)
+        elif not _numeric(values):
+            counts = _text(values).value_counts()
+            if len(counts) > 1 and counts.min() > 1:
+                out.append(column)
+    return out
+
+
+def _base(frame: pd.DataFrame) -> pd.Series:
+    from scalelaw.families.hyperparams.sweep import label
+
+    return pd.Series(
+        [label(n, d) for n, d in zip(frame["params"], frame["tokens"], strict=True)], index=frame.index
+    )
+
+
+def splitting(frame: pd.DataFrame, candidates: list[str]) -> list[str]:
+    """The configuration columns that take two or more values within one (N, D) pair."""
+    base = _base(frame)
+    return [c for c in candidates if _text(frame[c]).groupby(base).nunique().max() > 1]
+
+
+def labels(frame: pd.DataFrame, candidates: list[str]) -> pd.Series:
+    """Group labels: ``'214.7M/100B'``, followed by ``column=value`` for each column of
+    :func:`splitting` (``'1B/20B n_experts=8'``)."""
+    base = _base(frame)
+    split = splitting(frame, candidates)
+    if not split:
+        return base
+    parts = [base] + [c + "=" + _text(frame[c]) for c in split]
+    return pd.concat(parts, axis=1).agg(" ".join, axis=1)
+
+
+def separate_studies(frame: pd.DataFrame, candidates: list[str]) -> list[str]:
+    """Warnings for the non-numeric columns whose every value spans two or more (N, D) pairs: each
+    value looks like a study of its own, fitted here as one law."""
+    base = _base(frame)
+    out = []
+    for column in candidates:
+        if _numeric(frame[column]):
+            continue
+        values = _text(frame[column])
+        spans = base.groupby(values).nunique()
+        if len(spans) > 1 and spans.min() > 1:
+            shown = ", ".join(f"{v!r} ({n} (N, D) groups)" for v, n in spans.items())
+            first = spans.index[0]
+            out.append(
+                f"column {column!r} splits the sweep into {len(spans)} sweeps that each cover several "
+                f"model sizes or token counts ({shown}); they are grouped apart but fitted as one law; "
+                f"to fit one of them, give where={column}={first}"
+            )
+    return out
