@@ -167,8 +167,9 @@ def _moe(tmp_path) -> str:
     return _write(tmp_path / "moe.csv", rows)
 
 
-def test_moe_configurations_sharing_n_are_separate_groups(tmp_path):
-    sweep = hp.load_sweep(_moe(tmp_path))
+def test_moe_configurations_sharing_n_are_separate_groups(tmp_path, tokens):
+    path = _moe(tmp_path)
+    sweep = hp.load_sweep(path)
     assert len(sweep.groups) == 2 * len(PAIRS)
     assert any("grouped by N, D and 'active_params', 'n_experts'" in n for n in sweep.notes), sweep.notes
     assert "100M/2B active_params=25M n_experts=8" in set(sweep.groups["group"])
@@ -178,7 +179,13 @@ def test_moe_configurations_sharing_n_are_separate_groups(tmp_path):
         g = hp.sweep.label(n, d)
         assert best[f"{g} active_params={hp.sweep.short(n * 0.25)} n_experts=8"] == pytest.approx(lr0, rel=0.01)
         assert best[f"{g} active_params={hp.sweep.short(n * 0.125)} n_experts=64"] == pytest.approx(lr0 / 2, rel=0.01)
-    assert sweep.warnings == ()  # numeric configuration columns: grouped, not warned about
+    (warning,) = sweep.warnings  # one law of N and D cannot tell the two configurations apart
+    assert "share N and D (differing in 'active_params', 'n_experts')" in warning
+    assert "n_experts=8 (5 (N, D) groups), n_experts=64 (5 (N, D) groups)" in warning
+    assert "where=n_experts=8" in warning
+    one = hp.load_sweep(path, where={"n_experts": "8"})
+    assert one.warnings == () and len(one.groups) == len(PAIRS)
+    _same_law(hp.fit_sweep(one, bootstrap=0), _law(tokens))
 
 
 # ------------------------------------------------------------------------------- two studies in one file

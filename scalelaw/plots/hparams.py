@@ -29,6 +29,15 @@ _MARKERS = ("*", "^", "D", "o", "v", "P", "X")
 _COLOURS = ("tab:red", "tab:blue", "tab:orange", "black", "tab:purple", "tab:green", "tab:brown")
 
 
+def _title(group: str) -> str:
+    """``'1B/20B n_experts=8'`` -> ``'N=1B, D=20B'`` over ``'n_experts=8'``; other labels as they are."""
+    base, _, configuration = group.partition(" ")
+    if base.count("/") != 1:
+        return group
+    n, d = base.split("/")
+    return f"N={n}, D={d}" + (f"\n{configuration.replace(' ', ', ')}" if configuration else "")
+
+
 def sweep_heatmaps(
     sweep,
     predictions: Mapping[str, pd.DataFrame],
@@ -115,10 +124,7 @@ def sweep_heatmaps(
                 )
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_title(
-            f"N={g.group.split('/')[0]}, D={g.group.split('/')[-1]}" if "/" in g.group else g.group,
-            fontsize=9,
-        )
+        ax.set_title(_title(g.group), fontsize=9)
         ax.tick_params(labelsize=7)
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_minor_locator(NullLocator())

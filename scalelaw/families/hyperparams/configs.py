@@ -5,8 +5,9 @@ always say which: two MoE configurations can share a total N, and one file can h
 (two loss conditions, two datasets) side by side.  A configuration column is one with a known name
 (active parameters, expert count, top-k, architecture, layers, width) or a non-numeric column whose
 every value repeats (run names and W&B's state column are not).  Rows are grouped by N, D and
-every configuration column that splits an (N, D) pair; a non-numeric column whose values each
-span several (N, D) groups looks like separate studies in one file, and is warned about.
+every configuration column that splits an (N, D) pair.  A non-numeric column whose values each
+span several (N, D) groups, or configurations that share N and D and each span several, look like
+separate studies in one file fitted as one law of N and D: they are warned about.
 
 Examples
 --------
@@ -76,6 +77,13 @@ def _cell(value) -> str:
     return short(number) if abs(number) >= 1e4 else f"{number:g}"
 
 
+def _number(text: str) -> float:
+    try:
+        return parse_quantity(text)
+    except ValueError:
+        return np.inf
+
+
 def _text(values: pd.Series) -> pd.Series:
     return values.map(_cell)
 
@@ -122,21 +130,34 @@ def labels(frame: pd.DataFrame, candidates: list[str]) -> pd.Series:
 
 
 def separate_studies(frame: pd.DataFrame, candidates: list[str]) -> list[str]:
-    """Warnings for the non-numeric columns whose every value spans two or more (N, D) pairs: each
-    value looks like a study of its own, fitted here as one law."""
+    """Warnings for the columns whose every value spans two or more (N, D) pairs, so that each value
+    looks like a study of its own fitted here as one law of N and D: a non-numeric column, or the
+    numeric configuration columns of :func:`splitting` taken together (MoE configurations sharing N)."""
     base = _base(frame)
     out = []
     for column in candidates:
         if _numeric(frame[column]):
             continue
-        values = _text(frame[column])
-        spans = base.groupby(values).nunique()
+        spans = base.groupby(_text(frame[column])).nunique()
         if len(spans) > 1 and spans.min() > 1:
             shown = ", ".join(f"{v!r} ({n} (N, D) groups)" for v, n in spans.items())
-            first = spans.index[0]
             out.append(
                 f"column {column!r} splits the sweep into {len(spans)} sweeps that each cover several "
                 f"model sizes or token counts ({shown}); they are grouped apart but fitted as one law; "
-                f"to fit one of them, give where={column}={first}"
+                f"to fit one of them, give where={column}={spans.index[0]}"
             )
+    numeric = [c for c in splitting(frame, candidates) if _numeric(frame[c])]
+    spans = {}
+    for c in numeric:  # keyed by the cells as written, so that where= matches them
+        counts = base.groupby(frame[c].astype(str).str.strip()).nunique()
+        spans[c] = counts.iloc[np.argsort([_number(v) for v in counts.index], kind="stable")]
+    studies = [c for c in numeric if spans[c].min() > 1]
+    if studies:
+        key = studies[0]
+        shown = ", ".join(f"{key}={v} ({n} (N, D) groups)" for v, n in spans[key].items())
+        out.append(
+            f"configurations that share N and D (differing in {', '.join(map(repr, numeric))}) each cover "
+            f"several model sizes or token counts ({shown}); they are grouped apart but fitted as one "
+            f"law of N and D; to fit one of them, give where={key}={spans[key].index[0]}"
+        )
     return out
