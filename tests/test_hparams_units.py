@@ -234,3 +234,12 @@ def test_run_names_and_labels_nested_in_n_are_not_configurations(tmp_path, token
     sweep = hp.load_sweep(path)
     assert len(sweep.groups) == len(PAIRS) and sweep.warnings == ()
     assert not any("grouped by" in n for n in sweep.notes)
+
+
+def test_bad_where_on_a_sweep(tmp_path, cli):
+    path = _conditions(tmp_path)
+    out = tmp_path / "fit.json"
+    assert_user_error(cli("hparams", "fit", path, "--where", "eval", "--out", str(out)), "--where 'eval'", "KEY=VALUE")
+    assert_user_error(cli("hparams", "fit", path, "--where", "eval=c5", "--out", str(out)), "conditions.csv", "eval=c5")
+    assert_user_error(cli("hparams", "fit", path, "--where", "set=c4_en", "--out", str(out)), "'set'")
+    assert not out.exists()
