@@ -18,6 +18,23 @@ group = typer.Typer(help="Downstream capabilities: predictability chain, ladder,
 app.add_typer(group, name="downstream")
 
 
+Manifest = Annotated[Path | None, typer.Option(
+    help="With a folder of lm-evaluation-harness results: a table of model, params [, tokens, family, "
+         "loss, ...] giving each model's sizes.")]
+Metric = Annotated[str, typer.Option(help="With lm-evaluation-harness results: the metric of each task, "
+                                          "e.g. acc, acc_norm, exact_match.")]
+Format = Annotated[str | None, typer.Option("--format", help="table or lm-eval (default: lm-eval for a "
+                                                             "folder of results_*.json, else table).")]
+
+
+def _harness_options(manifest: Path | None, params: list[str] | None = None,
+                     tokens: list[str] | None = None) -> dict:
+    """The harness reader's options that were given (MODEL=SIZE pairs by model)."""
+    given = {"manifest": manifest, "params": options.pairs("--params", params) or None,
+             "tokens": options.pairs("--tokens", tokens) or None}
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def _f(value, digits: int = 4) -> str:
     value = float(value)
     return "-" if not math.isfinite(value) else f"{value:.{digits}f}"
@@ -184,7 +201,9 @@ def _show_ladder(records: list[dict], level: float, loss_name: str) -> None:
 @group.command("error-law")
 @Resampling
 def error_law(
-    file: Annotated[Path, typer.Argument(help="One row per model with its loss and its error (or accuracy).",
+    file: Annotated[Path, typer.Argument(help="One row per model with its loss and its error (or accuracy), "
+                                              "or a folder of lm-evaluation-harness v0.4 results_*.json "
+                                              "(the loss from --manifest; error = 1 - mean --metric).",
                                          show_default=False)],
     loss_column: Annotated[str, typer.Option(help="Column of the loss (e.g. C4 loss, nats).")] = "loss",
     error_column: Annotated[str, typer.Option(help="Column of the average top-1 error.")] = "error",
@@ -200,6 +219,9 @@ def error_law(
     where: Where = None,
     at_loss: Annotated[float | None, typer.Option(help="Predict the error at this loss.")] = None,
     loss: Annotated[str, typer.Option(help="squared (as curve_fit) or huber.")] = "squared",
+    format: Format = None,
+    manifest: Manifest = None,
+    metric: Metric = "acc",
     resampling: dict | None = None,
     out: Out = None,
     plot: Plot = None,
@@ -216,7 +238,8 @@ def error_law(
 
     check_outputs(out, plot=plot)
     frame = error_family.read_errors(file, loss_column=loss_column, error_column=error_column,
-                                     from_accuracy=from_accuracy, where=options.pairs("--where", where))
+                                     from_accuracy=from_accuracy, where=options.pairs("--where", where),
+                                     format=format, metric=metric, **_harness_options(manifest))
     law_fit = inputs = None
     if loss_fit is not None or params is not None or tokens is not None or set_:
         if loss_fit is None:
@@ -262,7 +285,8 @@ def error_law(
 def observational(
     file: Annotated[Path, typer.Argument(
         help="Benchmark matrix: one row per model (Model, Model Family, compute as FLOPs or FLOPs (1E21), "
-             "and one column per benchmark).", show_default=False)],
+             "and one column per benchmark), or a folder of lm-evaluation-harness v0.4 results_*.json.",
+        show_default=False)],
     target: Annotated[str, typer.Option(help="Benchmark to predict (a column of FILE or --target-file).")],
     cutoff_flops: Annotated[str, typer.Option(help="Fit on models with compute <= this (FLOPs), test above, "
                                                    "e.g. 8.4e22.")],
@@ -275,6 +299,14 @@ def observational(
         help="Chance score of the target: fit (y - chance) / (1 - chance).")] = 0.0,
     loss: Annotated[str, typer.Option(help="squared (as curve_fit) or huber.")] = "squared",
     delta: Annotated[float, typer.Option(help="Huber threshold (score units) with --loss huber.")] = 0.1,
+    format: Format = None,
+    manifest: Manifest = None,
+    params: Annotated[list[str] | None, typer.Option(
+        help="With lm-evaluation-harness results: a model's parameters as MODEL=SIZE, e.g. "
+             "EleutherAI/pythia-160m=160M (repeatable or comma-separated).")] = None,
+    tokens: Annotated[list[str] | None, typer.Option(
+        help="With lm-evaluation-harness results: a model's training tokens as MODEL=SIZE.")] = None,
+    metric: Metric = "acc",
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
@@ -291,7 +323,8 @@ def observational(
     check_outputs(out, plot=plot)
     cutoff = render.quantity("--cutoff-flops", cutoff_flops)
     predictor = options.split("--predictor", predictor)
-    bench = obs_family.read_benchmarks(file, target_file=target_file)
+    bench = obs_family.read_benchmarks(file, target_file=target_file, format=format, metric=metric,
+                                       **_harness_options(manifest, params, tokens))
     result = obs_family.fit_observational(bench, target, cutoff_flops=cutoff, components=components,
                                           predictors=tuple(predictor) if predictor else None, chance=chance,
                                           loss=loss, delta=delta)

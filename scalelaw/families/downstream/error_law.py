@@ -64,13 +64,48 @@ def prepare(table: Table, *, loss_column: str = "loss", error_column: str = "err
 
 
 def read_errors(path: str | Path, *, loss_column: str = "loss", error_column: str = "error",
-                from_accuracy: bool = False, where: Mapping[str, str] | None = None) -> pd.DataFrame:
+                from_accuracy: bool = False, where: Mapping[str, str] | None = None, format: str | None = None,
+                metric: str = "acc", **harness_options) -> pd.DataFrame:
     """The (loss, error) table of :func:`prepare` from a file with one row per model; ``where``
-    keeps the rows whose columns equal the given values."""
-    table = read_table(path, rename=False)
+    keeps the rows whose columns equal the given values.
+
+    A folder of lm-evaluation-harness v0.4 results (or ``format="lm-eval"``) gives one row per model
+    with one column per task (its ``metric``) and the manifest's columns (the loss among them);
+    ``error_column="error"``, when no such column exists, is the average top-1 error 1 - mean
+    ``metric`` over the tasks.  ``harness_options`` (``manifest``, ``params``, ``tokens``,
+    ``columns``) go to :func:`~scalelaw.families.downstream.harness.read_results`.
+    """
+    from scalelaw.families.downstream import harness
+
+    if format not in (None, "table", harness.FORMAT):
+        raise InputError(f"format={format!r} is not 'table' or {harness.FORMAT!r}")
+    if format == harness.FORMAT or (format is None and harness.is_results(path)):
+        table = _harness_table(harness.read_results(path, require=(), **harness_options), metric,
+                               error_column)
+    elif harness_options:
+        raise InputError(f"{', '.join(f'{k}=' for k in harness_options)} apply to lm-evaluation-harness "
+                         "results; a table carries its sizes in its columns")
+    else:
+        table = read_table(path, rename=False)
     if where:
         table = filter_rows(table, where)
     return prepare(table, loss_column=loss_column, error_column=error_column, from_accuracy=from_accuracy)
+
+
+def _harness_table(results, metric: str, error_column: str) -> Table:
+    """One row per model; with no ``error_column`` among its columns, the average error over tasks."""
+    table = results.table(metric)
+    frame = table.frame
+    if error_column == "error" and "error" not in frame.columns:
+        _, tasks, _ = results.matrix(metric)
+        scores = frame[list(tasks)].astype(float)
+        if scores.isna().any().any():
+            row, task = next((r, t) for r in frame.index for t in tasks if np.isnan(scores.loc[r, t]))
+            raise InputError(f"model {frame.loc[row, 'model']!r} has no {metric!r} for task {task!r}; the "
+                             "average error needs every task for every model: evaluate them on the same tasks, or give "
+                             "error_column= one task (with from_accuracy=True)", path=results.path)
+        frame = frame.assign(error=1.0 - scores.mean(axis=1))
+    return Table(frame, table.path, {})
 
 
 def _finite(table: Table, column: str) -> pd.Series:

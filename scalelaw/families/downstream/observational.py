@@ -89,16 +89,30 @@ def _cells(table: Table, column: str) -> np.ndarray:
     return values
 
 
-def read_benchmarks(path: str | Path, *, target_file: str | Path | None = None) -> Benchmarks:
+def read_benchmarks(path: str | Path, *, target_file: str | Path | None = None, format: str | None = None,
+                    metric: str = "acc", **harness_options) -> Benchmarks:
     """Read a benchmark matrix (one row per model), optionally joining target scores by model.
 
     Metadata columns are recognised by name: ``Model``/``model``, ``Model Family``/``family``,
     and compute as ``flops``, ``FLOPs (1E21)`` (a unit in parentheses scales the values),
     or ``params`` and ``tokens`` (FLOPs = 6 N D), e.g. ``Model Size (B)`` and
     ``Pretraining Data Size (T)``.  Every other column is a benchmark score.
+
+    A folder of lm-evaluation-harness v0.4 results (or ``format="lm-eval"``) gives one column per
+    task holding ``metric``; ``harness_options`` (``manifest``, ``params``, ``tokens``, ``columns``)
+    go to :func:`~scalelaw.families.downstream.harness.read_results`.
     """
-    table = read_table(path, rename=False)
-    frame, metrics, notes = _matrix(table)
+    from scalelaw.families.downstream import harness
+
+    if format not in (None, "table", harness.FORMAT):
+        raise InputError(f"format={format!r} is not 'table' or {harness.FORMAT!r}")
+    if format == harness.FORMAT or (format is None and harness.is_results(path)):
+        frame, metrics, notes = _harness_matrix(harness.read_results(path, **harness_options), metric)
+    elif harness_options:
+        raise InputError(f"{', '.join(f'{k}=' for k in harness_options)} apply to lm-evaluation-harness "
+                         "results; a benchmark table carries its sizes in its columns")
+    else:
+        frame, metrics, notes = _matrix(read_table(path, rename=False))
     if target_file is not None:
         extra = read_table(target_file, rename=False)
         other, other_metrics, _ = _matrix(extra)
@@ -116,6 +130,16 @@ def read_benchmarks(path: str | Path, *, target_file: str | Path | None = None) 
                      f"({missing} model(s) have none)")
         metrics = metrics + tuple(other_metrics)
     return Benchmarks(frame, metrics, str(path), tuple(notes))
+
+
+def _harness_matrix(results, metric: str) -> tuple[pd.DataFrame, tuple[str, ...], list[str]]:
+    wide, tasks, skipped = results.matrix(metric)
+    frame = wide[["model", "family", "flops", *tasks]].copy()
+    frame["flops"] = frame["flops"].astype(float)
+    notes = [*results.notes, f"scores: {metric!r} of each task"]
+    if skipped:
+        notes.append(f"{len(skipped)} task(s) without {metric!r} left out: {', '.join(skipped)}")
+    return frame, tasks, notes
 
 
 def _matrix(table: Table) -> tuple[pd.DataFrame, tuple[str, ...], list[str]]:
