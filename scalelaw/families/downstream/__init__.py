@@ -12,7 +12,9 @@ Four tools, one module each:
   principal components of a benchmark matrix and a sigmoid link.
 
 Readers: :mod:`~scalelaw.families.downstream.readers` (per-choice log-likelihoods: tidy tables,
-lm-evaluation-harness samples) and :mod:`~scalelaw.families.downstream.olmo_ladder` (ladder logs).
+lm-evaluation-harness samples), :mod:`~scalelaw.families.downstream.harness` (lm-evaluation-harness
+v0.4 results folders: one row per model, task and metric) and
+:mod:`~scalelaw.families.downstream.olmo_ladder` (ladder logs).
 """
 
 from scalelaw.families.downstream import chain, error_law, ladder, observational  # noqa: F401 (their results)
