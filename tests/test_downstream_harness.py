@@ -197,3 +197,10 @@ def test_python_errors_name_the_argument(tmp_path):
         harness.read_results(RESULTS)
     with pytest.raises(InputError, match="holds no results_"):
         harness.read_results(tmp_path)
+
+
+def test_a_manifest_flops_column_is_the_compute(tmp_path):
+    (tmp_path / "sizes.csv").write_text("model,params,flops\nEleutherAI/pythia-160m,162M,3e20\n"
+                                        "EleutherAI/pythia-410m,405M,\n")
+    models = harness.read_results(RESULTS, manifest=tmp_path / "sizes.csv").models.set_index("model")
+    assert models.loc[P160, "flops"] == 3e20 and math.isnan(models.loc[P410, "flops"])

@@ -68,8 +68,8 @@ class HarnessResults:
         One row per (model, task, metric, filter): ``value``, ``stderr`` (NaN when "N/A"),
         ``n_shot``, ``params`` (N, NaN when unknown), ``tokens`` (D, NaN when unknown), ``source``.
     models
-        One row per model: ``model``, ``family``, ``params``, ``tokens``, ``flops`` (6 N D, NaN when
-        a size is unknown) and every other manifest column.
+        One row per model: ``model``, ``family``, ``params``, ``tokens``, ``flops`` (the manifest's, or
+        6 N D; NaN when unknown) and every other manifest column.
     path, notes
         The folder (or file) read, and what was chosen or derived.
     """
@@ -95,6 +95,9 @@ class HarnessResults:
                              f"{', '.join(map(repr, dict.fromkeys(self.rows['metric'])))} (choose one with "
                              "metric=)", path=self.path)
         wide = picked.pivot(index="model", columns="task", values="value")
+        clash = [t for t in tasks if t in self.models.columns]
+        if clash:
+            raise InputError(f"task {clash[0]!r} is also a manifest column; rename that column", path=self.path)
         frame = self.models.join(wide[list(tasks)], on="model")
         return frame.reset_index(drop=True), tasks, skipped
 
@@ -124,7 +127,7 @@ def read_results(path: str | Path, *, manifest: str | Path | None = None,
         The ``--output_path`` folder of the harness, or one ``results_*.json``.
     manifest
         A table with ``model`` and ``params`` (parameters N) and optionally ``tokens`` (D),
-        ``family`` and other columns; a model is matched by its name or its folder name.
+        ``flops`` (C, default 6 N D), ``family`` and other columns; a model is matched by its name or its folder name.
     params, tokens
         Sizes by model name, e.g. ``{"EleutherAI/pythia-160m": "160M"}`` (override the manifest).
     columns
@@ -237,7 +240,7 @@ def _sizes(names: list[str], manifest, params, tokens, columns, require, path: s
                 if column == "model":
                     continue
                 value = record[column]
-                if column in ("params", "tokens"):
+                if column in ("params", "tokens", "flops"):
                     value = _size(value, lambda msg, c=column, r=row: table.error(msg, row=int(r), column=c))
                 models.loc[name, column] = value
         unmatched = [str(m) for m in frame["model"] if str(m).strip() not in known]
@@ -255,9 +258,12 @@ def _sizes(names: list[str], manifest, params, tokens, columns, require, path: s
         if missing:
             raise InputError(f"model {missing[0]!r} has no {size}; give it with manifest= (a table of model, "
                              f"params[, tokens]) or {size}= MODEL=SIZE", path=path)
-    models["flops"] = 6.0 * models["params"].astype(float) * models["tokens"].astype(float)
+    derived = 6.0 * models["params"].astype(float) * models["tokens"].astype(float)
+    given = models["flops"].astype(float) if "flops" in models.columns else pd.Series(np.nan, index=models.index)
+    models["flops"] = given.where(given.notna(), derived)
     unknown = int(models["flops"].isna().sum())
-    notes.append("compute = 6 params tokens" + (f"; unknown for {unknown} model(s) without both" if unknown else ""))
+    if given.isna().any():
+        notes.append("compute = 6 params tokens" + (f"; unknown for {unknown} model(s)" if unknown else ""))
     return models.reset_index(drop=True)
 
 
