@@ -1,6 +1,6 @@
 """Reading lm-evaluation-harness v0.4 results: a folder of ``results_*.json`` -> one row per score.
 
-The harness (``lm_eval --output_path DIR``) writes ``DIR/<model_name_sanitized>/results_<date>.json``
+The harness, given an output path DIR, writes ``DIR/<model_name_sanitized>/results_<date>.json``
 per run, with ``results`` = {task: {"acc,none": ..., "acc_stderr,none": ..., "alias": ...}} (metric
 and filter joined by a comma), ``config`` (``model``, ``model_args`` such as
 ``"pretrained=EleutherAI/pythia-160m,dtype=float16"``), ``model_name``, ``n-shot``, ``versions``.
@@ -124,7 +124,7 @@ def read_results(path: str | Path, *, manifest: str | Path | None = None,
     Parameters
     ----------
     path
-        The ``--output_path`` folder of the harness, or one ``results_*.json``.
+        The harness's output folder, or one ``results_*.json``.
     manifest
         A table with ``model`` and ``params`` (parameters N) and optionally ``tokens`` (D),
         ``flops`` (C, default 6 N D), ``family`` and other columns; a model is matched by its name or its folder name.
@@ -146,8 +146,8 @@ def read_results(path: str | Path, *, manifest: str | Path | None = None,
         raise InputError("no such file or folder; check the path", path=str(path))
     files = sorted(p.rglob("results_*.json")) if p.is_dir() else [p]
     if not files:
-        raise InputError("holds no results_*.json file (lm_eval --output_path writes "
-                         "MODEL/results_DATE.json)", path=str(path))
+        raise InputError("holds no results_*.json file (the harness writes "
+                         "MODEL/results_DATE.json in its output folder)", path=str(path))
     parts, notes = [], []
     for file in files:
         parts += _read_file(file)
