@@ -1,0 +1,41 @@
+"""Numbers with unit suffixes: ``"7B"``, ``"1.4T"``, ``"350M"``, ``"6e23"``.
+
+>>> parse_quantity("1.4T")
+1400000000000.0
+>>> parse_quantity("350M")
+350000000.0
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
+_QUANTITY = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKMBGTP]?)\s*$")
+
+
+def parse_quantity(value) -> float:
+    """A number from ``7e9``, ``"7B"``, ``"1.4T"``, ``"350M"``, ``"12k"`` (K/M/B=G/T/P).
+
+    Raises
+    ------
+    ValueError
+        When the text is not a number with an optional suffix.
+    """
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return float(value)
+    match = _QUANTITY.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a number; write it like 7e9 or 7B (suffixes K, M, B, T, P)")
+    number, suffix = match.groups()
+    return float(number) * (SUFFIXES[suffix] if suffix else 1.0)
+
+
+def try_quantity(value) -> float | None:
+    """:func:`parse_quantity`, or None when the value is not a number (an empty cell, a word)."""
+    try:
+        return parse_quantity(value)
+    except ValueError:
+        return None
