@@ -193,6 +193,7 @@ def _summary(result: family.DatastoreFit) -> dict:
 
 # ----------------------------------------------------------------------------------------- commands
 @group.command("fit")
+@options.Reading
 @Resampling
 def fit(
     file: File,
@@ -303,6 +304,7 @@ def _show_optimum(row, best, label: str) -> None:
 
 
 @group.command("frontier")
+@options.Reading
 def frontier(
     file: File,
     metric: Metric = None,

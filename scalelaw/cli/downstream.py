@@ -42,6 +42,7 @@ def _f(value, digits: int = 4) -> str:
 
 # ------------------------------------------------------------------------------------------- chain
 @group.command("chain")
+@options.Reading
 def chain(
     file: Annotated[Path, typer.Argument(
         help="Per-choice log-likelihoods: a tidy table (model, question, choice, logprob, is_correct, "
@@ -112,6 +113,7 @@ def chain(
 
 # ------------------------------------------------------------------------------------------ ladder
 @group.command("ladder")
+@options.Reading
 @Resampling
 def ladder(
     source: Annotated[Path, typer.Argument(
@@ -199,6 +201,7 @@ def _show_ladder(records: list[dict], level: float, loss_name: str) -> None:
 
 # ---------------------------------------------------------------------------------------- error law
 @group.command("error-law")
+@options.Reading
 @Resampling
 def error_law(
     file: Annotated[Path, typer.Argument(help="One row per model with its loss and its error (or accuracy), "
@@ -238,7 +241,7 @@ def error_law(
 
     check_outputs(out, plot=plot)
     frame = error_family.read_errors(file, loss_column=loss_column, error_column=error_column,
-                                     from_accuracy=from_accuracy, where=options.pairs("--where", where),
+                                     from_accuracy=from_accuracy, where=where,
                                      format=format, metric=metric, **_harness_options(manifest))
     law_fit = inputs = None
     if loss_fit is not None or params is not None or tokens is not None or set_:
@@ -282,6 +285,7 @@ def error_law(
 
 # ------------------------------------------------------------------------------------ observational
 @group.command("observational")
+@options.Reading
 def observational(
     file: Annotated[Path, typer.Argument(
         help="Benchmark matrix: one row per model (Model, Model Family, compute as FLOPs or FLOPs (1E21), "

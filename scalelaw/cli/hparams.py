@@ -170,6 +170,7 @@ def laws(json: Json = False) -> None:
 
 
 @group.command("fit")
+@options.Reading
 @Selection
 @Resampling
 def fit(
@@ -403,6 +404,7 @@ def recommend(
 
 
 @group.command("evaluate")
+@options.Reading
 @Selection
 def evaluate(
     file: File,

@@ -15,7 +15,8 @@ from scalelaw.errors import InputError
 if TYPE_CHECKING:
     from scalelaw.result import FitResult
 
-File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L) log: one row per run.", show_default=False)]
+File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L)/parquet/Excel log: one row per run.",
+                                      show_default=False)]
 Law = Annotated[str, typer.Option(help="Catalogue name (see 'scalelaw laws') or a formula such as "
                                        "'E + A/N**alpha + B/D**beta' (N = params, D = tokens).")]
 Starts = Annotated[str, typer.Option(help="Start set: default, hoffmann (the 4,500-point grid) or "
@@ -31,7 +32,7 @@ def _load(path: Path, where: list[str] | None, exclude_highest: int):
     """The prepared table and the notes to show once the command has succeeded."""
     from scalelaw.families import loss as family
 
-    return family.read_runs(path, where=options.pairs("--where", where), exclude_highest=exclude_highest)
+    return family.read_runs(path, where=where, exclude_highest=exclude_highest)
 
 
 def _notes(notes: list[str], quiet: bool) -> None:
@@ -73,6 +74,7 @@ def _show_fit(fit: FitResult, title: str) -> None:
 
 
 @fit_app.command("loss")
+@options.Reading
 @Resampling
 def fit_loss(
     file: File,
@@ -121,6 +123,7 @@ def fit_loss(
 
 
 @fit_app.command("isoflop")
+@options.Reading
 @Resampling
 def fit_isoflop(
     file: File,
@@ -176,6 +179,7 @@ def fit_isoflop(
 
 
 @validate_app.command("loss")
+@options.Reading
 def validate_loss(
     file: File,
     law: Law = "chinchilla",

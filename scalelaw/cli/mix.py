@@ -41,6 +41,7 @@ FitFile = Annotated[
 
 
 @mix_group.command("fit")
+@options.Reading
 def mix_fit(
     mixtures: MixFile,
     losses: LossFile,
@@ -98,6 +99,7 @@ def _domain_of(fit: FitResult, name: str) -> str:
 
 
 @mix_group.command("evaluate")
+@options.Reading
 def mix_evaluate(
     fit_file: FitFile,
     mixtures: MixFile,

@@ -37,8 +37,15 @@ Seed = Annotated[int, typer.Option(help="Seed of every random choice (bootstrap,
 Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates for percentile intervals (what is resampled: "
                                              "see the command). 0, the default of every command, gives no "
                                              "intervals; 1000 is typical.")]
-Where = Annotated[list[str] | None, typer.Option(help="Keep rows where COLUMN=VALUE (repeatable or "
-                                                      "comma-separated).")]
+Where = Annotated[list[str] | None, typer.Option(help="Keep rows that pass a filter, before any cell is checked: "
+                                                      "COLUMN=VALUE, !=, <, <=, >, >= (numbers with units such "
+                                                      "as 7B) or 'COLUMN in A,B'; repeatable, e.g. --where "
+                                                      "State=finished --where 'budget<3e20'.")]
+Columns = Annotated[list[str] | None, typer.Option("--column", help="Which column of the file plays a role: "
+                                                   "ROLE=NAME, repeatable or comma-separated, e.g. --column "
+                                                   "loss=eval/loss --column params=model/params.")]
+Sheet = Annotated[str | None, typer.Option(help="Excel sheet to read (name or 0-based position); default: the "
+                                                "first.")]
 Params = Annotated[list[str] | None, typer.Option(help="Model size N (parameters), e.g. 70B; several as "
                                                        "70B,400B or repeated.")]
 Tokens = Annotated[list[str] | None, typer.Option(help="Training tokens D, e.g. 1.4T; several as 1T,2T or "
@@ -82,6 +89,26 @@ class Group:
 
 
 Resampling = Group("resampling", bootstrap=(Bootstrap, BOOTSTRAP), seed=(Seed, SEED), level=(Level, LEVEL))
+
+
+def Reading(command: Callable) -> Callable:  # noqa: N802 (a decorator named like the option groups)
+    """``--column ROLE=NAME`` and ``--sheet`` on a command that reads a table: every table it reads is
+    read with that mapping and sheet (:func:`scalelaw.io.reading`)."""
+    own = list(inspect.signature(command, eval_str=True).parameters.values())
+    added = [inspect.Parameter("columns", inspect.Parameter.KEYWORD_ONLY, annotation=Columns, default=None),
+             inspect.Parameter("sheet", inspect.Parameter.KEYWORD_ONLY, annotation=Sheet, default=None)]
+
+    @functools.wraps(command)
+    def run(*args, columns: list[str] | None = None, sheet: str | None = None, **kwargs):
+        from scalelaw.io import reading
+
+        with reading(columns=pairs("--column", columns), sheet=sheet):
+            return command(*args, **kwargs)
+
+    parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added
+    run.__signature__ = inspect.Signature(parameters, return_annotation=None)
+    run.__annotations__ = {p.name: p.annotation for p in parameters}
+    return run
 
 
 def split(option: str, items: Iterable[str] | str | None) -> list[str]:

@@ -57,6 +57,7 @@ def _read(file: Path, quiet: bool):
 
 
 @group.command()
+@options.Reading
 @Resampling
 def passk(
     file: File,
@@ -99,6 +100,7 @@ def passk(
 
 
 @group.command()
+@options.Reading
 @Resampling
 def fit(
     file: File,
@@ -226,6 +228,7 @@ def plan(
 
 
 @group.command()
+@options.Reading
 def verifier(
     rates: Annotated[list[str] | None, typer.Option(help="Per task type, chance one sample is correct, e.g. "
                                                          "0.87,0.13 (comma-separated or repeated).")] = None,
@@ -307,6 +310,7 @@ def verifier(
 
 
 @group.command()
+@options.Reading
 def check(
     file: File,
     samples: Annotated[int, typer.Option(help="Small budget: fit on k <= this, or on this many samples per "

@@ -93,6 +93,7 @@ Cap = Annotated[
 
 # --------------------------------------------------------------------------------------- transport
 @group.command("distance")
+@options.Reading
 @Transport
 def distance_command(
     a: Annotated[
@@ -164,6 +165,7 @@ def _stage_summary(stage1, alpha, maximize: bool) -> dict:
 
 
 @group.command("project")
+@options.Reading
 @Transport
 def project_command(
     pilots: Pilots,
@@ -259,6 +261,7 @@ def _explain(projector, mapping: str) -> None:
 
 
 @group.command("select")
+@options.Reading
 @Transport
 def select_command(
     pilots: Pilots,

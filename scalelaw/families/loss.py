@@ -22,7 +22,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,7 @@ import pandas as pd
 from scalelaw import engine, protocol
 from scalelaw.catalogue.loss import ALLOCATION_POWER_LAW
 from scalelaw.errors import FitError, InputError
-from scalelaw.io import Table, filter_rows, read_table
+from scalelaw.io import Table, read_table
 from scalelaw.laws import Law, get_law
 from scalelaw.result import FitResult
 
@@ -77,18 +77,19 @@ def prepare(table: Table | pd.DataFrame, *, exclude_highest: int = 0) -> tuple[p
     return frame, notes
 
 
-def read_runs(path: str | Path, *, where: Mapping[str, str] | None = None,
-              exclude_highest: int = 0) -> tuple[pd.DataFrame, list[str]]:
-    """Read a log of runs (CSV/TSV/JSON(L)) into the table of :func:`prepare`; returns it and the
-    notes (column mapping, derived columns, dropped rows).
+def read_runs(path: str | Path, *, where: Mapping[str, str] | Iterable[str] | str | None = None,
+              exclude_highest: int = 0, columns: Mapping[str, str] | None = None,
+              sheet: str | int | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read a log of runs (CSV/TSV/JSON(L)/parquet/Excel) into the table of :func:`prepare`; returns it
+    and the notes (column mapping, sheet, dropped runs, derived columns, dropped rows).
 
-    ``where`` keeps the rows whose columns equal the given values (e.g. ``{"dataset": "rw"}``);
+    ``where`` keeps the rows the filters pass before any cell is checked (``["State=finished",
+    "budget<3e20"]`` or ``{"dataset": "rw"}``); ``columns`` maps roles to the file's columns
+    (``{"loss": "eval/loss", "params": "model/params"}``); ``sheet`` chooses an Excel sheet;
     ``exclude_highest`` is that of :func:`prepare`.
     """
     table = read_table(path, required=["params", "loss"], numeric=["params", "tokens", "flops", "loss"],
-                       positive=["params", "tokens", "flops", "loss"])
-    if where:
-        table = filter_rows(table, where)
+                       positive=["params", "tokens", "flops", "loss"], columns=columns, sheet=sheet, where=where)
     frame, notes = prepare(table, exclude_highest=exclude_highest)
     return frame, [text for text in (table.describe_mapping(), *notes) if text]
 

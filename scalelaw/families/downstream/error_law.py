@@ -24,7 +24,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,10 +64,10 @@ def prepare(table: Table, *, loss_column: str = "loss", error_column: str = "err
 
 
 def read_errors(path: str | Path, *, loss_column: str = "loss", error_column: str = "error",
-                from_accuracy: bool = False, where: Mapping[str, str] | None = None, format: str | None = None,
-                metric: str = "acc", **harness_options) -> pd.DataFrame:
+                from_accuracy: bool = False, where: Mapping[str, str] | Iterable[str] | None = None,
+                format: str | None = None, metric: str = "acc", **harness_options) -> pd.DataFrame:
     """The (loss, error) table of :func:`prepare` from a file with one row per model; ``where``
-    keeps the rows whose columns equal the given values.
+    keeps the rows its filters pass (``{"family": "gpt"}`` or ``["params<7B"]``).
 
     A folder of lm-evaluation-harness v0.4 results (or ``format="lm-eval"``) gives one row per model
     with one column per task (its ``metric``) and the manifest's columns (the loss among them);

@@ -18,6 +18,7 @@ without a ``model`` column is one model, named ``"all"``; a ``benchmark`` (or ``
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +39,15 @@ _TRUE = {"1", "1.0", "true", "yes", "t", "y"}
 _FALSE = {"0", "0.0", "false", "no", "f", "n"}
 
 
-def read_counts(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
-    """Read a sampling log (either layout) into the tidy count table; returns it and notes."""
-    table = read_table(path)
+def read_counts(path: str | Path, *, columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
+                where: Mapping[str, object] | Iterable[str] | str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read a sampling log (either layout) into the tidy count table; returns it and notes.
+
+    ``n`` and ``c`` (and ``num_samples``, ``num_correct``) are the sample and correct counts here;
+    ``columns`` maps roles to the file's columns (``{"n_samples": "draws"}``), ``sheet`` chooses an
+    Excel sheet and ``where`` keeps the rows its filters pass.
+    """
+    table = read_table(path, columns=columns, sheet=sheet, where=where, family="sampling")
     return prepare(table)
 
 
