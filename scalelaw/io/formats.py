@@ -118,7 +118,7 @@ def _excel(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, list[str]
         else:
             raise InputError(f"has no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))}",
                              path=str(path))
-        frame = book.parse(chosen)
+        frame = pd.read_excel(book, sheet_name=chosen)
     notes = []
     if len(names) > 1:
         others = ", ".join(repr(n) for n in names if n != chosen)
