@@ -106,11 +106,10 @@ def test_pass_at_k_table_with_n_and_c_is_read_as_counts(tmp_path):
     rng = np.random.default_rng(0)
     n = np.full(12, 20)
     c = rng.integers(0, 21, size=12)
-    short = tmp_path / "passk_nc.csv"
-    short.write_text("task_id,n,c\n" + "".join(f"HumanEval/{i},{a},{b}\n" for i, (a, b) in enumerate(zip(n, c))))
-    edited = tmp_path / "passk.csv"
-    edited.write_text("task_id,n_samples,n_correct\n"
-                      + "".join(f"HumanEval/{i},{a},{b}\n" for i, (a, b) in enumerate(zip(n, c))))
+    body = "".join(f"HumanEval/{i},{a},{b}\n" for i, (a, b) in enumerate(zip(n, c, strict=True)))
+    short, edited = tmp_path / "passk_nc.csv", tmp_path / "passk.csv"
+    short.write_text("task_id,n,c\n" + body)
+    edited.write_text("task_id,n_samples,n_correct\n" + body)
     tidy, notes = sampling.read_counts(short)
     reference, _ = sampling.read_counts(edited)
     pd.testing.assert_frame_equal(tidy, reference)
