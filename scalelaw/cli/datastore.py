@@ -30,8 +30,9 @@ class LawChoice(StrEnum):
     joint = "joint"
 
 
-File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L) log: model, params, tokens, datastore_tokens "
-                                           "(0 or empty: LM-only), metric, value, optional seed and kind.",
+File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L)/parquet/Excel log: model, params, tokens, "
+                                           "datastore_tokens (0 or empty: LM-only), metric, value, optional seed "
+                                           "and kind.",
                                       show_default=False)]
 FitFile = Annotated[Path, typer.Argument(help="Artifact of 'scalelaw datastore fit --law joint --out'.",
                                          show_default=False)]

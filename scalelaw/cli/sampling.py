@@ -19,8 +19,9 @@ group = typer.Typer(help="Repeated sampling: pass@k, coverage laws, sample budge
                     no_args_is_help=True)
 app.add_typer(group, name="sampling")
 
-File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L): one row per (model, problem) with n_samples and "
-                                           "n_correct, or one row per sample with a 0/1 'correct' column.",
+File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L)/parquet/Excel: one row per (model, problem) with "
+                                           "n_samples and n_correct (or n and c), or one row per sample with a "
+                                           "0/1 'correct' column.",
                                       show_default=False)]
 Space = Annotated[str, typer.Option(help="Loss space of the power law: log-coverage (Brown et al., 37-point "
                                          "grid), coverage, or neglog-loglog (Schaeffer et al.'s least "

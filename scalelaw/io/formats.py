@@ -89,10 +89,11 @@ def _parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(path).to_pandas()
+        frame = pq.read_table(path).to_pandas()
     except (pa.ArrowException, OSError) as err:
         raise InputError(f"cannot be read as parquet ({_first_line(err)}); the file may be truncated or "
                          "damaged: write it again", path=str(path)) from err
+    return frame if isinstance(frame.index, pd.RangeIndex) else frame.reset_index()
 
 
 def _excel(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, list[str]]:

@@ -150,9 +150,12 @@ class Measurements:
 
 
 # --------------------------------------------------------------------------------------- reading
-def read(path: str | Path) -> Measurements:
-    """Read and validate a datastore log (CSV, TSV, JSON or JSON lines); see :func:`prepare`."""
-    return prepare(read_table(path))
+def read(path: str | Path, *, columns: Mapping[str, str] | None = None,
+         sheet: str | int | None = None) -> Measurements:
+    """Read and validate a datastore log (CSV, TSV, JSON(L), parquet or Excel); see :func:`prepare`.
+    ``columns`` maps roles to the file's columns (``{"value": "eval/acc"}``); ``sheet`` chooses an
+    Excel sheet."""
+    return prepare(read_table(path, columns=columns, sheet=sheet))
 
 
 def _local_aliases(table: Table) -> Table:
