@@ -194,3 +194,47 @@ def test_every_table_command_takes_column_and_sheet():
     for command in commands:
         run = run_cli(*command, "--help")
         assert run.code == 0 and "--column" in run.stdout and "--sheet" in run.stdout, command
+
+
+def test_shipped_olmo_checkpoints_fit_with_a_column_mapping_and_a_filter(tmp_path):
+    from support import DATA
+
+    path = DATA / "loss" / "colpret_olmo_checkpoint_losses.csv"
+    raw = pd.read_csv(path)
+    kept = raw[(raw["model_name"] == "OLMo-7B") & raw["pile-validation/CrossEntropyLoss"].notna()]
+    edited = tmp_path / "olmo7b_pile.csv"
+    pd.DataFrame({"params": 7e9, "tokens": kept["tokens"],
+                  "loss": kept["pile-validation/CrossEntropyLoss"]}).to_csv(edited, index=False)
+    law = ("--law", "E + B/D**beta")
+    reference = _fit(edited, *law)
+    mapped = _fit(path, *law, "--column", "loss=pile-validation/CrossEntropyLoss", "--where", "loss>0",
+                  "--where", "model=OLMo-7B")
+    assert mapped["data"]["rows"] == len(kept) == 529
+    assert mapped["params"] == pytest.approx(reference["params"], rel=1e-9)
+    assert mapped["params"]["beta"] == pytest.approx(0.0796, abs=1e-4)
+
+
+def test_reading_block_checks_the_main_file_and_lets_later_files_take_what_they_have(tmp_path):
+    from scalelaw.io import reading
+
+    main, manifest = tmp_path / "runs.csv", tmp_path / "manifest.csv"
+    main.write_text("model/params,eval/loss\n7B,2.1\n")
+    manifest.write_text("model,path\na,x.json\n")
+    with reading(columns={"params": "model/params"}):
+        assert read_table(main, numeric=["params"]).frame["params"].tolist() == [7e9]
+        assert list(read_table(manifest).frame.columns) == ["model", "path"]
+    with reading(columns={"params": "size"}), pytest.raises(InputError, match="maps params to 'size'"):
+        read_table(main)
+
+
+def test_text_formats_by_content(tmp_path):
+    records = tmp_path / "runs.csv"
+    records.write_text('[{"N": "7B", "loss": 2.1}, {"N": "1B", "loss": 2.5}]')
+    lines = tmp_path / "runs.log"
+    lines.write_text('{"N": "7B", "loss": 2.1}\n{"N": "1B", "loss": 2.5}\n')
+    tabs = tmp_path / "runs.txt"
+    tabs.write_text("N\tloss\n7B\t2.1\n1B\t2.5\n")
+    bom = tmp_path / "excel_saved.csv"
+    bom.write_bytes("N,loss\n7B,2.1\n1B,2.5\n".encode("utf-8-sig"))
+    for path in (records, lines, tabs, bom):
+        assert read_table(path, numeric=["params", "loss"]).frame["params"].tolist() == [7e9, 1e9], path

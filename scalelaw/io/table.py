@@ -156,7 +156,7 @@ def read_table(
         have = ", ".join(map(repr, frame.columns))
         raise table.error(f"missing column {missing[0]!r} (or an alias such as "
                           f"{', '.join(map(repr, ALIASES.get(missing[0], ())[:3])) or 'none'}); "
-                          f"the file has {have}; add it or map one with columns={{'{missing[0]}': ...}}")
+                          f"the file has {have}; add it or map a column to it with columns=")
     table = _apply(table, filters)
     table = _drop_failed_runs(table, filters)
     frame = table.frame
