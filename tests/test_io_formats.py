@@ -89,6 +89,12 @@ def test_wandb_state_filter_runs_before_the_cells_are_checked(wandb_export, tmp_
         read_table(wandb_export, numeric=["loss"], where="State=crashed")
 
 
+def test_a_running_run_is_kept_with_a_note(wandb_export):
+    wandb_export.write_text(wandb_export.read_text().replace('"run-8","finished"', '"run-8","running"'))
+    table = read_table(wandb_export, numeric=["loss"])
+    assert len(table.frame) == 9 and "1 run is still running" in table.describe_mapping()
+
+
 def test_filters_users_write(wandb_export):
     table = read_table(wandb_export, numeric=["params"])
     kept = filter_rows(table, ["params<4e8"])

@@ -259,4 +259,8 @@ def _drop_failed_runs(table: Table, filters: list[Filter]) -> Table:
         notes.append(f"dropped {len(names)} {kinds} run{'s' if len(names) > 1 else ''} of {len(frame)} "
                      f"({', '.join(map(repr, names[:3]))}{', ...' if len(names) > 3 else ''}; {state} column)")
         frame = frame[~dropped]
+    running = int(states[~dropped].eq("running").sum())
+    if running:
+        notes.append(f"{running} run{'s are' if running > 1 else ' is'} still running: the last logged values are "
+                     "read")
     return Table(frame, table.path, renamed, tuple(notes), table.given)
