@@ -109,7 +109,7 @@ def _sweep(file: Path, format: str, sweep_options: dict, like: Mapping | None = 
 
     chosen = dict(sweep_options)
     seq_len = render.quantity("--seq-len", chosen.pop("seq_len"))
-    where = options.pairs("--where", chosen.pop("where"))
+    where = chosen.pop("where")
     return family.load_sweep(file, format=format, seq_len=seq_len, where=where, like=like, **chosen)
 
 

@@ -26,7 +26,7 @@ from scalelaw.io.units import try_quantity
 _COMPARE = re.compile(r"^\s*(?P<column>[^<>=!]+?)\s*(?P<op><=|>=|!=|==|=|<|>)\s*(?P<value>.*?)\s*$")
 _IN = re.compile(r"^\s*(?P<column>.+?)\s+in\s+(?P<value>.+?)\s*$")
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-SYNTAX = "COLUMN=VALUE, COLUMN!=VALUE, COLUMN<VALUE (or <=, >, >=) or 'COLUMN in A,B'"
+SYNTAX = "KEY=VALUE, KEY!=VALUE, KEY<VALUE (or <=, >, >=) or 'KEY in A,B', KEY a column"
 
 
 @dataclass(frozen=True)
