@@ -414,7 +414,7 @@ def validate(law: Law, table: pd.DataFrame, holdout: np.ndarray, **settings) -> 
                        "choose a fraction between 0 and 1 or a column with both values")
     train, test = table.loc[~holdout], table.loc[holdout]
     result = fit(law, train, **settings)
-    test_pred = result.predict(test)
+    test_pred = result.predict(test, warn=False)
     y_test = _column(test, law.target)
     return {"fit": result, "in_sample": result.metrics, "held_out": error_metrics(y_test, test_pred),
             "n_train": int((~holdout).sum()), "n_held_out": int(holdout.sum())}

@@ -48,3 +48,10 @@ class FitError(ScalelawError, ValueError):
 
 class ArtifactError(ScalelawError, ValueError):
     """A fit artifact cannot be read: not JSON, another schema, or missing fields."""
+
+
+class ExtrapolationWarning(UserWarning):
+    """A prediction or derived quantity lies outside the ranges the law was fitted on.
+
+    Filter it like any warning: ``warnings.simplefilter("ignore", scalelaw.ExtrapolationWarning)``.
+    """

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scalelaw import artifact, protocol
+from scalelaw import artifact, extrapolation, protocol
 from scalelaw.errors import ArtifactError, InputError
 from scalelaw.laws import Law
 from scalelaw.protocol import FrozenDict, frozen
@@ -129,9 +129,24 @@ class FitResult(protocol.Result):
                 out[symbol] = np.atleast_1d(np.asarray(data[key], dtype=float))
         return out
 
-    def predict(self, data) -> np.ndarray:
-        """Predicted target (target units) at inputs given as a DataFrame or a mapping."""
-        return self.law.evaluate(self._inputs(data), self.params)
+    def extrapolation(self, data, derived: Mapping[str, object] | None = None) -> tuple[str, ...]:
+        """Where inputs (and quantities ``derived`` from the fit, by column) leave the fitted ranges.
+
+        Sentences with the factor, e.g. ``"params = 70B is 4.3x the largest fitted (16.2B)"``;
+        empty inside the ranges (:func:`scalelaw.extrapolation.for_fit`).
+        """
+        return extrapolation.for_fit(self, self._inputs(data), derived)
+
+    def predict(self, data, *, warn: bool = True) -> np.ndarray:
+        """Predicted target (target units) at inputs given as a DataFrame or a mapping.
+
+        Inputs outside the fitted ranges emit an :class:`~scalelaw.ExtrapolationWarning`
+        (``warn=False``: silently, for callers that report :meth:`extrapolation` themselves).
+        """
+        inputs = self._inputs(data)
+        if warn:
+            extrapolation.emit(extrapolation.for_fit(self, inputs))
+        return self.law.evaluate(inputs, self.params)
 
     def draws(self) -> dict[str, np.ndarray]:
         """Bootstrap draws by parameter name (empty when the fit has no bootstrap)."""
@@ -162,9 +177,15 @@ class FitResult(protocol.Result):
         lo, hi = self.percentiles(draws, level)
         return value, lo, hi
 
-    def predict_interval(self, data, level: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Prediction and its bootstrap percentile interval: ``(value, lower, upper)``."""
+    def predict_interval(self, data, level: float | None = None, *,
+                         warn: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Prediction and its bootstrap percentile interval: ``(value, lower, upper)``.
+
+        Warns as :meth:`predict` does outside the fitted ranges.
+        """
         inputs = self._inputs(data)
+        if warn:
+            extrapolation.emit(extrapolation.for_fit(self, inputs))
         value = self.law.evaluate(inputs, self.params)
         if self.bootstrap is None:
             return value, np.full_like(value, np.nan), np.full_like(value, np.nan)

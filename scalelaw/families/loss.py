@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine, protocol
+from scalelaw import engine, extrapolation, protocol
 from scalelaw.catalogue.loss import ALLOCATION_POWER_LAW
 from scalelaw.errors import FitError, InputError
 from scalelaw.io import Table, read_table
@@ -203,18 +203,21 @@ class Allocation(protocol.Result):
         return allocation_curves(self, ax=ax)
 
 
-def _outside(fit: FitResult, flops: np.ndarray, n: np.ndarray, d: np.ndarray) -> list[str]:
-    """Warnings for the budgets whose N_opt or D_opt lies outside the ranges the law was fitted on."""
-    ranges = fit.data.get("ranges", {})
-    out = []
-    for c, values in zip(flops, zip(n, d, strict=True), strict=True):
-        far = [f"{name} = {v:.3g} outside the fitted {column} range {r[0]:.3g}..{r[1]:.3g}"
-               for name, column, v in (("N_opt", fit.law.column("N"), values[0]),
-                                       ("D_opt", fit.law.column("D"), values[1]))
-               if (r := ranges.get(column)) is not None and not r[0] <= v <= r[1]]
-        if far:
-            out.append(f"extrapolating at C = {c:.3g} FLOPs: {'; '.join(far)}")
-    return out
+def _outside(fit: FitResult, flops: np.ndarray, n: np.ndarray, d: np.ndarray) -> tuple[str, ...]:
+    """Budgets past the fitted compute, and N_opt or D_opt outside the fitted ranges, with factors.
+
+    Without a fitted ``flops`` range the budgets are compared with 6 N D at the fitted extremes.
+    """
+    ranges = fit.data.get("ranges", {}) or {}
+    n_col, d_col = fit.law.column("N"), fit.law.column("D")
+    compute = {}
+    if "flops" in ranges:
+        compute = {"flops": ranges["flops"]}
+    elif n_col in ranges and d_col in ranges:
+        compute = {"flops": [6 * ranges[n_col][0] * ranges[d_col][0], 6 * ranges[n_col][1] * ranges[d_col][1]]}
+    of = "" if "flops" in ranges else "6 N D"
+    return (extrapolation.check(compute, {"flops": flops}, names={"flops": "C (FLOPs)"}, of=of)
+            + extrapolation.check(ranges, {n_col: n, d_col: d}, names={n_col: "N_opt", d_col: "D_opt"}))
 
 
 def allocate(fit: FitResult, flops) -> Allocation:
@@ -245,7 +248,7 @@ def allocate(fit: FitResult, flops) -> Allocation:
     return Allocation(flops, n, d, loss, n_lo, n_hi, d_lo, d_hi, l_lo, l_hi,
                       "closed form" if closed else "numeric search along C = 6 N D", law=law.name,
                       target=law.target, level=fit.level, settings={"flops": flops.tolist()},
-                      warnings=(*fit.warnings, *_outside(fit, flops, n, d)))
+                      warnings=(*fit.warnings, *extrapolation.emit(_outside(fit, flops, n, d))))
 
 
 def exponents(fit: FitResult) -> pd.DataFrame:
@@ -368,7 +371,7 @@ def validate_loss(frame: pd.DataFrame, law: str | Law | Mapping = "chinchilla", 
     fit = out["fit"]
     rows = pd.DataFrame({"scale": frame[order_by].to_numpy(dtype=float),
                          "actual": frame[law.target].to_numpy(dtype=float),
-                         "predicted": fit.predict(frame), "held_out": np.asarray(mask, dtype=bool)})
+                         "predicted": fit.predict(frame, warn=False), "held_out": np.asarray(mask, dtype=bool)})
     return Validation(fit, out["in_sample"], out["held_out"], out["n_train"], out["n_held_out"], rows,
                       order_by=order_by, warnings=fit.warnings,
                       settings={"law": spec, "top_frac": top_frac, "column": column, "order_by": order_by,
@@ -418,10 +421,17 @@ class IsoflopResult(protocol.Result):
             rows.append({"quantity": name, "value": result.params["a"], "lower": lo, "upper": hi})
         return pd.DataFrame(rows).set_index("quantity")
 
-    def predict(self, flops) -> pd.DataFrame:
+    def extrapolation(self, flops) -> tuple[str, ...]:
+        """Budgets (FLOPs) outside the range of the isoFLOP budgets fitted, with the factor."""
+        return self.params_fit.extrapolation({"C": np.atleast_1d(np.asarray(flops, dtype=float))})
+
+    def predict(self, flops, *, warn: bool = True) -> pd.DataFrame:
+        """N_opt and D_opt with intervals at budgets (FLOPs); warns outside the fitted budgets."""
         flops = np.atleast_1d(np.asarray(flops, dtype=float))
-        n, n_lo, n_hi = self.params_fit.predict_interval({"C": flops})
-        d, d_lo, d_hi = self.tokens_fit.predict_interval({"C": flops})
+        if warn:
+            extrapolation.emit(self.extrapolation(flops))
+        n, n_lo, n_hi = self.params_fit.predict_interval({"C": flops}, warn=False)
+        d, d_lo, d_hi = self.tokens_fit.predict_interval({"C": flops}, warn=False)
         return pd.DataFrame({"flops": flops, "params": n, "params_lower": n_lo, "params_upper": n_hi,
                              "tokens": d, "tokens_lower": d_lo, "tokens_upper": d_hi})
 

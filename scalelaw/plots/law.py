@@ -56,7 +56,7 @@ def law_curves(fit, *, ax: AxesLike = None, data: pd.DataFrame | None = None) ->
             a, b = ranges.get(column, (1.0, 10.0))
             middle = math.sqrt(a * b) if a > 0 else 0.5 * (a + b)
             inputs[column] = x if j == 0 else np.full_like(x, level if j == 1 else middle)
-        value, lo, hi = fit.predict_interval(inputs)
+        value, lo, hi = fit.predict_interval(inputs, warn=False)
         label = law.name if level is None else f"{columns[1]} = {level:.3g}"
         line, = ax.plot(x, value, label=label)
         if np.isfinite(lo).any():

@@ -31,7 +31,7 @@ def loss_vs_compute(fit, frame: pd.DataFrame, *, frontier: bool = True, ax: Axes
     c_grid = np.geomspace(c.min() / 2, c.max() * 4, 200)
     for size in shown:
         d = c_grid / (6 * size)
-        curve = fit.predict({"params": np.full_like(c_grid, size), "tokens": d, "flops": c_grid})
+        curve = fit.predict({"params": np.full_like(c_grid, size), "tokens": d, "flops": c_grid}, warn=False)
         ax.plot(c_grid, curve, color=colormaps["viridis"](norm(size)), lw=1, alpha=0.8)
     if frontier and set(fit.law.inputs) == {"N", "D"}:
         budgets = np.geomspace(c.min(), c.max() * 100, 60)
@@ -71,7 +71,7 @@ def isoflop_curves(result, frame: pd.DataFrame, budgets: pd.Series, *, ax: AxesL
     left.legend()
     left.set_title("isoFLOP curves (colour: budget in FLOPs)", fontsize=10)
     grid = np.geomspace(m["flops"].min() / 2, m["flops"].max() * 10, 100)
-    pred = result.predict(grid)
+    pred = result.predict(grid, warn=False)
     for column, colour, label in (("params", "tab:blue", "N_opt"), ("tokens", "tab:orange", "D_opt")):
         exponent = (result.params_fit if column == "params" else result.tokens_fit).params["a"]
         right.scatter(m["flops"], m[column], color=colour, zorder=3)

@@ -332,7 +332,7 @@ def _fit_one(measurements: Measurements, rows: pd.DataFrame, points: pd.DataFram
                                  f"needs {MIN_SIZES[name]}")
                 continue
             small = engine.fit(candidate, train, **fit_settings)
-            errors[name] = error_metrics(test["value"].to_numpy(), small.predict(test))
+            errors[name] = error_metrics(test["value"].to_numpy(), small.predict(test, warn=False))
     elif holdout:
         reasons |= {name: "not compared: too few sizes to hold any out" for name in laws}
 
