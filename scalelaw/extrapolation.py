@@ -44,23 +44,25 @@ def factor(ratio: float) -> str:
     return f"{rounded:,.0f}x" if rounded >= 100 else f"{rounded:.2g}x"
 
 
-def beyond(name: str, value: float, low: float, high: float, *, of: str = "") -> str | None:
-    """The sentence for one value outside ``[low, high]``, or None inside (ratio-based)."""
+def beyond(name: str, value: float, low: float, high: float, *, of: str = "fitted") -> str | None:
+    """The sentence for one value outside ``[low, high]``, or None inside.
+
+    ``of`` says what the range is of: ``"... is 4.3x the largest fitted (16.2B)"``.
+    """
     value, low, high = float(value), float(low), float(high)
     if not all(map(math.isfinite, (value, low, high))):
         return None
-    of = f" {of}" if of else ""
     if value > high * (1 + TOLERANCE) and high > 0:
-        return f"{name} = {number(value)} is {factor(value / high)} the largest fitted{of} ({number(high)})"
+        return f"{name} = {number(value)} is {factor(value / high)} the largest {of} ({number(high)})"
     if value < low * (1 - TOLERANCE) and value > 0 and low > 0:
-        return f"{name} = {number(value)} is {factor(low / value)} below the smallest fitted{of} ({number(low)})"
+        return f"{name} = {number(value)} is {factor(low / value)} below the smallest {of} ({number(low)})"
     if (value > high or value < low) and not (value > 0 and low > 0):
-        return f"{name} = {number(value)} is outside the fitted range {number(low)}..{number(high)}"
+        return f"{name} = {number(value)} is outside the {of} range {number(low)}..{number(high)}"
     return None
 
 
 def check(ranges: Mapping[str, Iterable[float]], values: Mapping[str, object], *,
-          names: Mapping[str, str] | None = None, of: str = "") -> tuple[str, ...]:
+          names: Mapping[str, str] | None = None, of: str = "fitted") -> tuple[str, ...]:
     """Warnings for ``values`` (name -> number or array) outside ``ranges`` (name -> [min, max]).
 
     ``names`` relabels a key in the sentence (e.g. ``{"params": "N_opt"}``); an array warns once,

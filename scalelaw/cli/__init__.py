@@ -17,7 +17,7 @@ import warnings
 
 from scalelaw.cli import render
 from scalelaw.cli.app import app, flag_defaults
-from scalelaw.errors import ScalelawError
+from scalelaw.errors import ExtrapolationWarning, ScalelawError
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in ("app", "options", "render"):
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     render.command_line = list(sys.argv[1:] if argv is None else argv)
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
+        warnings.simplefilter("ignore", ExtrapolationWarning)  # the commands print result.warnings
         warnings.showwarning = lambda message, *args, **kwargs: render.warn(str(message))
         try:
             app(args=argv, prog_name="scalelaw", default_map=flag_defaults())

@@ -153,11 +153,13 @@ def fit_isoflop(
                             seed=seed, level=level)
     options.write_result(result, out, plot)
     ex = result.exponents()
-    at_budgets = result.predict(budgets) if budgets else None
+    at_budgets = result.predict(budgets, warn=False) if budgets else None
+    warned = [*result.warnings, *(result.extrapolation(budgets) if budgets else ())]
     if json:
         payload = {"exponents": {k.split()[0]: {"value": r["value"], "lower": r["lower"], "upper": r["upper"]}
                                  for k, r in ex.iterrows()},
-                   "minima": result.minima.to_dict(orient="records"), "skipped": list(result.skipped)}
+                   "minima": result.minima.to_dict(orient="records"), "skipped": list(result.skipped),
+                   "warnings": warned}
         if at_budgets is not None:
             payload["at_budgets"] = [{k: float(v) for k, v in row.items()} for _, row in at_budgets.iterrows()]
             if len(budgets) == 1:
@@ -176,6 +178,8 @@ def fit_isoflop(
         render.line(f"at {render.number(budget)} FLOPs: N_opt = {render.number(at['params'])} "
                     f"{render.interval(at['params_lower'], at['params_upper'])}, D_opt = "
                     f"{render.number(at['tokens'])} {render.interval(at['tokens_lower'], at['tokens_upper'])}")
+    for text in warned:
+        render.warn(text)
 
 
 @validate_app.command("loss")
@@ -269,12 +273,13 @@ def predict(
             raise InputError(f"the law {fit.law.name!r} needs {', '.join(missing)}; give "
                              + ", ".join(f"--{m}" if m in ("params", "tokens", "flops") else f"--set {m}=VALUE"
                                          for m in missing))
-        value, lo, hi = (float(np.ravel(v)[0]) for v in fit.predict_interval(values))
+        value, lo, hi = (float(np.ravel(v)[0]) for v in fit.predict_interval(values, warn=False))
         ranges = fit.data.get("ranges", {})
         outside = [f"{k} = {render.number(values[k])} (fitted {render.number(r[0])}..{render.number(r[1])})"
                    for k, r in ranges.items() if k in values and not r[0] <= values[k] <= r[1]]
         payloads.append({"prediction": value, "lower": lo, "upper": hi, "level": fit.level,
-                         "inputs": values, "target": fit.law.target, "extrapolating": outside})
+                         "inputs": values, "target": fit.law.target, "extrapolating": outside,
+                         "warnings": [*fit.warnings, *fit.extrapolation(values)]})
     if plot is not None:
         options.write_outputs((plot, _prediction_figure(fit, payloads, plot)))
     if json:
@@ -286,8 +291,8 @@ def predict(
                     f"{render.interval(row['lower'], row['upper'])}"
                     + (f" ({100 * fit.level:g}% bootstrap interval)" if np.isfinite(row["lower"]) else
                        " (fit without --bootstrap: no interval)"))
-        for text in row["extrapolating"]:
-            render.warn(f"extrapolating: {text}")
+        for text in row["warnings"]:
+            render.warn(text)
 
 
 def _prediction_figure(fit: FitResult, payloads: list[dict], plot: Path) -> bytes:
@@ -327,8 +332,10 @@ def optimal(
     options.write_result(allocation, out, plot)
     allocations = allocation.to_frame()
     if json:
-        _emit_rows([{k: float(v) for k, v in a.items()} | {"level": fit.level, "method": method}
-                    for _, a in allocations.iterrows()], "allocations")
+        rows = [{k: float(v) for k, v in a.items()} | {"level": fit.level, "method": method}
+                for _, a in allocations.iterrows()]
+        render.emit_json(rows[0] | {"warnings": list(allocation.warnings)} if len(rows) == 1
+                         else {"allocations": rows, "warnings": list(allocation.warnings)})
         return
     for budget, (_, a) in zip(budgets, allocations.iterrows(), strict=True):
         render.table(f"compute-optimal allocation for C = {render.number(budget)} FLOPs",

@@ -205,7 +205,7 @@ def plan(
     options.write_result(result, out, plot)
     if json:
         render.emit_json({"target": target, "level": result.level, "method": result.method,
-                          "models": table.to_dict(orient="records")})
+                          "models": table.to_dict(orient="records"), "warnings": list(result.warnings)})
         return
     pct = f"{100 * result.level:g}%"
     priced = prices is not None
@@ -225,7 +225,7 @@ def plan(
     if priced and len(table) > 1:
         render.line(f"cheapest: {table['model'].iloc[0]}")
     for text in result.warnings:
-        render.note(text)
+        render.warn(text)
 
 
 @group.command()

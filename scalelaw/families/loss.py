@@ -215,7 +215,7 @@ def _outside(fit: FitResult, flops: np.ndarray, n: np.ndarray, d: np.ndarray) ->
         compute = {"flops": ranges["flops"]}
     elif n_col in ranges and d_col in ranges:
         compute = {"flops": [6 * ranges[n_col][0] * ranges[d_col][0], 6 * ranges[n_col][1] * ranges[d_col][1]]}
-    of = "" if "flops" in ranges else "6 N D"
+    of = "fitted" if "flops" in ranges else "fitted 6 N D"
     return (extrapolation.check(compute, {"flops": flops}, names={"flops": "C (FLOPs)"}, of=of)
             + extrapolation.check(ranges, {n_col: n, d_col: d}, names={n_col: "N_opt", d_col: "D_opt"}))
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scalelaw import protocol
+from scalelaw import extrapolation, protocol
 from scalelaw.errors import InputError
 from scalelaw.families.sampling.results import coverage_group
 
@@ -83,7 +83,8 @@ class SamplingPlan(protocol.Result):
     settings
         The keyword arguments of :func:`plan`: ``target``, ``cost_per_sample``, ``problems``.
     warnings
-        Models whose target is not reached within 1e15 samples.
+        Models whose target is not reached within 1e15 samples, or needs more samples per problem
+        than were drawn (with the factor).
     """
 
     FAMILY = "sampling"
@@ -135,7 +136,7 @@ def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = Non
     if problems is not None and (problems < 1 or problems != int(problems)):
         raise InputError(f"problems={problems} must be a positive whole number")
     costs = _costs(list(fit.fits), cost_per_sample)
-    rows, warnings = [], []
+    rows, warnings, beyond = [], [], []
     for model, f in fit.fits.items():
         k, lo, hi = f.samples_for(target)
         count = int(problems) if problems is not None else int(f.info.get("n_problems", 1))
@@ -144,6 +145,9 @@ def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = Non
         if not reachable:
             warnings.append(f"{model}: coverage {target:g} is not reached within 1e15 samples per problem")
         reached = float(f.coverage([samples])[0][0]) if reachable else math.nan
+        far = [f"{model}: {text}" for text in beyond_drawn(f, samples)]
+        warnings += far
+        beyond += far
         price = costs[model]
         rows.append({"model": model, "target": target, "k": k, "k_lower": lo, "k_upper": hi,
                      "samples": samples, "coverage": reached, "cost_per_sample": price,
@@ -156,7 +160,17 @@ def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = Non
     table = frame.sort_values(order, kind="stable").reset_index(drop=True)
     settings = {"target": target, "cost_per_sample": dict(cost_per_sample) if isinstance(cost_per_sample, Mapping)
                 else cost_per_sample, "problems": problems}
+    extrapolation.emit(beyond)
     return SamplingPlan(table, str(fit.info.get("method")), fit.level, settings, tuple(warnings))
+
+
+def beyond_drawn(fit, samples) -> tuple[str, ...]:
+    """Samples per problem beyond the most drawn per problem (the largest k of the fitted curve)."""
+    drawn = [float(k) for k in fit.info.get("k", ())]
+    if not drawn:
+        return ()
+    return extrapolation.check({"k": [min(drawn), max(drawn)]}, {"k": samples},
+                               names={"k": "samples per problem"}, of="drawn")
 
 
 def coverage_at(fit, samples, *, cost_per_sample=None, problems: int | None = None) -> pd.DataFrame:

@@ -132,7 +132,7 @@ class PowerLawFit(ModelCoverage, protocol.Result):
         ks = np.atleast_1d(np.asarray(k, dtype=float))
         if np.any(~np.isfinite(ks) | (ks < 1)):
             raise InputError(f"k must be >= 1 sample, got {ks.tolist()}")
-        return self.fit.predict_interval({"k": ks})
+        return self.fit.predict_interval({"k": ks}, warn=False)
 
     def samples_for(self, target: float) -> tuple[float, float, float]:
         """k (real) with exp(-A k^-beta) = target: ``(A / -log target)^(1/beta)``, with interval."""
