@@ -135,7 +135,7 @@ def _show_readers(fits, at: float | None) -> None:
             row = [f.reader, render.number(f.lm_only), f.choice.chosen, _law_text(f.chosen),
                    _error(f.choice, "log_linear"), _error(f.choice, "saturating"), f.choice.how]
             if at is not None:
-                row.append(_with_interval(*(float(v[0]) for v in f.predict([at]))))
+                row.append(_with_interval(*(float(v[0]) for v in f.predict([at], warn=False))))
             rows.append(row)
         sizes = ", ".join(tokens_label(s) for s in held) if held else "none"
         render.table(f"{same[0].metric.label}: laws in datastore size S (held out to choose: {sizes})",
@@ -145,6 +145,13 @@ def _show_readers(fits, at: float | None) -> None:
                 render.note(f"{f.reader}, {name}: {text}")
             for law, reason in f.choice.reasons.items():
                 render.note(f"{f.reader}, {name}: {law}: {reason}")
+    for text in _beyond(fits, at):
+        render.warn(text)
+
+
+def _beyond(fits, at: float | None) -> list[str]:
+    """Each reader's warning when ``at`` (tokens) lies outside the datastore sizes it was fitted on."""
+    return [] if at is None else [text for f in fits.values() for text in f.extrapolation([at])]
 
 
 def _show_joint(joint: family.JointFit, comparison: pd.DataFrame) -> None:
@@ -238,7 +245,8 @@ def fit(
     if figure is not None:
         artifact.write_atomic(plot, figure)
     if json:
-        render.emit_json(payload | {"summary": _summary(result)})
+        warned = [*payload.get("warnings", ()), *(_beyond(per_reader, at_tokens) if joint is None else ())]
+        render.emit_json(payload | {"summary": _summary(result), "warnings": warned})
         return
     if joint is not None:
         _show_joint(joint, comparison)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine, protocol
+from scalelaw import engine, extrapolation, protocol
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.datastore.data import Measurements, Metric, bootstrap_weights, tokens_label
 from scalelaw.families.datastore.laws import LOG_LINEAR, saturating
@@ -143,7 +143,17 @@ class ReaderFit(protocol.Result):
     def chosen(self) -> FitResult:
         return self.fits[self.choice.chosen]
 
-    def predict(self, datastore_tokens, law: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def extrapolation(self, datastore_tokens, law: str | None = None) -> tuple[str, ...]:
+        """Datastore sizes (tokens > 0) outside those the chosen (or named) law was fitted on."""
+        fit = self.fits.get(law or self.choice.chosen)
+        S = np.atleast_1d(np.asarray(datastore_tokens, dtype=float))
+        if fit is None or not (S > 0).any():
+            return ()
+        return tuple(f"{self.reader}, {self.metric.name}: {text}"
+                     for text in fit.extrapolation({"datastore_tokens": S[S > 0]}))
+
+    def predict(self, datastore_tokens, law: str | None = None, *,
+                warn: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Metric at datastore sizes (tokens) by the chosen (or named) law: value, lower, upper.
 
         Size 0 gives the measured LM-only value.
@@ -153,7 +163,9 @@ class ReaderFit(protocol.Result):
             reason = self.choice.reasons.get(name, "")
             raise FitError(f"{self.reader}, {self.metric.name}: no {name} fit ({reason})")
         S = np.atleast_1d(np.asarray(datastore_tokens, dtype=float))
-        value, lo, hi = self.fits[name].predict_interval({"datastore_tokens": np.where(S > 0, S, 1.0)})
+        if warn:
+            extrapolation.emit(self.extrapolation(S, name))
+        value, lo, hi = self.fits[name].predict_interval({"datastore_tokens": np.where(S > 0, S, 1.0)}, warn=False)
         if self.lm_only is None:
             return value, lo, hi
         retrieval = S > 0
