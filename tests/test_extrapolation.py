@@ -1,0 +1,118 @@
+"""Extrapolation warnings: one core check, its factor stated in Python, CLI text and --json."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+import scalelaw
+from scalelaw import extrapolation
+from scalelaw.families import loss
+from scalelaw.families import sampling
+from scalelaw.protocol import load
+from support import DATA, ROOT
+
+ARTIFACTS = ROOT / "tests" / "legacy_artifacts"
+FIT = ARTIFACTS / "fit.json"  # params 57.3M..16.2B, tokens 819M..318B
+
+
+def _fit():
+    return load(FIT)
+
+
+def test_core_states_the_factor_above_and_below_and_nothing_inside():
+    ranges = {"params": [5.73e7, 1.62e10]}
+    assert extrapolation.check(ranges, {"params": 7e10}) == ("params = 70B is 4.3x the largest fitted (16.2B)",)
+    assert extrapolation.check(ranges, {"params": 5.73e6}) == (
+        "params = 5.73M is 10x below the smallest fitted (57.3M)",)
+    assert extrapolation.check(ranges, {"params": [1e8, 1.62e10, 5.73e7]}) == ()
+    assert extrapolation.check({"flops": [1e20, 1.8e24]}, {"flops": 3.4e27}) == (
+        "flops = 3.4e27 is 1,900x the largest fitted (1.8e24)",)
+    assert extrapolation.check(ranges, {"params": [1e9, 3.24e10, 1.62e11]}) == (
+        "params = 162B is 10x the largest fitted (16.2B) (2 of 3 values outside)",)
+    assert issubclass(scalelaw.ExtrapolationWarning, UserWarning)
+
+
+def test_predict_warns_with_the_factor_and_not_inside():
+    fit = _fit()
+    with pytest.warns(scalelaw.ExtrapolationWarning, match=r"params = 70B is 4\.3x the largest fitted \(16\.2B\)"):
+        value = fit.predict({"params": 7e10, "tokens": 1e11})
+    assert value.shape == (1,)
+    with pytest.warns(scalelaw.ExtrapolationWarning, match=r"tokens = 1\.4T is 4\.4x the largest fitted \(318B\)"):
+        value, lo, hi = fit.predict_interval({"params": 1e9, "tokens": 1.4e12})
+    assert fit.extrapolation({"params": 7e10, "tokens": 1e11}) == ("params = 70B is 4.3x the largest fitted (16.2B)",)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scalelaw.ExtrapolationWarning)
+        fit.predict({"params": 1e9, "tokens": 1e11})
+        fit.predict_interval({"params": 1e9, "tokens": 1e11})
+    assert fit.extrapolation({"params": 1e9, "tokens": 1e11}) == ()
+
+
+def test_allocate_far_past_the_largest_run():
+    fit = _fit()
+    with pytest.warns(scalelaw.ExtrapolationWarning, match=r"N_opt = 3\.38T is 210x the largest fitted \(16\.2B\)"):
+        allocation = loss.allocate(fit, 1e27)
+    assert "N_opt = 3.38T is 210x the largest fitted (16.2B)" in allocation.warnings
+    assert "D_opt = 49.3T is 160x the largest fitted (318B)" in allocation.warnings
+    assert "C (FLOPs) = 1e27 is 32,000x the largest fitted 6 N D (3.09e22)" in allocation.warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scalelaw.ExtrapolationWarning)
+        inside = loss.allocate(fit, 1e21)
+    assert inside.warnings == ()
+
+
+def test_optimal_and_predict_on_the_command_line(cli):
+    run = cli("optimal", str(FIT), "--flops", "1e27")
+    assert run.code == 0
+    assert "warning: N_opt = 3.38T is 210x the largest fitted (16.2B)" in run.stderr
+    assert run.stderr.count("N_opt = 3.38T") == 1  # once, not again as a Python warning
+    out = json.loads(cli("optimal", str(FIT), "--flops", "1e27", "--json").stdout)
+    assert "N_opt = 3.38T is 210x the largest fitted (16.2B)" in out["warnings"]
+    assert json.loads(cli("optimal", str(FIT), "--flops", "1e21", "--json").stdout)["warnings"] == []
+    many = json.loads(cli("optimal", str(FIT), "--flops", "1e21,1e27", "--json").stdout)
+    assert len(many["allocations"]) == 2 and any("(1 of 2 values outside)" in w for w in many["warnings"])
+
+    run = cli("predict", str(FIT), "--params", "70B", "--tokens", "100B")
+    assert "warning: params = 70B is 4.3x the largest fitted (16.2B)" in run.stderr
+    out = json.loads(cli("predict", str(FIT), "--params", "70B", "--tokens", "100B", "--json").stdout)
+    assert out["warnings"] == ["params = 70B is 4.3x the largest fitted (16.2B)"]
+    assert out["extrapolating"]  # the older field stays
+    inside = cli("predict", str(FIT), "--params", "1B", "--tokens", "100B", "--json")
+    assert json.loads(inside.stdout)["warnings"] == [] and "warning" not in inside.stderr
+
+
+def test_isoflop_budgets_past_the_fitted_ones(cli):
+    args = ("fit", "isoflop", str(DATA / "loss" / "porian_isoflop_points.csv"), "--where", "dataset=rw",
+            "--where", "hparams=tuned", "--where", "param_count=standard")
+    run = cli(*args, "--flops", "1e25")
+    assert "warning: flops = 1e25 is 390,000x the largest fitted (2.56e19)" in run.stderr
+    out = json.loads(cli(*args, "--flops", "1e25", "--json").stdout)
+    assert "flops = 1e25 is 390,000x the largest fitted (2.56e19)" in out["warnings"]
+    inside = json.loads(cli(*args, "--flops", "1e19", "--json").stdout)
+    assert not any("largest fitted" in w or "smallest fitted" in w for w in inside["warnings"])
+
+
+def test_sampling_plan_beyond_the_samples_drawn(cli):
+    fit = load(ARTIFACTS / "sampling.json")
+    with pytest.warns(scalelaw.ExtrapolationWarning, match=r"Pythia 70M: samples per problem = 464K is 46x"):
+        plan = sampling.plan(fit, 0.5)
+    assert "Pythia 70M: samples per problem = 464K is 46x the largest drawn (10K)" in plan.warnings
+    assert not any(w.startswith("Pythia 160M") for w in plan.warnings)  # 4,158 of 10,000 drawn
+    run = cli("sampling", "plan", str(ARTIFACTS / "sampling.json"), "--target", "0.5")
+    assert "warning: Pythia 70M: samples per problem = 464K is 46x the largest drawn (10K)" in run.stderr
+    out = json.loads(cli("sampling", "plan", str(ARTIFACTS / "sampling.json"), "--target", "0.5", "--json").stdout)
+    assert out["warnings"] == ["Pythia 70M: samples per problem = 464K is 46x the largest drawn (10K)"]
+    low = json.loads(cli("sampling", "plan", str(ARTIFACTS / "sampling.json"), "--target", "0.01", "--json").stdout)
+    assert low["warnings"] == []
+
+
+def test_datastore_sizes_past_the_fitted_ones(cli):
+    path = DATA / "datastore" / "massiveds_llama2_7b_endpoints.csv"
+    run = cli("datastore", "fit", str(path), "--at", "14T")
+    assert "warning: llama-2-7b, tqa_em: datastore_tokens = 14T is 10x the largest fitted (1.4T)" in run.stderr
+    out = json.loads(cli("datastore", "fit", str(path), "--at", "14T", "--json").stdout)
+    assert "llama-2-7b, tqa_em: datastore_tokens = 14T is 10x the largest fitted (1.4T)" in out["warnings"]
+    inside = json.loads(cli("datastore", "fit", str(path), "--at", "100B", "--json").stdout)
+    assert not any("fitted (" in w for w in inside["warnings"])
