@@ -9,9 +9,9 @@ import pytest
 
 import scalelaw
 from scalelaw import extrapolation
-from scalelaw.families import loss
-from scalelaw.families import sampling
+from scalelaw.families import loss, sampling
 from scalelaw.protocol import load
+
 from support import DATA, ROOT
 
 ARTIFACTS = ROOT / "tests" / "legacy_artifacts"
@@ -69,7 +69,7 @@ def test_optimal_and_predict_on_the_command_line(cli):
     assert "warning: N_opt = 3.38T is 210x the largest fitted (16.2B)" in run.stderr
     assert run.stderr.count("N_opt = 3.38T") == 1  # once, not again as a Python warning
     out = json.loads(cli("optimal", str(FIT), "--flops", "1e27", "--json").stdout)
-    assert "N_opt = 3.38T is 210x the largest fitted (16.2B)" in out["warnings"]
+    assert "N_opt = 3.38T is 210x the largest fitted (16.2B)" in out["warnings"]  # one budget: its row
     assert json.loads(cli("optimal", str(FIT), "--flops", "1e21", "--json").stdout)["warnings"] == []
     many = json.loads(cli("optimal", str(FIT), "--flops", "1e21,1e27", "--json").stdout)
     assert len(many["allocations"]) == 2 and any("(1 of 2 values outside)" in w for w in many["warnings"])
@@ -116,3 +116,18 @@ def test_datastore_sizes_past_the_fitted_ones(cli):
     assert "llama-2-7b, tqa_em: datastore_tokens = 14T is 10x the largest fitted (1.4T)" in out["warnings"]
     inside = json.loads(cli("datastore", "fit", str(path), "--at", "100B", "--json").stdout)
     assert not any("fitted (" in w for w in inside["warnings"])
+
+
+def test_hparams_recommend_outside_the_published_sweep(cli):
+    from scalelaw.families.hyperparams.published import published
+    from scalelaw.families.hyperparams.recommend import recommend
+
+    text = "N (parameters) = 7B is 6.5x the largest steplaw was measured on (1.07B)"
+    with pytest.warns(scalelaw.ExtrapolationWarning, match=r"7B is 6\.5x the largest steplaw"):
+        assert text in recommend(published("steplaw"), 7e9, 1e12).warnings
+    run = cli("hparams", "recommend", "--params", "7B", "--tokens", "1T")
+    assert f"warning: {text}" in run.stderr
+    out = json.loads(cli("hparams", "recommend", "--params", "7B", "--tokens", "1T", "--json").stdout)
+    assert text in out["warnings"]
+    inside = cli("hparams", "recommend", "--params", "500M", "--tokens", "20B")
+    assert "was measured on" not in inside.stderr

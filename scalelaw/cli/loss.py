@@ -332,10 +332,10 @@ def optimal(
     options.write_result(allocation, out, plot)
     allocations = allocation.to_frame()
     if json:
-        rows = [{k: float(v) for k, v in a.items()} | {"level": fit.level, "method": method}
+        rows = [{k: float(v) for k, v in a.items()} | {"level": fit.level, "method": method, "warnings": [
+                    *fit.warnings, *family.beyond_fitted(fit, [a["flops"]], [a["params"]], [a["tokens"]])]}
                 for _, a in allocations.iterrows()]
-        render.emit_json(rows[0] | {"warnings": list(allocation.warnings)} if len(rows) == 1
-                         else {"allocations": rows, "warnings": list(allocation.warnings)})
+        render.emit_json(rows[0] if len(rows) == 1 else {"allocations": rows, "warnings": list(allocation.warnings)})
         return
     for budget, (_, a) in zip(budgets, allocations.iterrows(), strict=True):
         render.table(f"compute-optimal allocation for C = {render.number(budget)} FLOPs",

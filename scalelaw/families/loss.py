@@ -203,7 +203,7 @@ class Allocation(protocol.Result):
         return allocation_curves(self, ax=ax)
 
 
-def _outside(fit: FitResult, flops: np.ndarray, n: np.ndarray, d: np.ndarray) -> tuple[str, ...]:
+def beyond_fitted(fit: FitResult, flops: np.ndarray, n: np.ndarray, d: np.ndarray) -> tuple[str, ...]:
     """Budgets past the fitted compute, and N_opt or D_opt outside the fitted ranges, with factors.
 
     Without a fitted ``flops`` range the budgets are compared with 6 N D at the fitted extremes.
@@ -248,7 +248,7 @@ def allocate(fit: FitResult, flops) -> Allocation:
     return Allocation(flops, n, d, loss, n_lo, n_hi, d_lo, d_hi, l_lo, l_hi,
                       "closed form" if closed else "numeric search along C = 6 N D", law=law.name,
                       target=law.target, level=fit.level, settings={"flops": flops.tolist()},
-                      warnings=(*fit.warnings, *extrapolation.emit(_outside(fit, flops, n, d))))
+                      warnings=(*fit.warnings, *extrapolation.emit(beyond_fitted(fit, flops, n, d))))
 
 
 def exponents(fit: FitResult) -> pd.DataFrame:

@@ -250,9 +250,9 @@ def has_bootstrap(law: FitGroup) -> bool:
     return lr_fit(law).bootstrap is not None and batch_fit(law).bootstrap is not None
 
 
-def predict(law: FitGroup, data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def predict(law: FitGroup, data: Mapping[str, np.ndarray], *, warn: bool = True) -> dict[str, np.ndarray]:
     """Optimal ``lr`` and ``batch_size`` (tokens) at the columns of :func:`inputs`."""
-    return {"lr": lr_fit(law).predict(data), "batch_size": batch_fit(law).predict(data)}
+    return {"lr": lr_fit(law).predict(data, warn=warn), "batch_size": batch_fit(law).predict(data, warn=warn)}
 
 
 def draws(law: FitGroup, data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scalelaw import protocol
+from scalelaw import extrapolation, protocol
 from scalelaw.errors import InputError
 from scalelaw.families.hyperparams import model
 from scalelaw.families.hyperparams.model import inputs
@@ -154,15 +154,9 @@ def _positive(name: str, value) -> float:
 
 
 def _range_warnings(law: FitGroup, values: dict[str, float]) -> list[str]:
-    out = []
-    for key, (lo, hi) in model.about(law).ranges.items():
-        value = values.get(key)
-        if value is not None and not lo * (1 - 1e-9) <= value <= hi * (1 + 1e-9):
-            out.append(
-                f"{_WHAT[key]} = {value:.3g} is outside {lo:.3g} to {hi:.3g}, the range "
-                f"{model.law_name(law)} was measured on: extrapolating"
-            )
-    return out
+    """N, D and D/N outside what the law was measured on, with the factor."""
+    return list(extrapolation.check(model.about(law).ranges, values, names=_WHAT,
+                                    of=f"{model.law_name(law)} was measured on"))
 
 
 def recommend(
@@ -209,7 +203,7 @@ def recommend(
     if batch_size is not None:
         batch_size = _positive("batch_size", batch_size)
     data = inputs(params, tokens, seq_len=seq_len, n_layers=n_layers, d_model=d_model)
-    point = model.predict(law, data)
+    point = model.predict(law, data, warn=False)
     lr, batch = float(point["lr"][0]), float(point["batch_size"][0])
     warnings = _range_warnings(
         law, {k: float(v[0]) for k, v in data.items()} | {"tokens_per_param": tokens / params}
@@ -294,7 +288,7 @@ def recommend(
         at_batch_size=at,
         formulas=model.formulas(law),
         assumptions=(info.setting, *info.assumptions),
-        warnings=tuple(warnings),
+        warnings=extrapolation.emit(warnings),
         settings=settings,
     )
 
