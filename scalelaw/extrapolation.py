@@ -44,6 +44,19 @@ def factor(ratio: float) -> str:
     return f"{rounded:,.0f}x" if rounded >= 100 else f"{rounded:.2g}x"
 
 
+def distance(value: float, low: float, high: float) -> str | None:
+    """How far a positive value lies outside ``[low, high]``: ``"4.3x the largest"``,
+    ``"10x below the smallest"``; None inside (or when a ratio does not apply)."""
+    value, low, high = float(value), float(low), float(high)
+    if not all(map(math.isfinite, (value, low, high))) or min(value, low, high) <= 0:
+        return None
+    if value > high * (1 + TOLERANCE):
+        return f"{factor(value / high)} the largest"
+    if value < low * (1 - TOLERANCE):
+        return f"{factor(low / value)} below the smallest"
+    return None
+
+
 def beyond(name: str, value: float, low: float, high: float, *, of: str = "fitted") -> str | None:
     """The sentence for one value outside ``[low, high]``, or None inside.
 

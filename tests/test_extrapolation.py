@@ -122,8 +122,9 @@ def test_hparams_recommend_outside_the_published_sweep(cli):
     from scalelaw.families.hyperparams.published import published
     from scalelaw.families.hyperparams.recommend import recommend
 
-    text = "N (parameters) = 7B is 6.5x the largest steplaw was measured on (1.07B)"
-    with pytest.warns(scalelaw.ExtrapolationWarning, match=r"7B is 6\.5x the largest steplaw"):
+    text = ("N (parameters) = 7e+09 is outside 2.15e+08 to 1.07e+09, the range steplaw was measured on: "
+            "extrapolating, 6.5x the largest measured")
+    with pytest.warns(scalelaw.ExtrapolationWarning, match=r"extrapolating, 6\.5x the largest measured"):
         assert text in recommend(published("steplaw"), 7e9, 1e12).warnings
     run = cli("hparams", "recommend", "--params", "7B", "--tokens", "1T")
     assert f"warning: {text}" in run.stderr

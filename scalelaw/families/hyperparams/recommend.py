@@ -155,8 +155,16 @@ def _positive(name: str, value) -> float:
 
 def _range_warnings(law: FitGroup, values: dict[str, float]) -> list[str]:
     """N, D and D/N outside what the law was measured on, with the factor."""
-    return list(extrapolation.check(model.about(law).ranges, values, names=_WHAT,
-                                    of=f"{model.law_name(law)} was measured on"))
+    out = []
+    for key, (lo, hi) in model.about(law).ranges.items():
+        value = values.get(key)
+        if value is not None and not lo * (1 - 1e-9) <= value <= hi * (1 + 1e-9):
+            far = extrapolation.distance(value, lo, hi)
+            out.append(
+                f"{_WHAT[key]} = {value:.3g} is outside {lo:.3g} to {hi:.3g}, the range "
+                f"{model.law_name(law)} was measured on: extrapolating" + (f", {far} measured" if far else "")
+            )
+    return out
 
 
 def recommend(
