@@ -132,3 +132,18 @@ def test_hparams_recommend_outside_the_published_sweep(cli):
     assert text in out["warnings"]
     inside = cli("hparams", "recommend", "--params", "500M", "--tokens", "20B")
     assert "was measured on" not in inside.stderr
+
+
+def test_error_law_json_keeps_the_warning_its_text_prints(cli, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    loss_values = np.linspace(2.2, 4.0, 8)
+    pd.DataFrame({"L": loss_values, "err": 0.857 - 2.206 * np.exp(-0.7146 * loss_values)}).to_csv(
+        tmp_path / "e.csv", index=False)
+    args = ("downstream", "error-law", tmp_path / "e.csv", "--loss-column", "L", "--error-column", "err")
+    text = ("the loss 1.5000 is outside the fitted range 2.2000..4.0000: the error law extrapolates "
+            "(1.5x below the smallest fitted loss)")
+    assert f"warning: {text}" in cli(*args, "--at-loss", "1.5").stderr
+    assert text in json.loads(cli(*args, "--at-loss", "1.5", "--json").stdout)["warnings"]
+    assert json.loads(cli(*args, "--at-loss", "3", "--json").stdout)["warnings"] == []

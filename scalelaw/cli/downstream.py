@@ -265,7 +265,8 @@ def error_law(
         intervals = {k: list(v) for k, v in fit.intervals().items()}
         render.emit_json({"params": dict(fit.params), "intervals": intervals,
                           "metrics": dict(fit.metrics), "converged": fit.diagnostics["converged"],
-                          "prediction": None if chained is None else chained.to_dict()})
+                          "prediction": None if chained is None else chained.to_dict(),
+                          "warnings": list(result.warnings)})
         return
     p = fit.params
     render.line(f"Err(L) = {p['epsilon']:.4f} - {p['k']:.4f} exp(-{p['gamma']:.4f} L)  ({len(frame)} models, "

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scalelaw import artifact, engine, protocol
+from scalelaw import artifact, engine, extrapolation, protocol
 from scalelaw.catalogue.downstream import ERROR_LAW, GADRE_LOSS_LAW  # noqa: F401 (the family's loss law)
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.downstream.common import evaluate_paired
@@ -241,13 +241,16 @@ class ErrorLaw(protocol.Result):
 
 
 def _warnings(error_fit: FitResult, loss_fit: FitResult | None, prediction: ChainedError | None,
-              loss_range: tuple[float, float]) -> tuple[str, ...]:
+              loss_range: tuple[float, float], inputs: Mapping[str, float] | None = None) -> tuple[str, ...]:
     out = [f"error law: {w}" for w in error_fit.warnings]
     out += [f"loss law: {w}" for w in (loss_fit.warnings if loss_fit is not None else ())]
     lo, hi = loss_range
     if prediction is not None and not lo <= prediction.loss <= hi:
+        far = extrapolation.distance(prediction.loss, lo, hi)
         out.append(f"the loss {prediction.loss:.4f} is outside the fitted range {lo:.4f}..{hi:.4f}: "
-                   "the error law extrapolates")
+                   "the error law extrapolates" + (f" ({far} fitted loss)" if far else ""))
+    if loss_fit is not None and inputs:
+        out += [f"loss law: {text}" for text in loss_fit.extrapolation(inputs)]
     return tuple(out)
 
 
@@ -285,7 +288,7 @@ def analyse(points: pd.DataFrame, loss_fit: FitResult | None = None, *, at_loss:
                 "bootstrap": bootstrap, "seed": seed, "level": level}
     lo, hi = float(frame["loss"].min()), float(frame["loss"].max())
     return ErrorLaw(fit, frame, str(points.attrs.get("source", "table")), loss_fit, prediction, settings,
-                    _warnings(fit, loss_fit, prediction, (lo, hi)))
+                    _warnings(fit, loss_fit, prediction, (lo, hi), inputs))
 
 
 @protocol.legacy(LEGACY_SCHEMA)
