@@ -40,19 +40,21 @@ def factor(ratio: float) -> str:
     """A ratio to two significant digits with thousands separators: ``4.3x``, ``1,900x``."""
     if ratio >= 1e6:
         return f"{ratio:.2g}x".replace("e+", "e")
+    if ratio < 9.95:
+        return f"{ratio:.1f}x"
     rounded = float(f"{ratio:.2g}")
-    return f"{rounded:,.0f}x" if rounded >= 100 else f"{rounded:.2g}x"
+    return f"{rounded:,.0f}x"
 
 
 def distance(value: float, low: float, high: float) -> str | None:
     """How far a positive value lies outside ``[low, high]``: ``"4.3x the largest"``,
     ``"10x below the smallest"``; None inside (or when a ratio does not apply)."""
     value, low, high = float(value), float(low), float(high)
-    if not all(map(math.isfinite, (value, low, high))) or min(value, low, high) <= 0:
+    if not all(map(math.isfinite, (value, low, high))):
         return None
-    if value > high * (1 + TOLERANCE):
+    if value > high * (1 + TOLERANCE) and high > 0:
         return f"{factor(value / high)} the largest"
-    if value < low * (1 - TOLERANCE):
+    if value < low * (1 - TOLERANCE) and value > 0:
         return f"{factor(low / value)} below the smallest"
     return None
 

@@ -147,3 +147,20 @@ def test_error_law_json_keeps_the_warning_its_text_prints(cli, tmp_path):
     assert f"warning: {text}" in cli(*args, "--at-loss", "1.5").stderr
     assert text in json.loads(cli(*args, "--at-loss", "1.5", "--json").stdout)["warnings"]
     assert json.loads(cli(*args, "--at-loss", "3", "--json").stdout)["warnings"] == []
+
+
+def test_mix_optimize_outside_the_fitted_shares(cli, tmp_path):
+    fit = tmp_path / "mix.json"
+    mix = DATA / "mixture"
+    assert cli("mix", "fit", mix / "train_mixture_1m.csv", mix / "train_pile_loss_1m.csv", "--target",
+               "metric/the_pile_pile_cc_val_loss", "--out", fit).code == 0
+    text = ("extrapolating: the share of train_the_pile_enron_emails is 0.5, beyond the fitted range 0..0.026 "
+            "(19x the largest fitted share)")
+    out = json.loads(cli("mix", "optimize", fit, "--max-share", "0.5", "--json").stdout)
+    assert text in out["warnings"]
+    assert f"warning: {text}" in cli("mix", "optimize", fit, "--max-share", "0.5").stderr
+    from scalelaw.families.transport import mixing
+
+    with pytest.warns(scalelaw.ExtrapolationWarning, match=r"19x the largest fitted share"):
+        law = load(fit)
+        assert text in mixing.optimize(law, caps=dict.fromkeys(mixing.domains_of(law.law), 0.5)).warnings

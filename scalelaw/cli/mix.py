@@ -170,7 +170,8 @@ def mix_optimize(
     best = mix_family.optimize(fit, caps=caps or None, maximize=maximize)
     options.write_result(best, out, plot)
     if json:
-        render.emit_json(best.record() | {"target": fit.law.target, "law": fit.law.name})
+        render.emit_json(best.record() | {"target": fit.law.target, "law": fit.law.name,
+                                          "warnings": list(best.warnings)})
         return
     render.table(
         f"best mixture under {fit.law.name} ({'max' if maximize else 'min'} {fit.law.target})",

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from scalelaw import engine, protocol
+from scalelaw import engine, extrapolation, protocol
 from scalelaw.catalogue.transport import linear_mixing, mixing_law
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.transport.projection import value_and_input_gradient
@@ -290,9 +290,10 @@ class Optimum(protocol.Result):
 
 def _optimum_warnings(fit: FitResult, mixture: Mapping[str, float], caps, path: SelectionPath) -> list[str]:
     ranges = fit.data.get("ranges", {})
-    out = [f"extrapolating: the share of {d} is {v:.3g}, beyond the fitted range "
-           f"{ranges[d][0]:.3g}..{ranges[d][1]:.3g}"
-           for d, v in mixture.items() if d in ranges and not ranges[d][0] - 1e-12 <= v <= ranges[d][1] + 1e-12]
+    out = list(extrapolation.emit(
+        f"extrapolating: the share of {d} is {v:.3g}, beyond the fitted range {ranges[d][0]:.3g}..{ranges[d][1]:.3g}"
+        + (f" ({far} fitted share)" if (far := extrapolation.distance(v, *ranges[d])) else "")
+        for d, v in mixture.items() if d in ranges and not ranges[d][0] - 1e-12 <= v <= ranges[d][1] + 1e-12))
     if caps is not None:
         out += [f"the share of {d} is at its cap {c:g}" for d, c in zip(mixture, caps, strict=True)
                 if c < 1.0 and mixture[d] >= c - 1e-9]
