@@ -164,3 +164,13 @@ def test_mix_optimize_outside_the_fitted_shares(cli, tmp_path):
     with pytest.warns(scalelaw.ExtrapolationWarning, match=r"19x the largest fitted share"):
         law = load(fit)
         assert text in mixing.optimize(law, caps=dict.fromkeys(mixing.domains_of(law.law), 0.5)).warnings
+
+
+def test_coverage_at_more_samples_than_drawn_warns():
+    fit = load(ARTIFACTS / "sampling.json")
+    with pytest.warns(scalelaw.ExtrapolationWarning, match=r"Pythia 70M: samples per problem = 1M is 100x the "
+                                                            r"largest drawn \(10K\)"):
+        sampling.coverage_at(fit, [100, 1_000_000])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scalelaw.ExtrapolationWarning)
+        sampling.coverage_at(fit, [10, 10_000])

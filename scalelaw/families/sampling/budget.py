@@ -174,13 +174,17 @@ def beyond_drawn(fit, samples) -> tuple[str, ...]:
 
 
 def coverage_at(fit, samples, *, cost_per_sample=None, problems: int | None = None) -> pd.DataFrame:
-    """Predicted coverage (with interval) and cost at given samples per problem, per model."""
+    """Predicted coverage (with interval) and cost at given samples per problem, per model.
+
+    Samples beyond those drawn per problem raise an :class:`~scalelaw.ExtrapolationWarning`.
+    """
     ks = np.atleast_1d(np.asarray(samples, dtype=float))
     if np.any(~np.isfinite(ks) | (ks < 1) | (ks != np.round(ks))):
         raise InputError(f"samples={ks.tolist()} must be positive whole numbers")
     costs = _costs(list(fit.fits), cost_per_sample)
     rows = []
     for model, f in fit.fits.items():
+        extrapolation.emit(f"{model}: {text}" for text in beyond_drawn(f, ks))
         value, lo, hi = f.coverage(ks)
         count = int(problems) if problems is not None else int(f.info.get("n_problems", 1))
         for k, v, a, b in zip(ks, value, lo, hi, strict=True):
