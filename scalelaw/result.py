@@ -25,6 +25,7 @@ import pandas as pd
 
 from scalelaw import artifact, extrapolation, protocol
 from scalelaw.errors import ArtifactError, InputError
+from scalelaw.io import coerce_numeric, quantities
 from scalelaw.laws import Law
 from scalelaw.protocol import FrozenDict, frozen
 
@@ -111,8 +112,11 @@ class FitResult(protocol.Result):
     def level(self) -> float:
         return float(self.settings.get("level", 0.95))
 
-    def _inputs(self, data) -> dict[str, np.ndarray]:
-        """Map a DataFrame or mapping (by symbol or by column name) to the law's inputs."""
+    def _inputs(self, data=None, **values) -> dict[str, np.ndarray]:
+        """Map a DataFrame or mapping (by symbol or by column name; numbers, unit strings such as
+        ``"7B"``, or lists of them) to the law's inputs."""
+        if data is None or values:
+            data = {**(data or {}), **values}
         out = {}
         for symbol in self.law.inputs:
             column = self.law.column(symbol)
@@ -121,29 +125,33 @@ class FitResult(protocol.Result):
                 if source not in data.columns:
                     raise InputError(f"the table has no column {column!r} for the law's input {symbol}",
                                      column=column)
-                out[symbol] = pd.to_numeric(data[source], errors="coerce").to_numpy(dtype=float)
+                cells = data[source]
+                if cells.dtype.kind not in "fiub":
+                    cells = coerce_numeric(data, [source]).frame[source]
+                out[symbol] = cells.to_numpy(dtype=float)
             else:
                 key = symbol if symbol in data else column
                 if key not in data:
                     raise InputError(f"give a value for {column!r} (the law's input {symbol})")
-                out[symbol] = np.atleast_1d(np.asarray(data[key], dtype=float))
+                out[symbol] = quantities(data[key], key)
         return out
 
-    def extrapolation(self, data, derived: Mapping[str, object] | None = None) -> tuple[str, ...]:
+    def extrapolation(self, data=None, derived: Mapping[str, object] | None = None, **values) -> tuple[str, ...]:
         """Where inputs (and quantities ``derived`` from the fit, by column) leave the fitted ranges.
 
         Sentences with the factor, e.g. ``"params = 70B is 4.3x the largest fitted (16.2B)"``;
         empty inside the ranges (:func:`scalelaw.extrapolation.for_fit`).
         """
-        return extrapolation.for_fit(self, self._inputs(data), derived)
+        return extrapolation.for_fit(self, self._inputs(data, **values), derived)
 
-    def predict(self, data, *, warn: bool = True) -> np.ndarray:
-        """Predicted target (target units) at inputs given as a DataFrame or a mapping.
+    def predict(self, data=None, *, warn: bool = True, **values) -> np.ndarray:
+        """Predicted target (target units) at inputs given as a DataFrame, a mapping or keywords:
+        ``predict({"params": "7B", "tokens": "1.4T"})``, ``predict(params=["7B", "70B"], tokens=1.4e12)``.
 
         Inputs outside the fitted ranges emit an :class:`~scalelaw.ExtrapolationWarning`
         (``warn=False``: silently, for callers that report :meth:`extrapolation` themselves).
         """
-        inputs = self._inputs(data)
+        inputs = self._inputs(data, **values)
         if warn:
             extrapolation.emit(extrapolation.for_fit(self, inputs))
         return self.law.evaluate(inputs, self.params)
@@ -177,13 +185,13 @@ class FitResult(protocol.Result):
         lo, hi = self.percentiles(draws, level)
         return value, lo, hi
 
-    def predict_interval(self, data, level: float | None = None, *,
-                         warn: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def predict_interval(self, data=None, level: float | None = None, *, warn: bool = True,
+                         **values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Prediction and its bootstrap percentile interval: ``(value, lower, upper)``.
 
-        Warns as :meth:`predict` does outside the fitted ranges.
+        Inputs as for :meth:`predict`; warns as :meth:`predict` does outside the fitted ranges.
         """
-        inputs = self._inputs(data)
+        inputs = self._inputs(data, **values)
         if warn:
             extrapolation.emit(extrapolation.for_fit(self, inputs))
         value = self.law.evaluate(inputs, self.params)

@@ -32,12 +32,14 @@ import pandas as pd
 from scalelaw import engine, extrapolation, protocol
 from scalelaw.catalogue.loss import ALLOCATION_POWER_LAW
 from scalelaw.errors import FitError, InputError
-from scalelaw.io import Table, read_table
+from scalelaw.io import Table, coerce_numeric, read_table
 from scalelaw.laws import Law, get_law
 from scalelaw.result import FitResult
 
 #: Power law for allocation exponents: y = k C^a (y is N_opt or D_opt), residuals in log space.
 ALLOCATION_LAW = ALLOCATION_POWER_LAW
+#: Columns of a run log that hold sizes or losses (unit strings such as "125M" accepted).
+NUMERIC = ("params", "tokens", "flops", "loss")
 
 
 # ------------------------------------------------------------------------------ preparing the table
@@ -47,11 +49,12 @@ def prepare(table: Table | pd.DataFrame, *, exclude_highest: int = 0) -> tuple[p
     Parameters
     ----------
     table
-        Runs with ``params``, ``loss`` and ``tokens`` or ``flops``.
+        Runs with ``params``, ``loss`` and ``tokens`` or ``flops`` (a read file or a DataFrame;
+        cells may carry units, ``"125M"``, ``"1.4T"``).
     exclude_highest
         Drop the rows with the k highest losses (Besiroglu et al. drop 5 of Hoffmann's 245 points).
     """
-    src = table if isinstance(table, Table) else Table(table, "table")
+    src = coerce_numeric(table, NUMERIC, positive=NUMERIC)
     frame = src.frame.copy()
     notes: list[str] = []
     for column in ("params", "loss"):

@@ -6,7 +6,8 @@ number of the file (row 1 is the first line after the header), gives columns the
 W&B path or an explicit ``columns=`` mapping (:mod:`~scalelaw.io.columns`), keeps the rows that
 ``where=`` filters pass (:mod:`~scalelaw.io.filters`), drops crashed runs of a W&B export, and checks
 the cells (:mod:`~scalelaw.io.table`).  Numeric columns accept unit suffixes: ``"7B"``, ``"1.4T"``,
-``"350M"``, ``"6e23"`` (:mod:`~scalelaw.io.units`).
+``"350M"``, ``"6e23"`` (:mod:`~scalelaw.io.units`), in files and in DataFrames given in Python
+(:mod:`~scalelaw.io.coerce`).
 
 Examples
 --------
@@ -18,10 +19,12 @@ Examples
 
 from __future__ import annotations
 
+from scalelaw.io.coerce import as_table, coerce_numeric, quantities
 from scalelaw.io.columns import ALIASES, FAMILY_ALIASES, ROLES, canonical_name
 from scalelaw.io.filters import Filter, parse_where
 from scalelaw.io.table import Table, filter_rows, read_table, reading
 from scalelaw.io.units import SUFFIXES, parse_quantity, try_quantity
 
-__all__ = ["ALIASES", "FAMILY_ALIASES", "ROLES", "SUFFIXES", "Filter", "Table", "canonical_name", "filter_rows",
-           "parse_quantity", "parse_where", "read_table", "reading", "try_quantity"]
+__all__ = ["ALIASES", "FAMILY_ALIASES", "ROLES", "SUFFIXES", "Filter", "Table", "as_table", "canonical_name",
+           "coerce_numeric", "filter_rows", "parse_quantity", "parse_where", "quantities", "read_table", "reading",
+           "try_quantity"]

@@ -35,14 +35,15 @@ from scalelaw import artifact, engine, extrapolation, protocol
 from scalelaw.catalogue.downstream import ERROR_LAW, GADRE_LOSS_LAW  # noqa: F401 (the family's loss law)
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.downstream.common import evaluate_paired
-from scalelaw.io import Table, filter_rows, read_table
+from scalelaw.io import Table, as_table, filter_rows, read_table
 from scalelaw.result import FitResult
 
 
-def prepare(table: Table, *, loss_column: str = "loss", error_column: str = "error",
+def prepare(table: Table | pd.DataFrame, *, loss_column: str = "loss", error_column: str = "error",
             from_accuracy: bool = False) -> pd.DataFrame:
-    """The (loss, error) table from a read file; with ``from_accuracy`` the column holds accuracy
-    and error = 1 - accuracy.  Errors must lie in [0, 1] and losses be positive."""
+    """The (loss, error) table from a read file or a DataFrame; with ``from_accuracy`` the column
+    holds accuracy and error = 1 - accuracy.  Errors must lie in [0, 1] and losses be positive."""
+    table = as_table(table)
     frame = table.frame
     for argument, column in (("loss_column", loss_column), ("error_column", error_column)):
         if column not in frame.columns:

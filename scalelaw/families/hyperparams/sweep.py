@@ -39,7 +39,7 @@ import pandas as pd
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.hyperparams import configs, units
 from scalelaw.families.hyperparams.units import BATCH_UNITS, TOKEN_UNITS
-from scalelaw.io import Table, filter_rows, parse_quantity, read_table
+from scalelaw.io import Table, coerce_numeric, filter_rows, parse_quantity, read_table
 
 FORMATS = ("auto", "generic", "steplaw")
 #: Sequence length of every run in Step Law's released sweeps (D = bs * iterations * 2048).
@@ -284,7 +284,10 @@ def tidy(frame: pd.DataFrame, table: Table | None = None) -> pd.DataFrame:
     (FLOPs per token including attention); where the architecture or sequence length is
     unknown it falls back to 6 N D.
     """
-    out = frame.copy()
+    present = [c for c in ("params", "tokens", "lr", "batch_size", "loss") if c in frame.columns]
+    source = Table(frame, table.path, table.renamed) if table is not None else frame
+    out = coerce_numeric(source, present, allow_empty=["loss"], name="runs").frame
+    out.index = frame.index
     for column in ("smooth_loss", "n_layers", "d_model", "seq_len"):
         if column not in out.columns:
             out[column] = np.nan
