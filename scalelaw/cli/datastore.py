@@ -10,7 +10,7 @@ import typer
 
 from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import SEED, Csv, Flops, Json, LegacyCsv, Out, Plot, Resampling, Seed, check_outputs
+from scalelaw.cli.options import SEED, Csv, Flops, Json, LegacyCsv, Out, Plot, Quiet, Resampling, Seed, check_outputs
 from scalelaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -216,6 +216,7 @@ def fit(
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     """Fit laws of a metric in datastore size per (reader, metric), or the joint law L(N, D, S).
 
@@ -231,7 +232,7 @@ def fit(
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
     measurements = _load(file, metric, readers)
-    with render.progress("bootstrap", enabled=law is LawChoice.joint and bootstrap > 0 and not json) as callback:
+    with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         result = family.fit_datastore(measurements, law=law.value, metric=metric, holdout=holdout,
                                       lm_only_at=anchor_at, loss=loss, bootstrap=bootstrap, seed=seed, level=level,
                                       progress=callback)

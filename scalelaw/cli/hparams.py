@@ -10,7 +10,7 @@ import typer
 
 from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import Json, Out, Params, Plot, Resampling, Tokens, Where, check_outputs
+from scalelaw.cli.options import Json, Out, Params, Plot, Quiet, Resampling, Tokens, Where, check_outputs
 from scalelaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -195,6 +195,7 @@ def fit(
     out: Out = None,
     plot: Heatmaps = None,
     json: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     """Fit optimal lr and batch-size laws to a sweep (near-optimal runs per (N, D) group).
 
@@ -208,7 +209,7 @@ def fit(
 
     check_outputs(out, plot=plot)
     sweep = _sweep(file, format, sweep_options)
-    with render.progress("bootstrap", enabled=bootstrap > 0 and not json) as callback:
+    with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         law = family.fit_sweep(
             sweep,
             lr_form=lr_form,

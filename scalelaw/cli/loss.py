@@ -9,7 +9,7 @@ import typer
 
 from scalelaw.cli import options, render
 from scalelaw.cli.app import app, fit_app, validate_app
-from scalelaw.cli.options import Flops, Json, Out, Params, Plot, Resampling, Tokens, Where, check_outputs
+from scalelaw.cli.options import Flops, Json, Out, Params, Plot, Quiet, Resampling, Tokens, Where, check_outputs
 from scalelaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ def fit_loss(
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     """Fit a loss law L(N, D) to training runs (params, tokens or FLOPs, final loss).
 
@@ -102,7 +103,7 @@ def fit_loss(
 
     check_outputs(out, plot=plot)
     frame, notes = _load(file, where, exclude_highest)
-    with render.progress("bootstrap", enabled=bootstrap > 0 and not json) as callback:
+    with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         fit = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
                               seed=seed, level=level, progress=callback)
     payload = fit.to_dict() | {"notes": notes}

@@ -37,6 +37,8 @@ Seed = Annotated[int, typer.Option(help="Seed of every random choice (bootstrap,
 Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates for percentile intervals (what is resampled: "
                                              "see the command). 0, the default of every command, gives no "
                                              "intervals; 1000 is typical.")]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar on stderr (there is none either when "
+                                                     "stderr is not a terminal).")]
 Where = Annotated[list[str] | None, typer.Option(help="Keep rows that pass a filter, before any cell is checked: "
                                                       "COLUMN=VALUE, !=, <, <=, >, >= (numbers with units such "
                                                       "as 7B) or 'COLUMN in A,B'; repeatable, e.g. --where "

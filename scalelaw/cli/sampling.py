@@ -9,7 +9,7 @@ import typer
 
 from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import SEED, Json, Out, Plot, Resampling, Seed, check_outputs
+from scalelaw.cli.options import SEED, Json, Out, Plot, Quiet, Resampling, Seed, check_outputs
 from scalelaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -118,6 +118,7 @@ def fit(
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     """Fit a coverage law per model: A, beta and Brown et al.'s a = -A, b = -beta (or the Beta-binomial).
 
@@ -133,8 +134,11 @@ def fit(
     preset = options.split("--k-grid", grid)
     grid = (preset[0] if preset[0] in ("brown", "schaeffer") else _ks("--k-grid", preset)) if preset else None
     tidy = _read(file, json)
-    result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss, scale=_scale(scale),
-                                 bootstrap=bootstrap, seed=seed, level=level)
+    slow = method != "powerlaw" or bootstrap > 0
+    with render.progress("fitting", enabled=slow and not (json or quiet)) as callback:
+        result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss,
+                                     scale=_scale(scale), bootstrap=bootstrap, seed=seed, level=level,
+                                     progress=callback)
     figure = figure_bytes(plots.coverage_curves(result), plot) if plot else None
     options.write_outputs((out, result.to_json() if out else None), (plot, figure))
     summary = family.summary(result)

@@ -9,7 +9,7 @@ import typer
 
 from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import SEED, Json, Out, Plot, Seed, check_outputs
+from scalelaw.cli.options import SEED, Json, Out, Plot, Quiet, Seed, check_outputs
 from scalelaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -348,6 +348,7 @@ def demo_command(
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     """End-to-end projektor on scikit-learn's bundled digits: pilots, projection, check, selection.
 
@@ -358,7 +359,8 @@ def demo_command(
     check_outputs(out, plot=plot)
     if csv is not None and csv.exists() and not csv.is_dir():
         raise InputError(f"--csv {csv}: a file; give a folder for the sources, target and pilot tables")
-    result = demo_family.demonstrate(seed=seed, size=size, repeats=repeats)
+    with render.progress("training", enabled=not (json or quiet)) as callback:
+        result = demo_family.demonstrate(seed=seed, size=size, repeats=repeats, progress=callback)
     if csv is not None:
         demo_family.write_task(result.task, result.pilots, csv)
     options.write_result(result, out, plot)

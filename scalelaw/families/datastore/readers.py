@@ -249,6 +249,7 @@ def fit_readers(
     bootstrap: int = 0,
     seed: int = 0,
     level: float = 0.95,
+    progress=None,
 ) -> FitGroup:
     """Fit the per (reader, metric) laws in datastore size and choose between them.
 
@@ -269,6 +270,8 @@ def fit_readers(
         Two-stage bootstrap replicates for intervals (0: none).
     seed, level
         Bootstrap seed and interval level.
+    progress
+        Called as ``progress(done, total)`` after each (reader, metric) is fitted.
 
     Raises
     ------
@@ -286,11 +289,14 @@ def fit_readers(
                 "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level)}
     fit_settings = {"loss": loss, "level": level, "weight_column": "weight"}
     out = []
-    for (reader, metric), points in measurements.points.groupby(["reader", "metric"], sort=False):
+    groups = measurements.points.groupby(["reader", "metric"], sort=False)
+    for (reader, metric), points in groups:
         every = measurements.rows
         rows = every[(every["reader"] == reader) & (every["metric"] == metric)]
         out.append(_fit_one(measurements, rows, points, measurements.metrics[metric], law, holdout,
                             lm_only_at, fit_settings, bootstrap, seed))
+        if progress is not None:
+            progress(len(out), groups.ngroups)
     return _group([replace(f, settings=settings) for f in out], settings)
 
 

@@ -100,7 +100,7 @@ def fit_datastore(
                 "loss": loss, "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level)}
     if law != "joint":
         readers = fit_readers(measurements, law=law, holdout=holdout, lm_only_at=lm_only_at, loss=loss,
-                              bootstrap=bootstrap, seed=seed, level=level)
+                              bootstrap=bootstrap, seed=seed, level=level, progress=progress)
         return DatastoreFit(readers=readers, settings=settings)
     joint = fit_joint(measurements, metric=metric, holdout=holdout, loss=loss, bootstrap=bootstrap, seed=seed,
                       level=level, progress=progress)

@@ -109,7 +109,7 @@ def _fit_at_scales(n_u, c_u, counts, scales: np.ndarray, polish: int = _POLISH):
     return quads, out, int(len(starts) + batch.evaluations)
 
 
-def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = None) -> dict:
+def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = None, progress=None) -> dict:
     """Fit the scaled Beta-binomial to counts; returns the estimate, draws and diagnostics.
 
     Parameters
@@ -121,6 +121,9 @@ def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = No
     resamples
         Optional (B, P) counts of each problem in B bootstrap replicates over problems; each is
         refitted as one row of a batch warm-started at the estimate (the scale held at its value).
+    progress
+        Called as ``progress(done, total)`` after each stage: the fit over scales, its refinement
+        (``scale="ml"``) and the bootstrap batch.
     """
     n, c = np.asarray(n, dtype=float), np.asarray(c, dtype=float)
     if not np.any(c > 0):
@@ -141,9 +144,16 @@ def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = No
         if not 0 < value <= 1:
             raise InputError(f"scale must be in (0, 1], got {value}")
         scales = np.array([value])
+    stages = 1 + (scale == "ml") + (resamples is not None)
+
+    def stage(done: int) -> None:
+        if progress is not None:
+            progress(done, stages)
+
     evaluations = 0
     quads, results, evals = _fit_at_scales(n_u, c_u, counts, scales, _POLISH if len(scales) == 1 else 2)
     evaluations += evals
+    stage(1)
     profile = {float(s): r[1] for s, r in zip(scales, results, strict=True)}
     if scale == "ml":
         best = int(np.argmin([r[1] for r in results]))
@@ -153,6 +163,7 @@ def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = No
         evaluations += evals
         profile.update({float(s): r[1] for s, r in zip(fine, results2, strict=True)})
         scales, quads, results = (np.concatenate([scales, fine]), quads + quads2, results + results2)
+        stage(2)
     best = int(np.argmin([r[1] for r in results]))
     x, nll, converged, reached, iterations = results[best]
     s_hat = float(scales[best])
@@ -168,6 +179,7 @@ def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = No
         draws = np.column_stack([np.exp(batch.x), np.full(bootstrap, s_hat)])
         draws[~ok] = np.nan
         evaluations += batch.evaluations
+        stage(stages)
     alpha, beta = (float(v) for v in np.exp(x))
     at_bound = [name for name, v in (("alpha", alpha), ("beta", beta))
                 if np.isclose(v, _BOUNDS[0], rtol=1e-6) or np.isclose(v, _BOUNDS[1], rtol=1e-6)]

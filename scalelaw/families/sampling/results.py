@@ -44,6 +44,7 @@ def fit_coverage(
     bootstrap: int = 200,
     seed: int = 0,
     level: float = 0.95,
+    progress=None,
 ) -> FitGroup:
     """Fit a coverage model to every model of a tidy count table (see :mod:`.counts`).
 
@@ -60,6 +61,8 @@ def fit_coverage(
         the finite-window slope (the k grid applies too).
     bootstrap, seed, level
         Replicates of the bootstrap over problems (0: none), its seed and the interval level.
+    progress
+        Called as ``progress(done, total)`` as models (and the Beta-binomial's stages) are fitted.
 
     Returns
     -------
@@ -77,12 +80,24 @@ def fit_coverage(
     if method == "powerlaw":
         powerlaw.coverage_law(space)  # refuse a bad space before any work
     fits: dict[str, ModelFit] = {}
-    for model in models(tidy):
+    names = models(tidy)
+    for index, model in enumerate(names):
         part = tidy[tidy["model"] == model]
         n, c = part["n_samples"].to_numpy(), part["n_correct"].to_numpy()
-        make = powerlaw.fit_model if method == "powerlaw" else beta_binomial_model
-        fits[model] = make(model, n, c, **each)
+        if method == "powerlaw":
+            fits[model] = powerlaw.fit_model(model, n, c, **each)
+            if progress is not None:
+                progress(index + 1, len(names))
+        else:
+            fits[model] = beta_binomial_model(model, n, c, **each, progress=_share(progress, index, len(names)))
     return _group(method, fits, {"method": method, **each})
+
+
+def _share(progress, index: int, count: int):
+    """Model ``index`` of ``count``'s own ``progress(done, total)`` mapped onto the whole run."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(index * total + done, count * total)
 
 
 def _group(method: str, fits: Mapping[str, ModelFit], settings: Mapping) -> FitGroup:
@@ -93,7 +108,7 @@ def _group(method: str, fits: Mapping[str, ModelFit], settings: Mapping) -> FitG
 
 def beta_binomial_model(model: str, n, c, *, scale="fixed", window=distributional.WINDOW, grid=None,
                         bootstrap: int = 0, seed: int = 0, resamples: np.ndarray | None = None,
-                        level: float = 0.95) -> BetaBinomialFit:
+                        level: float = 0.95, progress=None) -> BetaBinomialFit:
     """The distributional estimator for one model, with its observed curve and error metric.
 
     ``bootstrap`` replicates over problems drawn with ``seed`` (or given ``resamples``, (B, P)
@@ -103,7 +118,7 @@ def beta_binomial_model(model: str, n, c, *, scale="fixed", window=distributiona
     draws, drawn = powerlaw.draws_for(len(n), bootstrap, seed, resamples)
     settings = {"scale": scale, "window": [int(k) for k in window], "grid": powerlaw.grid_setting(grid),
                 **drawn, "level": float(level)}
-    estimate = distributional.maximum_likelihood(n, c, scale=scale, resamples=draws)
+    estimate = distributional.maximum_likelihood(n, c, scale=scale, resamples=draws, progress=progress)
     ks, notes = powerlaw.k_grid(grid, "log-coverage", int(n.min()))
     y = passk.coverage(n, c, ks)
     if draws is None:

@@ -148,9 +148,13 @@ def simplex_grid(m: int, step: float) -> np.ndarray:
 
 
 def runs(
-    task: DigitsTask, ratios: np.ndarray, sizes: Sequence[int], *, repeats: int = 1, seed: int = 0
+    task: DigitsTask, ratios: np.ndarray, sizes: Sequence[int], *, repeats: int = 1, seed: int = 0,
+    progress=None,
 ) -> pd.DataFrame:
-    """Train at every (size, ratio, repeat): one row each with the target accuracy."""
+    """Train at every (size, ratio, repeat): one row each with the target accuracy.
+
+    ``progress`` is called with no argument after each training run.
+    """
     rng = np.random.default_rng(seed)
     rows = []
     for size in sizes:
@@ -164,7 +168,22 @@ def runs(
                         "accuracy": train_accuracy(task, ratio, int(size), rng),
                     }
                 )
+                if progress is not None:
+                    progress()
     return pd.DataFrame(rows)
+
+
+def _counter(progress, total: int):
+    """A ``step()`` that calls ``progress(done, total)``, or None without ``progress``."""
+    if progress is None:
+        return None
+    done = [0]
+
+    def step() -> None:
+        done[0] += 1
+        progress(done[0], total)
+
+    return step
 
 
 @dataclass(frozen=True)
@@ -262,6 +281,7 @@ def demonstrate(
     method: str = "exact",
     caps=None,
     iterations: int = 100,
+    progress=None,
 ) -> Demonstration:
     """Pilots -> projector -> projection at ``size`` vs actual training -> selection.
 
@@ -283,17 +303,21 @@ def demonstrate(
         Optional per-source caps for the selection.
     iterations
         Most steps of the selection's projected gradient ascent.
+    progress
+        Called as ``progress(done, total)`` after each training run (pilots, evaluation, selection).
     """
     from scalelaw.families.transport.selection import ascend
 
     task = digits_task(seed=seed)
     transport = MixtureTransport(task.revealed, task.target, method=method, seed=seed)
-    pilots = runs(task, simplex_grid(3, step), pilot_sizes, repeats=repeats, seed=seed + 1)
+    grid, evaluation = simplex_grid(3, step), simplex_grid(3, eval_step)
+    total = len(grid) * len(pilot_sizes) * repeats + (len(evaluation) + 2) * eval_repeats
+    step_done = _counter(progress, total)
+    pilots = runs(task, grid, pilot_sizes, repeats=repeats, seed=seed + 1, progress=step_done)
     projector = fit_projector(
         prepare_pilots(pilots, task.names, metric="accuracy"), transport, metric="accuracy"
     )
-    evaluation = simplex_grid(3, eval_step)
-    actual = runs(task, evaluation, [size], repeats=eval_repeats, seed=seed + 2)
+    actual = runs(task, evaluation, [size], repeats=eval_repeats, seed=seed + 2, progress=step_done)
     medians = actual.groupby(list(task.names), sort=False)["accuracy"].median()
     rows = []
     for ratio in evaluation:
@@ -323,10 +347,14 @@ def demonstrate(
 
     path = ascend(objective, np.full(3, 1.0 / 3), caps=cap_values, maximize=True, iterations=iterations)
     rng = np.random.default_rng(seed + 3)
-    selected = float(np.median([train_accuracy(task, path.ratio, size, rng) for _ in range(eval_repeats)]))
-    uniform = float(
-        np.median([train_accuracy(task, np.full(3, 1 / 3), size, rng) for _ in range(eval_repeats)])
-    )
+    def trained(ratio) -> float:
+        accuracy = train_accuracy(task, ratio, size, rng)
+        if step_done is not None:
+            step_done()
+        return accuracy
+
+    selected = float(np.median([trained(path.ratio) for _ in range(eval_repeats)]))
+    uniform = float(np.median([trained(np.full(3, 1 / 3)) for _ in range(eval_repeats)]))
     settings = {
         "seed": seed,
         "pilot_sizes": list(pilot_sizes),
