@@ -1,7 +1,8 @@
 """Execute notebooks top to bottom and store them with their outputs (tables and figures).
 
 Usage: ``python notebooks/execute.py [NOTEBOOK ...]`` (all of notebooks/ by default).  Figures
-use the kernel's inline backend, whatever MPLBACKEND says; no timing metadata is stored.
+use the kernel's inline backend, whatever MPLBACKEND says; no timing metadata is stored.  The
+shared data is read from ``$SCALELAW_SHARED_DATA``, by default the team's ../shared/data.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def execute(path: Path) -> None:
 
 if __name__ == "__main__":
     os.environ.pop("MPLBACKEND", None)
+    os.environ.setdefault("SCALELAW_SHARED_DATA", str(HERE.parent.parent / "shared" / "data"))
     for name in sys.argv[1:] or sorted(HERE.glob("*.ipynb")):
         print(f"executing {name}", flush=True)
         execute(Path(name).resolve())

@@ -31,10 +31,14 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
+# submodules reachable as attributes: scalelaw.data.path("loss/porian_isoflop_points.csv")
+_SUBMODULES = ("data",)
 
 
 def __getattr__(name: str):
     """Import the module of a public name on first use and cache the name here."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"scalelaw.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'scalelaw' has no attribute {name!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.setdefault("SCALELAW_SHARED_DATA", str(ROOT.parent / "shared" / "data")))
 
 
 def shared_path(relative: str) -> Path:
-    """A file under ../shared/data, or skip the test with the reason when it is absent."""
+    """A file under the shared data (``$SCALELAW_SHARED_DATA``, by default ../shared/data, which
+    this sets for the library and the notebooks' kernels), or skip the test when it is absent."""
     path = SHARED / relative
     if not path.exists():
         pytest.skip(f"{path} is absent (a checkout outside the team's workspace): this test reads "

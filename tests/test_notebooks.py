@@ -2,8 +2,9 @@
 
 A notebook that reads ../shared/data lists the files in its metadata,
 ``{"scalelaw": {"requires_shared": ["hparams/dense_lr_bs_loss.csv"]}}``, and is skipped, with the
-reason, where they are absent.  The notebooks are stored executed (``make notebooks``), so a reader
-sees their tables and figures without running them.
+reason, where they are absent; they find it through ``$SCALELAW_SHARED_DATA`` (which support sets)
+and the shipped data through ``scalelaw.data.path``.  The notebooks are stored executed
+(``make notebooks``), so a reader sees their tables and figures without running them.
 """
 
 from __future__ import annotations
@@ -67,4 +68,14 @@ def test_stored_notebook_is_executed_with_its_figures(path):
     notebook = nbformat.read(path, as_version=4)
     counts = [cell.execution_count for cell in notebook.cells if cell.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1)), "not stored executed top to bottom; run make notebooks"
+    assert _check_figures(notebook) > 0
+
+
+def test_a_notebook_runs_from_another_working_directory(tmp_path, monkeypatch):
+    path = ROOT / "notebooks" / "03_inference_sampling.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    monkeypatch.delenv("SCALELAW_DATA", raising=False)
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
     assert _check_figures(notebook) > 0
