@@ -8,11 +8,13 @@ import pytest
 
 from scalelaw import get_law
 from scalelaw.errors import InputError, ScalelawError
-from scalelaw.families import loss
+from scalelaw.families import datastore, loss, sampling
 from scalelaw.families.downstream import error_law
 from scalelaw.families.hyperparams import sweep
 from scalelaw.io import coerce_numeric, quantities
 from scalelaw.result import FitResult
+
+from support import DATA
 
 CHINCHILLA = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 
@@ -83,3 +85,15 @@ def test_coerce_and_quantities_keep_numbers_and_shapes():
     assert table.frame["flops"].tolist() == [1e21, 3e15]
     with pytest.raises(InputError, match="give a pandas DataFrame"):
         coerce_numeric([1, 2], ["flops"])
+
+
+def test_sampling_and_datastore_frames_take_unit_strings_as_their_files_do():
+    counts, _ = sampling.counts.prepare(pd.DataFrame({"problem": ["a", "b"], "n_samples": ["10k", 10000],
+                                                      "n_correct": ["2k", 0]}))
+    assert counts["n_samples"].tolist() == [10000, 10000] and counts["n_correct"].tolist() == [2000, 0]
+    path = DATA / "datastore" / "massiveds_llama2_7b_endpoints.csv"
+    from_frame = datastore.prepare(pd.read_csv(path, dtype=str))  # "7B", "2T", "1.4T" as text
+    from_file = datastore.read(path)
+    pd.testing.assert_frame_equal(from_frame.points, from_file.points)
+    with pytest.raises(InputError, match=r"row 1, column 'n_samples'"):
+        sampling.counts.prepare(pd.DataFrame({"problem": ["a"], "n_samples": ["many"], "n_correct": [1]}))

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scalelaw.io import Table, parse_quantity, read_table
+from scalelaw.io import Table, as_table, parse_quantity, read_table
 
 PROBLEM_COLUMNS = ("problem", "problem_idx", "problem_id", "task_id", "question_id", "prompt_id",
                    "instance_id", "question_idx", "prompt_idx")
@@ -53,7 +53,7 @@ def read_counts(path: str | Path, *, columns: Mapping[str, str] | None = None, s
 
 def prepare(table: Table | pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """The tidy per-problem count table from a read file (see the module docstring)."""
-    src = table if isinstance(table, Table) else Table(table.copy(), "table")
+    src = as_table(table)
     frame = src.frame
     notes: list[str] = [src.describe_mapping()] if src.describe_mapping() else []
     problem = next((c for c in PROBLEM_COLUMNS if c in frame.columns), None)
