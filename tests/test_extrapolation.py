@@ -174,3 +174,27 @@ def test_coverage_at_more_samples_than_drawn_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", scalelaw.ExtrapolationWarning)
         sampling.coverage_at(fit, [10, 10_000])
+
+
+def test_hparams_evaluate_warns_beyond_the_measured_compute(tmp_path, cli):
+    """The synthetic sweep reaches 6 N D = 3.07e20; DeepSeek's law was measured up to 2e19."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from hparams_sweeps import sweep_frame
+
+    from scalelaw.families import hyperparams as hp
+
+    frame = sweep_frame()
+    with pytest.warns(scalelaw.ExtrapolationWarning, match="15x the largest deepseek measured"):
+        result = hp.evaluate(hp.select(hp.tidy(frame)), hp.published("deepseek"))
+    assert any("3.07e20 is 15x the largest deepseek measured (2e19)" in w for w in result.warnings)
+    path = tmp_path / "sweep.csv"
+    frame.to_csv(path, index=False)
+    run = cli("hparams", "evaluate", path, "--law", "deepseek")
+    assert run.code == 0 and "warning: deepseek: M D (non-embedding FLOPs) = 3.07e20 is 15x" in run.stderr
+    within = sweep_frame(groups=((3e8, 1e10), (8e8, 4e10)))  # inside Step Law's measured N, D and D/N
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scalelaw.ExtrapolationWarning)
+        inside = hp.evaluate(hp.select(hp.tidy(within)), hp.published("steplaw", bootstrap_file=False))
+    assert not any("measured" in w for w in inside.warnings)

@@ -455,7 +455,7 @@ def evaluate(
             payload["cross_validation"] = held_out.to_dict()
         render.emit_json(payload)
         return
-    _notes([*sweep.notes, *result.warnings], sweep.warnings)
+    _notes([*sweep.notes, *result.warnings], (*sweep.warnings, *result.warnings))
     cv = None if held_out is None else held_out.groups.set_index("group")
     columns = ["group (N/D)", "law lr", "law batch", "nearest lr", "nearest batch", "gap"]
     if cv is not None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scalelaw import protocol
+from scalelaw import extrapolation, protocol
 from scalelaw.families.hyperparams import model
 from scalelaw.families.hyperparams.fitting import fit_sweep
 from scalelaw.families.hyperparams.sweep import Sweep
@@ -155,7 +155,19 @@ def evaluate(sweep: Sweep, law: FitGroup) -> Evaluation:
             f"{name}: C counted as 6 N D (the sweep lacks n_layers, d_model or seq_len for the "
             "attention term)"
         )
+    notes += extrapolation.emit(_range_warnings(law, group_inputs(sweep)))
     return Evaluation(name, "in-sample", _table(sweep, _predictor(law)), tuple(notes))
+
+
+def _range_warnings(law: FitGroup, groups: pd.DataFrame) -> tuple[str, ...]:
+    """The sweep's groups outside what the law was measured on (N, D, D/N, compute), with the factor."""
+    n, d = groups["params"].to_numpy(dtype=float), groups["tokens"].to_numpy(dtype=float)
+    values = {"params": n, "tokens": d, "tokens_per_param": d / n, "flops": groups["flops"].to_numpy(dtype=float),
+              "nonembedding_flops": groups["nonembedding_flops"].to_numpy(dtype=float)}
+    names = {"params": "N (parameters)", "tokens": "D (tokens)", "tokens_per_param": "D/N",
+             "flops": "C (FLOPs)", "nonembedding_flops": "M D (non-embedding FLOPs)"}
+    text = extrapolation.check(model.about(law).ranges, values, names=names, of=f"{model.law_name(law)} measured")
+    return tuple(f"{model.law_name(law)}: {t}" for t in text)
 
 
 def cross_validate(sweep: Sweep, settings: Mapping[str, object] | FitGroup) -> Evaluation:
