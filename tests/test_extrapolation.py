@@ -198,3 +198,15 @@ def test_hparams_evaluate_warns_beyond_the_measured_compute(tmp_path, cli):
         warnings.simplefilter("error", scalelaw.ExtrapolationWarning)
         inside = hp.evaluate(hp.select(hp.tidy(within)), hp.published("steplaw", bootstrap_file=False))
     assert not any("measured" in w for w in inside.warnings)
+
+
+def test_mix_evaluate_names_shares_beyond_the_fitted_ones(tmp_path, cli):
+    mixture = DATA / "mixture"
+    fit = tmp_path / "mix.json"
+    assert cli("mix", "fit", mixture / "train_mixture_1m.csv", mixture / "train_pile_loss_1m.csv", "--target",
+               "metric/the_pile_pile_cc_val_loss", "--out", fit).code == 0
+    args = ("mix", "evaluate", fit, mixture / "test_mixture_1m.csv", mixture / "test_pile_loss_1m.csv")
+    payload = json.loads(cli(*args, "--json").stdout)
+    expected = "train_the_pile_arxiv = 0.961 is 1.1x the largest fitted (0.904) (1 of 256 values outside)"
+    assert expected in payload["warnings"]
+    assert f"warning: {expected}" in cli(*args).stderr

@@ -130,12 +130,14 @@ def mix_evaluate(
         )
         artifact.write_atomic(plot, figure)
     if json:
-        render.emit_json({k: result[k] for k in ("spearman", "mae", "n", "target", "law")})
+        render.emit_json({k: result[k] for k in ("spearman", "mae", "n", "target", "law", "warnings")})
         return
     render.line(
         f"{fit.law.name} on {result['n']} held-out mixtures ({losses.name}): Spearman "
         f"{result['spearman']:.4f}, MAE {result['mae']:.4g} ({fit.law.target})"
     )
+    for text in result["warnings"]:
+        render.warn(text)
     render.wrote(plot)
 
 

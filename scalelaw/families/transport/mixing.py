@@ -211,13 +211,15 @@ def fit_mixture(
 
 # ------------------------------------------------------------------------------------- evaluation
 def evaluate(fit: FitResult, frame: pd.DataFrame) -> dict:
-    """Spearman rank correlation, MAE (loss units) and the predictions on a joined table."""
-    predicted = fit.predict(frame)
+    """Spearman rank correlation, MAE (loss units), the predictions on a joined table, and
+    ``warnings`` for shares beyond the ranges the law was fitted on (emitted as ExtrapolationWarning)."""
+    predicted = fit.predict(frame, warn=False)
     actual = frame[fit.law.target].to_numpy(dtype=float)
     if actual.size < 3:
         raise InputError(f"evaluation needs at least 3 mixtures, got {actual.size}")
     rho = float(spearmanr(predicted, actual).statistic)
     return {
+        "warnings": list(extrapolation.emit(fit.extrapolation(frame))),
         "spearman": rho,
         "mae": float(np.mean(np.abs(predicted - actual))),
         "n": int(actual.size),
