@@ -97,3 +97,20 @@ def test_sampling_and_datastore_frames_take_unit_strings_as_their_files_do():
     pd.testing.assert_frame_equal(from_frame.points, from_file.points)
     with pytest.raises(InputError, match=r"row 1, column 'n_samples'"):
         sampling.counts.prepare(pd.DataFrame({"problem": ["a"], "n_samples": ["many"], "n_correct": [1]}))
+
+
+def test_allocation_budgets_take_unit_strings():
+    import warnings
+
+    import scalelaw
+    from scalelaw.families import loss
+
+    from support import ROOT
+
+    fit = scalelaw.load(ROOT / "tests" / "legacy_artifacts" / "fit.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scalelaw.ExtrapolationWarning)
+        text, numbers = loss.allocate(fit, ["5.76e23", "1e24"]), loss.allocate(fit, [5.76e23, 1e24])
+    np.testing.assert_array_equal(text.params, numbers.params)
+    with pytest.raises(scalelaw.InputError, match="flops='lots' is not a number"):
+        loss.allocate(fit, ["lots"])

@@ -32,7 +32,7 @@ import pandas as pd
 from scalelaw import engine, extrapolation, protocol
 from scalelaw.catalogue.loss import ALLOCATION_POWER_LAW
 from scalelaw.errors import FitError, InputError
-from scalelaw.io import Table, coerce_numeric, read_table
+from scalelaw.io import Table, coerce_numeric, quantities, read_table
 from scalelaw.laws import Law, get_law
 from scalelaw.result import FitResult
 
@@ -228,7 +228,7 @@ def allocate(fit: FitResult, flops) -> Allocation:
     law = fit.law
     if set(law.inputs) != {"N", "D"}:
         raise FitError(f"allocation needs a law of N and D; {law.name!r} has inputs {law.inputs}")
-    flops = np.atleast_1d(np.asarray(flops, dtype=float))
+    flops = quantities(flops, "flops")
     if np.any(~np.isfinite(flops) | (flops <= 0)):
         raise InputError(f"FLOPs budgets must be positive numbers, got {flops.tolist()}")
     closed = is_chinchilla_shaped(law)
@@ -426,11 +426,11 @@ class IsoflopResult(protocol.Result):
 
     def extrapolation(self, flops) -> tuple[str, ...]:
         """Budgets (FLOPs) outside the range of the isoFLOP budgets fitted, with the factor."""
-        return self.params_fit.extrapolation({"C": np.atleast_1d(np.asarray(flops, dtype=float))})
+        return self.params_fit.extrapolation({"C": quantities(flops, "flops")})
 
     def predict(self, flops, *, warn: bool = True) -> pd.DataFrame:
         """N_opt and D_opt with intervals at budgets (FLOPs); warns outside the fitted budgets."""
-        flops = np.atleast_1d(np.asarray(flops, dtype=float))
+        flops = quantities(flops, "flops")
         if warn:
             extrapolation.emit(self.extrapolation(flops))
         n, n_lo, n_hi = self.params_fit.predict_interval({"C": flops}, warn=False)

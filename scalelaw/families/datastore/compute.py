@@ -37,6 +37,7 @@ from scalelaw.errors import InputError
 from scalelaw.families.datastore.data import Measurements, tokens_label
 from scalelaw.families.datastore.joint import JointFit
 from scalelaw.families.loss import chinchilla_allocation
+from scalelaw.io import quantities
 
 #: Contriever-MSMARCO (BERT-base), the retriever of MassiveDS, in parameters.
 RETRIEVER_PARAMS = 1.1e8
@@ -261,9 +262,9 @@ def optimal(joint: JointFit, flops, *, cost: RetrievalCost = RetrievalCost(),
         When a budget is below the smallest measured retrieval configuration, where the law was
         not fitted, or ``max_datastore`` is not positive.
     """
-    settings = {"flops": [float(f) for f in np.atleast_1d(np.asarray(flops, dtype=float))], "cost": cost,
+    settings = {"flops": [float(f) for f in quantities(flops, "flops")], "cost": cost,
                 "max_datastore": None if max_datastore is None else float(max_datastore)}
-    budget = np.atleast_1d(np.asarray(flops, dtype=float))
+    budget = quantities(flops, "flops")
     if np.any(~np.isfinite(budget) | (budget <= 0)):
         raise InputError(f"flops={budget.tolist()} must be positive numbers of FLOPs")
     if max_datastore is not None and not max_datastore > 0:
