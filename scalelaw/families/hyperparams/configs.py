@@ -19,12 +19,10 @@ Examples
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
-from scalelaw.io import parse_quantity
+from scalelaw.io import parse_quantity, studies
 
 #: Columns a sweep's reader fills or :func:`~.sweep.select` adds: never configuration columns.
 RESERVED = frozenset(
@@ -38,29 +36,9 @@ KNOWN = frozenset(
      "nsharedexperts", "topk", "expertspertoken", "activeexperts", "granularity", "expansion",
      "arch", "architecture", "modeltype", "config", "configuration", "moe"}
 )
-#: Names of non-numeric columns that identify a run or its status, not its configuration.
-IGNORED = frozenset(
-    {"name", "runname", "run", "runid", "id", "expname", "experiment", "state", "status", "notes",
-     "tags", "user", "created", "createdat", "updated", "updatedat", "host", "hostname", "commit",
-     "sweep", "path", "url", "runtime", "date", "time", "timestamp"}
-)
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "", str(name)).lower()
-
-
-def _numeric(values: pd.Series) -> bool:
-    if pd.api.types.is_numeric_dtype(values):
-        return True
-    for cell in values:
-        text = str(cell).strip()
-        if text and text.lower() not in ("nan", "none", "null"):
-            try:
-                parse_quantity(text)
-            except ValueError:
-                return False
-    return True
+IGNORED = studies.IGNORED
+_key = studies.key
+_numeric = studies.numeric
 
 
 def _cell(value) -> str:
@@ -138,8 +116,8 @@ def separate_studies(frame: pd.DataFrame, candidates: list[str]) -> list[str]:
     for column in candidates:
         if _numeric(frame[column]):
             continue
-        spans = base.groupby(_text(frame[column])).nunique()
-        if len(spans) > 1 and spans.min() > 1:
+        spans = studies.spans(_text(frame[column]), base)
+        if spans is not None:
             shown = ", ".join(f"{v!r} ({n} (N, D) groups)" for v, n in spans.items())
             out.append(
                 f"column {column!r} splits the sweep into {len(spans)} sweeps that each cover several "
@@ -151,9 +129,9 @@ def separate_studies(frame: pd.DataFrame, candidates: list[str]) -> list[str]:
     for c in numeric:  # keyed by the cells as written, so that where= matches them
         counts = base.groupby(frame[c].astype(str).str.strip()).nunique()
         spans[c] = counts.iloc[np.argsort([_number(v) for v in counts.index], kind="stable")]
-    studies = [c for c in numeric if spans[c].min() > 1]
-    if studies:
-        key = studies[0]
+    shared = [c for c in numeric if spans[c].min() > 1]
+    if shared:
+        key = shared[0]
         shown = ", ".join(f"{key}={v} ({n} (N, D) groups)" for v, n in spans[key].items())
         out.append(
             f"configurations that share N and D (differing in {', '.join(map(repr, numeric))}) each cover "

@@ -24,17 +24,14 @@ import numpy as np
 
 from scalelaw.errors import InputError
 from scalelaw.io import Table
+from scalelaw.io.scales import SMALL, named_scale
 
-#: Below this, a batch size or a token count is not a plausible count of tokens.
-SMALL = 1e4
 BATCH_UNITS = ("auto", "tokens", "sequences")
 TOKEN_UNITS = ("auto", "tokens", "billions")
 
 _BATCH = r"(?:batch|batchsize|bs|globalbatch|globalbatchsize)"
 _SEQUENCES = re.compile(rf"^(?:{_BATCH}(?:seqs?|sequences?|insequences)|seqsperbatch|sequencesperbatch)$")
 _TOKENS_BATCH = re.compile(rf"^(?:{_BATCH}(?:tokens?|intokens)|tokensperbatch)$")
-_TOKENS = r"(?:tokens?|d|traintokens|trainingtokens|ntokens|numtokens|datasize)"
-_BILLIONS = re.compile(rf"^{_TOKENS}(?:\(b\)|\[b\]|b|bn|billions?|\(billions?\)|inbillions?)$")
 
 
 def _key(name: str) -> str:
@@ -48,7 +45,7 @@ def token_source(columns: Iterable[str]) -> tuple[str | None, str | None]:
     if "tokens" in columns:
         return "tokens", None
     for column in columns:
-        if _BILLIONS.match(_key(column)):
+        if named_scale(column, "tokens") == "billions":
             return column, "billions"
     return None, None
 
