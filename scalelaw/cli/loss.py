@@ -28,11 +28,27 @@ Exclude = Annotated[int, typer.Option(help="Drop the K rows with the highest los
                                            "drop 5 of Hoffmann's 245).")]
 
 
-def _load(path: Path, where: list[str] | None, exclude_highest: int):
-    """The prepared table and the notes to show once the command has succeeded."""
+def _load(path: Path, where: list[str] | None, exclude_highest: int, units: dict | None = None):
+    """The prepared table and the notes to show once the command has succeeded; the reading warnings
+    are in ``frame.attrs["warnings"]``."""
+    import warnings
+
     from scalelaw.families import loss as family
 
-    return family.read_runs(path, where=where, exclude_highest=exclude_highest)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return family.read_runs(path, where=where, exclude_highest=exclude_highest, **(units or {}))
+
+
+def _warned(frame, payload: dict | None = None, *, show: bool = False) -> dict | None:
+    """The reading warnings added to a JSON payload's ``warnings`` and, with ``show``, printed."""
+    found = list(frame.attrs.get("warnings", ()))
+    if show:
+        for text in found:
+            render.warn(render.as_options(text))
+    if payload is not None and found:
+        payload["warnings"] = [*payload.get("warnings", []), *found]
+    return payload
 
 
 def _notes(notes: list[str], quiet: bool) -> None:
@@ -76,6 +92,7 @@ def _show_fit(fit: FitResult, title: str) -> None:
 @fit_app.command("loss")
 @options.Reading
 @Resampling
+@options.Units
 def fit_loss(
     file: File,
     law: Law = "chinchilla",
@@ -84,6 +101,7 @@ def fit_loss(
     delta: Delta = 1e-3,
     resampling: dict | None = None,
     exclude_highest: Exclude = 0,
+    units: dict | None = None,
     where: Where = None,
     out: Out = None,
     plot: Plot = None,
@@ -102,11 +120,11 @@ def fit_loss(
     from scalelaw.plots.common import figure_bytes
 
     check_outputs(out, plot=plot)
-    frame, notes = _load(file, where, exclude_highest)
+    frame, notes = _load(file, where, exclude_highest, units)
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         fit = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
                               seed=seed, level=level, progress=callback)
-    payload = fit.to_dict() | {"notes": notes}
+    payload = _warned(frame, fit.to_dict() | {"notes": notes})
     text = artifact.dumps(payload)
     figure = figure_bytes(loss_plots.loss_vs_compute(fit, frame), plot) if plot else None
     _write(out, text, plot, figure)
@@ -114,6 +132,7 @@ def fit_loss(
         render.emit_json(payload)
         return
     _notes(notes, json)
+    _warned(frame, show=True)
     _show_fit(fit, f"{fit.law.name}: {fit.law.formula}  ({fit.data['rows']} runs, {file.name})")
     if family.is_chinchilla_shaped(fit.law):
         ex = family.exponents(fit)
@@ -126,6 +145,7 @@ def fit_loss(
 @fit_app.command("isoflop")
 @options.Reading
 @Resampling
+@options.Units
 def fit_isoflop(
     file: File,
     budget_column: Annotated[str | None, typer.Option(help="Column naming each run's budget; default: "
@@ -134,6 +154,7 @@ def fit_isoflop(
     flops: Annotated[list[str] | None, typer.Option(help="Also give N_opt and D_opt at these budgets (FLOPs, "
                                                          "repeatable or comma-separated).")] = None,
     resampling: dict | None = None,
+    units: dict | None = None,
     where: Where = None,
     out: Out = None,
     plot: Plot = None,
@@ -149,7 +170,7 @@ def fit_isoflop(
 
     check_outputs(out, plot=plot)
     budgets = options.numbers("--flops", flops)
-    frame, notes = _load(file, where, 0)
+    frame, notes = _load(file, where, 0, units)
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
                             seed=seed, level=level)
     options.write_result(result, out, plot)
@@ -165,9 +186,10 @@ def fit_isoflop(
             payload["at_budgets"] = [{k: float(v) for k, v in row.items()} for _, row in at_budgets.iterrows()]
             if len(budgets) == 1:
                 payload["at_budget"] = payload["at_budgets"][0]
-        render.emit_json(payload)
+        render.emit_json(_warned(frame, payload))
         return
     _notes(notes, json)
+    _warned(frame, show=True)
     render.table("isoFLOP minima", ["budget (FLOPs)", "N_opt", "D_opt", "loss at N_opt", "runs"],
                  ((render.number(r.flops), render.number(r.params), render.number(r.tokens),
                    f"{r.loss:.4f}", r.points) for r in result.minima.itertuples()))
@@ -185,6 +207,7 @@ def fit_isoflop(
 
 @validate_app.command("loss")
 @options.Reading
+@options.Units
 def validate_loss(
     file: File,
     law: Law = "chinchilla",
@@ -197,6 +220,7 @@ def validate_loss(
     loss: Loss = "huber",
     delta: Delta = 1e-3,
     exclude_highest: Exclude = 0,
+    units: dict | None = None,
     where: Where = None,
     out: Out = None,
     plot: Plot = None,
@@ -211,7 +235,7 @@ def validate_loss(
     from scalelaw.families import loss as family
 
     check_outputs(out, plot=plot)
-    frame, notes = _load(file, where, exclude_highest)
+    frame, notes = _load(file, where, exclude_highest, units)
     if order_by not in ("flops", "params", "tokens"):
         raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
     result = family.validate_loss(frame, law, top_frac=None if column else top_frac,
@@ -219,11 +243,12 @@ def validate_loss(
     fit = result.fit
     options.write_result(result, out, plot)
     if json:
-        render.emit_json({"in_sample": dict(result.in_sample), "held_out": dict(result.held_out),
-                          "n_train": result.n_train, "n_held_out": result.n_held_out,
-                          "params": dict(fit.params), "law": fit.law.name})
+        render.emit_json(_warned(frame, {"in_sample": dict(result.in_sample), "held_out": dict(result.held_out),
+                                         "n_train": result.n_train, "n_held_out": result.n_held_out,
+                                         "params": dict(fit.params), "law": fit.law.name}))
         return
     _notes(notes, json)
+    _warned(frame, show=True)
     _show_fit(fit, f"{fit.law.name} fitted on {result.n_train} smaller runs")
     render.table("extrapolation check", ["rows", "n", "MAE", "MAPE", "max |error|"],
                  ((label, m["n"], f"{m['mae']:.4g}", f"{m['mape']:.3g}%", f"{m['max_abs_error']:.4g}")

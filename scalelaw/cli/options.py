@@ -90,6 +90,16 @@ class Group:
         return run
 
 
+TokensUnit = Annotated[str, typer.Option(help="Unit of a plain tokens column: auto (from its name, e.g. tokens_b; "
+                                              "values all below 1e4 are refused), tokens, millions, billions, "
+                                              "trillions.")]
+ParamsUnit = Annotated[str, typer.Option(help="Unit of a plain params column: auto (from its name, e.g. params_m; "
+                                              "values all below 1e4 are refused), params, millions, billions.")]
+FlopsUnit = Annotated[str, typer.Option(help="Unit of the flops column: auto (PF-days when named so, e.g. pf_days, "
+                                             "or when values below 1e6 match 6 N D), flops, pf-days.")]
+#: Units of a table's size columns (scalelaw.io.scales).
+Units = Group("units", tokens_unit=(TokensUnit, "auto"), params_unit=(ParamsUnit, "auto"),
+              flops_unit=(FlopsUnit, "auto"))
 Resampling = Group("resampling", bootstrap=(Bootstrap, BOOTSTRAP), seed=(Seed, SEED), level=(Level, LEVEL))
 
 

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ import pandas as pd
 from scalelaw import engine, extrapolation, protocol
 from scalelaw.catalogue.loss import ALLOCATION_POWER_LAW
 from scalelaw.errors import FitError, InputError
-from scalelaw.io import Table, coerce_numeric, quantities, read_table
+from scalelaw.io import Table, coerce_numeric, quantities, read_table, scales, studies
 from scalelaw.laws import Law, get_law
 from scalelaw.result import FitResult
 
@@ -82,19 +83,37 @@ def prepare(table: Table | pd.DataFrame, *, exclude_highest: int = 0) -> tuple[p
 
 def read_runs(path: str | Path, *, where: Mapping[str, str] | Iterable[str] | str | None = None,
               exclude_highest: int = 0, columns: Mapping[str, str] | None = None,
-              sheet: str | int | None = None) -> tuple[pd.DataFrame, list[str]]:
+              sheet: str | int | None = None, tokens_unit: str = "auto", params_unit: str = "auto",
+              flops_unit: str = "auto") -> tuple[pd.DataFrame, list[str]]:
     """Read a log of runs (CSV/TSV/JSON(L)/parquet/Excel) into the table of :func:`prepare`; returns it
     and the notes (column mapping, sheet, dropped runs, derived columns, dropped rows).
 
     ``where`` keeps the rows the filters pass before any cell is checked (``["State=finished",
     "budget<3e20"]`` or ``{"dataset": "rw"}``); ``columns`` maps roles to the file's columns
     (``{"loss": "eval/loss", "params": "model/params"}``); ``sheet`` chooses an Excel sheet;
-    ``exclude_highest`` is that of :func:`prepare`.
+    ``exclude_highest`` is that of :func:`prepare`.  Size columns named in a scale (``tokens_b``,
+    ``params_m``, ``pf_days``) are converted with a note, and ``tokens_unit``, ``params_unit``,
+    ``flops_unit`` say the unit of plain ones (:mod:`scalelaw.io.scales`).  A non-numeric column whose
+    values each cover several model sizes (two loss conditions in one file) is warned about: the
+    warnings are emitted as :class:`UserWarning` and kept in ``frame.attrs["warnings"]``.
     """
-    table = read_table(path, required=["params", "loss"], numeric=["params", "tokens", "flops", "loss"],
+    table = read_table(path, required=["loss"], numeric=["params", "tokens", "flops", "loss"],
                        positive=["params", "tokens", "flops", "loss"], columns=columns, sheet=sheet, where=where)
+    frame, unit_notes = scales.apply_units(table.frame, tokens_unit=tokens_unit, params_unit=params_unit,
+                                           flops_unit=flops_unit, table=table)
+    table = Table(frame, table.path, table.renamed, table.notes, table.given)
+    if "params" not in frame.columns:
+        raise table.error(f"missing column 'params' (or an alias such as 'N', 'n_params', 'model_size', or a "
+                          f"scaled one such as 'params_m'); the file has "
+                          f"{', '.join(map(repr, (table.renamed_from(c) for c in frame.columns)))}; add it or "
+                          "map a column to it with columns=")
     frame, notes = prepare(table, exclude_highest=exclude_highest)
-    return frame, [text for text in (table.describe_mapping(), *notes) if text]
+    found = studies.hidden(frame, frame["params"], reserved=("params", "tokens", "flops", "loss"))
+    warned = [studies.warning(table.renamed_from(c), counts) for c, counts in found.items()]
+    for text in warned:
+        warnings.warn(text, UserWarning, stacklevel=2)
+    frame.attrs["warnings"] = warned
+    return frame, [text for text in (table.describe_mapping(), *unit_notes, *notes) if text]
 
 
 # ----------------------------------------------------------------------------------------- fitting
