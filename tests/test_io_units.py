@@ -164,3 +164,48 @@ def test_bad_units_through_the_cli(tmp_path, name, text, args, fragments):
     run = run_cli("fit", "loss", tmp_path / name, *args, "--out", out)
     assert_user_error(run, *fragments)
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------- --where on more commands
+def test_sampling_where_equals_the_hand_filtered_file(tmp_path):
+    from support import DATA
+
+    source = DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv"
+    kept = tmp_path / "pythia_70m.csv"
+    frame = pd.read_csv(source)
+    frame[frame["model"] == "Pythia 70M"].to_csv(kept, index=False)
+    picked = run_cli("sampling", "passk", source, "--k", "1,100", "--where", "model=Pythia 70M", "--json")
+    edited = run_cli("sampling", "passk", kept, "--k", "1,100", "--json")
+    assert picked.code == 0, picked.stderr
+    assert json.loads(picked.stdout) == json.loads(edited.stdout)
+    assert list(json.loads(picked.stdout)["models"]) == ["Pythia 70M"]
+
+
+def test_datastore_where_equals_the_hand_filtered_file(tmp_path):
+    from scalelaw.families import datastore
+
+    from support import DATA
+
+    source = DATA / "datastore" / "massiveds_simulated.csv"
+    frame = pd.read_csv(source)
+    kept = tmp_path / "one_metric.csv"
+    frame[frame["metric"] == "redpajama_ppl"].to_csv(kept, index=False)
+    a = datastore.read(source, where="metric=redpajama_ppl")
+    b = datastore.read(kept)
+    pd.testing.assert_frame_equal(a.points.drop(columns="row").reset_index(drop=True),
+                                  b.points.drop(columns="row").reset_index(drop=True))
+    assert list(a.metrics) == ["redpajama_ppl"]
+    out = tmp_path / "fit.json"
+    run = run_cli("datastore", "fit", source, "--where", "model=nope", "--out", out)
+    assert_user_error(run, "no rows match model=nope", "massiveds_simulated.csv")
+    assert not out.exists()
+
+
+def test_bad_where_on_sampling_is_one_line(tmp_path):
+    from support import DATA
+
+    out = tmp_path / "fit.json"
+    run = run_cli("sampling", "fit", DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv",
+                  "--where", "size>>3", "--out", out)
+    assert_user_error(run, "--where")
+    assert not out.exists()

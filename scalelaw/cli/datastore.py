@@ -10,7 +10,20 @@ import typer
 
 from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import SEED, Csv, Flops, Json, LegacyCsv, Out, Plot, Quiet, Resampling, Seed, check_outputs
+from scalelaw.cli.options import (
+    SEED,
+    Csv,
+    Flops,
+    Json,
+    LegacyCsv,
+    Out,
+    Plot,
+    Quiet,
+    Resampling,
+    Seed,
+    Where,
+    check_outputs,
+)
 from scalelaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -73,10 +86,11 @@ def _cost(retriever_params: str, queries: str) -> family.RetrievalCost:
                                 queries=_count("--queries", queries))
 
 
-def _load(file: Path, metric: str | None, readers: list[str] | None) -> family.Measurements:
+def _load(file: Path, metric: str | None, readers: list[str] | None,
+          where: list[str] | None = None) -> family.Measurements:
     from scalelaw.families import datastore as family
 
-    return family.read(file).select(metric=metric, readers=options.split("--reader", readers) or None)
+    return family.read(file, where=where).select(metric=metric, readers=options.split("--reader", readers) or None)
 
 
 def _notes(measurements: family.Measurements, *written: Path | None) -> None:
@@ -215,6 +229,7 @@ def fit(
     loss: Loss = "squared",
     out: Out = None,
     plot: Plot = None,
+    where: Where = None,
     json: Json = False,
     quiet: Quiet = False,
 ) -> None:
@@ -231,7 +246,7 @@ def fit(
     check_outputs(out, plot=plot)
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
-    measurements = _load(file, metric, readers)
+    measurements = _load(file, metric, readers, where)
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         result = family.fit_datastore(measurements, law=law.value, metric=metric, holdout=holdout,
                                       lm_only_at=anchor_at, loss=loss, bootstrap=bootstrap, seed=seed, level=level,
@@ -324,6 +339,7 @@ def frontier(
     all_: All = False,
     fit_file: Overlay = None,
     plot: Plot = None,
+    where: Where = None,
     json: Json = False,
 ) -> None:
     """The Pareto frontier of measured configurations: metric against total training FLOPs.
@@ -341,7 +357,7 @@ def frontier(
     check_outputs(plot=plot)
     cost = _cost(retriever_params, queries)
     joint = _read_joint(fit_file) if fit_file is not None else None
-    measurements = _load(file, metric, readers)
+    measurements = _load(file, metric, readers, where)
     table = family.frontier(measurements, cost)
     if plot is not None:
         from scalelaw.plots.datastore import pareto_frontier

@@ -9,7 +9,7 @@ import typer
 
 from scalelaw.cli import options, render
 from scalelaw.cli.app import app
-from scalelaw.cli.options import SEED, Json, Out, Plot, Quiet, Resampling, Seed, check_outputs
+from scalelaw.cli.options import SEED, Json, Out, Plot, Quiet, Resampling, Seed, Where, check_outputs
 from scalelaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -47,10 +47,10 @@ def _scale(text: str):
         raise InputError(f"--scale must be fixed, ml or a number in (0, 1], not {text!r}") from err
 
 
-def _read(file: Path, quiet: bool):
+def _read(file: Path, quiet: bool, where: list[str] | None = None):
     from scalelaw.families import sampling as family
 
-    tidy, notes = family.read_counts(file)
+    tidy, notes = family.read_counts(file, where=where)
     if not quiet:
         for text in notes:
             render.note(text)
@@ -67,6 +67,7 @@ def passk(
     resampling: dict | None = None,
     nan_beyond_n: Annotated[bool, typer.Option(help="Give NaN (with a warning) for k above a problem's "
                                                     "samples instead of an error.")] = False,
+    where: Where = None,
     json: Json = False,
 ) -> None:
     """Unbiased pass@k and pass^k per model (mean over problems), with bootstrap-over-problems intervals.
@@ -77,7 +78,7 @@ def passk(
     from scalelaw.families import sampling as family
 
     ks = _ks("--k", k or "1,10,100")
-    tidy = _read(file, json)
+    tidy = _read(file, json, where)
     table = family.coverage_table(tidy, ks, bootstrap=bootstrap, seed=seed, level=level,
                                   undefined="nan" if nan_beyond_n else "raise")
     if json:
@@ -117,6 +118,7 @@ def fit(
     resampling: dict | None = None,
     out: Out = None,
     plot: Plot = None,
+    where: Where = None,
     json: Json = False,
     quiet: Quiet = False,
 ) -> None:
@@ -133,7 +135,7 @@ def fit(
     check_outputs(out, plot=plot)
     preset = options.split("--k-grid", grid)
     grid = (preset[0] if preset[0] in ("brown", "schaeffer") else _ks("--k-grid", preset)) if preset else None
-    tidy = _read(file, json)
+    tidy = _read(file, json, where)
     slow = method != "powerlaw" or bootstrap > 0
     with render.progress("fitting", enabled=slow and not (json or quiet)) as callback:
         result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss,
@@ -253,6 +255,7 @@ def verifier(
     out: Annotated[Path | None, typer.Option(help="Write the plan artifact (JSON) here (one --fp-cost).")]
     = None,
     plot: Plot = None,
+    where: Where = None,
     json: Json = False,
 ) -> None:
     """Accuracy ceiling and the best number of samples K under an imperfect verifier (0 = abstain).
@@ -273,7 +276,7 @@ def verifier(
     if counts is not None:
         if any(v is not None for v in (rates, weights, completeness, soundness)):
             raise InputError("give either --counts or --rates/--weights/--completeness/--soundness, not both")
-        tidy = _read(counts, json)
+        tidy = _read(counts, json, where)
         for fp in costs:
             results.append(family.verifier_from_counts(tidy, fp_cost=fp, max_k=max_k))
             for model, p in results[-1].items():
@@ -325,6 +328,7 @@ def check(
     space: Space = "log-coverage",
     scale: Scale = "fixed",
     seed: Seed = SEED,
+    where: Where = None,
     json: Json = False,
 ) -> None:
     """Extrapolation check: fit on a small budget, predict coverage (and the exponent) at a large one.
@@ -334,7 +338,7 @@ def check(
     """
     from scalelaw.families import sampling as family
 
-    tidy = _read(file, json)
+    tidy = _read(file, json, where)
     cov = family.extrapolation_check(tidy, samples=samples, target_k=target_k, space=space,
                                      scale=_scale(scale), seed=seed)
     exp = family.exponent_check(tidy, samples=samples, target_k=target_k, scale=_scale(scale), seed=seed)

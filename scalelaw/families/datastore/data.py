@@ -150,12 +150,13 @@ class Measurements:
 
 
 # --------------------------------------------------------------------------------------- reading
-def read(path: str | Path, *, columns: Mapping[str, str] | None = None,
-         sheet: str | int | None = None) -> Measurements:
+def read(path: str | Path, *, columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
+         where: Mapping[str, object] | Iterable[str] | str | None = None) -> Measurements:
     """Read and validate a datastore log (CSV, TSV, JSON(L), parquet or Excel); see :func:`prepare`.
     ``columns`` maps roles to the file's columns (``{"value": "eval/acc"}``); ``sheet`` chooses an
-    Excel sheet."""
-    return prepare(read_table(path, columns=columns, sheet=sheet))
+    Excel sheet; ``where`` keeps the rows its filters pass (``["reader=bm25", "metric!=ppl"]``),
+    before any cell is checked."""
+    return prepare(read_table(path, columns=columns, sheet=sheet, where=where))
 
 
 def _local_aliases(table: Table) -> Table:
