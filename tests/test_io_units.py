@@ -13,7 +13,7 @@ from scalelaw.errors import InputError
 from scalelaw.families import loss
 from scalelaw.io import scales, studies
 
-from support import assert_user_error, run_cli
+from support import DATA, assert_user_error, run_cli
 
 #: A Chinchilla-shaped law the logs are drawn from: E + A N^-alpha + B D^-beta.
 TRUE = {"E": 1.8, "A": 400.0, "B": 410.0, "alpha": 0.34, "beta": 0.28}
@@ -168,7 +168,6 @@ def test_bad_units_through_the_cli(tmp_path, name, text, args, fragments):
 
 # ------------------------------------------------------------------------- --where on more commands
 def test_sampling_where_equals_the_hand_filtered_file(tmp_path):
-    from support import DATA
 
     source = DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv"
     kept = tmp_path / "pythia_70m.csv"
@@ -184,7 +183,6 @@ def test_sampling_where_equals_the_hand_filtered_file(tmp_path):
 def test_datastore_where_equals_the_hand_filtered_file(tmp_path):
     from scalelaw.families import datastore
 
-    from support import DATA
 
     source = DATA / "datastore" / "massiveds_simulated.csv"
     frame = pd.read_csv(source)
@@ -202,10 +200,28 @@ def test_datastore_where_equals_the_hand_filtered_file(tmp_path):
 
 
 def test_bad_where_on_sampling_is_one_line(tmp_path):
-    from support import DATA
 
     out = tmp_path / "fit.json"
     run = run_cli("sampling", "fit", DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv",
                   "--where", "size>>3", "--out", out)
     assert_user_error(run, "--where")
+    assert not out.exists()
+
+
+def test_datastore_log_in_billions_reads_as_the_plain_one(tmp_path):
+    from scalelaw.families import datastore
+
+    plain = pd.read_csv(DATA / "datastore" / "massiveds_llama2_7b_endpoints.csv")
+    scaled = plain.rename(columns={"params": "params_b", "tokens": "tokens_b"})
+    scaled["params_b"], scaled["tokens_b"] = 7, 2000
+    scaled.to_csv(tmp_path / "scaled.csv", index=False)
+    a = datastore.read(DATA / "datastore" / "massiveds_llama2_7b_endpoints.csv")
+    b = datastore.read(tmp_path / "scaled.csv")
+    pd.testing.assert_frame_equal(a.points, b.points)
+    assert any("'params_b' read as billions" in n for n in b.notes)
+    (tmp_path / "small.csv").write_text("model,params,tokens,datastore_tokens,metric,value\n"
+                                        "m,7B,2000,0,ppl,9\nm,7B,2000,1T,ppl,8\n")
+    out = tmp_path / "fit.json"
+    assert_user_error(run_cli("datastore", "fit", tmp_path / "small.csv", "--out", out),
+                      "--tokens-unit billions", "small.csv")
     assert not out.exists()

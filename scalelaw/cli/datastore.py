@@ -87,10 +87,11 @@ def _cost(retriever_params: str, queries: str) -> family.RetrievalCost:
 
 
 def _load(file: Path, metric: str | None, readers: list[str] | None,
-          where: list[str] | None = None) -> family.Measurements:
+          where: list[str] | None = None, units: dict | None = None) -> family.Measurements:
     from scalelaw.families import datastore as family
 
-    return family.read(file, where=where).select(metric=metric, readers=options.split("--reader", readers) or None)
+    measurements = family.read(file, where=where, **(units or {}))
+    return measurements.select(metric=metric, readers=options.split("--reader", readers) or None)
 
 
 def _notes(measurements: family.Measurements, *written: Path | None) -> None:
@@ -217,6 +218,7 @@ def _summary(result: family.DatastoreFit) -> dict:
 @group.command("fit")
 @options.Reading
 @Resampling
+@options.SizeUnits
 def fit(
     file: File,
     law: LawOption = LawChoice.auto,
@@ -229,6 +231,7 @@ def fit(
     loss: Loss = "squared",
     out: Out = None,
     plot: Plot = None,
+    units: dict | None = None,
     where: Where = None,
     json: Json = False,
     quiet: Quiet = False,
@@ -246,7 +249,7 @@ def fit(
     check_outputs(out, plot=plot)
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
-    measurements = _load(file, metric, readers, where)
+    measurements = _load(file, metric, readers, where, units)
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         result = family.fit_datastore(measurements, law=law.value, metric=metric, holdout=holdout,
                                       lm_only_at=anchor_at, loss=loss, bootstrap=bootstrap, seed=seed, level=level,
@@ -330,6 +333,7 @@ def _show_optimum(row, best, label: str) -> None:
 
 @group.command("frontier")
 @options.Reading
+@options.SizeUnits
 def frontier(
     file: File,
     metric: Metric = None,
@@ -339,6 +343,7 @@ def frontier(
     all_: All = False,
     fit_file: Overlay = None,
     plot: Plot = None,
+    units: dict | None = None,
     where: Where = None,
     json: Json = False,
 ) -> None:
@@ -357,7 +362,7 @@ def frontier(
     check_outputs(plot=plot)
     cost = _cost(retriever_params, queries)
     joint = _read_joint(fit_file) if fit_file is not None else None
-    measurements = _load(file, metric, readers, where)
+    measurements = _load(file, metric, readers, where, units)
     table = family.frontier(measurements, cost)
     if plot is not None:
         from scalelaw.plots.datastore import pareto_frontier

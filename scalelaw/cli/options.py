@@ -100,6 +100,8 @@ FlopsUnit = Annotated[str, typer.Option(help="Unit of the flops column: auto (PF
 #: Units of a table's size columns (scalelaw.io.scales).
 Units = Group("units", tokens_unit=(TokensUnit, "auto"), params_unit=(ParamsUnit, "auto"),
               flops_unit=(FlopsUnit, "auto"))
+#: Units of the tokens and params columns only (tables without FLOPs).
+SizeUnits = Group("units", tokens_unit=(TokensUnit, "auto"), params_unit=(ParamsUnit, "auto"))
 Resampling = Group("resampling", bootstrap=(Bootstrap, BOOTSTRAP), seed=(Seed, SEED), level=(Level, LEVEL))
 
 

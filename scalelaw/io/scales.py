@@ -137,11 +137,18 @@ def decide_flops(values: np.ndarray, column: str, *, named: str | None, given: s
 
 
 def _numbers(frame: pd.DataFrame, column: str, table) -> np.ndarray:
-    if table is not None and column not in ("params", "tokens", "flops"):
-        from scalelaw.io.table import _numeric_column
+    if pd.api.types.is_numeric_dtype(frame[column]) and frame[column].notna().all():
+        return frame[column].to_numpy(dtype=float)
+    if table is not None:
+        from scalelaw.io.table import Table, _numeric_column
 
-        return _numeric_column(table, column).to_numpy(dtype=float)
-    return pd.to_numeric(frame[column]).to_numpy(dtype=float)
+        return _numeric_column(Table(frame, table.path, table.renamed), column).to_numpy(dtype=float)
+    from scalelaw.io.units import parse_quantity
+
+    try:
+        return frame[column].map(parse_quantity).to_numpy(dtype=float)
+    except ValueError as err:
+        raise InputError(str(err), column=column) from err
 
 
 def apply_units(frame: pd.DataFrame, *, tokens_unit: str = "auto", params_unit: str = "auto",
@@ -157,8 +164,11 @@ def apply_units(frame: pd.DataFrame, *, tokens_unit: str = "auto", params_unit: 
             continue
         values = _numbers(frame, column, table)
         if np.any(values <= 0):
-            raise _stop(table, f"{values[values <= 0][0]:g} is not a positive size; sizes must be > 0, "
-                               "fix or drop that row", column)
+            at = int(np.flatnonzero(values <= 0)[0])
+            message = f"{values[at]:g} is not a positive size; sizes must be > 0, fix or drop that row"
+            if table is None:
+                raise InputError(message, column=column, value=values[at])
+            raise table.error(message, row=int(frame.index[at]), column=column, value=values[at])
         if role == "flops":
             expected = (6.0 * frame["params"] * frame["tokens"]).to_numpy(dtype=float) if {
                 "params", "tokens"} <= set(frame.columns) else None

@@ -32,7 +32,7 @@ import pandas as pd
 
 from scalelaw import protocol
 from scalelaw.errors import InputError
-from scalelaw.io import Table, parse_quantity, read_table
+from scalelaw.io import Table, parse_quantity, read_table, scales
 
 #: Columns a datastore log needs (after aliases are mapped).
 REQUIRED = ("model", "params", "tokens", "datastore_tokens", "metric", "value")
@@ -151,12 +151,16 @@ class Measurements:
 
 # --------------------------------------------------------------------------------------- reading
 def read(path: str | Path, *, columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
-         where: Mapping[str, object] | Iterable[str] | str | None = None) -> Measurements:
+         where: Mapping[str, object] | Iterable[str] | str | None = None, tokens_unit: str = "auto",
+         params_unit: str = "auto") -> Measurements:
     """Read and validate a datastore log (CSV, TSV, JSON(L), parquet or Excel); see :func:`prepare`.
     ``columns`` maps roles to the file's columns (``{"value": "eval/acc"}``); ``sheet`` chooses an
     Excel sheet; ``where`` keeps the rows its filters pass (``["reader=bm25", "metric!=ppl"]``),
-    before any cell is checked."""
-    return prepare(read_table(path, columns=columns, sheet=sheet, where=where))
+    before any cell is checked; ``params_m``/``tokens_b`` columns are scaled with a note, and
+    ``tokens_unit``/``params_unit`` give the unit of plain ones (:mod:`scalelaw.io.scales`)."""
+    table = read_table(path, columns=columns, sheet=sheet, where=where)
+    frame, notes = scales.apply_units(table.frame, tokens_unit=tokens_unit, params_unit=params_unit, table=table)
+    return prepare(Table(frame, table.path, table.renamed, (*table.notes, *notes), table.given))
 
 
 def _local_aliases(table: Table) -> Table:
@@ -170,7 +174,7 @@ def _local_aliases(table: Table) -> Table:
                 renamed[lower[alias]] = canon
                 frame = frame.rename(columns={lower[alias]: canon})
                 break
-    return Table(frame, table.path, renamed)
+    return Table(frame, table.path, renamed, table.notes, table.given)
 
 
 def _datastore_column(table: Table) -> np.ndarray:
@@ -306,7 +310,7 @@ def prepare(table: Table | pd.DataFrame) -> Measurements:
                          metric=("metric", "first"), value=("value", "mean"),
                          sd=("value", lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0),
                          n_seeds=("value", "size"), row=("row", "first")).reset_index()
-    notes = [src.describe_mapping()] if src.renamed else []
+    notes = [src.describe_mapping()] if src.renamed or src.notes else []
     several = int((points["n_seeds"] > 1).sum())
     if several:
         notes.append(f"averaged the seeds at {several} configuration{'s' if several > 1 else ''} "
