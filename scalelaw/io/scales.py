@@ -59,7 +59,8 @@ def named_scale(column: str, role: str) -> str | None:
     if role == "flops":
         return "pf-days" if _PF_DAYS.match(key) else None
     match = re.match(rf"^{_STEMS[role]}(?:in)?[(\[]?([a-z]+)[)\]]?$", key)
-    return _SCALE.get(match.group(1)) if match else None
+    unit = _SCALE.get(match.group(1)) if match else None
+    return unit if unit in UNITS[role] else None
 
 
 def scaled_source(columns: Iterable[str], role: str) -> tuple[str | None, str | None]:
