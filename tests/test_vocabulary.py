@@ -90,3 +90,12 @@ def test_a_library_warning_is_spelled_for_the_command_line(tmp_path):
     run = run_cli("datastore", "optimal", fit, "--flops", "1e22", "--max-datastore", "1B")
     assert run.code == 0, run.stderr
     assert "tokens (--max-datastore)" in run.stderr and "max_datastore=" not in run.stderr
+
+
+def test_a_filter_the_user_typed_is_echoed_as_typed(cli):
+    """`metric` is also an option of `datastore fit`; the filter `metric=nope` must not read as `--metric nope`."""
+    from support import DATA, assert_user_error
+
+    run = cli("datastore", "fit", DATA / "datastore" / "massiveds_simulated.csv", "--where", "metric=nope")
+    assert_user_error(run, "no rows match metric=nope")
+    assert "--metric" not in run.stderr

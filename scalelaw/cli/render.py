@@ -50,10 +50,12 @@ def as_options(text: str) -> str:
     if "=" not in text or not command_line:
         return text
     declared = _options(tuple(command_line))
+    typed = [part for arg in command_line for part in str(arg).split(",") if "=" in part]  # a --where filter
 
     def spell(match: re.Match) -> str:
         option = declared.get(match[1])
-        if option is None or _OPTION_BEFORE.search(text, 0, match.start()):
+        echoed = any(text.startswith(part, match.start()) for part in typed)
+        if option is None or echoed or _OPTION_BEFORE.search(text, 0, match.start()):
             return match[0]
         name, value = max(option.opts, key=len), match[2]
         if value and option.is_flag:
