@@ -210,3 +210,10 @@ def test_mix_evaluate_names_shares_beyond_the_fitted_ones(tmp_path, cli):
     expected = "train_the_pile_arxiv = 0.961 is 1.1x the largest fitted (0.904) (1 of 256 values outside)"
     assert expected in payload["warnings"]
     assert f"warning: {expected}" in cli(*args).stderr
+    # RegMix's test mixtures are other random draws on the 17-domain simplex: none is a convex
+    # combination of the 512 training mixtures
+    assert any(w.startswith("256 of 256 mixtures lie outside the convex hull of the 512 mixtures")
+               for w in payload["warnings"])
+    own = json.loads(cli("mix", "evaluate", fit, mixture / "train_mixture_1m.csv", mixture / "train_pile_loss_1m.csv",
+                         "--json").stdout)
+    assert own["warnings"] == []

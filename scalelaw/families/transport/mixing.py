@@ -21,7 +21,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ from scipy.stats import spearmanr
 from scalelaw import engine, extrapolation, protocol
 from scalelaw.catalogue.transport import linear_mixing, mixing_law
 from scalelaw.errors import FitError, InputError
+from scalelaw.families.transport import hull
 from scalelaw.families.transport.projection import value_and_input_gradient
 from scalelaw.families.transport.selection import RATIO_TOLERANCE, ascend, caps_setting, check_caps
 from scalelaw.families.transport.selection import Path as SelectionPath
@@ -206,7 +207,9 @@ def fit_mixture(
         settings.setdefault("loss", "squared")
     else:
         raise InputError(f"law={law!r} is not one of {', '.join(LAWS)}")
-    return engine.fit(declared, frame, **settings)
+    fit = engine.fit(declared, frame, **settings)
+    shares = frame[list(domains)].to_numpy(dtype=float).tolist()
+    return replace(fit, data=dict(fit.data) | {"mixtures": shares})  # for the hull check of later answers
 
 
 # ------------------------------------------------------------------------------------- evaluation
@@ -218,8 +221,9 @@ def evaluate(fit: FitResult, frame: pd.DataFrame) -> dict:
     if actual.size < 3:
         raise InputError(f"evaluation needs at least 3 mixtures, got {actual.size}")
     rho = float(spearmanr(predicted, actual).statistic)
+    shares = frame[[fit.law.column(s) for s in fit.law.inputs]].to_numpy(dtype=float)
     return {
-        "warnings": list(extrapolation.emit(fit.extrapolation(frame))),
+        "warnings": list(extrapolation.emit((*fit.extrapolation(frame), *hull.warnings(fit, shares)))),
         "spearman": rho,
         "mae": float(np.mean(np.abs(predicted - actual))),
         "n": int(actual.size),
@@ -296,6 +300,8 @@ def _optimum_warnings(fit: FitResult, mixture: Mapping[str, float], caps, path: 
         f"extrapolating: the share of {d} is {v:.3g}, beyond the fitted range {ranges[d][0]:.3g}..{ranges[d][1]:.3g}"
         + (f" ({far} fitted share)" if (far := extrapolation.distance(v, *ranges[d])) else "")
         for d, v in mixture.items() if d in ranges and not ranges[d][0] - 1e-12 <= v <= ranges[d][1] + 1e-12))
+    if not out:  # every share within its range: the mixture may still lie outside the fitted ones
+        out += extrapolation.emit(hull.warnings(fit, [list(mixture.values())], what="chosen mixture"))
     if caps is not None:
         out += [f"the share of {d} is at its cap {c:g}" for d, c in zip(mixture, caps, strict=True)
                 if c < 1.0 and mixture[d] >= c - 1e-9]
