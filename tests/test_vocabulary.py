@@ -99,3 +99,30 @@ def test_a_filter_the_user_typed_is_echoed_as_typed(cli):
     run = cli("datastore", "fit", DATA / "datastore" / "massiveds_simulated.csv", "--where", "metric=nope")
     assert_user_error(run, "no rows match metric=nope")
     assert "--metric" not in run.stderr
+
+
+READERS = ["fit loss", "fit isoflop", "validate loss", "hparams fit", "hparams evaluate", "sampling passk",
+           "sampling fit", "sampling verifier", "sampling check", "downstream chain", "downstream ladder",
+           "downstream error-law", "downstream observational", "datastore fit", "datastore frontier",
+           "transport distance", "transport project", "transport select", "mix fit", "mix evaluate"]
+
+
+@pytest.mark.parametrize("command", READERS)
+def test_every_table_reader_takes_columns_sheet_and_filters(cli, command):
+    text = cli(*command.split(), "--help").stdout
+    assert all(option in text for option in ("--column", "--sheet", "--where")), command
+
+
+def test_where_on_a_command_without_its_own_filters_the_main_file(cli):
+    import json
+
+    from support import DATA
+
+    mixture = DATA / "mixture"
+    args = ("mix", "fit", mixture / "train_mixture_1m.csv", mixture / "train_pile_loss_1m.csv", "--target",
+            "metric/the_pile_pile_cc_val_loss", "--json")
+    kept = json.loads(cli(*args, "--where", "index<=300").stdout)
+    assert kept["data"]["rows"] == 300 and json.loads(cli(*args).stdout)["data"]["rows"] == 512
+    from support import assert_user_error
+
+    assert_user_error(cli(*args, "--where", "nope<3"), "--where names column 'nope'")

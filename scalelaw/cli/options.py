@@ -107,16 +107,21 @@ Resampling = Group("resampling", bootstrap=(Bootstrap, BOOTSTRAP), seed=(Seed, S
 
 def Reading(command: Callable) -> Callable:  # noqa: N802 (a decorator named like the option groups)
     """``--column ROLE=NAME`` and ``--sheet`` on a command that reads a table: every table it reads is
-    read with that mapping and sheet (:func:`scalelaw.io.reading`)."""
+    read with that mapping and sheet (:func:`scalelaw.io.reading`); a command without its own
+    ``--where`` also gets one, which filters the first table it reads (its main file)."""
     own = list(inspect.signature(command, eval_str=True).parameters.values())
+    filters = not any(p.name == "where" for p in own)
     added = [inspect.Parameter("columns", inspect.Parameter.KEYWORD_ONLY, annotation=Columns, default=None),
              inspect.Parameter("sheet", inspect.Parameter.KEYWORD_ONLY, annotation=Sheet, default=None)]
+    if filters:
+        added.append(inspect.Parameter("where", inspect.Parameter.KEYWORD_ONLY, annotation=Where, default=None))
 
     @functools.wraps(command)
     def run(*args, columns: list[str] | None = None, sheet: str | None = None, **kwargs):
         from scalelaw.io import reading
 
-        with reading(columns=pairs("--column", columns), sheet=sheet):
+        where = kwargs.pop("where", None) if filters else None
+        with reading(columns=pairs("--column", columns), sheet=sheet, where=where or None):
             return command(*args, **kwargs)
 
     parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added

@@ -65,16 +65,19 @@ _READING: contextvars.ContextVar[dict | None] = contextvars.ContextVar("scalelaw
 
 
 @contextmanager
-def reading(*, columns: Mapping[str, str] | None = None, sheet: str | int | None = None) -> Iterator[None]:
-    """Defaults for every :func:`read_table` inside the block: a column mapping and an Excel sheet.
+def reading(*, columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
+            where: Mapping[str, object] | Iterable[str] | str | None = None) -> Iterator[None]:
+    """Defaults for every :func:`read_table` inside the block: a column mapping, an Excel sheet and
+    a row filter.
 
     The mapping is checked against the first table read (the main file); later files (a manifest,
-    a second sample set) take the mappings whose columns they have.
+    a second sample set) take the mappings whose columns they have.  ``where`` filters the first
+    table read (when its reader is given no filter of its own).
 
     >>> with reading(columns={"loss": "eval/loss"}):
     ...     pass
     """
-    token = _READING.set({"columns": dict(columns or {}), "sheet": sheet, "reads": 0})
+    token = _READING.set({"columns": dict(columns or {}), "sheet": sheet, "where": where, "reads": 0})
     try:
         yield
     finally:
@@ -130,6 +133,8 @@ def read_table(
     strict = True
     if context is not None:
         strict = context["reads"] == 0 or columns is not None
+        if context["reads"] == 0 and where is None:
+            where = context["where"]
         context["reads"] += 1
         columns = {**context["columns"], **(columns or {})} if context["columns"] or columns else None
         sheet = context["sheet"] if sheet is None else sheet
