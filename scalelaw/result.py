@@ -9,10 +9,11 @@ Examples
 --------
 >>> import pandas as pd
 >>> from scalelaw import engine, get_law
->>> t = pd.DataFrame({"x": [1.0, 4.0, 16.0, 64.0], "loss": [3.0, 1.5, 0.75, 0.375]})
->>> r = engine.fit(get_law("power_law"), t, loss="squared")
->>> FitResult.from_json(r.to_json()).predict({"x": 16.0}) == r.predict({"x": 16.0})
-array([ True])
+>>> fits = {m: engine.fit(get_law("power_law"), pd.DataFrame({"x": [1.0, 4.0, 16.0], "loss": [a, a / 2, a / 4]}),
+...                       loss="squared") for m, a in (("small", 3.0), ("large", 2.0))}
+>>> group = FitGroup("core", "example", fits, key="model")
+>>> round(float(group["large"].predict(x=8.0)[0]), 6), list(group.summary().index.names)
+(0.707107, ['model', 'parameter'])
 """
 
 from __future__ import annotations
