@@ -13,7 +13,6 @@ from scalelaw.errors import InputError
 from scalelaw.families import hyperparams as hp
 from scalelaw.families import loss
 from scalelaw.families.downstream import error_law, olmo_ladder
-from scalelaw.families.transport import demo
 from scalelaw.families.transport.distance import read_sources
 from scalelaw.families.transport.projection import load_projector, project
 
@@ -74,13 +73,6 @@ def test_sweep_is_read_and_selected_like_a_fitted_law(tmp_path):
     # an argument given wins over the fitted law's setting
     assert hp.load_sweep(path, band=0.0, like={"band": 0.05}).settings["band"] == 0.0
 
-
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("digits")
-    task = demo.digits_task(seed=0)
-    pilots = demo.runs(task, demo.simplex_grid(3, 0.25), [40, 80, 160], repeats=1, seed=1)
-    return demo.write_task(task, pilots, folder)
 
 
 def test_projector_is_read_from_its_files_as_the_cli_reads_it(digits):

@@ -3,7 +3,6 @@ stderr in the CLI, none with --quiet; progress is never a setting."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from scalelaw.families import datastore as ds
@@ -26,16 +25,9 @@ class Calls(list):
         assert self[-1][0] == self[-1][1]
 
 
-@pytest.fixture
-def two_models(tmp_path):
-    frame = pd.read_csv(PER_PROBLEM)
-    path = tmp_path / "two.csv"
-    frame[frame["model"].isin(["Pythia 70M", "Pythia 12B"])].to_csv(path, index=False)
-    return path
 
-
-def test_beta_binomial_fit_reports_each_model_and_stage(two_models):
-    tidy, _ = sampling.read_counts(two_models)
+def test_beta_binomial_fit_reports_each_model_and_stage(small):
+    tidy, _ = sampling.read_counts(small)
     calls = Calls()
     result = sampling.fit_coverage(tidy, method="beta-binomial", bootstrap=20, progress=calls)
     calls.check()
@@ -45,8 +37,8 @@ def test_beta_binomial_fit_reports_each_model_and_stage(two_models):
     assert quiet.summary().equals(result.summary())
 
 
-def test_powerlaw_fit_reports_each_model(two_models):
-    tidy, _ = sampling.read_counts(two_models)
+def test_powerlaw_fit_reports_each_model(small):
+    tidy, _ = sampling.read_counts(small)
     calls = Calls()
     sampling.fit_coverage(tidy, bootstrap=0, progress=calls)
     assert calls == [(1, 2), (2, 2)]
@@ -72,8 +64,8 @@ def test_transport_demo_counts_every_training_run():
     assert "progress" not in result.settings
 
 
-def test_cli_shows_progress_on_a_terminal_and_not_with_quiet(cli, two_models):
-    args = ("sampling", "fit", two_models, "--method", "beta-binomial", "--bootstrap", "20")
+def test_cli_shows_progress_on_a_terminal_and_not_with_quiet(cli, small):
+    args = ("sampling", "fit", small, "--method", "beta-binomial", "--bootstrap", "20")
     shown = cli(*args, terminal=True)
     assert shown.code == 0, shown.stderr
     assert "fitting" in shown.stderr

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 
 from support import DATA, assert_user_error
 
 PER_PROBLEM = DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv"
 
-
-@pytest.fixture
-def small(tmp_path):
-    """Two models of the Pythia file (Pythia 70M and 12B), 128 problems each."""
-    frame = pd.read_csv(PER_PROBLEM)
-    path = tmp_path / "two.csv"
-    frame[frame["model"].isin(["Pythia 70M", "Pythia 12B"])].to_csv(path, index=False)
-    return path
 
 
 def write(tmp_path, text: str, name: str = "counts.csv"):

@@ -8,21 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelaw.families.transport import demo
-
 from support import DATA, assert_user_error
 
 TARGET = "metric/the_pile_pile_cc_val_loss"
 MIX = DATA / "mixture"
 
-
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory):
-    """Revealed sources, target and real pilot runs (15 mixtures x 3 sizes) from the bundled digits."""
-    folder = tmp_path_factory.mktemp("digits")
-    task = demo.digits_task(seed=0)
-    pilots = demo.runs(task, demo.simplex_grid(3, 0.25), [40, 80, 160], repeats=1, seed=1)
-    return demo.write_task(task, pilots, folder)
 
 
 def _write(path, frame: pd.DataFrame):
