@@ -26,6 +26,7 @@ class InputError(ScalelawError, ValueError):
         column: str | None = None,
         value: object = None,
         line: int | None = None,
+        field: str | None = None,
     ) -> None:
         where = []
         if path is not None:
@@ -36,6 +37,7 @@ class InputError(ScalelawError, ValueError):
             where.append(f"column {column!r}")
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
         self.path, self.row, self.column, self.value, self.line = path, row, column, value, line
+        self.field = field  # the request field at fault, for the service's error body
 
 
 class LawError(ScalelawError, ValueError):

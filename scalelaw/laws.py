@@ -441,3 +441,10 @@ def get_law(name_or_formula: str, *, columns: Iterable[str] = ()) -> Law:
 # The family laws, declared in light modules (numpy and this module only), so that importing
 # scalelaw.laws gives the whole catalogue without importing the families.
 from scalelaw import catalogue  # noqa: E402, F401
+
+
+def describe() -> list[dict]:
+    """Every catalogued law as a JSON-ready row: name, formula, inputs (symbol -> column), parameters,
+    residual space and docstring."""
+    return [{"name": law.name, "formula": law.formula, "inputs": {s: law.column(s) for s in law.inputs},
+             "params": list(law.param_names), "space": law.space, "doc": law.doc} for law in CATALOGUE.values()]

@@ -383,11 +383,9 @@ def laws(json: Json = False) -> None:
 
     Example: scalelaw laws
     """
-    from scalelaw.laws import CATALOGUE
+    from scalelaw.laws import describe
 
-    rows = [{"name": law.name, "formula": law.formula,
-             "inputs": {s: law.column(s) for s in law.inputs}, "params": list(law.param_names),
-             "space": law.space, "doc": law.doc} for law in CATALOGUE.values()]
+    rows = describe()
     if json:
         render.emit_json({"laws": rows})
         return

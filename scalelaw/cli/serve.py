@@ -1,0 +1,83 @@
+"""Commands of the service: serve (the HTTP API over a registry of fits) and token (who may use it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scalelaw.cli import render
+from scalelaw.cli.app import app
+from scalelaw.errors import InputError
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; other than loopback needs --token-file.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    db: Annotated[str, typer.Option(help="Registry database: sqlite:///PATH (embedded, WAL) or "
+                                         "postgresql+psycopg://USER@HOST:PORT/DB (shared by several servers).")]
+    = "sqlite:///scalelaw-registry.db",
+    token_file: Annotated[Path | None, typer.Option(help="File of hashed tokens ('scalelaw token' writes it); "
+                                                         "without it, only loopback, and anyone local may write.")]
+    = None,
+    private: Annotated[bool, typer.Option("--private", help="Reads need a token too.")] = False,
+    workers: Annotated[int, typer.Option(help="Fit jobs run at once, each in its own process.")] = 2,
+    max_upload_mb: Annotated[float, typer.Option(help="Largest upload or body, in MiB.")] = 50.0,
+    max_rows: Annotated[int, typer.Option(help="Most rows in one uploaded table.")] = 1_000_000,
+    max_bootstrap: Annotated[int, typer.Option(help="Most bootstrap replicates one fit may ask for.")] = 10_000,
+    max_expression_chars: Annotated[int, typer.Option(help="Longest formula law, in characters.")] = 2_000,
+    max_nesting: Annotated[int, typer.Option(help="Deepest bracket nesting of a formula or a JSON body.")] = 32,
+    queue_size: Annotated[int, typer.Option(help="Fit jobs that may wait for a worker (more: 503).")] = 64,
+    job_timeout_s: Annotated[float, typer.Option(help="Wall time one fit may take, in seconds.")] = 600.0,
+    request_timeout_s: Annotated[float, typer.Option(help="How long ?wait=true waits for a fit, in seconds.")]
+    = 60.0,
+    name: Annotated[str | None, typer.Option(help="This server's name in the jobs table (default HOST:PORT); "
+                                                  "a restart marks its unfinished jobs failed.")] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="Folder where uploads wait for their job "
+                                                       "(default: a temporary folder).")] = None,
+) -> None:
+    """Run the prediction service: upload logs, fit them in worker processes, store the fits, ask them.
+
+    Example: scalelaw serve --port 8000 --db sqlite:///registry.db --workers 2   (then open http://127.0.0.1:8000/docs)
+    """
+    from scalelaw.service import Limits, ServiceConfig
+
+    limits = Limits(max_upload_mb=max_upload_mb, max_rows=max_rows, max_expression_chars=max_expression_chars,
+                    max_nesting=max_nesting, max_bootstrap=max_bootstrap, queue_size=queue_size,
+                    job_timeout_s=job_timeout_s, request_timeout_s=request_timeout_s)
+    config = ServiceConfig(host=host, port=port, db=db, token_file=token_file, private=private, workers=workers,
+                           limits=limits, work_dir=work_dir, server_name=name).check()
+    import uvicorn
+
+    from scalelaw.service import create_app
+
+    application = create_app(config)
+    render.note(f"scalelaw serving on http://{host}:{port} (registry {db.split('://')[0]}, {workers} workers); "
+                "API docs at /docs")
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, timeout_keep_alive=30)
+
+
+@app.command()
+def token(
+    name: Annotated[str, typer.Argument(help="Whose token: a person or a CI job (one word).", show_default=False)],
+    token_file: Annotated[Path, typer.Option(help="Token file to add it to (created if missing).")],
+    scope: Annotated[str, typer.Option(help="read (ask fits) or write (also upload and delete).")] = "write",
+) -> None:
+    """Create a token: prints the secret once and stores only its hash in the token file.
+
+    Example: scalelaw token alice --scope write --token-file tokens.txt
+    """
+    from scalelaw.service import auth
+
+    secret, made = auth.new_token(name, scope)
+    if token_file.exists():
+        known = auth.read_tokens(token_file)
+        if any(t.name == name for t in known):
+            raise InputError(f"--token-file {token_file}: {name!r} already has a token; choose another name")
+    with open(token_file, "a") as handle:
+        handle.write(f"{made.name} {made.scope} {made.sha256}\n")
+    token_file.chmod(0o600)
+    render.raw(secret + "\n")
+    render.note(f"added {name!r} ({scope}) to {token_file}; the secret is shown only now")
