@@ -32,3 +32,35 @@ def digits(tmp_path_factory):
     task = demo.digits_task(seed=0)
     pilots = demo.runs(task, demo.simplex_grid(3, 0.25), [40, 80, 160], repeats=1, seed=1)
     return demo.write_task(task, pilots, folder)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of this test session (tests/postgres_server.py), stopped at its end;
+    skips, saying why, when PostgreSQL cannot be started here."""
+    from postgres_server import Unavailable, start
+
+    try:
+        server = start()
+    except Unavailable as err:
+        pytest.skip(f"PostgreSQL not available, its tests are skipped: {err}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server):
+    """postgresql+psycopg://postgres@127.0.0.1:PORT/scalelaw_test of the session's server."""
+    return postgres_server.url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry_url(request, tmp_path):
+    """The URL of a new, empty registry database: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.db'}"
+    import secrets
+
+    return request.getfixturevalue("postgres_server").create_database(f"t_{secrets.token_hex(6)}")
