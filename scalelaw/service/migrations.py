@@ -17,14 +17,15 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     Column,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    column,
     func,
     select,
+    table,
     text,
     update,
 )
@@ -33,7 +34,7 @@ from sqlalchemy.engine import Connection
 SCHEMA_VERSION = 2
 _LOCK_KEY = 0x5CA1E1A3  # pg_advisory_xact_lock key of the migration step
 
-# --- the current schema, as the registry's queries see it --------------------------------------
+# --- the current schema, as the registry's queries see it (the steps below create it) ------------
 metadata = MetaData()
 
 migrations_table = Table(
@@ -111,23 +112,30 @@ def _step1(conn: Connection) -> None:
 
 def _step2(conn: Connection) -> None:
     """artifact_sha256 (backfilled), exact tag filtering (fit_tags, backfilled), listing indexes."""
+    v2 = MetaData()
+    tags_table = Table("fit_tags", v2,
+                       Column("fit_id", String(16), ForeignKey("fits.id", ondelete="CASCADE"), primary_key=True),
+                       Column("tag", Text, primary_key=True))
+    Table("fits", v2, Column("id", String(16), primary_key=True))  # the target of the foreign key
+    old = table("fits", column("id"), column("artifact"), column("tags"), column("artifact_sha256"))
     conn.execute(text("ALTER TABLE fits ADD COLUMN artifact_sha256 VARCHAR(64)"))
-    fit_tags.create(conn, checkfirst=False)
+    tags_table.create(conn, checkfirst=False)
     while True:
-        batch = conn.execute(select(fits.c.id, fits.c.artifact, fits.c.tags)
-                             .where(fits.c.artifact_sha256.is_(None)).limit(200)).all()
+        batch = conn.execute(select(old.c.id, old.c.artifact, old.c.tags)
+                             .where(old.c.artifact_sha256.is_(None)).limit(200)).all()
         if not batch:
             break
         for fit_id, artifact, tags in batch:
             digest = hashlib.sha256(artifact.encode("utf-8")).hexdigest()
-            conn.execute(update(fits).where(fits.c.id == fit_id).values(artifact_sha256=digest))
+            conn.execute(update(old).where(old.c.id == fit_id).values(artifact_sha256=digest))
             unique = dict.fromkeys(json.loads(tags))
             if unique:
-                conn.execute(fit_tags.insert(), [{"fit_id": fit_id, "tag": tag} for tag in unique])
-    Index("ix_fits_family_created", fits.c.family, fits.c.created).create(conn)
-    Index("ix_fits_created", fits.c.created).create(conn)
-    Index("ix_fit_tags_tag", fit_tags.c.tag).create(conn)
-    Index("ix_jobs_server_status", jobs.c.server, jobs.c.status).create(conn)
+                conn.execute(tags_table.insert(), [{"fit_id": fit_id, "tag": tag} for tag in unique])
+    for ddl in ("CREATE INDEX ix_fits_family_created ON fits (family, created)",
+                "CREATE INDEX ix_fits_created ON fits (created)",
+                "CREATE INDEX ix_fit_tags_tag ON fit_tags (tag)",
+                "CREATE INDEX ix_jobs_server_status ON jobs (server, status)"):
+        conn.execute(text(ddl))
 
 
 STEPS: dict[int, Callable[[Connection], None]] = {1: _step1, 2: _step2}
