@@ -210,8 +210,12 @@ class Registry:
                 yield conn
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def _read(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        """A connection for reads; ``snapshot``: its statements see one state of the database (SQLite
+        gives that to every transaction; PostgreSQL's default, READ COMMITTED, not)."""
         with self._engine.connect() as conn:
+            if snapshot and self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
             yield conn
 
     def version(self) -> int:
@@ -274,7 +278,7 @@ class Registry:
             where.append(exists().where(fit_tags.c.fit_id == fits.c.id, fit_tags.c.tag == tag))
         page = (select(*_LIST_COLUMNS).where(*where)
                 .order_by(fits.c.created.desc(), fits.c.id.desc()).limit(limit).offset(offset))
-        with self._read() as conn:
+        with self._read(snapshot=True) as conn:
             total = conn.execute(select(func.count()).select_from(fits).where(*where)).scalar_one()
             rows = conn.execute(page).all()
         return [_fit(r, artifact=False) for r in rows], total
