@@ -65,3 +65,41 @@ def test_one_registry_shared_by_threads(registry_url):
         assert all(failed) and len(made) == 20
         assert sorted(reg.get_job(j.id).status for j in jobs) == ["done"] * 20 + ["failed"] * 20
         assert reg.list_fits()[1] == 20
+
+
+WRITER = """
+import pathlib, sys
+from scalelaw.service.registry import Registry
+reg = Registry(sys.argv[1])
+artifact = pathlib.Path(sys.argv[2]).read_text(encoding="utf-8")
+while True:
+    row = reg.add_fit(family="core", kind="fit", schema="scalelaw.core.fit/1", name="k", tags=["a", "b"],
+                      data_sha256="0" * 64, artifact=artifact)
+    print(row.id, flush=True)
+"""
+
+
+def test_a_writer_killed_mid_stream_leaves_every_committed_fit_and_nothing_torn(registry_url):
+    import hashlib
+    import signal
+    import subprocess
+    import sys
+
+    Registry(registry_url).close()
+    path = ROOT / "tests" / "legacy_artifacts" / "fit.json"
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, registry_url, str(path)], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        committed = [proc.stdout.readline().strip() for _ in range(30)]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+    with Registry(registry_url) as reg:
+        assert reg.integrity_check() == "ok"
+        rows, total = reg.list_fits(limit=1000)
+        assert set(committed) <= {r.id for r in rows} and total == len(rows) >= 30
+        assert reg.list_fits(tag="b")[1] == total  # a fit is stored with its tags or not at all
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert {reg.get_fit(r.id).artifact_sha256 for r in rows} == {digest}
+        assert {hashlib.sha256(reg.get_fit(r.id).artifact.encode()).hexdigest() for r in rows} == {digest}
