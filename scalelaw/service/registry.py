@@ -31,7 +31,7 @@ from scalelaw.service.migrations import SCHEMA_VERSION, fit_tags, fits, jobs, mi
 JOB_STATES = ("queued", "running", "done", "failed")
 INTERRUPTED = "interrupted by restart"
 BUSY_TIMEOUT_S = 30.0
-_URL_FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
+_URL_FORMS = "db=sqlite:///PATH or db=postgresql+psycopg://USER@HOST:PORT/DATABASE"
 
 
 @dataclass(frozen=True)
@@ -113,10 +113,10 @@ def _first_line(err: BaseException) -> str:
 
 def _sqlite_engine(url: URL) -> Engine:
     if url.drivername not in ("sqlite", "sqlite+pysqlite"):
-        raise InputError(f"--db {_shown(url)}: driver {url.drivername!r} is not supported; give sqlite:///PATH")
+        raise InputError(f"db={_shown(url)}: driver {url.drivername!r} is not supported; give db=sqlite:///PATH")
     if url.database in (None, "", ":memory:") or url.query.get("mode") == "memory":
-        raise InputError(f"--db {_shown(url)}: an in-memory database keeps nothing across restarts and is "
-                         "not shared between connections; give sqlite:///PATH (a file)")
+        raise InputError(f"db={_shown(url)}: an in-memory database keeps nothing across restarts and is "
+                         "not shared between connections; give db=sqlite:///PATH (a file)")
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -138,8 +138,8 @@ def _sqlite_engine(url: URL) -> Engine:
 
 def _postgres_engine(url: URL) -> Engine:
     if url.drivername not in ("postgresql", "postgresql+psycopg", "postgresql+psycopg2"):
-        raise InputError(f"--db {_shown(url)}: driver {url.drivername!r} is not supported; give "
-                         "postgresql+psycopg://USER@HOST:PORT/DATABASE")
+        raise InputError(f"db={_shown(url)}: driver {url.drivername!r} is not supported; give "
+                         "db=postgresql+psycopg://USER@HOST:PORT/DATABASE")
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8,
@@ -147,11 +147,13 @@ def _postgres_engine(url: URL) -> Engine:
 
 
 def open_engine(url: str) -> tuple[Engine, str]:
-    """An engine for ``url`` and its dialect ("sqlite" or "postgresql"); InputError naming --db."""
+    """An engine for ``url`` and its dialect ("sqlite" or "postgresql").
+
+    A bad URL raises InputError naming ``db=`` (the CLI spells it as its option)."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as err:
-        raise InputError(f"--db {url!r}: not a database URL ({_first_line(err)}); give {_URL_FORMS}") from err
+        raise InputError(f"db={url!r}: not a database URL ({_first_line(err)}); give {_URL_FORMS}") from err
     backend = parsed.get_backend_name()
     try:
         if backend == "sqlite":
@@ -159,9 +161,9 @@ def open_engine(url: str) -> tuple[Engine, str]:
         if backend == "postgresql":
             return _postgres_engine(parsed), "postgresql"
     except (NoSuchModuleError, ImportError) as err:
-        raise InputError(f"--db {_shown(parsed)}: the database driver is not installed ({_first_line(err)}); "
+        raise InputError(f"db={_shown(parsed)}: the database driver is not installed ({_first_line(err)}); "
                          "pip install 'scalelaw[postgres]' for postgresql+psycopg") from err
-    raise InputError(f"--db {_shown(parsed)}: unknown database {backend!r}; give {_URL_FORMS}")
+    raise InputError(f"db={_shown(parsed)}: unknown database {backend!r}; give {_URL_FORMS}")
 
 
 class Registry:
@@ -177,14 +179,15 @@ class Registry:
             with self._write() as conn:
                 found, _ = upgrade(conn)
                 if found > SCHEMA_VERSION:
-                    raise InputError(f"--db {self._shown}: written by a newer scalelaw (registry schema {found}; "
-                                     f"this one reads up to {SCHEMA_VERSION}); upgrade scalelaw or give another --db")
+                    raise InputError(f"db={self._shown}: written by a newer scalelaw (registry schema {found}; this "
+                                     f"one reads up to {SCHEMA_VERSION}); upgrade scalelaw or give another "
+                                     "database URL as db=")
         except DBAPIError as err:
             self._engine.dispose()
             hint = ("check that its folder exists and is writable and that the file is a scalelaw registry"
                     if self.dialect == "sqlite" else "check that the server is running and reachable")
-            raise InputError(f"--db {self._shown}: cannot open the database ({_first_line(err)}); "
-                             f"{hint}, or give another --db") from err
+            raise InputError(f"db={self._shown}: cannot open the database ({_first_line(err)}); "
+                             f"{hint}, or give another database URL as db=") from err
         except BaseException:
             self._engine.dispose()
             raise

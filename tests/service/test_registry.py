@@ -170,14 +170,14 @@ def test_integrity_check_and_version(registry):
     ("postgresql+psycopg://postgres@127.0.0.1:{port}/x", "cannot open the database"),
     ("postgresql+asyncpg://postgres@127.0.0.1/x", "not supported"),
 ])
-def test_a_bad_database_is_one_line_naming_db(tmp_path, url, words):
+def test_a_bad_database_is_one_line_naming_db_and_what_to_do(tmp_path, url, words):
     from postgres_server import free_port
 
     url = url.format(tmp=tmp_path, port=free_port())
     with pytest.raises(InputError) as err:
         Registry(url)
     message = str(err.value)
-    assert message.startswith("--db ") and words in message and "\n" not in message
+    assert message.startswith("db=") and words in message and "\n" not in message
     assert "give" in message or "check" in message
 
 

@@ -86,7 +86,7 @@ def test_a_registry_of_a_newer_scalelaw_is_refused(registry_url):
         Registry(registry_url)
     message = str(err.value)
     assert "newer scalelaw" in message and "schema 3" in message and "up to 2" in message and "\n" not in message
-    assert message.startswith("--db ")
+    assert message.startswith("db=")
 
 
 OPEN = """
