@@ -42,6 +42,7 @@ def serve(
 
     Example: scalelaw serve --port 8000 --db sqlite:///registry.db --workers 2   (then open http://127.0.0.1:8000/docs)
     """
+    from scalelaw.cli.options import use_file_backend
     from scalelaw.service import Limits, ServiceConfig
 
     limits = Limits(max_upload_mb=max_upload_mb, max_rows=max_rows, max_expression_chars=max_expression_chars,
@@ -52,6 +53,8 @@ def serve(
     import uvicorn
 
     from scalelaw.service import create_app
+
+    use_file_backend()  # the plot endpoint draws off screen
 
     application = create_app(config)
     render.note(f"scalelaw serving on http://{host}:{port} (registry {db.split('://')[0]}, {workers} workers); "

@@ -131,9 +131,6 @@ def _json(status: int, body: dict, headers: dict | None = None) -> JSONResponse:
 
 def create_app(config: ServiceConfig) -> FastAPI:
     """The application for a checked configuration; the registry opens (and migrates) here."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from scalelaw.service.registry import Registry
     from scalelaw.service.routes import router
 

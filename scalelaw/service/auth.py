@@ -44,7 +44,7 @@ def read_tokens(path: str | Path) -> tuple[Token, ...]:
         parts = text.split()
         if len(parts) != 3 or parts[1] not in SCOPES or len(parts[2]) != 64:
             raise InputError(f"{path}, line {number}: expected 'NAME SCOPE SHA256' with SCOPE read or write; "
-                             "create lines with 'scalelaw token NAME --token-file FILE'")
+                             "the 'scalelaw token' command writes such lines")
         tokens.append(Token(parts[0], parts[1], parts[2].lower()))
     return tuple(tokens)
 

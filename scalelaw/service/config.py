@@ -59,21 +59,21 @@ class ServiceConfig:
 
     def check(self) -> ServiceConfig:
         if not is_loopback(self.host) and self.token_file is None:
-            raise InputError(f"--host {self.host}: binding an address other than loopback needs --token-file "
-                             "(create tokens with 'scalelaw token NAME --token-file FILE')")
+            raise InputError(f"host={self.host}: binding an address other than loopback needs token_file=FILE "
+                             "(the 'scalelaw token' command creates one)")
         if self.private and self.token_file is None:
-            raise InputError("--private needs --token-file: reads are allowed only with a token")
+            raise InputError("private=True needs token_file=FILE: reads are allowed only with a token")
         if self.token_file is not None and not Path(self.token_file).is_file():
-            raise InputError(f"--token-file {self.token_file}: no such file; create it with "
-                             "'scalelaw token NAME --token-file FILE'")
+            raise InputError(f"token_file={self.token_file}: no such file; the 'scalelaw token' command "
+                             "creates one")
         if self.workers < 1:
-            raise InputError(f"--workers {self.workers}: give at least 1")
+            raise InputError(f"workers={self.workers}: give at least 1")
         if not 0 < self.port < 65536:
-            raise InputError(f"--port {self.port}: give a port between 1 and 65535")
+            raise InputError(f"port={self.port}: give a port between 1 and 65535")
         for name in ("max_upload_mb", "max_rows", "max_expression_chars", "max_nesting", "queue_size",
                      "job_timeout_s", "request_timeout_s"):
             if not getattr(self.limits, name) > 0:
-                raise InputError(f"--{name.replace('_', '-')} {getattr(self.limits, name)}: give a positive value")
+                raise InputError(f"{name}={getattr(self.limits, name)}: give a positive value")
         return self
 
 

@@ -169,7 +169,8 @@ class JobRunner:
                 process.kill()
                 process.join(5)
                 return self._fail(job_id, f"the fit took longer than the job time limit of {self.timeout_s:g} s; "
-                                          "ask for fewer bootstrap replicates or raise --job-timeout-s")
+                                          "ask for fewer bootstrap replicates, or start the server with a "
+                                          "larger job_timeout_s")
             if receive.poll(min(left, 0.5)):
                 try:
                     message = receive.recv()

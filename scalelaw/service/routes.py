@@ -74,7 +74,7 @@ def health(request: Request):
 
 @router.get("/v1/laws", response_model=models.Laws, tags=["laws"])
 def laws(request: Request):
-    """The catalogue of laws: name, formula, inputs, parameters (as ``scalelaw laws --json``)."""
+    """The catalogue of laws: name, formula, inputs, parameters (as the laws command prints them)."""
     from scalelaw.laws import describe
 
     state_of(request).who(request, "read")
@@ -289,19 +289,19 @@ Inputs = Body(default_factory=dict, examples=[{"params": "70B", "tokens": "1.4T"
 
 @router.post("/v1/fits/{fit_id}/predict", responses=ERRORS, tags=["answers"])
 def predict(request: Request, fit_id: str, body: dict[str, Any] = Inputs) -> dict[str, Any]:
-    """The law's prediction at the inputs, with its interval and warnings (as ``scalelaw predict --json``)."""
+    """The law's prediction at the inputs, with its interval and warnings (as the predict command prints it)."""
     return _answer(request, "predict", fit_id, body)
 
 
 @router.post("/v1/fits/{fit_id}/optimal", responses=ERRORS, tags=["answers"])
 def optimal(request: Request, fit_id: str, body: dict[str, Any] = Inputs) -> dict[str, Any]:
-    """The compute-optimal allocation for ``flops`` (as ``scalelaw optimal --json``)."""
+    """The compute-optimal allocation for ``flops`` (as the optimal command prints it)."""
     return _answer(request, "optimal", fit_id, body)
 
 
 @router.post("/v1/fits/{fit_id}/plan", responses=ERRORS, tags=["answers"])
 def plan(request: Request, fit_id: str, body: dict[str, Any] = Inputs) -> dict[str, Any]:
-    """Samples per problem for a ``target`` coverage, with cost (as ``scalelaw sampling plan --json``)."""
+    """Samples per problem for a ``target`` coverage, with cost (as the sampling plan command prints it)."""
     return _answer(request, "plan", fit_id, body)
 
 
@@ -324,7 +324,7 @@ def recommend_published(request: Request, body: dict[str, Any] = Inputs) -> dict
 
 @router.post("/v1/sampling/passk", responses=ERRORS, tags=["answers"])
 def passk(request: Request, body: dict[str, Any] = Inputs) -> dict[str, Any]:
-    """Unbiased pass@k from per-problem counts (as ``scalelaw sampling passk --json``)."""
+    """Unbiased pass@k from per-problem counts (as the sampling passk command prints it)."""
     from scalelaw import answers
 
     state = state_of(request)

@@ -59,7 +59,7 @@ class TooLarge(Exception):
 
     def __init__(self, limit_bytes: int) -> None:
         super().__init__(f"the request is larger than the limit of {limit_bytes / 2**20:g} MiB; "
-                         "send a smaller file or start the server with a larger --max-upload-mb")
+                         "send a smaller file or start the server with a larger max_upload_mb")
 
 
 def count_rows(path: Path) -> int:
@@ -84,7 +84,7 @@ def check_limits(fields: dict, paths: dict[str, Path], limits: Limits) -> None:
         rows = count_rows(path)
         if rows > limits.max_rows:
             raise InputError(f"{field}: {rows} rows is more than the limit of {limits.max_rows}; "
-                             "send fewer rows or start the server with a larger --max-rows", field=field)
+                             "send fewer rows or start the server with a larger max_rows", field=field)
     law = fields.get("law")
     if isinstance(law, str):
         if len(law) > limits.max_expression_chars:
@@ -101,7 +101,7 @@ def check_limits(fields: dict, paths: dict[str, Path], limits: Limits) -> None:
             return  # the command's own option parser names the bad value
         if count > limits.max_bootstrap:
             raise InputError(f"bootstrap: {count} replicates is more than the limit of {limits.max_bootstrap}; "
-                             "ask for fewer or start the server with a larger --max-bootstrap", field="bootstrap")
+                             "ask for fewer or start the server with a larger max_bootstrap", field="bootstrap")
 
 
 def nesting(text: str) -> int:
