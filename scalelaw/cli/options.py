@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -132,74 +131,52 @@ def Reading(command: Callable) -> Callable:  # noqa: N802 (a decorator named lik
 
 def split(option: str, items: Iterable[str] | str | None) -> list[str]:
     """The values of a list option: repeated options and comma-separated values, in order."""
-    if items is None:
-        return []
-    values = []
-    for item in [items] if isinstance(items, str) else items:
-        parts = [part.strip() for part in str(item).split(",")]
-        if not all(parts):
-            raise InputError(f"{option}: {item!r} has an empty value; separate values with single commas")
-        values += parts
-    return values
+    from scalelaw.io import values
+
+    return values.split(option, items)
 
 
 def pairs(option: str, items: Iterable[str] | str | None) -> dict[str, str]:
     """``KEY=VALUE`` values of a list option (``--where a=1,b=2`` or repeated), naming the option when wrong."""
-    out = {}
-    for item in split(option, items):
-        if "=" not in item:
-            raise InputError(f"{option} {item!r} is not KEY=VALUE")
-        key, value = item.split("=", 1)
-        out[key.strip()] = value.strip()
-    return out
+    from scalelaw.io import values
+
+    return values.pairs(option, items)
 
 
 def shares(option: str, items: Iterable[str] | str | None) -> dict[str, float] | None:
     """``NAME=SHARE`` caps (``--cap a=0.2,b=0.5`` or repeated) as numbers; None when none are given."""
-    out = {}
-    for key, value in pairs(option, items).items():
-        try:
-            out[key] = float(value)
-        except ValueError as err:
-            raise InputError(f"{option} {key}={value}: the cap must be a number in [0, 1]") from err
-    return out or None
+    from scalelaw.io import values
+
+    return values.shares(option, items)
 
 
 def number(option: str, text: str, *, positive: bool = True) -> float:
     """One value such as '7B' or '5.76e23', naming the option when it is wrong."""
-    from scalelaw.io import parse_quantity
+    from scalelaw.io import values
 
-    try:
-        value = parse_quantity(text)
-    except ValueError as err:
-        raise InputError(f"{option}: {err}") from err
-    if positive and (not math.isfinite(value) or value <= 0):
-        raise InputError(f"{option}: {text!r} must be a positive number")
-    return value
+    return values.number(option, text, positive=positive)
 
 
 def numbers(option: str, items: Iterable[str] | str | None, *, positive: bool = True) -> list[float]:
     """Every value of a list option as a number (suffixes such as 7B allowed)."""
-    return [number(option, item, positive=positive) for item in split(option, items)]
+    from scalelaw.io import values
+
+    return values.numbers(option, items, positive=positive)
 
 
 def one(option: str, items: Iterable[str] | str | None, *, positive: bool = True) -> float | None:
     """The single value of a list option where the command answers for one point (None when not given)."""
-    values = numbers(option, items, positive=positive)
-    if len(values) > 1:
-        raise InputError(f"{option}: this command takes one value, not {len(values)}")
-    return values[0] if values else None
+    from scalelaw.io import values
+
+    return values.one(option, items, positive=positive)
 
 
 def rows(**columns: list[float]) -> list[dict[str, float]]:
-    """Prediction points from list options: each option gives one value (used for every row) or one per row."""
-    given = {name: values for name, values in columns.items() if values}
-    sizes = {len(values) for values in given.values()} - {1}
-    if len(sizes) > 1:
-        counts = ", ".join(f"--{name} {len(values)}" for name, values in given.items())
-        raise InputError(f"give one value or the same number of values to each option ({counts})")
-    n = sizes.pop() if sizes else 1
-    return [{name: values[i if len(values) > 1 else 0] for name, values in given.items()} for i in range(n)]
+    """Prediction points from list options: each option gives one value (used for every row) or one per row
+    (the message names each as ``name=``, which the CLI spells ``--name``)."""
+    from scalelaw.io import values
+
+    return values.rows(**columns)
 
 
 def use_file_backend() -> None:

@@ -40,7 +40,12 @@ def _options(argv: tuple[str, ...]) -> dict:
         command = command.get_command(command.context_class(command), token) or command
     if hasattr(command, "get_command"):
         return {}
-    return {p.name: p for p in command.params if p.param_type_name == "option"}
+    declared = {p.name: p for p in command.params if p.param_type_name == "option"}
+    for p in list(declared.values()):  # an option also by its long name: set= -> --set (parameter set_)
+        for opt in p.opts:
+            if opt.startswith("--"):
+                declared.setdefault(opt[2:].replace("-", "_"), p)
+    return declared
 
 
 def as_options(text: str) -> str:
@@ -68,17 +73,9 @@ def as_options(text: str) -> str:
 
 def number(value, digits: int = 4) -> str:
     """A number for people: 4 significant digits, with K/M/B/T for large magnitudes."""
-    if value is None:
-        return "-"
-    value = float(value)
-    if not math.isfinite(value):
-        return "-" if math.isnan(value) else str(value)
-    for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
-        if abs(value) >= scale and abs(value) < 1e3 * scale:
-            return f"{value / scale:#.{digits}g}".rstrip(".") + suffix
-    if abs(value) >= 1e15 or (value != 0 and abs(value) < 1e-3):
-        return f"{value:.{digits - 1}e}"
-    return f"{value:#.{digits}g}".rstrip(".")
+    from scalelaw.io.units import format_quantity
+
+    return format_quantity(value, digits)
 
 
 def interval(lower, upper) -> str:

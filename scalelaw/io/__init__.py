@@ -23,8 +23,8 @@ from scalelaw.io.coerce import as_table, coerce_numeric, quantities
 from scalelaw.io.columns import ALIASES, FAMILY_ALIASES, ROLES, canonical_name
 from scalelaw.io.filters import Filter, parse_where
 from scalelaw.io.table import Table, filter_rows, read_table, reading
-from scalelaw.io.units import SUFFIXES, parse_quantity, try_quantity
+from scalelaw.io.units import SUFFIXES, format_quantity, parse_quantity, try_quantity
 
 __all__ = ["ALIASES", "FAMILY_ALIASES", "ROLES", "SUFFIXES", "Filter", "Table", "as_table", "canonical_name",
-           "coerce_numeric", "filter_rows", "parse_quantity", "parse_where", "quantities", "read_table", "reading",
-           "try_quantity"]
+           "coerce_numeric", "filter_rows", "format_quantity", "parse_quantity", "parse_where", "quantities",
+           "read_table", "reading", "try_quantity"]

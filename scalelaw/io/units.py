@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -39,3 +40,19 @@ def try_quantity(value) -> float | None:
         return parse_quantity(value)
     except ValueError:
         return None
+
+
+def format_quantity(value, digits: int = 4) -> str:
+    """A number for people: ``digits`` significant digits, with M/B/T for large magnitudes (``"70.00B"``);
+    ``"-"`` for None or NaN."""
+    if value is None:
+        return "-"
+    value = float(value)
+    if not math.isfinite(value):
+        return "-" if math.isnan(value) else str(value)
+    for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
+        if abs(value) >= scale and abs(value) < 1e3 * scale:
+            return f"{value / scale:#.{digits}g}".rstrip(".") + suffix
+    if abs(value) >= 1e15 or (value != 0 and abs(value) < 1e-3):
+        return f"{value:.{digits - 1}e}"
+    return f"{value:#.{digits}g}".rstrip(".")
