@@ -292,23 +292,19 @@ def optimal(
     """
     import numpy as np
 
-    from scalelaw.families import datastore as family
+    from scalelaw.answers import datastore as answers
 
     check_outputs(out, plot=plot)
-    budgets = options.numbers("--flops", flops)
-    if not budgets:
-        raise InputError("give --flops, the training budget in FLOPs (6 N D + 2 N_r S), e.g. 1e22")
-    cap = render.quantity("--max-datastore", max_datastore)
-    cost = _cost(retriever_params, queries)
+    given = {"flops": flops, "retriever_params": retriever_params, "max_datastore": max_datastore,
+             "queries": queries}
+    answers.inputs(**given)
     joint = _read_joint(fit_file)
-    best = family.optimal(joint, budgets, cost=cost, max_datastore=cap)
+    answer = answers.optimal(joint, **given)
+    best = answer.result
     options.write_result(best, out, plot)
     frame = best.to_frame()
     if json:
-        rows = [{k: (bool(v) if k == "at_cap" else float(v)) for k, v in row.items()}
-                | {"metric": best.metric, "level": best.level, "cost": cost.to_dict()} for _, row in frame.iterrows()]
-        render.emit_json(rows[0] | {"warnings": list(best.warnings)} if len(rows) == 1 else
-                         {"optima": rows, "warnings": list(best.warnings)})
+        render.emit_json(answer.payload)
         return
     for _, row in frame.iterrows():
         _show_optimum(row, best, joint.metric.label)

@@ -310,32 +310,23 @@ def recommend(
     Example: scalelaw hparams recommend --params 7B --tokens 1.4T --seq-len 2048 --out rec.json --plot rec.png
     """
     from scalelaw import protocol
+    from scalelaw.answers import hparams as answers
     from scalelaw.families import hyperparams as family
 
     check_outputs(out, plot=plot)
-    n, d = options.one("--params", params), options.one("--tokens", tokens)
-    if n is None or d is None:
-        raise InputError("give --params (non-embedding parameters N; MoE: total) and --tokens (training tokens D)")
-    settings = {
-        "seq_len": render.quantity("--seq-len", seq_len),
-        "batch_size": render.quantity("--batch-size", batch_size),
-        "n_layers": render.quantity("--layers", layers),
-        "d_model": render.quantity("--d-model", d_model),
-    }
+    given = {"params": params, "tokens": tokens, "seq_len": seq_len, "batch_size": batch_size, "layers": layers,
+             "d_model": d_model, "moe": moe}
     chosen = family.resolve(law, bootstrap_file=bootstrap_file)
-    surfaces = (
-        family.check_law(protocol.load(plateau), source=str(plateau)).info["plateau"]
-        if plateau is not None
-        else None
-    )
-    if plateau is not None and surfaces is None:
-        raise InputError(
-            f"--plateau {plateau}: the fit has no loss surfaces; refit with --plateau-window > 0"
-        )
-    r = family.recommend(chosen, n, d, moe=moe, plateau=surfaces, **settings)
+    surfaces = None
+    if plateau is not None:
+        surfaces = family.check_law(protocol.load(plateau), source=str(plateau))
+        if surfaces.info["plateau"] is None:
+            raise InputError(f"--plateau {plateau}: the fit has no loss surfaces; refit with --plateau-window > 0")
+    answer = answers.recommend(chosen, plateau=surfaces, **given)
+    r = answer.result
     options.write_result(r, out, plot)
     if json:
-        render.emit_json(r.to_dict())
+        render.emit_json(answer.payload)
         return
     render.line(f"[bold]{r.law}[/bold]: {r.formulas['lr']}, {r.formulas['batch_size']} (tokens)")
     render.line(

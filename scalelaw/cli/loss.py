@@ -261,11 +261,6 @@ def _read_fit(path: Path) -> FitResult:
     return FitResult.from_json(path if str(path).lstrip().startswith("{") else Path(path))
 
 
-def _emit_rows(payloads: list[dict], key: str) -> None:
-    """One point: its JSON object as before; several: ``{key: [objects]}``, in the order given."""
-    render.emit_json(payloads[0] if len(payloads) == 1 else {key: payloads})
-
-
 @app.command()
 def predict(
     fit_file: Annotated[Path, typer.Argument(help="Fit artifact written by --out.", show_default=False)],
@@ -284,32 +279,16 @@ def predict(
     """
     import numpy as np
 
+    from scalelaw import answers
+
     check_outputs(plot=plot)
     fit = _read_fit(fit_file)
-    given = {k: options.number(f"--set {k}", v) for k, v in options.pairs("--set", set_).items()}
-    points = options.rows(params=options.numbers("--params", params), tokens=options.numbers("--tokens", tokens),
-                          flops=options.numbers("--flops", flops))
-    payloads = []
-    for point in points:
-        values = given | point
-        if "tokens" not in values and "flops" in values and "params" in values:
-            values["tokens"] = values["flops"] / (6 * values["params"])
-        missing = [fit.law.column(s) for s in fit.law.inputs if fit.law.column(s) not in values and s not in values]
-        if missing:
-            raise InputError(f"the law {fit.law.name!r} needs {', '.join(missing)}; give "
-                             + ", ".join(f"--{m}" if m in ("params", "tokens", "flops") else f"--set {m}=VALUE"
-                                         for m in missing))
-        value, lo, hi = (float(np.ravel(v)[0]) for v in fit.predict_interval(values, warn=False))
-        ranges = fit.data.get("ranges", {})
-        outside = [f"{k} = {render.number(values[k])} (fitted {render.number(r[0])}..{render.number(r[1])})"
-                   for k, r in ranges.items() if k in values and not r[0] <= values[k] <= r[1]]
-        payloads.append({"prediction": value, "lower": lo, "upper": hi, "level": fit.level,
-                         "inputs": values, "target": fit.law.target, "extrapolating": outside,
-                         "warnings": [*fit.warnings, *fit.extrapolation(values)]})
+    answer = answers.answered("predict", fit, params=params, tokens=tokens, flops=flops, set=set_)
+    payloads = answer.result
     if plot is not None:
         options.write_outputs((plot, _prediction_figure(fit, payloads, plot)))
     if json:
-        _emit_rows(payloads, "predictions")
+        render.emit_json(answer.payload)
         return
     for row in payloads:
         at = "" if len(payloads) == 1 else ", ".join(f"{k} {render.number(v)}" for k, v in row["inputs"].items())
@@ -346,24 +325,19 @@ def optimal(
 
     Example: scalelaw optimal fit.json --flops 5.76e23 --out allocation.json
     """
-    from scalelaw.families import loss as family
+    from scalelaw import answers
 
     check_outputs(out, plot=plot)
     fit = _read_fit(fit_file)
-    budgets = options.numbers("--flops", flops)
-    if not budgets:
-        raise InputError("give --flops, the training budget in FLOPs (e.g. 5.76e23)")
-    method = "closed form" if family.is_chinchilla_shaped(fit.law) else "numeric"
-    allocation = family.allocate(fit, budgets)
+    answer = answers.answered("optimal", fit, flops=flops)
+    allocation = answer.result
     options.write_result(allocation, out, plot)
-    allocations = allocation.to_frame()
     if json:
-        rows = [{k: float(v) for k, v in a.items()} | {"level": fit.level, "method": method, "warnings": [
-                    *fit.warnings, *family.beyond_fitted(fit, [a["flops"]], [a["params"]], [a["tokens"]])]}
-                for _, a in allocations.iterrows()]
-        render.emit_json(rows[0] if len(rows) == 1 else {"allocations": rows, "warnings": list(allocation.warnings)})
+        render.emit_json(answer.payload)
         return
-    for budget, (_, a) in zip(budgets, allocations.iterrows(), strict=True):
+    allocations = allocation.to_frame()
+    for _, a in allocations.iterrows():
+        budget = a["flops"]
         render.table(f"compute-optimal allocation for C = {render.number(budget)} FLOPs",
                      ["quantity", "value", f"{100 * fit.level:g}% interval"],
                      [("params N", render.number(a["params"]),

@@ -160,20 +160,16 @@ def mix_optimize(
 
     Example: scalelaw mix optimize mix.json --max-share 0.3 --out optimum.json
     """
-    from scalelaw.families.transport import mixing as mix_family
+    from scalelaw.answers import mixing as answers
     from scalelaw.result import FitResult
 
     check_outputs(out, plot=plot)
     fit = FitResult.from_json(fit_file)
-    domains = mix_family.domains_of(fit.law)
-    caps = options.shares("--cap", caps) or {}
-    if max_share is not None:
-        caps = {d: caps.get(d, max_share) for d in domains}
-    best = mix_family.optimize(fit, caps=caps or None, maximize=maximize)
+    answer = answers.optimal(fit, cap=caps, max_share=max_share, maximize=maximize)
+    best = answer.result
     options.write_result(best, out, plot)
     if json:
-        render.emit_json(best.record() | {"target": fit.law.target, "law": fit.law.name,
-                                          "warnings": list(best.warnings)})
+        render.emit_json(answer.payload)
         return
     render.table(
         f"best mixture under {fit.law.name} ({'max' if maximize else 'min'} {fit.law.target})",

@@ -75,22 +75,18 @@ def passk(
     Example: scalelaw sampling passk data/sampling/llmonkeys_pythia_math_per_problem.csv --k 1,10,100,10000
     """
     bootstrap, seed, level = resampling.values()
-    from scalelaw.families import sampling as family
+    from scalelaw.answers import sampling as answers
+    from scalelaw.io import read_table
 
-    ks = _ks("--k", k or "1,10,100")
-    tidy = _read(file, json, where)
-    table = family.coverage_table(tidy, ks, bootstrap=bootstrap, seed=seed, level=level,
-                                  undefined="nan" if nan_beyond_n else "raise")
+    _ks("--k", k or answers.DEFAULT_K)
+    rows = read_table(file, where=where, family="sampling")
+    answer = answers.passk(rows=rows, k=k, bootstrap=bootstrap, seed=seed, level=level, nan_beyond_n=nan_beyond_n)
+    table, notes = answer.result
+    if not json:
+        for text in notes:
+            render.note(text)
     if json:
-        models = {}
-        for model, part in table.groupby("model", sort=False):
-            models[model] = {"problems": int(part["problems"].iloc[0]),
-                             "k": part["k"].tolist(), "pass_at_k": part["coverage"].tolist(),
-                             "lower": part["lower"].tolist(), "upper": part["upper"].tolist(),
-                             "pass_hat_k": part["pass_all"].tolist(),
-                             "pass_hat_k_lower": part["pass_all_lower"].tolist(),
-                             "pass_hat_k_upper": part["pass_all_upper"].tolist()}
-        render.emit_json({"level": level, "bootstrap": bootstrap, "models": models})
+        render.emit_json(answer.payload)
         return
     pct = f"{100 * level:g}%"
     render.table(f"pass@k (mean over problems) and pass^k, {pct} intervals from {bootstrap} resamples "
@@ -196,25 +192,22 @@ def plan(
     Example: scalelaw sampling plan fit.json --target 0.5 --cost-per-sample 0.002 --out plan.json
     """
     from scalelaw import load
+    from scalelaw.answers import sampling as answers
     from scalelaw.families import sampling as family
     from scalelaw.families.sampling.budget import check_target
 
     check_outputs(out, plot=plot)
-    target = check_target(target)
+    check_target(target)
     fit = family.coverage_group(load(fit_file), source=str(fit_file))
-    prices = cost_per_sample
-    if cost:
-        prices = {m: options.number(f"--cost {m}", v, positive=False)
-                  for m, v in options.pairs("--cost", cost).items()}
-    result = family.plan(fit, target, cost_per_sample=prices, problems=problems)
+    answer = answers.plan(fit, target=target, cost_per_sample=cost_per_sample, cost=cost, problems=problems)
+    result = answer.result
     table = result.table
     options.write_result(result, out, plot)
     if json:
-        render.emit_json({"target": target, "level": result.level, "method": result.method,
-                          "models": table.to_dict(orient="records"), "warnings": list(result.warnings)})
+        render.emit_json(answer.payload)
         return
     pct = f"{100 * result.level:g}%"
-    priced = prices is not None
+    priced = cost_per_sample is not None or bool(cost)
     columns = ["model", "samples per problem", f"k* ({pct} interval)", "coverage at samples"]
     if priced:
         columns += ["cost per problem", f"{pct} interval", "total cost", "problems"]

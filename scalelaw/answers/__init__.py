@@ -1,0 +1,105 @@
+"""The questions a stored result answers, as JSON-ready payloads: what ``--json`` prints on the command
+line and what the service answers, built once here.
+
+``answer(verb, result, **inputs)`` asks a loaded result (:func:`scalelaw.load`) one of the :data:`VERBS`:
+
+* ``predict``: a fitted law (:class:`~scalelaw.FitResult`) at ``params=``, ``tokens=``, ``flops=``, ``set=``;
+* ``optimal``: a loss law of N and D at ``flops=``; a datastore fit (the joint law) at ``flops=``,
+  ``retriever_params=``, ``max_datastore=``, ``queries=``; a mixing law under ``cap=``, ``max_share=``,
+  ``maximize=``;
+* ``plan``: a sampling coverage fit at ``target=``, ``cost_per_sample=``, ``cost=``, ``problems=``;
+* ``recommend``: a hyperparameter law at ``params=``, ``tokens=``, ``seq_len=``, ``batch_size=``,
+  ``layers=``, ``d_model=``, ``moe=``, ``plateau=``.
+
+:func:`recommend_published` and :func:`passk` need no stored result.  Inputs are numbers, texts with units
+(``"70B"``, ``"1.4T"``, ``"6e23"``), comma-separated texts (``"1.4T,2.8T"``) or lists of those, and booleans
+for flags; a wrong one raises :class:`~scalelaw.errors.InputError` naming it as ``name=``.
+
+>>> round(recommend_published(params="7B", tokens="1.4T")["lr"], 7)
+0.0009168
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+from scalelaw.answers import datastore, hparams, loss, mixing, sampling
+from scalelaw.answers.common import Answer
+from scalelaw.errors import InputError
+
+__all__ = ["VERBS", "Answer", "answer", "answered", "handler", "passk", "recommend_published"]
+
+VERBS = ("predict", "optimal", "plan", "recommend")
+
+
+def _is_fit(result: object) -> bool:
+    from scalelaw.result import FitResult
+
+    return isinstance(result, FitResult)
+
+
+# verb -> (test of the result, the answer, what it answers), first match wins
+HANDLERS: dict[str, tuple[tuple[Callable[[object], bool], Callable[..., Answer], str], ...]] = {
+    "predict": ((_is_fit, loss.predict, "fitted laws (fit loss, a downstream law, ...)"),),
+    "optimal": ((datastore.is_datastore, datastore.optimal, "datastore fits (the joint law)"),
+                (mixing.is_mixing, mixing.optimal, "mixing laws (mix fit)"),
+                (_is_fit, loss.optimal, "loss laws of N and D (fit loss)")),
+    "plan": ((sampling.is_coverage, sampling.plan, "sampling coverage fits (sampling fit)"),),
+    "recommend": ((hparams.is_law, hparams.recommend, "hyperparameter laws (hparams fit)"),),
+}
+
+
+def describe(result: object) -> str:
+    """What a result is, in a few words: ``a fit of the law 'chinchilla'``, ``a sampling coverage group``."""
+    from scalelaw.result import FitGroup, FitResult
+
+    if isinstance(result, FitResult):
+        return f"a fit of the law {result.law.name!r}"
+    if isinstance(result, FitGroup):
+        return f"a {result.family} {result.kind} group"
+    family, kind = getattr(result, "FAMILY", None), getattr(result, "KIND", None)
+    return f"a {family} {kind}" if family and kind else f"a {type(result).__name__}"
+
+
+def handler(verb: str, result: object) -> Callable[..., Answer]:
+    """The function that answers ``verb`` for ``result`` (an InputError when none does)."""
+    if verb not in HANDLERS:
+        raise InputError(f"unknown question {verb!r}; ask one of {', '.join(VERBS)}")
+    for applies, function, _ in HANDLERS[verb]:
+        if applies(result):
+            return function
+    answers = "; ".join(what for _, _, what in HANDLERS[verb])
+    raise InputError(f"{verb} does not apply to {describe(result)}; it answers {answers}")
+
+
+def _check_names(verb: str, function: Callable, inputs: dict) -> None:
+    accepted = [p.name for p in inspect.signature(function).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    unknown = [name for name in inputs if name not in accepted]
+    if unknown:
+        raise InputError(f"{verb}: unknown input {unknown[0]!r}; it takes "
+                         + ", ".join(f"{name}=" for name in accepted))
+
+
+def answered(verb: str, result: object, /, **inputs) -> Answer:
+    """:func:`answer` with the result object it was read from (the command line renders that)."""
+    function = handler(verb, result)
+    _check_names(verb, function, inputs)
+    return function(result, **inputs)
+
+
+def answer(verb: str, result: object, /, **inputs) -> dict:
+    """The JSON-ready answer of ``result`` to ``verb`` (one of :data:`VERBS`) at ``inputs``."""
+    return answered(verb, result, **inputs).payload
+
+
+def recommend_published(law: str = "steplaw", **inputs) -> dict:
+    """``recommend`` by a published law (``steplaw``, ``deepseek``, ``porian``) at ``inputs``."""
+    _check_names("recommend", hparams.recommend, inputs)
+    return hparams.recommend(hparams.published(law), **inputs).payload
+
+
+def passk(**inputs) -> dict:
+    """pass@k and pass^k of per-problem counts ``rows=`` at ``k=`` (see :func:`.sampling.passk`)."""
+    _check_names("passk", sampling.passk, inputs)
+    return sampling.passk(**inputs).payload
