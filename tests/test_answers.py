@@ -239,3 +239,12 @@ def test_bad_rows_and_k_of_passk():
     with pytest.raises(InputError) as error:
         answers.passk()
     assert "give rows=" in one_line(error)
+
+
+def test_predict_any_fitted_law_with_set(stored):
+    fit = load(stored["mix"])
+    domains = [fit.law.column(s) for s in fit.law.inputs]
+    shares = {d: 1 / len(domains) for d in domains}
+    payload = answers.answer("predict", fit, set=shares)
+    same(payload, "predict", stored["mix"], "--set", ",".join(f"{d}={v!r}" for d, v in shares.items()))
+    assert payload["target"] == "metric/the_pile_pile_cc_val_loss" and payload["inputs"] == shares
