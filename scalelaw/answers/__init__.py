@@ -1,5 +1,5 @@
-"""The questions a stored result answers, as JSON-ready payloads: what ``--json`` prints on the command
-line and what the service answers, built once here.
+"""The questions a stored result answers, as JSON-ready payloads: what the command line prints as JSON
+and what the service answers, built once here.
 
 ``answer(verb, result, **inputs)`` asks a loaded result (:func:`scalelaw.load`) one of the :data:`VERBS`:
 

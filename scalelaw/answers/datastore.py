@@ -24,7 +24,7 @@ def joint_of(result: object):
         return result
     if not isinstance(result, family.DatastoreFit) or result.joint is None:
         raise InputError("the datastore fit holds per-reader laws; the optimal (N, D, S) needs the joint law: fit "
-                         "it with law='joint' and one metric ('scalelaw datastore fit FILE --law joint')")
+                         "it with law='joint' and one metric")
     return result.joint
 
 

@@ -2,7 +2,7 @@
 
 One value is a number (``7e10``) or a text with a unit suffix (``"70B"``, ``"1.4T"``, ``"6e23"``); a list
 input takes a list of those, comma-separated text (``"1.4T,2.8T"``) or both.  ``name`` labels the input
-in messages: the library writes ``params=`` (the command line spells it ``--params``).
+in messages, written ``params=`` (the command line spells it as its option).
 
 >>> numbers("flops=", ["1e21,1e22", 2e9])
 [1e+21, 1e+22, 2000000000.0]
