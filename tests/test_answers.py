@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from hparams_sweeps import sweep_frame, write
 
-from scalelaw import answers, artifact, load
+from scalelaw import answers, artifact, engine, get_law, load
 from scalelaw.errors import ExtrapolationWarning, InputError
 
 from support import DATA, run_cli
@@ -35,7 +35,10 @@ def stored(tmp_path_factory):
     fit, a coverage fit, a mixing law and a fitted hyperparameter law."""
     folder = tmp_path_factory.mktemp("answers")
     sweep = write(folder / "sweep.csv", sweep_frame())
-    paths = {name: folder / f"{name}.json" for name in ("loss", "joint", "readers", "sampling", "mix", "hparams")}
+    paths = {name: folder / f"{name}.json" for name in ("loss", "joint", "readers", "sampling", "mix", "hparams",
+                                                        "power")}
+    engine.fit(get_law("power_law"), pd.DataFrame({"x": [1.0, 4.0, 16.0, 64.0], "loss": [3.0, 1.5, 0.75, 0.375]}),
+               loss="squared").to_json(paths["power"])
     for args in (("fit", "loss", CHINCHILLA, "--exclude-highest", "5", "--bootstrap", "30", "--out", paths["loss"]),
                  ("datastore", "fit", SIMULATED, "--law", "joint", "--metric", "redpajama_ppl", "--bootstrap", "10",
                   "--out", paths["joint"]),
@@ -181,6 +184,7 @@ def one_line(error: pytest.ExceptionInfo) -> str:
     ("predict", "sampling", {"params": "7B"}, ("sampling coverage group", "fitted laws")),
     ("optimal", "sampling", {"flops": "1e22"}, ("sampling coverage group", "datastore fits", "mixing laws",
                                                  "loss laws")),
+    ("optimal", "power", {"flops": "1e22"}, ("a fit of the law 'power_law'", "loss laws of N and D")),
 ])
 def test_a_verb_of_another_family_is_one_line(stored, verb, name, inputs, fragments):
     with pytest.raises(InputError) as error:
@@ -248,3 +252,13 @@ def test_predict_any_fitted_law_with_set(stored):
     payload = answers.answer("predict", fit, set=shares)
     same(payload, "predict", stored["mix"], "--set", ",".join(f"{d}={v!r}" for d, v in shares.items()))
     assert payload["target"] == "metric/the_pile_pile_cc_val_loss" and payload["inputs"] == shares
+
+
+def test_passk_rows_take_the_short_names_of_counts():
+    rows = [{"model": "m", "problem": p, "n": 10, "c": c} for p, c in enumerate([0, 1, 5, 10])]
+    payload = answers.passk(rows=rows, k=[1, 2])
+    # pass@1 = mean c/n; pass@2 = mean 1 - C(n-c, 2)/C(n, 2)
+    assert payload["models"]["m"]["pass_at_k"] == pytest.approx([0.4, (0 + 0.2 + 35 / 45 + 1) / 4])
+    with pytest.raises(InputError) as error:
+        answers.passk(rows=[])
+    assert "rows=: no rows" in one_line(error)

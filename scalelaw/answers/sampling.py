@@ -39,23 +39,30 @@ def plan(fit, *, target=None, cost_per_sample=None, cost=None, problems=None) ->
 
 
 def counts(rows, where=None):
-    """The tidy per-problem count table and its notes from ``rows``: a read table, a DataFrame or a list of
-    mappings with the columns a sampling file has (model, problem, n_samples, n_correct, or one 0/1
-    ``correct`` per sample)."""
+    """The tidy per-problem count table and its notes from ``rows``: a read table, or a DataFrame or a list of
+    mappings with the columns a sampling file has (model, problem, n_samples and n_correct, or their short
+    names n and c, or one 0/1 ``correct`` per sample)."""
     import pandas as pd
 
     from scalelaw.families.sampling.counts import prepare
-    from scalelaw.io import Table, as_table, filter_rows
+    from scalelaw.io import Table, filter_rows
+    from scalelaw.io.columns import map_columns
 
     if rows is None:
         raise InputError("give rows=, the per-problem counts (model, problem, n_samples, n_correct)")
-    if not isinstance(rows, (Table, pd.DataFrame)):
-        if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable) or \
-                not all(isinstance(r, Mapping) for r in rows):
-            raise InputError("rows=: give a list of objects, one per problem (or per sample)")
-        rows = pd.DataFrame(list(rows))
-    table = as_table(rows, "rows")
-    return prepare(filter_rows(table, where) if where else table)
+    if not isinstance(rows, Table):
+        if not isinstance(rows, pd.DataFrame):
+            if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable) or \
+                    not all(isinstance(r, Mapping) for r in rows):
+                raise InputError("rows=: give a list of objects, one per problem (or per sample)")
+            rows = pd.DataFrame(list(rows))
+        if rows.empty:
+            raise InputError("rows=: no rows; give one object per problem (or per sample)")
+        frame = rows.rename(columns=lambda c: str(c).strip())
+        frame, renamed, notes = map_columns(frame, path="rows", family="sampling")
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+        rows = Table(frame, "rows", renamed, tuple(notes), ())
+    return prepare(filter_rows(rows, where) if where else rows)
 
 
 def passk(*, rows=None, k=None, bootstrap=0, seed=0, level=0.95, nan_beyond_n: bool = False,

@@ -325,11 +325,11 @@ def optimal(
 
     Example: scalelaw optimal fit.json --flops 5.76e23 --out allocation.json
     """
-    from scalelaw import answers
+    from scalelaw.answers import loss as answers
 
     check_outputs(out, plot=plot)
     fit = _read_fit(fit_file)
-    answer = answers.answered("optimal", fit, flops=flops)
+    answer = answers.optimal(fit, flops=flops)
     allocation = answer.result
     options.write_result(allocation, out, plot)
     if json:
