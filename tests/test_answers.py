@@ -199,6 +199,7 @@ def test_unknown_inputs_and_verbs_are_one_line(stored):
     with pytest.raises(InputError) as error:
         answers.answer("predict", load(stored["loss"]), params="7B", token="1T")
     assert one_line(error) == "predict: unknown input 'token'; it takes params=, tokens=, flops=, set="
+    assert error.value.field == "token"
     with pytest.raises(InputError) as error:
         answers.recommend_published(params="7B", tokens="1T", lr="1e-3")
     assert "unknown input 'lr'" in one_line(error) and "seq_len=" in str(error.value)
@@ -231,6 +232,8 @@ def test_bad_inputs_name_the_input(stored, verb, name, inputs, message):
     with pytest.raises(InputError) as error:
         answers.answer(verb, load(stored[name]), **inputs)
     assert message in one_line(error)
+    if "=" in message.split()[0]:  # the field of the service's error body
+        assert error.value.field == message.split("=")[0]
 
 
 def test_bad_rows_and_k_of_passk():

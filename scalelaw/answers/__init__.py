@@ -86,7 +86,7 @@ def _check_names(verb: str, function: Callable, inputs: dict) -> None:
     unknown = [name for name in inputs if name not in accepted]
     if unknown:
         raise InputError(f"{verb}: unknown input {unknown[0]!r}; it takes "
-                         + ", ".join(f"{name}=" for name in accepted))
+                         + ", ".join(f"{name}=" for name in accepted), field=unknown[0])
 
 
 def answered(verb: str, result: object, /, **inputs) -> Answer:

@@ -19,7 +19,7 @@ class Answer(NamedTuple):
 def flag(name: str, value: object) -> bool:
     """A boolean input (``moe=``, ``maximize=``): true or false, nothing else."""
     if not isinstance(value, bool):
-        raise InputError(f"{name}: give true or false, not {value!r}")
+        raise InputError(f"{name}: give true or false, not {value!r}", field=name.rstrip("="))
     return value
 
 
@@ -27,7 +27,7 @@ def integer(name: str, value: object, *, low: int = 0) -> int:
     """A whole number >= ``low`` (``problems=``, ``bootstrap=``, ``seed=``)."""
     number = values.number(name, value, positive=False)
     if not math.isfinite(number) or number != round(number) or number < low:
-        raise InputError(f"{name}: {value!r} must be a whole number >= {low}")
+        raise InputError(f"{name}: {value!r} must be a whole number >= {low}", field=name.rstrip("="))
     return int(number)
 
 

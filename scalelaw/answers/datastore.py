@@ -34,11 +34,11 @@ def inputs(*, flops=None, retriever_params="110M", max_datastore=None, queries="
 
     budgets = values.numbers("flops=", flops)
     if not budgets:
-        raise InputError("give flops=, the training budget in FLOPs (6 N D + 2 N_r S), e.g. 1e22")
+        raise InputError("give flops=, the training budget in FLOPs (6 N D + 2 N_r S), e.g. 1e22", field="flops")
     cap = real("max_datastore=", max_datastore, positive=True)
     served = values.number("queries=", queries, positive=False)
     if not served >= 0 or served == math.inf:
-        raise InputError(f"queries=: {queries!r} must be a number >= 0")
+        raise InputError(f"queries=: {queries!r} must be a number >= 0", field="queries")
     cost = family.RetrievalCost(retriever_params=values.number("retriever_params=", retriever_params),
                                 queries=served)
     return {"flops": budgets, "max_datastore": cap, "cost": cost}

@@ -24,7 +24,8 @@ def recommend(law, *, params=None, tokens=None, seq_len=None, batch_size=None, l
 
     n, d = values.one("params=", params), values.one("tokens=", tokens)
     if n is None or d is None:
-        raise InputError("give params= (non-embedding parameters N; MoE: total) and tokens= (training tokens D)")
+        raise InputError("give params= (non-embedding parameters N; MoE: total) and tokens= (training tokens D)",
+                         field="params" if n is None else "tokens")
     settings = {"seq_len": real("seq_len=", seq_len, positive=True),
                 "batch_size": real("batch_size=", batch_size, positive=True),
                 "n_layers": real("layers=", layers, positive=True),
@@ -33,7 +34,7 @@ def recommend(law, *, params=None, tokens=None, seq_len=None, batch_size=None, l
     if plateau is not None:
         surfaces = family.check_law(plateau, source="plateau=").info["plateau"]
         if surfaces is None:
-            raise InputError("plateau=: the fit has no loss surfaces; refit with plateau_window > 0")
+            raise InputError("plateau=: the fit has no loss surfaces; refit with plateau_window > 0", field="plateau")
     r = family.recommend(family.check_law(law), n, d, moe=flag("moe=", moe), plateau=surfaces, **settings)
     return Answer(r.to_dict(), r)
 

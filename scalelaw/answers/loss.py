@@ -36,7 +36,8 @@ def _point(fit: FitResult, values_: dict[str, float]) -> dict:
     missing = [law.column(s) for s in law.inputs if law.column(s) not in values_ and s not in values_]
     if missing:
         raise InputError(f"the law {law.name!r} needs {', '.join(missing)}; give "
-                         + ", ".join(f"{m}=" if m in SIZES else f"set={m}=VALUE" for m in missing))
+                         + ", ".join(f"{m}=" if m in SIZES else f"set={m}=VALUE" for m in missing),
+                         field=missing[0] if missing[0] in SIZES else "set")
     value, lo, hi = (float(np.ravel(v)[0]) for v in fit.predict_interval(values_, warn=False))
     ranges = fit.data.get("ranges", {})
     outside = [f"{k} = {format_quantity(values_[k])} (fitted {format_quantity(r[0])}..{format_quantity(r[1])})"
@@ -53,7 +54,7 @@ def optimal(fit: FitResult, *, flops=None) -> Answer:
 
     budgets = values.numbers("flops=", flops)
     if not budgets:
-        raise InputError("give flops=, the training budget in FLOPs (e.g. 5.76e23)")
+        raise InputError("give flops=, the training budget in FLOPs (e.g. 5.76e23)", field="flops")
     method = "closed form" if family.is_chinchilla_shaped(fit.law) else "numeric"
     allocation = family.allocate(fit, budgets)
     rows = [{k: float(v) for k, v in a.items()} | {"level": fit.level, "method": method, "warnings": [

@@ -27,8 +27,12 @@ def plan(fit, *, target=None, cost_per_sample=None, cost=None, problems=None) ->
     from scalelaw.families.sampling.budget import check_target
 
     if target is None:
-        raise InputError("give target=, the coverage to reach, in (0, 1)")
-    target = check_target(values.number("target=", target, positive=False))
+        raise InputError("give target=, the coverage to reach, in (0, 1)", field="target")
+    try:
+        target = check_target(values.number("target=", target, positive=False))
+    except InputError as err:
+        err.field = "target"
+        raise
     prices = real("cost_per_sample=", cost_per_sample)
     if cost:
         prices = {m: values.number(f"cost={m}", v, positive=False) for m, v in values.pairs("cost=", cost).items()}
@@ -49,15 +53,15 @@ def counts(rows, where=None):
     from scalelaw.io.columns import map_columns
 
     if rows is None:
-        raise InputError("give rows=, the per-problem counts (model, problem, n_samples, n_correct)")
+        raise InputError("give rows=, the per-problem counts (model, problem, n_samples, n_correct)", field="rows")
     if not isinstance(rows, Table):
         if not isinstance(rows, pd.DataFrame):
             if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable) or \
                     not all(isinstance(r, Mapping) for r in rows):
-                raise InputError("rows=: give a list of objects, one per problem (or per sample)")
+                raise InputError("rows=: give a list of objects, one per problem (or per sample)", field="rows")
             rows = pd.DataFrame(list(rows))
         if rows.empty:
-            raise InputError("rows=: no rows; give one object per problem (or per sample)")
+            raise InputError("rows=: no rows; give one object per problem (or per sample)", field="rows")
         frame = rows.rename(columns=lambda c: str(c).strip())
         frame, renamed, notes = map_columns(frame, path="rows", family="sampling")
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
@@ -73,7 +77,11 @@ def passk(*, rows=None, k=None, bootstrap=0, seed=0, level=0.95, nan_beyond_n: b
     from scalelaw.families import sampling as family
     from scalelaw.families.sampling.passk import check_k
 
-    ks = check_k(values.numbers("k=", DEFAULT_K if k is None else k, positive=False), name="k=")
+    try:
+        ks = check_k(values.numbers("k=", DEFAULT_K if k is None else k, positive=False), name="k=")
+    except InputError as err:
+        err.field = "k"
+        raise
     draws, seed = integer("bootstrap=", bootstrap), integer("seed=", seed)
     level = values.number("level=", level)
     tidy, notes = counts(rows, where)

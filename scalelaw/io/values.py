@@ -21,6 +21,11 @@ from scalelaw.io.units import parse_quantity
 Items = Iterable[object] | str | float | None
 
 
+def _field(name: str) -> str:
+    """The input a label names: ``params=`` -> ``params``, ``set=n_layers`` -> ``set``, ``--k`` -> ``k``."""
+    return name.lstrip("-").split("=")[0].split(" ")[0].replace("-", "_")
+
+
 def _items(items: Items) -> list[object]:
     if items is None:
         return []
@@ -38,7 +43,8 @@ def split(name: str, items: Items) -> list:
             continue
         parts = [part.strip() for part in str(item).split(",")]
         if not all(parts):
-            raise InputError(f"{name}: {item!r} has an empty value; separate values with single commas")
+            raise InputError(f"{name}: {item!r} has an empty value; separate values with single commas",
+                             field=_field(name))
         values += parts
     return values
 
@@ -50,7 +56,7 @@ def pairs(name: str, items: Mapping | Items) -> dict[str, object]:
     out: dict[str, object] = {}
     for item in split(name, items):
         if not isinstance(item, str) or "=" not in item:
-            raise InputError(f"{name} {item!r} is not KEY=VALUE")
+            raise InputError(f"{name} {item!r} is not KEY=VALUE", field=_field(name))
         key, value = item.split("=", 1)
         out[key.strip()] = value.strip()
     return out
@@ -61,9 +67,9 @@ def number(name: str, value: object, *, positive: bool = True) -> float:
     try:
         parsed = parse_quantity(value)
     except ValueError as err:
-        raise InputError(f"{name}: {err}") from err
+        raise InputError(f"{name}: {err}", field=_field(name)) from err
     if positive and (not math.isfinite(parsed) or parsed <= 0):
-        raise InputError(f"{name}: {value!r} must be a positive number")
+        raise InputError(f"{name}: {value!r} must be a positive number", field=_field(name))
     return parsed
 
 
@@ -76,7 +82,7 @@ def one(name: str, items: Items, *, positive: bool = True) -> float | None:
     """The single value of an input that answers for one point (None when not given)."""
     values = numbers(name, items, positive=positive)
     if len(values) > 1:
-        raise InputError(f"{name}: this command takes one value, not {len(values)}")
+        raise InputError(f"{name}: this command takes one value, not {len(values)}", field=_field(name))
     return values[0] if values else None
 
 
@@ -87,7 +93,8 @@ def shares(name: str, items: Mapping | Items) -> dict[str, float] | None:
         try:
             out[key] = float(value)
         except (TypeError, ValueError) as err:
-            raise InputError(f"{name} {key}={value}: the cap must be a number in [0, 1]") from err
+            raise InputError(f"{name} {key}={value}: the cap must be a number in [0, 1]",
+                             field=_field(name)) from err
     return out or None
 
 
@@ -97,6 +104,7 @@ def rows(**columns: list[float]) -> list[dict[str, float]]:
     sizes = {len(values) for values in given.values()} - {1}
     if len(sizes) > 1:
         counts = ", ".join(f"{name}= {len(values)}" for name, values in given.items())
-        raise InputError(f"give one value or the same number of values to each option ({counts})")
+        raise InputError(f"give one value or the same number of values to each option ({counts})",
+                         field=next(iter(given)))
     n = sizes.pop() if sizes else 1
     return [{name: values[i if len(values) > 1 else 0] for name, values in given.items()} for i in range(n)]
