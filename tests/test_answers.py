@@ -56,9 +56,9 @@ def same(payload: dict, *args) -> dict:
     """The CLI's --json output for ``args`` is the payload, text for text; returns it parsed."""
     run = run_cli(*args, "--json")
     assert run.code == 0, run.stderr
+    assert json.loads(run.stdout) == payload
     assert run.stdout == artifact.dumps(payload)
-    assert json.loads(run.stdout) == json.loads(artifact.dumps(payload))
-    return json.loads(run.stdout)
+    return payload
 
 
 # ------------------------------------------------------------------------------------------ predict
@@ -93,6 +93,14 @@ def test_predict_inside_the_fitted_range_warns_of_nothing(stored):
     payload = answers.answer("predict", fit, params=(low * high) ** 0.5, set=["tokens=20B"])
     same(payload, "predict", stored["loss"], "--params", repr((low * high) ** 0.5), "--set", "tokens=20B")
     assert "params" not in " ".join(payload["extrapolating"])
+
+
+def test_a_bound_without_bootstrap_is_encoded_as_the_cli_prints_it(stored, tmp_path):
+    out = tmp_path / "plain.json"
+    assert run_cli("fit", "loss", CHINCHILLA, "--exclude-highest", "5", "--out", out).code == 0
+    payload = answers.answer("predict", load(out), params="70B", tokens="1.4T")
+    same(payload, "predict", out, "--params", "70B", "--tokens", "1.4T")
+    assert payload["lower"] == payload["upper"] == {"$float": "nan"}
 
 
 # ------------------------------------------------------------------------------------------ optimal

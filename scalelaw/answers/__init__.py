@@ -13,7 +13,9 @@ and what the service answers, built once here.
 
 :func:`recommend_published` and :func:`passk` need no stored result.  Inputs are numbers, texts with units
 (``"70B"``, ``"1.4T"``, ``"6e23"``), comma-separated texts (``"1.4T,2.8T"``) or lists of those, and booleans
-for flags; a wrong one raises :class:`~scalelaw.errors.InputError` naming it as ``name=``.
+for flags; a wrong one raises :class:`~scalelaw.errors.InputError` naming it as ``name=`` (its ``field``).
+Answers are plain JSON values, encoded as artifacts are: a NaN bound (a fit without bootstrap) is
+``{"$float": "nan"}``, so an answer equals the parsed JSON the command line prints.
 
 >>> import warnings
 >>> with warnings.catch_warnings():
@@ -26,13 +28,15 @@ for flags; a wrong one raises :class:`~scalelaw.errors.InputError` naming it as 
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 
+from scalelaw import artifact
 from scalelaw.answers import datastore, hparams, loss, mixing, sampling
 from scalelaw.answers.common import Answer
 from scalelaw.errors import InputError
 
-__all__ = ["VERBS", "Answer", "answer", "answered", "handler", "passk", "recommend_published"]
+__all__ = ["VERBS", "Answer", "answer", "answered", "handler", "passk", "plain", "recommend_published"]
 
 VERBS = ("predict", "optimal", "plan", "recommend")
 
@@ -89,6 +93,11 @@ def _check_names(verb: str, function: Callable, inputs: dict) -> None:
                          + ", ".join(f"{name}=" for name in accepted), field=unknown[0])
 
 
+def plain(payload: dict) -> dict:
+    """A payload as the JSON it prints: lists, str keys, non-finite numbers as ``{"$float": "nan"}``."""
+    return json.loads(artifact.dumps(payload))
+
+
 def answered(verb: str, result: object, /, **inputs) -> Answer:
     """:func:`answer` with the result object it was read from (the command line renders that)."""
     function = handler(verb, result)
@@ -98,16 +107,16 @@ def answered(verb: str, result: object, /, **inputs) -> Answer:
 
 def answer(verb: str, result: object, /, **inputs) -> dict:
     """The JSON-ready answer of ``result`` to ``verb`` (one of :data:`VERBS`) at ``inputs``."""
-    return answered(verb, result, **inputs).payload
+    return plain(answered(verb, result, **inputs).payload)
 
 
 def recommend_published(law: str = "steplaw", **inputs) -> dict:
     """``recommend`` by a published law (``steplaw``, ``deepseek``, ``porian``) at ``inputs``."""
     _check_names("recommend", hparams.recommend, inputs)
-    return hparams.recommend(hparams.published(law), **inputs).payload
+    return plain(hparams.recommend(hparams.published(law), **inputs).payload)
 
 
 def passk(**inputs) -> dict:
     """pass@k and pass^k of per-problem counts ``rows=`` at ``k=`` (see :func:`.sampling.passk`)."""
     _check_names("passk", sampling.passk, inputs)
-    return sampling.passk(**inputs).payload
+    return plain(sampling.passk(**inputs).payload)

@@ -22,7 +22,8 @@ Items = Iterable[object] | str | float | None
 
 
 def _field(name: str) -> str:
-    """The input a label names: ``params=`` -> ``params``, ``set=n_layers`` -> ``set``, ``--k`` -> ``k``."""
+    """The input a label names: ``params=`` -> ``params``, ``set=n_layers`` -> ``set``; an option's
+    label (the command line's) -> its name."""
     return name.lstrip("-").split("=")[0].split(" ")[0].replace("-", "_")
 
 
