@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 
 from scalelaw.cli import render
 from scalelaw.cli.app import app
-from scalelaw.errors import InputError
+from scalelaw.errors import ExtrapolationWarning, InputError
 
 
 @app.command()
@@ -55,6 +56,7 @@ def serve(
     from scalelaw.service import create_app
 
     use_file_backend()  # the plot endpoint draws off screen
+    warnings.simplefilter("ignore", ExtrapolationWarning)  # every answer carries its warnings in the JSON
 
     application = create_app(config)
     render.note(f"scalelaw serving on http://{host}:{port} (registry {db.split('://')[0]}, {workers} workers); "
