@@ -4,12 +4,14 @@ A submitted job is a row in the registry (``queued``); one of ``workers`` superv
 marks it ``running`` and runs the fit in a child process forked from a preloaded server, so that a fit
 never blocks the event loop and a fit past the time limit can be killed.  The fit and the job's ``done``
 state are stored in one transaction; a failed job stores its one-line error and no fit.  Children never
-touch the database: a server killed mid-fit leaves ``running`` rows, which its restart marks failed.
+touch the database: a server killed mid-fit leaves ``running`` rows, which its restart marks failed, and
+its fit processes stop by themselves within a second (they watch the server's process).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import shutil
 import threading
@@ -57,8 +59,25 @@ def error_body(err: BaseException, folder: Path | None = None) -> dict:
             "column": getattr(err, "column", None), "field": getattr(err, "field", None)}
 
 
-def _child(spec: FitSpec, out: Path, conn) -> None:
+def _exit_with(server_pid: int, interval_s: float = 0.5) -> None:
+    """Stop this fit process once the server that asked for it is gone (killed, so it could not say so)."""
+
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                os._exit(70)
+            except PermissionError:  # a pid reused by another user's process: ours is gone
+                os._exit(70)
+            time.sleep(interval_s)
+
+    threading.Thread(target=watch, name="scalelaw-server-watch", daemon=True).start()
+
+
+def _child(spec: FitSpec, out: Path, conn, server_pid: int) -> None:
     """In the worker process: run the command, check the artifact loads, send it (or the error) back."""
+    _exit_with(server_pid)
     from scalelaw import protocol
     from scalelaw.cli import invoke
     from scalelaw.errors import ScalelawError
@@ -157,7 +176,7 @@ class JobRunner:
     def _run(self, job_id: str, spec: FitSpec) -> Outcome:
         self.registry.start_job(job_id)
         receive, send = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=_child, args=(spec, spec.folder / "artifact.json", send),
+        process = self._context.Process(target=_child, args=(spec, spec.folder / "artifact.json", send, os.getpid()),
                                         daemon=True)
         process.start()
         send.close()
