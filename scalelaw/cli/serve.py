@@ -36,8 +36,9 @@ def serve(
     = 60.0,
     name: Annotated[str | None, typer.Option(help="This server's name in the jobs table (default HOST:PORT); "
                                                   "a restart marks its unfinished jobs failed.")] = None,
-    work_dir: Annotated[Path | None, typer.Option(help="Folder where uploads wait for their job "
-                                                       "(default: a temporary folder).")] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="Folder where uploads wait for their job, in a "
+                                                       "subfolder per --name emptied at start (default: a "
+                                                       "temporary folder).")] = None,
 ) -> None:
     """Run the prediction service: upload logs, fit them in worker processes, store the fits, ask them.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import tempfile
+import shutil
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,10 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scalelaw._version import __version__
 from scalelaw.errors import ScalelawError
-from scalelaw.service import auth
+from scalelaw.service import auth, uploads
 from scalelaw.service.config import ServiceConfig
 from scalelaw.service.jobs import JobRunner, QueueFull, error_body
-from scalelaw.service.uploads import TooLarge
 
 
 class ApiError(Exception):
@@ -99,7 +98,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers", ())).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await _send_error(send, 413, str(TooLarge(self.limit)))
+            return await _send_error(send, 413, str(uploads.TooLarge(self.limit)))
         seen = 0
 
         async def limited():
@@ -108,12 +107,12 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise TooLarge(self.limit)
+                    raise uploads.TooLarge(self.limit)
             return message
 
         try:
             await self.app(scope, limited, send)
-        except TooLarge as err:
+        except uploads.TooLarge as err:
             await _send_error(send, 413, str(err))
 
 
@@ -138,8 +137,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     tokens = auth.read_tokens(config.token_file) if config.token_file is not None else None
     registry = Registry(config.db)
     interrupted = registry.interrupt_jobs(config.name)
-    work_dir = Path(config.work_dir or tempfile.mkdtemp(prefix="scalelaw-serve-"))
-    work_dir.mkdir(parents=True, exist_ok=True)
+    work_dir = uploads.server_folder(config.work_dir, config.name)
     runner = JobRunner(registry, workers=config.workers, queue_size=config.limits.queue_size,
                        timeout_s=config.limits.job_timeout_s)
     state = State(config, registry, runner, tokens, work_dir, interrupted)
@@ -149,6 +147,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
         yield
         runner.stop()
         registry.close()
+        if config.work_dir is None:
+            shutil.rmtree(work_dir, ignore_errors=True)
 
     app = FastAPI(title="scalelaw", version=__version__, lifespan=lifespan,
                   description="Fit scaling laws to training logs, store the fits, and ask them for predictions, "
@@ -170,8 +170,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
         return _json(503, {"error": f"all {config.limits.queue_size} queue places are taken; retry in a few "
                                     "seconds"}, {"Retry-After": "5"})
 
-    @app.exception_handler(TooLarge)
-    async def _too_large(request: Request, err: TooLarge):
+    @app.exception_handler(uploads.TooLarge)
+    async def _too_large(request: Request, err: uploads.TooLarge):
         return _json(413, {"error": str(err)})
 
     @app.exception_handler(RequestValidationError)

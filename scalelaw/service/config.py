@@ -49,7 +49,8 @@ class ServiceConfig:
     workers: int = 2
     limits: Limits = field(default_factory=Limits)
     work_dir: Path | None = None
-    """Where uploads wait for their job (default: a fresh temporary folder)."""
+    """Where uploads wait for their job, in a subfolder per server name emptied at start (default: a fresh
+    temporary folder)."""
     server_name: str | None = None
     """This server's name in the jobs table; a restart marks its unfinished jobs failed."""
 

@@ -6,6 +6,8 @@ import hashlib
 import json
 import re
 import secrets
+import shutil
+import tempfile
 from pathlib import Path
 
 from scalelaw.errors import InputError
@@ -19,6 +21,17 @@ def safe_name(filename: str | None, default: str = "upload.csv") -> str:
     name = Path(str(filename or "")).name
     name = re.sub(r"[^\w.+-]", "_", name).lstrip(".")
     return name[:120] or default
+
+
+def server_folder(work_dir: Path | None, server: str) -> Path:
+    """The folder of the uploads waiting for this server's jobs: ``work_dir/SERVER``, emptied, since what it
+    held belonged to jobs its restart has just marked interrupted (without ``work_dir``, a new temporary one)."""
+    if work_dir is None:
+        return Path(tempfile.mkdtemp(prefix="scalelaw-serve-"))
+    folder = Path(work_dir) / safe_name(server, "server")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def job_folder(work_dir: Path) -> Path:
