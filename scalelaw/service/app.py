@@ -12,8 +12,9 @@ from threading import Lock
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from scalelaw._version import __version__
 from scalelaw.errors import ScalelawError
@@ -173,6 +174,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
     @app.exception_handler(uploads.TooLarge)
     async def _too_large(request: Request, err: uploads.TooLarge):
         return _json(413, {"error": str(err)})
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, err: ClientDisconnect):
+        return Response(status_code=400)  # nobody to answer: the client left mid-body, nothing was stored
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError):
