@@ -182,6 +182,11 @@ def create_app(config: ServiceConfig) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError):
         first = err.errors()[0] if err.errors() else {"loc": (), "msg": "invalid request"}
+        if first.get("type") == "json_invalid":
+            at = first.get("loc", ())[-1]
+            why = (first.get("ctx") or {}).get("error", first["msg"])
+            return _json(422, {"error": f"the body is not JSON ({why} at character {at}); send an object of "
+                                        "inputs, e.g. {\"params\": \"70B\"}"})
         where = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
         name = ".".join(where) or None
         return _json(422, {"error": f"{name}: {first['msg']}" if name else first["msg"], "field": name})
@@ -193,6 +198,11 @@ def create_app(config: ServiceConfig) -> FastAPI:
             line = f"no endpoint {request.url.path}; see /docs for the API"
         if err.status_code == 405:
             line = f"{request.method} is not allowed on {request.url.path}; see /docs for the API"
-        return _json(err.status_code, {"error": line}, getattr(err, "headers", None))
+        status = err.status_code
+        if status == 400:  # a body the framework could not parse is bad input like any other: 422, one line
+            status = 422
+            if line == "There was an error parsing the body":
+                line = "the body is not JSON text in UTF-8; send an object of inputs, e.g. {\"params\": \"70B\"}"
+        return _json(status, {"error": line}, getattr(err, "headers", None))
 
     return app
