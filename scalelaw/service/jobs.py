@@ -187,6 +187,8 @@ class JobRunner:
             if left <= 0 or self._stopping.is_set():
                 process.kill()
                 process.join(5)
+                if self._stopping.is_set():
+                    return self._fail(job_id, "the server stopped before the fit finished; submit it again")
                 return self._fail(job_id, f"the fit took longer than the job time limit of {self.timeout_s:g} s; "
                                           "ask for fewer bootstrap replicates, or start the server with a "
                                           "larger job_timeout_s")
