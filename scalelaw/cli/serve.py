@@ -85,5 +85,5 @@ def token(
     with open(token_file, "a") as handle:
         handle.write(f"{made.name} {made.scope} {made.sha256}\n")
     token_file.chmod(0o600)
-    render.raw(secret + "\n")
+    render.raw(secret)
     render.note(f"added {name!r} ({scope}) to {token_file}; the secret is shown only now")
