@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from scalelaw.service.routes import router
 
-from service_support import Server, upload
+from service_support import CHINCHILLA, Server, upload
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 OPERATIONS = sorted((method, route.path) for route in router.routes for method in route.methods)
@@ -60,3 +60,18 @@ def test_a_body_that_is_not_json_is_bad_input_in_one_line(served, body):
     assert answer.status_code == 422
     line = answer.json()["error"]
     assert line.startswith("the body is not JSON") and "\n" not in line, line
+
+
+def test_real_fits_answer_as_declared(api_schema):
+    """A few uploads that do fit (the endpoint above mostly sees requests refused before a fit starts)."""
+    operation = api_schema["/v1/fits"]["POST"]
+    body = {"file": CHINCHILLA.read_bytes(), "family": "loss"}
+
+    @given(case=operation.as_strategy(body=body, media_type="multipart/form-data"))
+    @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+              database=None)
+    def check(case):
+        response = case.call_and_validate(checks=CHECKS)
+        assert response.status_code in (201, 202), response.text
+
+    check()
