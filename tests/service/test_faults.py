@@ -120,11 +120,11 @@ def test_sigkill_mid_fit_keeps_finished_fits_and_fails_the_interrupted_jobs(tmp_
     assert set(failed) == set(slow_ids) and all(fit is None for _, _, fit in failed.values())
 
 
-def _partial_upload(port: int, *, declared: int, body: bytes) -> None:
-    """Send the head of a multipart upload declaring ``declared`` bytes, then only ``body``, and hang up."""
+def _partial_upload(port: int, *, declared: int, body: bytes,
+                    kind: str = "multipart/form-data; boundary=b0undary") -> None:
+    """Send the head of an upload declaring ``declared`` bytes, then only ``body``, and hang up."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(f"POST /v1/fits?wait=true HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                     "Content-Type: multipart/form-data; boundary=b0undary\r\n"
+        sock.sendall(f"POST /v1/fits?wait=true HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {kind}\r\n"
                      f"Content-Length: {declared}\r\n\r\n".encode() + body)
         time.sleep(0.3)
 
@@ -138,6 +138,8 @@ def test_a_client_gone_mid_upload_leaves_nothing_behind(tmp_path):
     with Server(f"sqlite:///{db}", "--workers", "1", "--work-dir", str(work), cwd=tmp_path) as server:
         for body in (head[:30], head, head + rows[:len(rows) // 2], head + rows):
             _partial_upload(server.port, declared=5 * 2**20, body=body)
+        _partial_upload(server.port, declared=5 * 2**20, kind="application/json",
+                        body=b'{"family": "loss", "rows": [' + b'{"params": 1e9, "tokens": 2e10, "loss": 3.0},' * 9999)
         with httpx.Client(base_url=server.url, timeout=60) as client:
             assert client.get("/healthz").json()["status"] == "ok"
             assert client.get("/v1/fits").json()["total"] == 0
