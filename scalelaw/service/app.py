@@ -133,6 +133,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     """The application for a checked configuration; the registry opens (and migrates) here."""
     from scalelaw.service.registry import Registry
     from scalelaw.service.routes import router
+    from scalelaw.service.web import router as web_router
 
     config = config.check()
     tokens = auth.read_tokens(config.token_file) if config.token_file is not None else None
@@ -156,6 +157,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
                               "compute-optimal allocations, hyperparameters and sample budgets.")
     app.state.scalelaw = state
     app.include_router(router)
+    app.include_router(web_router)
     app.add_middleware(BodyLimit, limit_bytes=config.limits.max_upload_bytes)
 
     @app.exception_handler(ScalelawError)
