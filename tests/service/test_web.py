@@ -106,6 +106,30 @@ def test_the_calculator_gives_the_clis_lr_and_batch_and_keeps_them_on_a_bad_inpu
     expect(page.locator("#lr")).not_to_have_text(before["#lr"])
 
 
+def test_a_stored_hyperparameter_fit_is_a_law_of_the_calculator(server, page, shots, tmp_path):
+    from hparams_sweeps import sweep_frame, write
+
+    sweep = Path(write(tmp_path / "sweep.csv", sweep_frame()))
+    with sweep.open("rb") as handle:
+        answer = api(server, "POST", "/v1/fits?wait=true", data={"family": "hparams", "bootstrap": "0",
+                                                                 "name": "our-sweep"},
+                     files={"file": (sweep.name, handle)})
+    assert answer.status_code == 201, answer.text
+    artifact = tmp_path / "hparams.json"
+    artifact.write_text(json.dumps(answer.json()["artifact"]))
+    cli = json.loads(run_cli("hparams", "recommend", "--law", str(artifact), "--params", "3B", "--tokens", "100B",
+                             "--json").stdout)
+    page.goto(server.url + "/")
+    option = page.locator(f'#law option[value="fit:{answer.json()["id"]}"]')
+    expect(option).to_contain_text("our-sweep")
+    page.get_by_label("Law").select_option(f"fit:{answer.json()['id']}")
+    page.get_by_label("Model size N (parameters)").fill("3B")
+    page.get_by_label("Training tokens D").fill("100B")
+    expect(page.locator("#lr")).to_have_text(f"{cli['lr']:.2e}".replace("e-0", "e-").replace("e+0", "e"))
+    expect(page.locator("#figure svg.panel")).to_have_count(2)
+    screenshot(page, shots, "calculator-fitted")
+
+
 def test_the_explorer_fits_the_chinchilla_csv_as_the_cli_does(server, page, shots, tmp_path):
     text, flags = LOSS_OPTIONS
     cli_fit = tmp_path / "cli.json"

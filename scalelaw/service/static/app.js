@@ -275,8 +275,11 @@ function initCalculator() {
   const later = debounce(update, 250);
   for (const f of [fields.params, fields.tokens, fields.seq_len]) f.addEventListener("input", later);
   fields.law.addEventListener("change", update);
-  loadFitted();
-  update();
+  const wanted = new URLSearchParams(location.search).get("law");
+  loadFitted().then(() => {
+    if (wanted && [...fields.law.options].some((o) => o.value === wanted)) { fields.law.value = wanted; update(); }
+  });
+  if (!wanted) update();
 }
 
 // ---- the fit explorer ----------------------------------------------------------------------------
@@ -418,7 +421,7 @@ function paramCell(v) {
 function numberCell(v) {
   if (!Number.isFinite(v)) return "–";
   if (Number.isInteger(v) && Math.abs(v) < 1e7) return String(v);
-  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? String(+v.toPrecision(4)) : v.toExponential(3).replace("e+", "e");
+  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? v.toPrecision(4) : v.toExponential(3).replace("e+", "e");
 }
 
 function answerTable(answer, skip = ["warnings", "extrapolating", "inputs", "level", "target", "method"]) {
@@ -459,12 +462,21 @@ async function initFitPage() {
     if (v === null || typeof v === "object") continue;
     diag.append(el("dt", { text: k.replaceAll("_", " ") }), el("dd", { text: typeof v === "number" ? numberCell(v) : String(v) }));
   }
+  if (!diag.children.length) $("#diagnostics-title").hidden = true;
+  if (a.fits) $("#fit-top").classList.remove("even");
   warningsList($("#fit-notes"), [...(a.notes || []), ...(a.warnings || [])]);
   const blob = new Blob([JSON.stringify(a, null, 2)], { type: "application/json" });
   $("#download").href = URL.createObjectURL(blob);
   $("#download").download = `${(fit.name || fit.id).replace(/[^\w.-]+/g, "_")}.json`;
   $("#fit-figure").src = `/v1/fits/${encodeURIComponent(id)}/plot.svg`;
 
+  const elsewhere = { hparams: [`/?law=fit:${encodeURIComponent(id)}`, "Recommend a learning rate and a batch size with it"],
+    sampling: [`/sampling?fit=${encodeURIComponent(id)}`, "Plan a sample budget with it"] }[fit.family];
+  if (elsewhere) {
+    $("#predict-title").textContent = "Ask this fit";
+    $("#predict-form").replaceWith(el("p", {}, el("a", { href: elsewhere[0], id: "ask-link", text: elsewhere[1] })));
+    return;
+  }
   // predict: one input per column of the law (params, tokens for the loss laws), else name=value pairs
   const columns = a.law && a.law.columns ? Object.values(a.law.columns).filter((c) => c !== (a.law.target || "loss")) : [];
   const defaults = { params: "70B", tokens: "1.4T", flops: "1e23" };
@@ -574,7 +586,11 @@ function initPlanner() {
   const later = debounce(plan, 250);
   for (const id of ["#target", "#cost-per-sample", "#problems"]) $(id).addEventListener("input", later);
   fitSelect.addEventListener("change", plan);
-  loadFits().then(plan);
+  const wanted = new URLSearchParams(location.search).get("fit");
+  loadFits().then(() => {
+    if (wanted && [...fitSelect.options].some((o) => o.value === wanted)) fitSelect.value = wanted;
+    plan();
+  });
 }
 
 // ---- pages ---------------------------------------------------------------------------------------
