@@ -197,6 +197,28 @@ def test_the_planner_gives_the_clis_samples_per_problem(server, page, shots, tmp
     screenshot(page, shots, "planner")
 
 
+def test_a_service_with_tokens_takes_the_token_from_the_page(browser, tmp_path):
+    tokens = tmp_path / "tokens.txt"
+    secret = run_cli("token", "alice", "--token-file", str(tokens)).stdout.strip().split()[-1]
+    context = browser.new_context()
+    context.set_default_timeout(30_000)
+    try:
+        with Server(f"sqlite:///{tmp_path}/registry.db", "--token-file", str(tokens), cwd=tmp_path) as guarded:
+            page = context.new_page()
+            page.goto(guarded.url + "/fits")
+            page.locator("#upload").set_input_files(str(CHINCHILLA))
+            page.locator("#fit-submit").click()
+            expect(page.locator("#fit-error")).to_contain_text("needs a token")
+            page.locator(".token summary").click()
+            page.get_by_label("Access token (kept in this browser)").fill(secret)
+            page.get_by_label("Access token (kept in this browser)").dispatch_event("change")
+            page.locator("#fit-submit").click()
+            expect(page.locator("#fit-status")).to_contain_text("done", timeout=90_000)
+            expect(page.locator("#fit-error")).to_be_hidden()
+    finally:
+        context.close()
+
+
 def test_the_pages_ship_their_assets_and_name_no_other_host(server):
     for path in ("/", "/fits", "/sampling", "/fits/nope", "/static/app.js", "/static/style.css"):
         body = api(server, "GET", path)

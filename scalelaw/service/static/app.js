@@ -80,7 +80,9 @@ async function api(path, { method = "GET", json, form } = {}) {
   const response = await fetch(path, init);
   const body = await response.json().catch(() => ({ error: `${response.status} ${response.statusText}` }));
   if (!response.ok) {
-    const err = new Error(body.error || `${response.status} ${response.statusText}`);
+    let line = body.error || `${response.status} ${response.statusText}`;
+    if (response.status === 401) line += " (enter it under Token at the top of the page)";
+    const err = new Error(line);
     err.body = body;
     err.status = response.status;
     throw err;
@@ -598,7 +600,18 @@ function initPlanner() {
 const PAGES = { hparams: initCalculator, fits: () => ($("#fit-page") ? initFitPage() : initExplorer()),
   sampling: initPlanner };
 window.scalelaw = { PAGES, api, say, num, si, sci, sig3, el, logPanel, warningsList, interval, $ };
+function initToken() {
+  const input = $("#token");
+  if (!input) return;
+  input.value = localStorage.getItem("scalelaw-token") || "";
+  input.addEventListener("change", () => {
+    if (input.value.trim()) localStorage.setItem("scalelaw-token", input.value.trim());
+    else localStorage.removeItem("scalelaw-token");
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  initToken();
   const init = PAGES[document.body.dataset.page];
   if (init) init();
 });
