@@ -178,6 +178,12 @@ def test_a_non_numeric_cell_is_named_by_row_and_column_and_no_fit_is_stored(serv
     screenshot(page, shots, "explorer-error")
 
 
+def test_the_page_of_an_unknown_fit_gives_the_apis_line(server, page):
+    line = api(server, "GET", "/v1/fits/nope").json()["error"]
+    page.goto(server.url + "/fits/nope")
+    expect(page.locator("#fit-load-error")).to_have_text(line)
+
+
 def test_the_planner_gives_the_clis_samples_per_problem(server, page, shots, tmp_path):
     with PER_PROBLEM.open("rb") as handle:
         answer = api(server, "POST", "/v1/fits?wait=true", data={"family": "sampling", "name": "pythia-math"},

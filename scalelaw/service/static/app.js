@@ -117,7 +117,7 @@ const svg = (tag, attrs = {}, text) => {
 };
 
 /** One log-log panel of ``xs``, ``ys``; ``band`` [lo, hi] on x shaded ("measured range"); ``point`` marked. */
-function logPanel({ xs, ys, xlabel, ylabel, yfmt, xfmt, band, point, title }) {
+function logPanel({ xs, ys, xlabel, ylabel, yfmt, xfmt, band, bandLabel = "measured", point, title }) {
   const W = 360, H = 250, L = 62, R = 12, T = 24, B = 44;
   const lx = xs.map(Math.log10), ly = ys.map(Math.log10);
   let [x0, x1] = [Math.min(...lx), Math.max(...lx)];
@@ -132,7 +132,7 @@ function logPanel({ xs, ys, xlabel, ylabel, yfmt, xfmt, band, point, title }) {
     const a = Math.max(px(band[0]), L), b = Math.min(px(band[1]), W - R);
     if (b > a) {
       root.append(svg("rect", { x: a, y: T, width: b - a, height: H - T - B, class: "band" }));
-      root.append(svg("text", { x: (a + b) / 2, y: T + 12, class: "band-label", "text-anchor": "middle" }, "measured"));
+      root.append(svg("text", { x: (a + b) / 2, y: T + 12, class: "band-label", "text-anchor": "middle" }, bandLabel));
     }
   }
   root.append(svg("rect", { x: L, y: T, width: W - L - R, height: H - T - B, class: "frame" }));
@@ -226,8 +226,11 @@ function initCalculator() {
   async function figure(law, body, r) {
     const n = num(r.params), d = num(r.tokens);
     const ranges = lawRanges[law] || {};
-    let band = ranges.params;
-    if (!band && ranges.nonembedding_flops) band = ranges.nonembedding_flops.map((c) => c / (6 * d));
+    let band = ranges.params, bandLabel = "measured";
+    if (!band && ranges.nonembedding_flops) {
+      band = ranges.nonembedding_flops.map((c) => c / (6 * d));
+      bandLabel = "measured C = 6ND";
+    }
     const lo = Math.min(n, band ? band[0] : n) / 4, hi = Math.max(n, band ? band[1] : n) * 4;
     const xs = Array.from({ length: 13 }, (_, i) => lo * (hi / lo) ** (i / 12));
     const answers = await Promise.all(xs.map((x) => request(law, { ...body, params: x }).catch(() => null)));
@@ -236,9 +239,9 @@ function initCalculator() {
     const px = ok.map(([x]) => x);
     $("#figure").replaceChildren(
       logPanel({ xs: px, ys: ok.map(([, a]) => num(a.lr)), title: "peak learning rate", xlabel: "model size N (parameters)",
-        ylabel: "learning rate", xfmt: si, yfmt: sci, band, point: [n, num(r.lr)] }),
+        ylabel: "learning rate", xfmt: si, yfmt: sci, band, bandLabel, point: [n, num(r.lr)] }),
       logPanel({ xs: px, ys: ok.map(([, a]) => num(a.batch_size)), title: "batch size", xlabel: "model size N (parameters)",
-        ylabel: "batch size (tokens)", xfmt: si, yfmt: si, band, point: [n, num(r.batch_size)] }));
+        ylabel: "batch size (tokens)", xfmt: si, yfmt: si, band, bandLabel, point: [n, num(r.batch_size)] }));
   }
 
   async function update() {
