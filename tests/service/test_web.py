@@ -111,7 +111,7 @@ def test_a_stored_hyperparameter_fit_is_a_law_of_the_calculator(server, page, sh
 
     sweep = Path(write(tmp_path / "sweep.csv", sweep_frame()))
     with sweep.open("rb") as handle:
-        answer = api(server, "POST", "/v1/fits?wait=true", data={"family": "hparams", "bootstrap": "0",
+        answer = api(server, "POST", "/v1/fits?wait=true", data={"family": "hparams", "bootstrap": "20",
                                                                  "name": "our-sweep"},
                      files={"file": (sweep.name, handle)})
     assert answer.status_code == 201, answer.text
@@ -125,7 +125,11 @@ def test_a_stored_hyperparameter_fit_is_a_law_of_the_calculator(server, page, sh
     page.get_by_label("Law").select_option(f"fit:{answer.json()['id']}")
     page.get_by_label("Model size N (parameters)").fill("3B")
     page.get_by_label("Training tokens D").fill("100B")
-    expect(page.locator("#lr")).to_have_text(f"{cli['lr']:.2e}".replace("e-0", "e-").replace("e+0", "e"))
+    sci = lambda x: f"{x:.2e}".replace("e-0", "e-").replace("e+0", "e")  # noqa: E731
+    expect(page.locator("#lr")).to_have_text(sci(cli["lr"]))
+    lr = cli["intervals"]["lr"]
+    expect(page.locator("#lr-interval")).to_have_text(f"95% [{sci(lr['lower'])}, {sci(lr['upper'])}]")
+    expect(page.locator("#plateau table")).to_contain_text("0.25%")
     expect(page.locator("#figure svg.panel")).to_have_count(2)
     screenshot(page, shots, "calculator-fitted")
 
