@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from scalelaw import artifact
 from scalelaw._version import __version__
 from scalelaw.errors import InputError
 from scalelaw.service import models, uploads
@@ -20,6 +22,10 @@ from scalelaw.service.jobs import FitSpec
 
 router = APIRouter()
 ERRORS = {code: {"model": models.ErrorBody} for code in (401, 403, 404, 413, 422)}
+ANSWER = {200: {"content": {"application/json": {"schema": {"type": "object"}}}}, **ERRORS}
+RECHECK_S = 1.0
+"""How long a cached fit answers before the registry is asked again whether it is still stored (seconds)."""
+ON_LOOP = ("predict", "optimal")
 NOT_OPTIONS = ("family", "command", "name", "tags", "rows", "filename")
 UPLOAD_SCHEMA = {
     "requestBody": {"required": True, "content": {
@@ -237,43 +243,66 @@ def delete_fit(request: Request, fit_id: str):
     return {"id": fit_id, "deleted": True}
 
 
-def loaded(state: State, fit_id: str):
-    """The stored fit as its result object, from the cache when it is still stored."""
+async def loaded(state: State, fit_id: str):
+    """The stored fit as its result object: from the cache, checked against the registry at most every
+    ``RECHECK_S`` seconds (a delete through this server drops it at once; through another, within that)."""
     from scalelaw import protocol
 
-    result = state.cache.get(fit_id)
-    if result is not None and state.registry.fit_exists(fit_id):
-        return result
-    row = state.registry.get_fit(fit_id)
+    cached = state.cache.get(fit_id)
+    if cached is not None:
+        result, checked = cached
+        if time.monotonic() - checked < RECHECK_S:
+            return result
+        if await run_in_threadpool(state.registry.fit_exists, fit_id):
+            state.cache.put(fit_id, result)
+            return result
+    row = await run_in_threadpool(state.registry.get_fit, fit_id)
     if row is None:
         state.cache.drop(fit_id)
         raise not_found("fit", fit_id)
-    result = protocol.load(row.artifact)
+    result = await run_in_threadpool(protocol.load, row.artifact)
     state.cache.put(fit_id, result)
     return result
 
 
 @router.get("/v1/fits/{fit_id}/plot.svg", responses={200: {"content": {"image/svg+xml": {}}}, **ERRORS},
             response_class=Response, tags=["fits"])
-def plot_fit(request: Request, fit_id: str):
+async def plot_fit(request: Request, fit_id: str):
     """The fit's figure, as SVG."""
-    from scalelaw.plots.common import figure_bytes
-
     state = state_of(request)
     state.who(request, "read")
-    result = loaded(state, fit_id)
+    result = await loaded(state, fit_id)
+    return Response(await run_in_threadpool(_svg, state, result), media_type="image/svg+xml")
+
+
+def _svg(state: State, result) -> bytes:
+    from scalelaw.plots.common import figure_bytes
+
     with state.plot_lock:
-        svg = figure_bytes(result.plot(), "plot.svg")
-    return Response(svg, media_type="image/svg+xml")
+        return figure_bytes(result.plot(), "plot.svg")
 
 
-def _answer(request: Request, verb: str, fit_id: str, body: dict) -> dict:
+class AnswerResponse(JSONResponse):
+    """An answer as the command line writes it as JSON (non-finite numbers as ``{"$float": "nan"}``), on one
+    line; sent as is, without a second pass through a response model."""
+
+    def render(self, content) -> bytes:
+        return artifact.compact(content).encode()
+
+
+async def _answer(request: Request, verb: str, fit_id: str, body: dict) -> AnswerResponse:
+    """``verb`` asked of the stored fit.  The quick answers (predict, optimal) of a cached fit are computed
+    on the event loop (well under a millisecond, less than a hop to a worker thread costs), the others in
+    the thread pool."""
     from scalelaw import answers
 
     state = state_of(request)
     state.who(request, "read")
     _check_body(state, body)
-    return answers.answer(verb, loaded(state, fit_id), **body)
+    result = await loaded(state, fit_id)
+    if verb in ON_LOOP:
+        return AnswerResponse(answers.answer(verb, result, **body))
+    return AnswerResponse(await run_in_threadpool(answers.answer, verb, result, **body))
 
 
 def _check_body(state: State, body) -> None:
@@ -287,47 +316,47 @@ def _check_body(state: State, body) -> None:
 Inputs = Body(default_factory=dict, examples=[{"params": "70B", "tokens": "1.4T"}])
 
 
-@router.post("/v1/fits/{fit_id}/predict", responses=ERRORS, tags=["answers"])
-def predict(request: Request, fit_id: str, body: dict[str, Any] = Inputs) -> dict[str, Any]:
+@router.post("/v1/fits/{fit_id}/predict", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
+async def predict(request: Request, fit_id: str, body: dict[str, Any] = Inputs):
     """The law's prediction at the inputs, with its interval and warnings (as the predict command prints it)."""
-    return _answer(request, "predict", fit_id, body)
+    return await _answer(request, "predict", fit_id, body)
 
 
-@router.post("/v1/fits/{fit_id}/optimal", responses=ERRORS, tags=["answers"])
-def optimal(request: Request, fit_id: str, body: dict[str, Any] = Inputs) -> dict[str, Any]:
+@router.post("/v1/fits/{fit_id}/optimal", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
+async def optimal(request: Request, fit_id: str, body: dict[str, Any] = Inputs):
     """The compute-optimal allocation for ``flops`` (as the optimal command prints it)."""
-    return _answer(request, "optimal", fit_id, body)
+    return await _answer(request, "optimal", fit_id, body)
 
 
-@router.post("/v1/fits/{fit_id}/plan", responses=ERRORS, tags=["answers"])
-def plan(request: Request, fit_id: str, body: dict[str, Any] = Inputs) -> dict[str, Any]:
+@router.post("/v1/fits/{fit_id}/plan", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
+async def plan(request: Request, fit_id: str, body: dict[str, Any] = Inputs):
     """Samples per problem for a ``target`` coverage, with cost (as the sampling plan command prints it)."""
-    return _answer(request, "plan", fit_id, body)
+    return await _answer(request, "plan", fit_id, body)
 
 
-@router.post("/v1/fits/{fit_id}/recommend", responses=ERRORS, tags=["answers"])
-def recommend(request: Request, fit_id: str, body: dict[str, Any] = Inputs) -> dict[str, Any]:
+@router.post("/v1/fits/{fit_id}/recommend", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
+async def recommend(request: Request, fit_id: str, body: dict[str, Any] = Inputs):
     """Learning rate and batch size from a fitted hyperparameter law (as ``scalelaw hparams recommend``)."""
-    return _answer(request, "recommend", fit_id, body)
+    return await _answer(request, "recommend", fit_id, body)
 
 
-@router.post("/v1/hparams/recommend", responses=ERRORS, tags=["answers"])
-def recommend_published(request: Request, body: dict[str, Any] = Inputs) -> dict[str, Any]:
+@router.post("/v1/hparams/recommend", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
+def recommend_published(request: Request, body: dict[str, Any] = Inputs):
     """Learning rate and batch size from a published law (``law``: steplaw, deepseek, ...)."""
     from scalelaw import answers
 
     state = state_of(request)
     state.who(request, "read")
     _check_body(state, body)
-    return answers.recommend_published(**body)
+    return AnswerResponse(answers.recommend_published(**body))
 
 
-@router.post("/v1/sampling/passk", responses=ERRORS, tags=["answers"])
-def passk(request: Request, body: dict[str, Any] = Inputs) -> dict[str, Any]:
+@router.post("/v1/sampling/passk", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
+def passk(request: Request, body: dict[str, Any] = Inputs):
     """Unbiased pass@k from per-problem counts (as the sampling passk command prints it)."""
     from scalelaw import answers
 
     state = state_of(request)
     state.who(request, "read")
     _check_body(state, body)
-    return answers.passk(**body)
+    return AnswerResponse(answers.passk(**body))

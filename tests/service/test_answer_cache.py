@@ -1,0 +1,33 @@
+"""The answers of a stored fit come from its cached result, rechecked against the registry, and are
+written as the command line's ``--json`` writes them."""
+
+from __future__ import annotations
+
+import json
+
+from scalelaw.service import routes
+
+from service_support import upload
+
+
+def test_a_fit_deleted_elsewhere_stops_answering_once_rechecked(api, monkeypatch):
+    fit_id = upload(api).json()["id"]
+    point = {"params": "1B", "tokens": "20B"}
+    first = api.post(f"/v1/fits/{fit_id}/predict", json=point)
+    assert first.status_code == 200
+    registry = api.app.state.scalelaw.registry
+    assert registry.delete_fit(fit_id)  # as another server behind the same database would
+    monkeypatch.setattr(routes, "RECHECK_S", 3600.0)
+    assert api.post(f"/v1/fits/{fit_id}/predict", json=point).json() == first.json()  # cached, not yet rechecked
+    monkeypatch.setattr(routes, "RECHECK_S", 0.0)
+    gone = api.post(f"/v1/fits/{fit_id}/predict", json=point)
+    assert gone.status_code == 404 and fit_id in gone.json()["error"]
+
+
+def test_an_interval_without_bootstrap_is_an_explicit_nan_as_in_the_cli(api):
+    fit_id = upload(api).json()["id"]
+    response = api.post(f"/v1/fits/{fit_id}/predict", json={"params": "70B", "tokens": "1.4T"})
+    assert response.headers["content-type"] == "application/json"
+    body = json.loads(response.text)
+    assert body["lower"] == body["upper"] == {"$float": "nan"}
+    assert 1.5 < body["prediction"] < 2.5 and body["warnings"]
