@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +40,10 @@ def serve(
     work_dir: Annotated[Path | None, typer.Option(help="Folder where uploads wait for their job, in a "
                                                        "subfolder per --name emptied at start (default: a "
                                                        "temporary folder).")] = None,
+    http: Annotated[str, typer.Option(help="HTTP parser: auto (httptools when installed), httptools or h11.")]
+    = "auto",
+    loop: Annotated[str, typer.Option(help="Event loop: auto (uvloop when installed), uvloop or asyncio.")]
+    = "auto",
 ) -> None:
     """Run the prediction service: upload logs, fit them in worker processes, store the fits, ask them.
 
@@ -50,6 +55,12 @@ def serve(
     limits = Limits(max_upload_mb=max_upload_mb, max_rows=max_rows, max_expression_chars=max_expression_chars,
                     max_nesting=max_nesting, max_bootstrap=max_bootstrap, queue_size=queue_size,
                     job_timeout_s=job_timeout_s, request_timeout_s=request_timeout_s)
+    for label, value, known in (("--http", http, ("auto", "httptools", "h11")),
+                                ("--loop", loop, ("auto", "uvloop", "asyncio"))):
+        if value not in known:
+            raise InputError(f"{label} {value}: give one of {', '.join(known)}")
+        if value in ("httptools", "uvloop") and importlib.util.find_spec(value) is None:
+            raise InputError(f"{label} {value}: {value} is not installed; pip install {value}, or give auto")
     config = ServiceConfig(host=host, port=port, db=db, token_file=token_file, private=private, workers=workers,
                            limits=limits, work_dir=work_dir, server_name=name).check()
     import uvicorn
@@ -62,7 +73,8 @@ def serve(
     application = create_app(config)
     render.note(f"scalelaw serving on http://{host}:{port} (registry {db.split('://')[0]}, {workers} workers); "
                 "API docs at /docs")
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, timeout_keep_alive=30)
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, timeout_keep_alive=30,
+                http=http, loop=loop)
 
 
 @app.command()
