@@ -37,11 +37,6 @@ def _decode(obj: dict):
     return obj
 
 
-def compact(payload) -> str:
-    """One-line JSON text of ``payload`` with non-finite floats encoded explicitly (what the service sends)."""
-    return json.dumps(_encode(payload), allow_nan=False, separators=(",", ":"))
-
-
 def dumps(payload: dict) -> str:
     """JSON text of ``payload`` with non-finite floats encoded explicitly.
 

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from scalelaw import artifact
 from scalelaw._version import __version__
 from scalelaw.errors import InputError
 from scalelaw.service import models, uploads
@@ -283,11 +282,11 @@ def _svg(state: State, result) -> bytes:
 
 
 class AnswerResponse(JSONResponse):
-    """An answer as the command line writes it as JSON (non-finite numbers as ``{"$float": "nan"}``), on one
-    line; sent as is, without a second pass through a response model."""
+    """An answer (plain JSON already, non-finite numbers as ``{"$float": "nan"}``) on one line, sent as is,
+    without a second pass through a response model."""
 
     def render(self, content) -> bytes:
-        return artifact.compact(content).encode()
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
 
 
 async def _answer(request: Request, verb: str, fit_id: str, body: dict) -> AnswerResponse:
