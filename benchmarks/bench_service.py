@@ -166,12 +166,13 @@ class Server:
 async def predict_round(url: str, fit_id: str, bodies: list[dict], clients: int, shared: bool = False) -> dict:
     """Every body POSTed once by ``clients`` concurrent clients, each an httpx.AsyncClient with its own
     connection taking the next body when its answer is in (``shared``: one AsyncClient and its pool of
-    ``clients`` connections, behind a semaphore of ``clients``): wall time, latencies (s), errors."""
+    ``clients`` connections, behind a semaphore of ``clients``): wall time, latencies (s), errors.  The
+    clients are made and connected (one request each) before the clock starts."""
     todo = list(reversed(bodies))
     latencies: list[float] = []
     errors: list[str] = []
 
-    async def post(http: httpx.AsyncClient, body: dict) -> None:
+    async def post(http: httpx.AsyncClient, body: dict, timed: bool = True) -> None:
         start = time.perf_counter()
         try:
             response = await http.post(f"/v1/fits/{fit_id}/predict", json=body)
@@ -179,26 +180,32 @@ async def predict_round(url: str, fit_id: str, bodies: list[dict], clients: int,
                 errors.append(f"{response.status_code}: {response.text[:200]}")
         except httpx.HTTPError as err:
             errors.append(f"{type(err).__name__}: {err}")
-        latencies.append(time.perf_counter() - start)
+        if timed:
+            latencies.append(time.perf_counter() - start)
 
-    async def client() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            while todo:
-                await post(http, todo.pop())
+    async def client(http: httpx.AsyncClient) -> None:
+        while todo:
+            await post(http, todo.pop())
 
-    async def pooled() -> None:
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    pool = [httpx.AsyncClient(base_url=url, timeout=30, limits=limits) for _ in range(1 if shared else clients)]
+    try:
+        await asyncio.gather(*(post(pool[i % len(pool)], bodies[0], timed=False) for i in range(clients)))
         gate = asyncio.Semaphore(clients)
-        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
-            async def one(body: dict) -> None:
-                async with gate:
-                    await post(http, body)
 
+        async def one(body: dict) -> None:
+            async with gate:
+                await post(pool[0], body)
+
+        start = time.perf_counter()
+        if shared:
             await asyncio.gather(*(one(b) for b in bodies))
-
-    start = time.perf_counter()
-    await (pooled() if shared else asyncio.gather(*(client() for _ in range(clients))))
-    return {"wall": time.perf_counter() - start, "latencies": np.array(latencies), "errors": errors}
+        else:
+            await asyncio.gather(*(client(http) for http in pool))
+        wall = time.perf_counter() - start
+    finally:
+        await asyncio.gather(*(http.aclose() for http in pool))
+    return {"wall": wall, "latencies": np.array(latencies), "errors": errors}
 
 
 def cli_per_call(path: Path, bodies: list[dict]) -> float:
