@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,15 +32,13 @@ class ApiError(Exception):
 
 
 class FitCache:
-    """Loaded fits by id, the most recently used kept (fits are immutable; a delete drops its entry), each
-    with the time (``time.monotonic``) the registry last said it is stored."""
+    """Loaded fits by id, the most recently used kept (fits are immutable; a delete drops its entry)."""
 
     def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[str, tuple[object, float]] = OrderedDict()
+        self._items: OrderedDict[str, object] = OrderedDict()
         self._size, self._lock = size, Lock()
 
-    def get(self, fit_id: str) -> tuple[object, float] | None:
-        """The result and when it was last checked, or None."""
+    def get(self, fit_id: str):
         with self._lock:
             if fit_id in self._items:
                 self._items.move_to_end(fit_id)
@@ -49,9 +46,8 @@ class FitCache:
         return None
 
     def put(self, fit_id: str, result) -> None:
-        """Keep ``result``, checked now."""
         with self._lock:
-            self._items[fit_id] = (result, time.monotonic())
+            self._items[fit_id] = result
             self._items.move_to_end(fit_id)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
