@@ -19,15 +19,17 @@ from scalelaw._version import __version__
 from scalelaw.errors import ArtifactError
 
 
-def _encode(value):
+def encode(value):
+    """``value`` as plain JSON data: str keys, lists, non-finite floats as ``{"$float": ...}``, numpy
+    scalars as Python numbers."""
     if isinstance(value, float) and not math.isfinite(value):
         return {"$float": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
     if isinstance(value, Mapping):
-        return {str(k): _encode(v) for k, v in value.items()}
+        return {str(k): encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
+        return [encode(v) for v in value]
     if hasattr(value, "item") and getattr(value, "shape", None) == ():  # numpy scalar
-        return _encode(value.item())
+        return encode(value.item())
     return value
 
 
@@ -43,7 +45,7 @@ def dumps(payload: dict) -> str:
     Objects are indented by two spaces; a list of plain values (numbers, strings, explicit
     non-finite floats) stays on one line, so bootstrap draws and tables take a line per row.
     """
-    return _format(_encode(payload), "") + "\n"
+    return _format(encode(payload), "") + "\n"
 
 
 def _plain(value) -> bool:

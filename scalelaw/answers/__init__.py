@@ -27,8 +27,8 @@ Answers are plain JSON values, encoded as artifacts are: a NaN bound (a fit with
 
 from __future__ import annotations
 
+import functools
 import inspect
-import json
 from collections.abc import Callable
 
 from scalelaw import artifact
@@ -85,8 +85,13 @@ def handler(verb: str, result: object) -> Callable[..., Answer]:
     raise InputError(f"{verb} does not apply to {describe(result)}; it answers {answers}")
 
 
+@functools.lru_cache(maxsize=64)
+def _accepted(function: Callable) -> tuple[str, ...]:
+    return tuple(p.name for p in inspect.signature(function).parameters.values() if p.kind is p.KEYWORD_ONLY)
+
+
 def _check_names(verb: str, function: Callable, inputs: dict) -> None:
-    accepted = [p.name for p in inspect.signature(function).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    accepted = _accepted(function)
     unknown = [name for name in inputs if name not in accepted]
     if unknown:
         raise InputError(f"{verb}: unknown input {unknown[0]!r}; it takes "
@@ -95,7 +100,7 @@ def _check_names(verb: str, function: Callable, inputs: dict) -> None:
 
 def plain(payload: dict) -> dict:
     """A payload as the JSON it prints: lists, str keys, non-finite numbers as ``{"$float": "nan"}``."""
-    return json.loads(artifact.dumps(payload))
+    return artifact.encode(payload)
 
 
 def answered(verb: str, result: object, /, **inputs) -> Answer:
