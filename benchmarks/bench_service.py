@@ -208,6 +208,51 @@ async def predict_round(url: str, fit_id: str, bodies: list[dict], clients: int,
     return {"wall": wall, "latencies": np.array(latencies), "errors": errors}
 
 
+async def raw_round(url: str, fit_id: str, bodies: list[dict], clients: int) -> dict:
+    """The same requests from ``clients`` keep-alive connections written as plain HTTP/1.1 on asyncio
+    streams: a lean load generator (as wrk or hey are), so that the figures are the server's rather
+    than the Python client's.  Each answer's status is checked and its body read whole."""
+    host, port = url.removeprefix("http://").split(":")
+    todo = list(reversed(bodies))
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    def request(body: dict) -> bytes:
+        data = json.dumps(body).encode()
+        return (f"POST /v1/fits/{fit_id}/predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n").encode() + data
+
+    async def exchange(reader, writer, body: dict) -> None:
+        writer.write(request(body))
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(
+            b"content-length:"))
+        answer = await reader.readexactly(length)
+        if not head.startswith(b"HTTP/1.1 200"):
+            errors.append(head.split(b"\r\n")[0].decode() + " " + answer[:200].decode(errors="replace"))
+
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            await exchange(reader, writer, bodies[0])  # connected before the clock starts
+            await ready.wait()
+            while todo:
+                body = todo.pop()
+                start = time.perf_counter()
+                await exchange(reader, writer, body)
+                latencies.append(time.perf_counter() - start)
+        finally:
+            writer.close()
+
+    ready = asyncio.Event()
+    tasks = [asyncio.create_task(client()) for _ in range(clients)]
+    await asyncio.sleep(0.5)
+    start = time.perf_counter()
+    ready.set()
+    await asyncio.gather(*tasks)
+    return {"wall": time.perf_counter() - start, "latencies": np.array(latencies), "errors": errors}
+
+
 def cli_per_call(path: Path, bodies: list[dict]) -> float:
     """Median wall time (s) of one ``scalelaw predict --json`` process per prediction."""
     times = []
@@ -333,6 +378,19 @@ def main() -> None:
             rps = args.requests / median["wall"]
             p50, p99 = (float(np.percentile(median["latencies"], q)) * 1e3 for q in (50, 99))
             errors = sum(len(r["errors"]) for r in rounds)
+            raw_rounds = []
+            for _ in range(args.rounds):
+                if time.monotonic() > deadline:
+                    break
+                server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
+                raw_rounds.append(asyncio.run(raw_round(server.url, stored["id"], bodies, args.clients)))
+                raw_rounds[-1]["server_cpu"] = cpu_seconds(server.process.pid) - server_cpu
+                raw_rounds[-1]["client_cpu"] = time.process_time() - client_cpu
+            raw_rounds.sort(key=lambda r: r["wall"])
+            raw = raw_rounds[len(raw_rounds) // 2]
+            raw_rps = args.requests / raw["wall"]
+            raw_p50, raw_p99 = (float(np.percentile(raw["latencies"], q)) * 1e3 for q in (50, 99))
+            errors += sum(len(r["errors"]) for r in raw_rounds)
             cli = cli_per_call(artifact, bodies[:args.cli_calls])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the extrapolation warnings of points beyond the fitted runs
@@ -345,10 +403,15 @@ def main() -> None:
                   f"{'met' if rps >= GOAL_RPS else 'NOT met'})")
             print(f"  latency      : p50 {p50:6.1f} ms, p99 {p99:6.1f} ms   (goal p99 < {GOAL_P99_MS:g} ms: "
                   f"{'met' if p99 < GOAL_P99_MS else 'NOT met'})")
-            print(f"  errors       : {errors} of {len(rounds) * args.requests}")
+            print(f"  errors       : {errors} of {(len(rounds) + len(raw_rounds)) * args.requests} (both clients)")
             print(f"  CPU/request  : server {median['server_cpu'] / args.requests * 1e3:5.2f} ms, clients "
                   f"{median['client_cpu'] / args.requests * 1e3:5.2f} ms (load average {os.getloadavg()[0]:.1f} "
                   f"on {os.cpu_count()} cores)")
+            print(f"  lean client  : {raw_rps:8.0f} requests/s, p50 {raw_p50:6.1f} ms, p99 {raw_p99:6.1f} ms "
+                  f"(plain HTTP/1.1 on {args.clients} asyncio connections; goals "
+                  f"{'met' if raw_rps >= GOAL_RPS and raw_p99 < GOAL_P99_MS else 'NOT met'}); CPU/request server "
+                  f"{raw['server_cpu'] / args.requests * 1e3:5.2f} ms, client "
+                  f"{raw['client_cpu'] / args.requests * 1e3:5.2f} ms")
             print(f"  scalelaw predict process per prediction: {cli * 1e3:7.1f} ms -> {1 / cli:6.1f}/s; "
                   f"the service is {rps * cli:6.0f}x faster")
             print(f"  in process, FitResult.predict          : {direct * 1e6:7.1f} us -> {1 / direct:8.0f}/s; "
