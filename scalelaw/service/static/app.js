@@ -200,7 +200,7 @@ function initCalculator() {
   function show(r) {
     $("#lr").textContent = sci(r.lr);
     $("#batch-size").textContent = `${si(r.batch_size)} tokens`;
-    $("#batch-sequences").textContent = `${Math.round(num(r.batch_size_sequences)).toLocaleString("en")} of ${Math.round(num(r.seq_len))} tokens`;
+    $("#batch-sequences").textContent = `${Math.round(num(r.batch_size_sequences)).toLocaleString("en")} sequences of ${Math.round(num(r.seq_len))} tokens`;
     $("#tokens-per-param").textContent = sig3(num(r.tokens_per_param));
     const iv = r.intervals || {};
     const lr = iv.lr || {}, bs = iv.batch_size || {};
