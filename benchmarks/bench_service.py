@@ -253,6 +253,24 @@ async def raw_round(url: str, fit_id: str, bodies: list[dict], clients: int) -> 
     return {"wall": time.perf_counter() - start, "latencies": np.array(latencies), "errors": errors}
 
 
+def measure(round_of, server_pid: int, rounds: int, deadline: float) -> tuple:
+    """``rounds`` runs of the coroutine ``round_of()`` (before ``deadline``, a ``time.monotonic`` value), each
+    with the server's and this process's CPU time: the median round, its requests/s, p50 and p99 (ms), the
+    errors of all rounds and how many rounds ran."""
+    done = []
+    for _ in range(rounds):
+        if time.monotonic() > deadline:
+            break
+        server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
+        done.append(asyncio.run(round_of()))
+        done[-1]["server_cpu"] = cpu_seconds(server_pid) - server_cpu
+        done[-1]["client_cpu"] = time.process_time() - client_cpu
+    done.sort(key=lambda r: r["wall"])
+    median = done[len(done) // 2]
+    p50, p99 = (float(np.percentile(median["latencies"], q)) * 1e3 for q in (50, 99))
+    return median, len(median["latencies"]) / median["wall"], p50, p99, sum(len(r["errors"]) for r in done), len(done)
+
+
 def cli_per_call(path: Path, bodies: list[dict]) -> float:
     """Median wall time (s) of one ``scalelaw predict --json`` process per prediction."""
     times = []
@@ -364,33 +382,13 @@ def main() -> None:
             if check["prediction"] != expected["prediction"] or check["warnings"] != expected["warnings"]:
                 raise SystemExit(f"the served prediction differs from the in-process one:\n{check}\n{expected}")
             asyncio.run(predict_round(server.url, stored["id"], bodies[:200], args.clients))  # warm-up
-            rounds = []
-            for _ in range(args.rounds):
-                if time.monotonic() > deadline:
-                    break
-                server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
-                rounds.append(asyncio.run(predict_round(server.url, stored["id"], bodies, args.clients,
-                                                         args.shared_pool)))
-                rounds[-1]["server_cpu"] = cpu_seconds(server.process.pid) - server_cpu
-                rounds[-1]["client_cpu"] = time.process_time() - client_cpu
-            rounds.sort(key=lambda r: r["wall"])
-            median = rounds[len(rounds) // 2]
-            rps = args.requests / median["wall"]
-            p50, p99 = (float(np.percentile(median["latencies"], q)) * 1e3 for q in (50, 99))
-            errors = sum(len(r["errors"]) for r in rounds)
-            raw_rounds = []
-            for _ in range(args.rounds):
-                if time.monotonic() > deadline:
-                    break
-                server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
-                raw_rounds.append(asyncio.run(raw_round(server.url, stored["id"], bodies, args.clients)))
-                raw_rounds[-1]["server_cpu"] = cpu_seconds(server.process.pid) - server_cpu
-                raw_rounds[-1]["client_cpu"] = time.process_time() - client_cpu
-            raw_rounds.sort(key=lambda r: r["wall"])
-            raw = raw_rounds[len(raw_rounds) // 2]
-            raw_rps = args.requests / raw["wall"]
-            raw_p50, raw_p99 = (float(np.percentile(raw["latencies"], q)) * 1e3 for q in (50, 99))
-            errors += sum(len(r["errors"]) for r in raw_rounds)
+            median, rps, p50, p99, errors, count = measure(
+                lambda: predict_round(server.url, stored["id"], bodies, args.clients, args.shared_pool),
+                server.process.pid, args.rounds, deadline)
+            raw, raw_rps, raw_p50, raw_p99, raw_errors, raw_count = measure(
+                lambda: raw_round(server.url, stored["id"], bodies, args.clients),
+                server.process.pid, args.rounds, deadline)
+            errors, rounds = errors + raw_errors, count + raw_count
             cli = cli_per_call(artifact, bodies[:args.cli_calls])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the extrapolation warnings of points beyond the fitted runs
@@ -398,12 +396,12 @@ def main() -> None:
             payload = in_process_per_call(lambda b: answers.answer("predict", fit, **b), bodies[:200])
             how = "sharing one httpx pool" if args.shared_pool else "one httpx.AsyncClient each"
             print(f"\n1. {args.requests} predict requests from {args.clients} concurrent clients ({how}), median of "
-                  f"{len(rounds)} rounds", flush=True)
+                  f"{count} rounds", flush=True)
             print(f"  throughput   : {rps:8.0f} requests/s   (goal >= {GOAL_RPS:g}: "
                   f"{'met' if rps >= GOAL_RPS else 'NOT met'})")
             print(f"  latency      : p50 {p50:6.1f} ms, p99 {p99:6.1f} ms   (goal p99 < {GOAL_P99_MS:g} ms: "
                   f"{'met' if p99 < GOAL_P99_MS else 'NOT met'})")
-            print(f"  errors       : {errors} of {(len(rounds) + len(raw_rounds)) * args.requests} (both clients)")
+            print(f"  errors       : {errors} of {rounds * args.requests} (both clients)")
             print(f"  CPU/request  : server {median['server_cpu'] / args.requests * 1e3:5.2f} ms, clients "
                   f"{median['client_cpu'] / args.requests * 1e3:5.2f} ms (load average {os.getloadavg()[0]:.1f} "
                   f"on {os.cpu_count()} cores)")

@@ -80,3 +80,21 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+SLOW = {"starts": "hoffmann", "bootstrap": 10000}
+"""Fit options that keep a worker busy for several seconds."""
+
+
+def until(check, timeout: float, what: str):
+    """Poll ``check`` every 0.1 s until it returns something true; fail naming ``what`` after ``timeout`` s."""
+    import time
+
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"{what} within {timeout:g} s")

@@ -318,28 +318,34 @@ def _check_body(state: State, body) -> None:
 Inputs = Body(default_factory=dict, examples=[{"params": "70B", "tokens": "1.4T"}])
 
 
-@router.post("/v1/fits/{fit_id}/predict", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
-async def predict(request: Request, fit_id: str, body: dict[str, Any] = Inputs):
-    """The law's prediction at the inputs, with its interval and warnings (as the predict command prints it)."""
-    return await _answer(request, "predict", fit_id, body)
+QUESTIONS = {
+    "predict": "The law's prediction at the inputs, with its interval and warnings (as the predict command "
+               "prints it).",
+    "optimal": "The compute-optimal allocation for ``flops`` (as the optimal command prints it).",
+    "plan": "Samples per problem for a ``target`` coverage, with cost (as the sampling plan command prints it).",
+    "recommend": "Learning rate and batch size from a fitted hyperparameter law (as the hparams recommend "
+                 "command prints it).",
+}
 
 
-@router.post("/v1/fits/{fit_id}/optimal", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
-async def optimal(request: Request, fit_id: str, body: dict[str, Any] = Inputs):
-    """The compute-optimal allocation for ``flops`` (as the optimal command prints it)."""
-    return await _answer(request, "optimal", fit_id, body)
+def _question(verb: str):
+    async def endpoint(request: Request, fit_id: str, body: dict[str, Any] = Inputs):
+        return await _answer(request, verb, fit_id, body)
+
+    endpoint.__name__ = endpoint.__qualname__ = verb
+    return endpoint
 
 
-@router.post("/v1/fits/{fit_id}/plan", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
-async def plan(request: Request, fit_id: str, body: dict[str, Any] = Inputs):
-    """Samples per problem for a ``target`` coverage, with cost (as the sampling plan command prints it)."""
-    return await _answer(request, "plan", fit_id, body)
+for _verb, _doc in QUESTIONS.items():
+    router.add_api_route(f"/v1/fits/{{fit_id}}/{_verb}", _question(_verb), methods=["POST"], description=_doc,
+                         responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
 
 
-@router.post("/v1/fits/{fit_id}/recommend", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
-async def recommend(request: Request, fit_id: str, body: dict[str, Any] = Inputs):
-    """Learning rate and batch size from a fitted hyperparameter law (as ``scalelaw hparams recommend``)."""
-    return await _answer(request, "recommend", fit_id, body)
+def _stateless(request: Request, body, function) -> AnswerResponse:
+    state = state_of(request)
+    state.who(request, "read")
+    _check_body(state, body)
+    return AnswerResponse(function(**body))
 
 
 @router.post("/v1/hparams/recommend", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
@@ -347,10 +353,7 @@ def recommend_published(request: Request, body: dict[str, Any] = Inputs):
     """Learning rate and batch size from a published law (``law``: steplaw, deepseek, ...)."""
     from scalelaw import answers
 
-    state = state_of(request)
-    state.who(request, "read")
-    _check_body(state, body)
-    return AnswerResponse(answers.recommend_published(**body))
+    return _stateless(request, body, answers.recommend_published)
 
 
 @router.post("/v1/sampling/passk", responses=ANSWER, response_class=AnswerResponse, tags=["answers"])
@@ -358,7 +361,4 @@ def passk(request: Request, body: dict[str, Any] = Inputs):
     """Unbiased pass@k from per-problem counts (as the sampling passk command prints it)."""
     from scalelaw import answers
 
-    state = state_of(request)
-    state.who(request, "read")
-    _check_body(state, body)
-    return AnswerResponse(answers.passk(**body))
+    return _stateless(request, body, answers.passk)

@@ -9,21 +9,8 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
-from service_support import Server, upload
-
-SLOW = {"starts": "hoffmann", "bootstrap": 10000}
-
-
-def until(check, timeout: float, what: str):
-    """Poll ``check`` every 0.1 s until it returns something true; fail naming ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"{what} within {timeout:g} s")
+from service_support import SLOW, Server, until, upload
 
 
 def descendants(pid: int) -> set[int]:

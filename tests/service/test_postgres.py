@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import secrets
-import time
 
 import httpx
 import pytest
 
-from service_support import Server, upload
-
-SLOW = {"starts": "hoffmann", "bootstrap": 10000}
-
-
-def until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"{what} within {timeout:g} s")
+from service_support import SLOW, Server, until, upload
 
 
 @pytest.fixture(scope="module")
