@@ -46,6 +46,13 @@ def state_of(request: Request) -> State:
     return request.app.state.scalelaw
 
 
+def reading(request: Request) -> State:
+    """The service's state, once the caller may read."""
+    state = state_of(request)
+    state.who(request, "read")
+    return state
+
+
 def job_json(job) -> dict:
     return {"id": job.id, "status": job.status, "fit_id": job.fit_id, "error": job.error,
             "created": job.created, "started": job.started, "finished": job.finished}
@@ -84,7 +91,7 @@ def laws(request: Request):
     """The catalogue of laws: name, formula, inputs, parameters (as the laws command prints them)."""
     from scalelaw.laws import describe
 
-    state_of(request).who(request, "read")
+    reading(request)
     return {"laws": describe()}
 
 
@@ -200,8 +207,7 @@ async def _wait(state: State, job_id: str, timeout: float):
 @router.get("/v1/jobs/{job_id}", response_model=models.Job, responses=ERRORS, tags=["fits"])
 def get_job(request: Request, job_id: str):
     """A fit job's state: queued, running, done (with ``fit_id``) or failed (with ``error``)."""
-    state = state_of(request)
-    state.who(request, "read")
+    state = reading(request)
     job = state.registry.get_job(job_id)
     if job is None:
         raise not_found("job", job_id)
@@ -213,8 +219,7 @@ def list_fits(request: Request, family: str | None = None, name: str | None = No
               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9),
               artifact: bool = Query(True, description="Include each fit's artifact.")):
     """The team's fits, newest first, filtered by family, name or tag; ``limit`` and ``offset`` page."""
-    state = state_of(request)
-    state.who(request, "read")
+    state = reading(request)
     rows, total = state.registry.list_fits(family=family, name=name, tag=tag, limit=limit, offset=offset)
     if artifact:
         rows = [state.registry.get_fit(r.id) or r for r in rows]
@@ -225,8 +230,7 @@ def list_fits(request: Request, family: str | None = None, name: str | None = No
 @router.get("/v1/fits/{fit_id}", response_model=models.Fit, responses=ERRORS, tags=["fits"])
 def get_fit(request: Request, fit_id: str):
     """One stored fit with its artifact."""
-    state = state_of(request)
-    state.who(request, "read")
+    state = reading(request)
     row = state.registry.get_fit(fit_id)
     if row is None:
         raise not_found("fit", fit_id)
@@ -271,8 +275,7 @@ async def loaded(state: State, fit_id: str):
             response_class=Response, tags=["fits"])
 async def plot_fit(request: Request, fit_id: str):
     """The fit's figure, as SVG."""
-    state = state_of(request)
-    state.who(request, "read")
+    state = reading(request)
     result = await loaded(state, fit_id)
     return Response(await run_in_threadpool(_svg, state, result), media_type="image/svg+xml")
 
@@ -298,8 +301,7 @@ async def _answer(request: Request, verb: str, fit_id: str, body: dict) -> Answe
     the thread pool."""
     from scalelaw import answers
 
-    state = state_of(request)
-    state.who(request, "read")
+    state = reading(request)
     _check_body(state, body)
     result = await loaded(state, fit_id)
     if verb in ON_LOOP:
@@ -342,8 +344,7 @@ for _verb, _doc in QUESTIONS.items():
 
 
 def _stateless(request: Request, body, function) -> AnswerResponse:
-    state = state_of(request)
-    state.who(request, "read")
+    state = reading(request)
     _check_body(state, body)
     return AnswerResponse(function(**body))
 
