@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from scalelaw.errors import FitError, InputError
 from scalelaw.expression import derivative
 from scalelaw.laws import Law
 from scalelaw.losses import HuberLikelihood, make_loss
-from scalelaw.result import FitResult, error_metrics
+from scalelaw.result import FitGroup, FitResult, error_metrics
 from scalelaw.starts import start_points, to_natural
 
 Progress = Callable[[int, int], None]
@@ -153,7 +153,9 @@ def fit(
     weight_column: str | None = None,
     progress: Progress | None = None,
     bootstrap_weights: np.ndarray | None = None,
-) -> FitResult:
+    by: str | Sequence[str] | None = None,
+    **group_options,
+) -> FitResult | FitGroup:
     """Fit ``law`` to ``table`` by a vectorised multi-start robust fit.
 
     Parameters
@@ -198,10 +200,22 @@ def fit(
         starts as their natural values (a mapping of floats, or nested lists (S, p)), and the
         given ``bootstrap_weights`` or ``bootstrap_targets`` as nested lists (B, rows), only when
         given; ``bootstrap`` is the number of replicates fitted.
+    by
+        Fit one law per group of rows sharing the values of these columns (``"dataset"``,
+        ``"dataset,task"``), all groups in one batched run, and return a
+        :class:`~scalelaw.result.FitGroup`; ``strict=``, ``jobs=``, ``backend=`` and ``scheduler=``
+        are then those of :func:`scalelaw.groups.fit`.
     """
-    settings = {"loss": loss, "delta": float(delta), "starts": _plain_starts(starts), "polish": int(polish),
-                "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
-                "weight_column": weight_column}
+    settings = fit_settings(loss=loss, delta=delta, starts=starts, polish=polish, bootstrap=bootstrap,
+                            seed=seed, level=level, weight_column=weight_column)
+    if by is not None:
+        from scalelaw import groups
+
+        if bootstrap_weights is not None or bootstrap_targets is not None:
+            raise FitError("bootstrap_weights and bootstrap_targets are per table; fit groups without them")
+        return groups.fit(law, table, by=by, **group_options, **settings)
+    if group_options:
+        raise FitError(f"{sorted(group_options)[0]}= applies to group fits only; give by= as well")
     given = {"bootstrap_weights": bootstrap_weights, "bootstrap_targets": bootstrap_targets}
     given = {k: np.asarray(v, dtype=float) for k, v in given.items() if v is not None}
     if len(given) == 2:
@@ -279,6 +293,14 @@ def fit(
                        for s in law.inputs}}
     return FitResult(law=law, params=params, diagnostics=diagnostics, settings=settings, data=data,
                      metrics=metrics, bootstrap=boot)
+
+
+def fit_settings(*, loss: str = "huber", delta: float = 1e-3, starts="default", polish: int = 64,
+                 bootstrap: int = 0, seed: int = 0, level: float = 0.95, weight_column: str | None = None) -> dict:
+    """The settings of :func:`fit` as they are recorded: plain values, custom starts as natural values."""
+    return {"loss": loss, "delta": float(delta), "starts": _plain_starts(starts), "polish": int(polish),
+            "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
+            "weight_column": weight_column}
 
 
 def _plain(values: np.ndarray) -> list:

@@ -51,6 +51,7 @@ def irls(
     ftol: float = 1e-13,
     xtol: float = 1e-11,
     on_iteration: Callable[[int, int], None] | None = None,
+    indexed: bool = False,
 ) -> BatchResult:
     """Minimise ``sum(weights * loss.rho(r(x)))`` from every row of ``x0``.
 
@@ -66,11 +67,19 @@ def irls(
         bound by the gradient are left out of the step.
     on_iteration
         Called as ``on_iteration(iteration, active)`` after each iteration.
+    indexed
+        Call ``residuals(x, jacobian, rows)`` with the indices of the rows of x in the batch (for
+        starts that carry data of their own, as stacked groups do).
     """
     x = _clip(np.array(x0, dtype=float), lower, upper)
     S, p = x.shape
     w_all = np.broadcast_to(weights, (S, weights.shape[-1]))
-    r, J = residuals(x, True)
+    if indexed:
+        call = residuals
+    else:
+        def call(x, jacobian, rows):
+            return residuals(x, jacobian)
+    r, J = call(x, True, np.arange(S))
     f = np.sum(w_all * loss.rho(r), axis=1)
     f = np.where(np.isfinite(f), f, np.inf)
     damping = np.full(S, 1e-6)
@@ -110,7 +119,7 @@ def irls(
                 break
         xa = x[idx]
         xn = _clip(xa + step, lower, upper)
-        rn, Jn = residuals(xn, True)
+        rn, Jn = call(xn, True, idx)
         with np.errstate(all="ignore"):
             fn = np.sum(wa * loss.rho(rn), axis=1)
         evaluations += idx.size

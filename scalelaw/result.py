@@ -360,11 +360,25 @@ class FitGroup(protocol.Result, Mapping):
 
     # ------------------------------------------------------------------ the protocol
     def summary(self) -> pd.DataFrame:
-        """Every member's summary, stacked, with the group key as the first index level."""
+        """Every member's summary, stacked, with the group key as the first index level; a group fit
+        (``by=``) has one index level per grouping column and each fit's ``converged``, ``objective``
+        and ``rows`` in its rows."""
+        by = list(self.info.get("by", ()))
         parts = {name: fit.summary() for name, fit in self.fits.items()}
         if not parts:
             return pd.DataFrame()
-        return pd.concat(parts, names=[self.key])
+        if not by:
+            return pd.concat(parts, names=[self.key])
+        frames = []
+        for name, part in parts.items():
+            fit = self.fits[name]
+            part = part.assign(converged=bool(fit.diagnostics.get("converged")),
+                               objective=fit.diagnostics.get("objective"), rows=fit.data.get("rows"))
+            for column, value in zip(by, self.info["groups"][name], strict=True):
+                part.insert(0, column, value)
+            frames.append(part.reset_index())
+        table = pd.concat(frames, ignore_index=True)
+        return table.set_index([*by, "parameter"])
 
     def report(self) -> str:
         lines = [self.TITLE]

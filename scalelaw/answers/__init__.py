@@ -36,7 +36,7 @@ from scalelaw.answers import datastore, hparams, loss, mixing, sampling
 from scalelaw.answers.common import Answer
 from scalelaw.errors import InputError
 
-__all__ = ["VERBS", "Answer", "answer", "answered", "handler", "passk", "plain", "recommend_published"]
+__all__ = ["VERBS", "Answer", "answer", "answered", "handler", "is_groups", "passk", "plain", "recommend_published"]
 
 VERBS = ("predict", "optimal", "plan", "recommend")
 
@@ -103,8 +103,29 @@ def plain(payload: dict) -> dict:
     return artifact.encode(payload)
 
 
+def is_groups(result: object) -> bool:
+    """A group fit made with ``by=`` (one fit per group of rows)."""
+    from scalelaw.result import FitGroup
+
+    return isinstance(result, FitGroup) and result.kind == "groups"
+
+
 def answered(verb: str, result: object, /, **inputs) -> Answer:
-    """:func:`answer` with the result object it was read from (the command line renders that)."""
+    """:func:`answer` with the result object it was read from (the command line renders that).
+
+    A group fit (``by=``) answers for its member ``group=`` or, without it, for every group:
+    ``{"groups": {name: answer}, "warnings": [...]}``.
+    """
+    group = inputs.pop("group", None)
+    if is_groups(result):
+        if group is not None:
+            return answered(verb, result[group], **inputs)
+        each = {name: answered(verb, member, **inputs) for name, member in result.items()}
+        return Answer({"groups": {name: a.payload for name, a in each.items()}, "by": list(result.info["by"]),
+                       "warnings": list(result.warnings)}, each)
+    if group is not None:
+        raise InputError(f"group={group!r}: {describe(result)} is not one fit per group (fit with by=)",
+                         field="group")
     function = handler(verb, result)
     _check_names(verb, function, inputs)
     return function(result, **inputs)

@@ -74,6 +74,20 @@ def _parameter_rows(fit: FitResult):
                render.interval(row["lower"], row["upper"]), "yes" if row["at_bound"] else "")
 
 
+def show_group(group, title: str) -> None:
+    """One row per group: its values, parameters, objective, convergence and rows; then the warnings."""
+    names = list(group)
+    first = group[names[0]] if names else None
+    params = list(first.law.param_names) if first is not None else []
+    render.table(title, [group.key, *params, "objective", "converged", "rows"],
+                 ((name, *(render.number(group[name].params[p], 6) for p in params),
+                   f"{group[name].diagnostics['objective']:.6g}",
+                   "yes" if group[name].diagnostics["converged"] else "NO", group[name].data["rows"])
+                  for name in names))
+    for text in group.warnings:
+        render.warn(render.as_options(text))
+
+
 def _show_fit(fit: FitResult, title: str) -> None:
     level = f"{100 * fit.level:g}%"
     render.table(title, ["parameter", "value", "bootstrap se", f"{level} interval", "at bound"],
@@ -93,6 +107,7 @@ def _show_fit(fit: FitResult, title: str) -> None:
 @options.Reading
 @Resampling
 @options.Units
+@options.Grouping
 def fit_loss(
     file: File,
     law: Law = "chinchilla",
@@ -100,6 +115,7 @@ def fit_loss(
     loss: Loss = "huber",
     delta: Delta = 1e-3,
     resampling: dict | None = None,
+    grouping: dict | None = None,
     exclude_highest: Exclude = 0,
     units: dict | None = None,
     where: Where = None,
@@ -121,6 +137,18 @@ def fit_loss(
 
     check_outputs(out, plot=plot)
     frame, notes = _load(file, where, exclude_highest, units)
+    if grouping["by"] is not None:
+        group = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
+                                seed=seed, level=level, **grouping)
+        options.write_result(group, out, plot)
+        if json:
+            render.emit_json(_warned(frame, group.to_dict() | {"notes": notes}))
+            return
+        _notes(notes, json)
+        _warned(frame, show=True)
+        show_group(group, f"{law}: one fit per {group.key}  ({len(group)} groups, {file.name})")
+        render.wrote(out, plot)
+        return
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         fit = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
                               seed=seed, level=level, progress=callback)
@@ -255,10 +283,45 @@ def validate_loss(
                   for label, m in (("in-sample", result.in_sample), ("held out (largest)", result.held_out))))
 
 
-def _read_fit(path: Path) -> FitResult:
+def _read_fit(path: Path, group: str | None = None):
+    """The fit artifact at ``path``: a FitResult, or a group fit (``--by``), or its member ``group``."""
+    from scalelaw import protocol
     from scalelaw.result import FitResult
 
-    return FitResult.from_json(path if str(path).lstrip().startswith("{") else Path(path))
+    if str(path).lstrip().startswith("{"):
+        return FitResult.from_json(path)
+    result = protocol.load(Path(path))
+    if answers_of_groups(result):
+        return result if group is None else result[group]
+    if group is not None:
+        raise InputError(f"--group {group}: {path} holds one fit, not one fit per group (fit with --by)")
+    return FitResult.from_json(Path(path))
+
+
+def answers_of_groups(result) -> bool:
+    from scalelaw.answers import is_groups
+
+    return is_groups(result)
+
+
+def _each_group(verb: str, group, json: bool, **inputs) -> None:
+    """Answer ``verb`` for every group: one JSON object keyed by group, or each group's lines."""
+    from scalelaw import answers
+
+    if json:
+        render.emit_json(answers.answer(verb, group, **inputs))
+        return
+    for name in group:
+        answer = answers.answered(verb, group[name], **inputs)
+        rows = answer.result if isinstance(answer.result, list) else answer.result.to_frame().to_dict("records")
+        for row in rows:
+            shown = ", ".join(f"{k} {render.number(v)}" for k, v in row.items()
+                              if isinstance(v, float) and not k.endswith(("lower", "upper")))
+            render.line(f"{group.key} {name}: {shown}")
+
+
+Group = Annotated[str | None, typer.Option(help="For a fit made with --by: answer for this group only "
+                                                "(its values joined by /, e.g. rw/tuned); default: every group.")]
 
 
 @app.command()
@@ -269,6 +332,7 @@ def predict(
     flops: Flops = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Other inputs as COLUMN=VALUE (repeatable or "
                                                                  "comma-separated).")] = None,
+    group: Group = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
@@ -282,7 +346,10 @@ def predict(
     from scalelaw import answers
 
     check_outputs(plot=plot)
-    fit = _read_fit(fit_file)
+    fit = _read_fit(fit_file, group)
+    if answers_of_groups(fit):
+        _each_group("predict", fit, json, params=params, tokens=tokens, flops=flops, set=set_)
+        return
     answer = answers.answered("predict", fit, params=params, tokens=tokens, flops=flops, set=set_)
     payloads = answer.result
     if plot is not None:
@@ -317,6 +384,7 @@ def _prediction_figure(fit: FitResult, payloads: list[dict], plot: Path) -> byte
 def optimal(
     fit_file: Annotated[Path, typer.Argument(help="Fit artifact of a law of N and D.", show_default=False)],
     flops: Flops = None,
+    group: Group = None,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
@@ -328,7 +396,10 @@ def optimal(
     from scalelaw.answers import loss as answers
 
     check_outputs(out, plot=plot)
-    fit = _read_fit(fit_file)
+    fit = _read_fit(fit_file, group)
+    if answers_of_groups(fit):
+        _each_group("optimal", fit, json, flops=flops)
+        return
     answer = answers.optimal(fit, flops=flops)
     allocation = answer.result
     options.write_result(allocation, out, plot)

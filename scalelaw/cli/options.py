@@ -102,6 +102,18 @@ Units = Group("units", tokens_unit=(TokensUnit, "auto"), params_unit=(ParamsUnit
 #: Units of the tokens and params columns only (tables without FLOPs).
 SizeUnits = Group("units", tokens_unit=(TokensUnit, "auto"), params_unit=(ParamsUnit, "auto"))
 Resampling = Group("resampling", bootstrap=(Bootstrap, BOOTSTRAP), seed=(Seed, SEED), level=(Level, LEVEL))
+By = Annotated[str | None, typer.Option(help="Fit one law per group of rows sharing the values of these "
+                                            "columns, e.g. --by dataset or --by dataset,task; all groups in "
+                                            "one batched run.")]
+Strict = Annotated[bool, typer.Option("--strict", help="With --by: refuse a group with too few rows for the "
+                                                       "law instead of skipping it with a warning.")]
+Jobs = Annotated[int, typer.Option(help="With --by: processes fitting chunks of groups at once.")]
+Backend = Annotated[str, typer.Option(help="With --by: local, or dask (a running Dask cluster, see "
+                                           "--scheduler; needs pip install 'scalelaw[dask]').")]
+Scheduler = Annotated[str | None, typer.Option(help="With --backend dask: the scheduler's address, e.g. "
+                                                    "tcp://10.0.0.5:8786; default: $SCALELAW_DASK_SCHEDULER.")]
+Grouping = Group("grouping", by=(By, None), strict=(Strict, False), jobs=(Jobs, 1), backend=(Backend, "local"),
+                 scheduler=(Scheduler, None))
 
 
 def Reading(command: Callable) -> Callable:  # noqa: N802 (a decorator named like the option groups)

@@ -1,0 +1,128 @@
+"""Group fits (by=): one law per group of rows, batched in one engine run, equal to fitting each alone."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import scalelaw
+from scalelaw import engine, groups
+from scalelaw.errors import FitError, InputError
+from scalelaw.families import loss as family
+
+from support import DATA, assert_user_error
+
+PORIAN = DATA / "loss" / "porian_isoflop_points.csv"
+OBS = DATA / "downstream" / "obsscaling" / "base_llm_benchmark_eval.csv"
+
+
+@pytest.fixture(scope="module")
+def porian() -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return family.read_runs(PORIAN)[0]
+
+
+def _alone(law, table: pd.DataFrame, group, name: str):
+    mask = np.all([table[c].astype(str) == v for c, v in zip(group.info["by"], group.info["groups"][name],
+                                                             strict=True)], axis=0)
+    return engine.fit(law, table[mask], **group[name].settings)
+
+
+def _relative(a: float, b: float) -> float:
+    return abs(a - b) / abs(b)
+
+
+def test_each_dataset_equals_its_fit_alone_objective_and_bootstrap(porian):
+    law = scalelaw.get_law("chinchilla")
+    group = scalelaw.fit(law, porian, by="dataset,hparams", bootstrap=8, seed=3)
+    assert list(group) == ["rw/base", "rw/tuned", "owt2/base", "owt2/tuned"]
+    for name, fit in group.items():
+        alone = _alone(law, porian, group, name)
+        assert _relative(fit.diagnostics["objective"], alone.diagnostics["objective"]) < 1e-10
+        assert fit.data["sha256"] == alone.data["sha256"] and fit.data["rows"] == alone.data["rows"]
+        np.testing.assert_allclose(fit.bootstrap, alone.bootstrap, rtol=1e-6)
+        np.testing.assert_allclose(list(fit.params.values()), list(alone.params.values()), rtol=1e-6)
+        assert fit.settings["seed"] == groups.group_seed(3, name)
+
+
+def _obsscaling() -> pd.DataFrame:
+    """Per-benchmark accuracy against log training compute, one row per model and benchmark."""
+    table = pd.read_csv(OBS)
+    tasks = ["MMLU", "ARC-C", "HellaSwag", "Winograd", "TruthfulQA", "GSM8K", "XWinograd", "HumanEval"]
+    long = table.melt(id_vars=["Model", "FLOPs (1E21)"], value_vars=[t for t in tasks if t in table.columns],
+                      var_name="task", value_name="accuracy").dropna()
+    long = long[(long["accuracy"] > 0) & (long["accuracy"] < 1) & (long["FLOPs (1E21)"] > 0)]
+    return long.rename(columns={"FLOPs (1E21)": "x", "accuracy": "loss"}).assign(loss=lambda t: 1 - t["loss"])
+
+
+def test_per_task_downstream_laws_on_obsscaling_equal_their_fits_alone():
+    table = _obsscaling()
+    law = scalelaw.get_law("saturating_power_law")
+    group = scalelaw.fit(law, table, by="task")
+    assert len(group) >= 5
+    for name in group:
+        alone = _alone(law, table, group, name)
+        assert _relative(group[name].diagnostics["objective"], alone.diagnostics["objective"]) < 1e-10
+
+
+def test_summary_has_group_columns_first_and_convergence_in_each_row(porian):
+    group = scalelaw.fit(scalelaw.get_law("chinchilla"), porian, by=["dataset", "hparams"])
+    summary = group.summary()
+    assert list(summary.index.names) == ["dataset", "hparams", "parameter"]
+    assert summary.loc[("rw", "tuned", "alpha"), "value"] == group["rw/tuned"].params["alpha"]
+    assert {"converged", "objective", "rows"} <= set(summary.columns)
+    back = scalelaw.load(group.to_json())
+    assert list(back) == list(group) and back.summary().equals(summary)
+
+
+def test_a_group_too_small_is_skipped_with_a_warning_or_refused_when_strict():
+    t = pd.DataFrame({"task": ["a"] * 5 + ["tiny"] * 1, "x": [1.0, 2.0, 4.0, 8.0, 16.0, 2.0],
+                      "loss": [3.0, 2.1, 1.5, 1.06, 0.75, 2.0]})
+    with pytest.warns(UserWarning, match="group 'tiny' has 1 rows"):
+        group = scalelaw.fit(scalelaw.get_law("power_law"), t, by="task", loss="squared")
+    assert list(group) == ["a"] and "tiny" in group.info["skipped"]
+    assert any("tiny" in w for w in group.warnings)
+    with pytest.raises(FitError, match="group 'tiny'"):
+        scalelaw.fit(scalelaw.get_law("power_law"), t, by="task", strict=True)
+    with pytest.raises(InputError, match="no column 'nope'"):
+        scalelaw.fit(scalelaw.get_law("power_law"), t, by="nope")
+
+
+def test_a_group_that_does_not_converge_is_reported_in_its_row(porian, monkeypatch):
+    from scalelaw import optimize
+
+    original = optimize.irls
+    monkeypatch.setattr(optimize, "irls", lambda *a, **k: original(*a, **(k | {"max_iter": 2})))
+    group = scalelaw.fit(scalelaw.get_law("chinchilla"), porian, by="dataset")
+    assert len(group) == 2
+    assert not group.summary()["converged"].any()
+    assert any("did not converge" in w for w in group.warnings)
+
+
+def test_cli_by_writes_a_group_that_predict_and_optimal_answer(cli, tmp_path):
+    out = tmp_path / "groups.json"
+    run = cli("fit", "loss", str(PORIAN), "--by", "dataset", "--out", str(out))
+    assert run.code == 0, run.stderr
+    assert "rw" in run.stdout and "owt2" in run.stdout
+    group = scalelaw.load(out)
+    every = json.loads(cli("optimal", str(out), "--flops", "1e21", "--json").stdout)
+    assert set(every["groups"]) == {"rw", "owt2"} and every["by"] == ["dataset"]
+    one = json.loads(cli("optimal", str(out), "--flops", "1e21", "--group", "rw", "--json").stdout)
+    assert one == every["groups"]["rw"]
+    assert one == scalelaw.answers.answer("optimal", group["rw"], flops=1e21)
+    predicted = json.loads(cli("predict", str(out), "--params", "1B", "--tokens", "20B", "--group", "owt2",
+                               "--json").stdout)
+    assert predicted["prediction"] == pytest.approx(float(group["owt2"].predict(params=1e9, tokens=2e10,
+                                                                                   warn=False)[0]))
+
+
+def test_cli_by_bad_input_is_one_line(cli, tmp_path):
+    assert_user_error(cli("fit", "loss", str(PORIAN), "--by", "datasett"), "no column 'datasett'")
+    out = tmp_path / "g.json"
+    cli("fit", "loss", str(PORIAN), "--by", "dataset", "--out", str(out))
+    assert_user_error(cli("optimal", str(out), "--flops", "1e21", "--group", "c4"), "no dataset 'c4'")
