@@ -24,14 +24,14 @@ from __future__ import annotations
 import hashlib
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from scalelaw import engine
 from scalelaw.batch import Chunk
-from scalelaw.errors import FitError, InputError
+from scalelaw.errors import FitError, InputError, ScalelawError
 from scalelaw.laws import Law
 from scalelaw.losses import HuberLikelihood, make_loss
 from scalelaw.result import FitGroup, FitResult
@@ -154,6 +154,36 @@ def fit(law: Law, table: pd.DataFrame, *, by: str | Sequence[str], strict: bool 
                      + ", ".join(map(repr, stuck[:10])) + (", ..." if len(stuck) > 10 else ""))
     return FitGroup("core", "groups", fits, key=",".join(by), settings=group_settings, info=info,
                     warnings=tuple(notes))
+
+
+def each(function: Callable[[pd.DataFrame], object], table: pd.DataFrame, *, by: str | Sequence[str],
+         strict: bool = False, family: str = "core", settings: Mapping | None = None) -> FitGroup:
+    """``function(rows)`` for the rows of every group (a family's own fit: isoFLOP, validation, ...).
+
+    A group the family cannot fit (a :class:`~scalelaw.errors.ScalelawError`, e.g. too few rows) is
+    skipped with a warning naming it, or refused with ``strict``; ``settings`` are the family call's.
+    """
+    by = columns(by, table)
+    codes, names, values = split(table, by)
+    rows = _rows(codes, len(names))
+    fits, skipped = {}, {}
+    for g, name in enumerate(names):
+        try:
+            fits[name] = function(table.iloc[rows[g]])
+        except ScalelawError as err:
+            if strict:
+                raise type(err)(f"group {name!r}: {err}") from err
+            skipped[name] = f"group {name!r}: {err}"
+    notes = [f"{reason}; skipped" for reason in skipped.values()]
+    for text in notes:
+        warnings.warn(text, UserWarning, stacklevel=2)
+    if not fits:
+        raise FitError(f"no group of {', '.join(by)} could be fitted: {'; '.join(skipped.values())}")
+    info = {"by": by, "groups": {names[g]: values[g] for g in range(len(names))}, "skipped": skipped}
+    return FitGroup(family, "groups", fits, key=",".join(by),
+                    settings=dict(settings or {}) | {"by": by, "strict": bool(strict)}, info=info,
+                    warnings=tuple(notes) + tuple(f"{name}: {w}" for name, f in fits.items()
+                                                  for w in getattr(f, "warnings", ())))
 
 
 def _rows(codes: np.ndarray, count: int) -> list[np.ndarray]:

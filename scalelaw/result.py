@@ -369,6 +369,15 @@ class FitGroup(protocol.Result, Mapping):
             return pd.DataFrame()
         if not by:
             return pd.concat(parts, names=[self.key])
+        first = next(iter(parts.values()))
+        if first.index.names == [None] or not isinstance(self.fits[next(iter(parts))], FitResult):
+            frames = []
+            for name, part in parts.items():
+                part = part.reset_index()
+                for column, value in zip(by, self.info["groups"][name], strict=True):
+                    part.insert(0, column, value)
+                frames.append(part)
+            return pd.concat(frames, ignore_index=True).set_index(by)
         frames = []
         for name, part in parts.items():
             fit = self.fits[name]

@@ -126,3 +126,18 @@ def test_cli_by_bad_input_is_one_line(cli, tmp_path):
     out = tmp_path / "g.json"
     cli("fit", "loss", str(PORIAN), "--by", "dataset", "--out", str(out))
     assert_user_error(cli("optimal", str(out), "--flops", "1e21", "--group", "c4"), "no dataset 'c4'")
+
+
+def test_isoflop_and_validate_by_dataset_equal_the_runs_of_each_dataset(cli, tmp_path):
+    out = tmp_path / "iso.json"
+    base = ["--where", "hparams=tuned", "--where", "param_count=standard"]
+    assert cli("fit", "isoflop", str(PORIAN), *base, "--by", "dataset", "--out", str(out)).code == 0
+    group = scalelaw.load(out)
+    for name in ("rw", "owt2"):
+        one = tmp_path / f"{name}.json"
+        cli("fit", "isoflop", str(PORIAN), *base, "--where", f"dataset={name}", "--out", str(one))
+        assert group[name].exponents().equals(scalelaw.load(one).exponents())
+    payload = json.loads(cli("validate", "loss", str(PORIAN), "--by", "dataset", "--json").stdout)
+    alone = json.loads(cli("validate", "loss", str(PORIAN), "--where", "dataset=owt2", "--json").stdout)
+    assert payload["fits"]["owt2"]["held_out"] == alone["held_out"]
+    assert_user_error(cli("fit", "isoflop", str(PORIAN), "--by", "dataset", "--jobs", "2"), "--jobs")

@@ -203,6 +203,7 @@ def _show_ladder(records: list[dict], level: float, loss_name: str) -> None:
 @group.command("error-law")
 @options.Reading
 @Resampling
+@options.Grouping
 def error_law(
     file: Annotated[Path, typer.Argument(help="One row per model with its loss and its error (or accuracy), "
                                               "or a folder of lm-evaluation-harness v0.4 results_*.json "
@@ -226,6 +227,7 @@ def error_law(
     manifest: Manifest = None,
     metric: Metric = "acc",
     resampling: dict | None = None,
+    grouping: dict | None = None,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
@@ -257,6 +259,14 @@ def error_law(
             raise InputError(f"the loss law {law_fit.law.name!r} needs {', '.join(missing)}; give "
                              + ", ".join(f"--{m}" if m in ("params", "tokens") else f"--set {m}=VALUE"
                                          for m in missing))
+    if grouping["by"] is not None:
+        from scalelaw.cli import grouped
+
+        settings = {"at_loss": None if inputs is not None else at_loss, "inputs": inputs, "loss": loss,
+                    "bootstrap": bootstrap, "seed": seed, "level": level}
+        grouped.run(lambda rows: error_family.analyse(rows, law_fit, **settings), frame, grouping,
+                    family="downstream", settings=settings, out=out, plot=plot, json=json)
+        return
     result = error_family.analyse(frame, law_fit, at_loss=None if inputs is not None else at_loss,
                                   inputs=inputs, loss=loss, bootstrap=bootstrap, seed=seed, level=level)
     options.write_result(result, out, plot)

@@ -174,6 +174,7 @@ def fit_loss(
 @options.Reading
 @Resampling
 @options.Units
+@options.Grouping
 def fit_isoflop(
     file: File,
     budget_column: Annotated[str | None, typer.Option(help="Column naming each run's budget; default: "
@@ -183,6 +184,7 @@ def fit_isoflop(
                                                          "repeatable or comma-separated).")] = None,
     resampling: dict | None = None,
     units: dict | None = None,
+    grouping: dict | None = None,
     where: Where = None,
     out: Out = None,
     plot: Plot = None,
@@ -199,6 +201,14 @@ def fit_isoflop(
     check_outputs(out, plot=plot)
     budgets = options.numbers("--flops", flops)
     frame, notes = _load(file, where, 0, units)
+    if grouping["by"] is not None:
+        from scalelaw.cli import grouped
+
+        settings = {"budget_column": budget_column, "min_points": min_points, "bootstrap": bootstrap,
+                    "seed": seed, "level": level}
+        grouped.run(lambda rows: family.isoflop(rows, **settings), frame, grouping, family="loss",
+                    settings=settings, out=out, plot=plot, json=json)
+        return
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
                             seed=seed, level=level)
     options.write_result(result, out, plot)
@@ -236,6 +246,7 @@ def fit_isoflop(
 @validate_app.command("loss")
 @options.Reading
 @options.Units
+@options.Grouping
 def validate_loss(
     file: File,
     law: Law = "chinchilla",
@@ -249,6 +260,7 @@ def validate_loss(
     delta: Delta = 1e-3,
     exclude_highest: Exclude = 0,
     units: dict | None = None,
+    grouping: dict | None = None,
     where: Where = None,
     out: Out = None,
     plot: Plot = None,
@@ -266,6 +278,14 @@ def validate_loss(
     frame, notes = _load(file, where, exclude_highest, units)
     if order_by not in ("flops", "params", "tokens"):
         raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
+    if grouping["by"] is not None:
+        from scalelaw.cli import grouped
+
+        settings = {"law": law, "top_frac": None if column else top_frac, "column": column, "order_by": order_by,
+                    "loss": loss, "delta": delta, "starts": starts}
+        grouped.run(lambda rows: family.validate_loss(rows, **settings), frame, grouping, family="loss",
+                    settings=settings, out=out, plot=plot, json=json)
+        return
     result = family.validate_loss(frame, law, top_frac=None if column else top_frac,
                                   column=column, order_by=order_by, loss=loss, delta=delta, starts=starts)
     fit = result.fit
