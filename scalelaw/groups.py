@@ -102,6 +102,7 @@ def fit(law: Law, table: pd.DataFrame, *, by: str | Sequence[str], strict: bool 
     from scalelaw import parallel
 
     by = columns(by, table)
+    parallel.check(jobs, backend, scheduler)
     unknown = set(settings) - {"loss", "delta", "starts", "polish", "bootstrap", "seed", "level", "weight_column"}
     if unknown:
         raise FitError(f"fit with by= takes no {sorted(unknown)[0]}=")
@@ -135,7 +136,7 @@ def fit(law: Law, table: pd.DataFrame, *, by: str | Sequence[str], strict: bool 
                 for g in kept}
     else:
         chunks = _chunks(law, template, [rows[g] for g in kept], data, y, w,
-                         np.array([seeds[names[g]] for g in kept], dtype=np.int64))
+                         np.array([seeds[names[g]] for g in kept], dtype=np.int64), parts=jobs)
         outcomes = parallel.run(law, chunks, template, jobs=jobs, backend=backend, scheduler=scheduler)
         elapsed = (time.perf_counter() - clock) / max(len(kept), 1)
         fits = {}
@@ -193,8 +194,9 @@ def _rows(codes: np.ndarray, count: int) -> list[np.ndarray]:
 
 
 def _chunks(law: Law, template: dict, rows: list[np.ndarray], data: dict, y: np.ndarray, w: np.ndarray,
-            seeds: np.ndarray) -> list[tuple[Chunk, list[int]]]:
-    """Kept groups in chunks of about equal padded size; each chunk's rows padded to its longest group."""
+            seeds: np.ndarray, parts: int = 1) -> list[tuple[Chunk, list[int]]]:
+    """Kept groups in chunks (at least ``parts`` when there are as many groups) that bound the batch's
+    memory; each chunk's rows padded to its longest group."""
     from scalelaw.batch import _ELEMENTS
 
     p = len(law.params)
@@ -204,12 +206,13 @@ def _chunks(law: Law, template: dict, rows: list[np.ndarray], data: dict, y: np.
         per_group = 4500
     out = []
     i = 0
+    most = -(-len(rows) // max(1, parts))
     while i < len(rows):
         n_max = rows[i].size
         j = i
         while j < len(rows):
             n_max = max(n_max, rows[j].size)
-            if (j - i + 1) * per_group * n_max * (p + 1) > _ELEMENTS and j > i:
+            if ((j - i + 1) * per_group * n_max * (p + 1) > _ELEMENTS or j - i >= most) and j > i:
                 break
             j += 1
         members = list(range(i, j))

@@ -1,0 +1,79 @@
+"""Group fits in local processes and on a Dask cluster give the numbers of the one-process run."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pytest
+from test_groups import _obsscaling
+
+import scalelaw
+from scalelaw.errors import InputError
+from scalelaw.families import loss as family
+
+from support import DATA, assert_user_error
+
+PORIAN = DATA / "loss" / "porian_isoflop_points.csv"
+BY = "dataset,decay,loss_split"
+
+
+@pytest.fixture(scope="module")
+def porian():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        runs = family.read_runs(PORIAN)[0]
+    return runs[(runs["hparams"] == "tuned") & (runs["param_count"] == "standard")]
+
+
+def _same(a, b) -> None:
+    assert list(a) == list(b)
+    for name in a:
+        assert a[name].params == b[name].params
+        assert a[name].diagnostics["objective"] == b[name].diagnostics["objective"]
+        np.testing.assert_array_equal(a[name].bootstrap, b[name].bootstrap)
+
+
+def test_jobs_give_the_numbers_of_one_process(porian):
+    law = scalelaw.get_law("saturating_power_law")
+    table = _obsscaling()
+    one = scalelaw.fit(law, table, by="task", bootstrap=20)
+    _same(one, scalelaw.fit(law, table, by="task", bootstrap=20, jobs=2))
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+                                      dashboard_address=None) as local:
+            yield local.scheduler_address
+
+
+def test_dask_gives_the_numbers_of_the_local_run_on_real_data(porian, cluster, monkeypatch):
+    chinchilla, saturating = scalelaw.get_law("chinchilla"), scalelaw.get_law("saturating_power_law")
+    _same(scalelaw.fit(chinchilla, porian, by=BY, bootstrap=4, jobs=2),
+          scalelaw.fit(chinchilla, porian, by=BY, bootstrap=4, jobs=2, backend="dask", scheduler=cluster))
+    table = _obsscaling()
+    monkeypatch.setenv("SCALELAW_DASK_SCHEDULER", cluster)
+    _same(scalelaw.fit(saturating, table, by="task", bootstrap=30, jobs=3),
+          scalelaw.fit(saturating, table, by="task", bootstrap=30, jobs=3, backend="dask"))
+
+
+def test_an_unreachable_scheduler_is_one_line_within_seconds(cli):
+    clock = time.perf_counter()
+    run = cli("fit", "loss", str(PORIAN), "--by", "dataset", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9")
+    assert_user_error(run, "--scheduler", "tcp://127.0.0.1:9", "no Dask scheduler")
+    assert time.perf_counter() - clock < 10
+    with pytest.raises(InputError, match="SCALELAW_DASK_SCHEDULER"):
+        scalelaw.fit(scalelaw.get_law("power_law"), _obsscaling(), by="task", backend="dask")
+
+
+def test_without_distributed_the_option_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(InputError, match=r"pip install 'scalelaw\[dask\]'"):
+        scalelaw.fit(scalelaw.get_law("power_law"), _obsscaling(), by="task", backend="dask", scheduler="x:1")
