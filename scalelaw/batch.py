@@ -23,7 +23,7 @@ from scalelaw.laws import Law
 from scalelaw.losses import make_loss
 from scalelaw.starts import start_points, to_natural, to_optimizer
 
-_ELEMENTS = 2_000_000  # batch rows x points x parameters held at once
+_ELEMENTS = 4_000_000  # batch rows x points x parameters held at once
 
 
 @dataclass(frozen=True)
@@ -180,11 +180,24 @@ def fit_chunk(law: Law, chunk: Chunk, *, loss: str = "huber", delta: float = 1e-
     _, outs = stack.outputs(u_best, at)
     out = {"u": u_best, "objective": f_best, "converged": conv[at, best], "iterations": its[at, best],
            "evaluations": S0 + usable.sum(axis=1) + np.where(usable, its, 0).sum(axis=1),
+           "at_bound": np.isclose(u_best, stack.lower, rtol=1e-6, atol=1e-9)
+           | np.isclose(u_best, stack.upper, rtol=1e-6, atol=1e-9),
            "n_starts": np.full(G, S0), "n_polished": usable.sum(axis=1), "n_at_optimum": reached,
            "prediction": np.array(np.broadcast_to(outs[0], (G, n)))}
+    out["metrics"] = _metrics(chunk, out["prediction"])
     if bootstrap:
         out |= _bootstrap(stack, loss_fn, u_best, bootstrap)
     return out
+
+
+def _metrics(chunk: Chunk, prediction: np.ndarray) -> np.ndarray:
+    """MAE, MAPE (percent), max |error| and RMSE of every group, (G, 4), as ``error_metrics`` gives."""
+    live = np.arange(chunk.y.shape[1]) < chunk.counts[:, None]
+    err = np.where(live, prediction - chunk.y, 0.0)
+    with np.errstate(all="ignore"):
+        return np.column_stack([np.sum(np.abs(err), axis=1) / chunk.counts,
+                                100 * np.sum(np.abs(err / chunk.y), axis=1) / chunk.counts,
+                                np.max(np.abs(err), axis=1), np.sqrt(np.sum(err * err, axis=1) / chunk.counts)])
 
 
 def _bootstrap(stack: Stack, loss_fn, u_best: np.ndarray, replicates: int) -> dict:

@@ -201,9 +201,11 @@ def _chunks(law: Law, template: dict, rows: list[np.ndarray], data: dict, y: np.
 
     p = len(law.params)
     starts = template["starts"]
-    per_group = max(template["polish"], template["bootstrap"], 9 if isinstance(starts, str) else len(starts))
-    if starts == "hoffmann":
-        per_group = 4500
+    if starts == "default":
+        grid = int(np.prod([len(q.starts) for q in law.params if q.name not in set(law.linear_params)]))
+    else:
+        grid = 4500 if starts == "hoffmann" else 1 if isinstance(starts, str | dict) else len(starts)
+    per_group = max(min(template["polish"], grid), template["bootstrap"])
     out = []
     i = 0
     most = -(-len(rows) // max(1, parts))
@@ -235,18 +237,13 @@ def _result(law: Law, settings: dict, chunk: Chunk, i: int, outcome: dict, elaps
     u = outcome["u"][i]
     problem = engine.Problem.__new__(engine.Problem)
     problem.law, problem.data, problem.y, problem.weights, problem.n = law, data, y, weights, m
-    lower = np.array([np.log(p.lower) if p.log and p.lower > 0 else (-np.inf if p.log else p.lower)
-                      for p in law.params])
-    upper = np.array([np.log(p.upper) if p.log else p.upper for p in law.params])
     converged = bool(outcome["converged"][i])
     boot = None
     diagnostics = {
         "objective": float(outcome["objective"][i]),
         "converged": converged,
         "message": "converged" if converged else "iteration limit reached before convergence",
-        "at_bound": [p.name for j, p in enumerate(law.params)
-                     if np.isclose(u[j], lower[j], rtol=1e-6, atol=1e-9)
-                     or np.isclose(u[j], upper[j], rtol=1e-6, atol=1e-9)],
+        "at_bound": [p.name for j, p in enumerate(law.params) if outcome["at_bound"][i, j]],
         "n_starts": int(outcome["n_starts"][i]),
         "n_polished": int(outcome["n_polished"][i]),
         "n_at_optimum": int(outcome["n_at_optimum"][i]),
@@ -263,7 +260,7 @@ def _result(law: Law, settings: dict, chunk: Chunk, i: int, outcome: dict, elaps
     facts = {"rows": m, "sha256": problem.fingerprint(),
              "columns": {s: law.column(s) for s in law.inputs} | {"target": law.target},
              "ranges": {law.column(s): [float(data[s].min()), float(data[s].max())] for s in law.inputs}}
-    from scalelaw.result import error_metrics
-
+    mae, mape, largest, rmse = (float(v) for v in outcome["metrics"][i])
+    metrics = {"n": m, "mae": mae, "mape": mape, "max_abs_error": largest, "rmse": rmse}
     return FitResult(law=law, params=params, diagnostics=diagnostics, settings=settings, data=facts,
-                     metrics=error_metrics(y, outcome["prediction"][i, :m]), bootstrap=boot)
+                     metrics=metrics, bootstrap=boot)

@@ -48,6 +48,7 @@ def test_each_dataset_equals_its_fit_alone_objective_and_bootstrap(porian):
         np.testing.assert_allclose(fit.bootstrap, alone.bootstrap, rtol=1e-6)
         np.testing.assert_allclose(list(fit.params.values()), list(alone.params.values()), rtol=1e-6)
         assert fit.settings["seed"] == groups.group_seed(3, name)
+        assert fit.metrics == pytest.approx(alone.metrics, rel=1e-9)
 
 
 def _obsscaling() -> pd.DataFrame:
