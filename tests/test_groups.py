@@ -142,3 +142,15 @@ def test_isoflop_and_validate_by_dataset_equal_the_runs_of_each_dataset(cli, tmp
     alone = json.loads(cli("validate", "loss", str(PORIAN), "--where", "dataset=owt2", "--json").stdout)
     assert payload["fits"]["owt2"]["held_out"] == alone["held_out"]
     assert_user_error(cli("fit", "isoflop", str(PORIAN), "--by", "dataset", "--jobs", "2"), "--jobs")
+
+
+def test_cli_strict_refuses_a_small_group_and_without_it_warns(cli, tmp_path):
+    runs = pd.read_csv(PORIAN)
+    small = pd.concat([runs[runs["dataset"] == "owt2"], runs[runs["dataset"] == "rw"].head(3)])
+    path = tmp_path / "runs.csv"
+    small.to_csv(path, index=False)
+    assert_user_error(cli("fit", "loss", str(path), "--by", "dataset", "--strict"), "group 'rw' has 3 rows")
+    run = cli("fit", "loss", str(path), "--by", "dataset", "--json")
+    payload = json.loads(run.stdout)
+    assert list(payload["fits"]) == ["owt2"] and "rw" in payload["info"]["skipped"]
+    assert any("group 'rw' has 3 rows" in w for w in payload["warnings"])
