@@ -12,7 +12,7 @@ log).  A method fails on a group when it raises or ends above scalelaw's batched
 * a loop of ``scalelaw.engine.fit`` per group (timed on ``--single-sample`` groups, scaled up);
 * ``scalelaw.fit(law, table, by="group")``: every group in one batched run.
 
-Then the bootstrap: the largest group count with ``--replicates`` replicates per group, on a
+Then the bootstrap: ``--bootstrap-groups`` groups with ``--replicates`` replicates each, on a
 ``distributed.LocalCluster(2)`` against one process.
 
     .venv/bin/python benchmarks/bench_groups.py [--groups 1000,10000] [--replicates 200]
@@ -109,8 +109,15 @@ def compare(count: int, single_sample: int) -> None:
 
 
 def bootstrap(count: int, replicates: int) -> None:
+    import dask
     import distributed
 
+    # Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's dynamic
+    # mmap threshold: every large temporary of the batch is then mapped and page-faulted anew, and a
+    # task runs about 2.5x slower.  The workers here start without it (see docs/scaling.md).
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    dask.config.set({"distributed.nanny.pre-spawn-environ": environ})
     table = make_groups(count, seed=1)
     clock = time.perf_counter()
     local = fit(LAW, table, by="group", loss="squared", bootstrap=replicates, jobs=1)
