@@ -122,6 +122,21 @@ def test_cli_by_writes_a_group_that_predict_and_optimal_answer(cli, tmp_path):
                                                                                    warn=False)[0]))
 
 
+def test_cli_by_text_keeps_each_groups_interval_and_extrapolation_warnings(cli, tmp_path):
+    out = tmp_path / "groups.json"
+    fitted = cli("fit", "loss", str(PORIAN), "--by", "dataset", "--bootstrap", "20", "--out", str(out))
+    assert "column 'dataset' splits" not in fitted.stderr  # the grouping column's studies are fitted apart
+    assert "column 'hparams' splits" in fitted.stderr  # the others still mix studies within each group
+    group = scalelaw.load(out)
+    run = cli("predict", str(out), "--params", "7B", "--tokens", "1.4T")
+    text = run.stdout + run.stderr
+    for name in ("rw", "owt2"):
+        answer = scalelaw.answers.answer("predict", group[name], params="7B", tokens="1.4T")
+        assert f"dataset {name}: prediction {answer['prediction']:.4g} [{answer['lower']:.4g}, " in text
+        for warning in answer["warnings"]:
+            assert f"dataset {name}: {warning}" in text
+
+
 def test_cli_by_bad_input_is_one_line(cli, tmp_path):
     assert_user_error(cli("fit", "loss", str(PORIAN), "--by", "datasett"), "no column 'datasett'")
     out = tmp_path / "g.json"

@@ -28,16 +28,21 @@ Exclude = Annotated[int, typer.Option(help="Drop the K rows with the highest los
                                            "drop 5 of Hoffmann's 245).")]
 
 
-def _load(path: Path, where: list[str] | None, exclude_highest: int, units: dict | None = None):
+def _load(path: Path, where: list[str] | None, exclude_highest: int, units: dict | None = None,
+          by: str | list[str] | None = None):
     """The prepared table and the notes to show once the command has succeeded; the reading warnings
-    are in ``frame.attrs["warnings"]``."""
+    are in ``frame.attrs["warnings"]`` (less those about the ``--by`` columns, whose studies are fitted apart)."""
     import warnings
 
     from scalelaw.families import loss as family
+    from scalelaw.io import studies
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return family.read_runs(path, where=where, exclude_highest=exclude_highest, **(units or {}))
+        frame, notes = family.read_runs(path, where=where, exclude_highest=exclude_highest, **(units or {}))
+    if by is not None:
+        frame.attrs["warnings"] = studies.without(frame.attrs.get("warnings", ()), by)
+    return frame, notes
 
 
 def _warned(frame, payload: dict | None = None, *, show: bool = False) -> dict | None:
@@ -136,7 +141,7 @@ def fit_loss(
     from scalelaw.plots.common import figure_bytes
 
     check_outputs(out, plot=plot)
-    frame, notes = _load(file, where, exclude_highest, units)
+    frame, notes = _load(file, where, exclude_highest, units, by=grouping["by"])
     if grouping["by"] is not None:
         group = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
                                 seed=seed, level=level, **grouping)
@@ -200,7 +205,7 @@ def fit_isoflop(
 
     check_outputs(out, plot=plot)
     budgets = options.numbers("--flops", flops)
-    frame, notes = _load(file, where, 0, units)
+    frame, notes = _load(file, where, 0, units, by=grouping["by"])
     if grouping["by"] is not None:
         from scalelaw.cli import grouped
 
@@ -275,7 +280,7 @@ def validate_loss(
     from scalelaw.families import loss as family
 
     check_outputs(out, plot=plot)
-    frame, notes = _load(file, where, exclude_highest, units)
+    frame, notes = _load(file, where, exclude_highest, units, by=grouping["by"])
     if order_by not in ("flops", "params", "tokens"):
         raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
     if grouping["by"] is not None:
@@ -334,10 +339,20 @@ def _each_group(verb: str, group, json: bool, **inputs) -> None:
     for name in group:
         answer = answers.answered(verb, group[name], **inputs)
         rows = answer.result if isinstance(answer.result, list) else answer.result.to_frame().to_dict("records")
+        warned: list[str] = list(getattr(answer.result, "warnings", ()))
         for row in rows:
-            shown = ", ".join(f"{k} {render.number(v)}" for k, v in row.items()
-                              if isinstance(v, float) and not k.endswith(("lower", "upper")))
+            shown = ", ".join(f"{k} {render.number(v)}" + _bounds(row, k) for k, v in row.items()
+                              if isinstance(v, float) and not k.endswith(("lower", "upper")) and k != "level")
             render.line(f"{group.key} {name}: {shown}")
+            warned += [text for text in row.get("warnings", ()) if text not in warned]
+        for text in warned:
+            render.warn(f"{group.key} {name}: {text}")
+
+
+def _bounds(row: dict, key: str) -> str:
+    """`` [lower, upper]`` of ``key`` in an answer row (``lower``/``upper`` for the prediction itself)."""
+    lower, upper = (("lower", "upper") if key == "prediction" else (f"{key}_lower", f"{key}_upper"))
+    return f" {render.interval(row[lower], row[upper])}" if lower in row and upper in row else ""
 
 
 Group = Annotated[str | None, typer.Option(help="For a fit made with --by: answer for this group only "

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -82,3 +83,10 @@ def warning(column: str, counts: dict[str, int], *, what: str = "runs", sizes: s
     first = next(iter(counts))
     return (f"column {column!r} splits the {what} into {len(counts)} studies that each cover several {sizes} "
             f"({shown}); they are fitted as one law; to fit one of them, give where={column}={first}")
+
+
+def without(warnings, by: str | Iterable[str]) -> list[str]:
+    """The reading warnings less those about columns that ``by`` (grouping columns, a list or
+    comma-separated) fits apart."""
+    columns = [c.strip() for c in (by.split(",") if isinstance(by, str) else by)]
+    return [text for text in warnings if not any(text.startswith(f"column {c!r} splits") for c in columns)]
