@@ -72,7 +72,7 @@ def serve(
 
     application = create_app(config)
     render.note(f"scalelaw serving on http://{host}:{port} (registry {db.split('://')[0]}, {workers} workers); "
-                "API docs at /docs")
+                "open it for the hyperparameter calculator, /fits and /sampling; the API at /docs")
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, timeout_keep_alive=30,
                 http=http, loop=loop)
 
