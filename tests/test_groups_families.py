@@ -1,0 +1,60 @@
+"""--by on the family fits (mix fit, datastore fit, hparams fit): each group equals its rows fitted alone."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+import scalelaw
+
+from support import DATA, assert_user_error
+
+MIX = DATA / "mixture"
+TARGET = "metric/the_pile_pile_cc_val_loss"
+
+
+def _mixtures(tmp_path, tiny: bool = False):
+    """The RegMix test mixtures of the 1m, 60m and 1B models in one pair of files, with a ``scale``
+    column in the losses file (and, with ``tiny``, a group of two runs)."""
+    mixtures, losses = [], []
+    for scale in ("1m", "60m", "1B"):
+        m, loss = pd.read_csv(MIX / f"test_mixture_{scale}.csv"), pd.read_csv(MIX / f"test_pile_loss_{scale}.csv")
+        for frame in (m, loss):
+            frame["index"] = scale + "-" + frame["index"].astype(str)
+        loss["scale"] = scale
+        if tiny and scale == "1B":
+            loss.loc[loss.index[:2], "scale"] = "tiny"
+        mixtures.append(m)
+        losses.append(loss)
+    paths = tmp_path / "mixtures.csv", tmp_path / "losses.csv"
+    pd.concat(mixtures).to_csv(paths[0], index=False)
+    pd.concat(losses).to_csv(paths[1], index=False)
+    return [str(p) for p in paths]
+
+
+def test_mix_fit_by_scale_equals_each_scale_alone(cli, tmp_path):
+    out, one = tmp_path / "g.json", tmp_path / "one.json"
+    run = cli("mix", "fit", *_mixtures(tmp_path), "--target", TARGET, "--law", "linear", "--by", "scale",
+              "--out", str(out))
+    assert run.code == 0, run.stderr
+    group = scalelaw.load(out)
+    assert list(group) == ["1m", "60m", "1B"]
+    cli("mix", "fit", str(MIX / "test_mixture_60m.csv"), str(MIX / "test_pile_loss_60m.csv"), "--target", TARGET,
+        "--law", "linear", "--out", str(one))
+    alone = scalelaw.load(one)
+    assert group["60m"].params == alone.params
+    assert group["60m"].diagnostics["objective"] == alone.diagnostics["objective"]
+    summary = group.summary()
+    assert summary.index.names == ["scale", "parameter"] and summary["converged"].all()
+    assert summary.loc["1B", "rows"].iloc[0] == 64
+
+
+def test_mix_fit_by_bad_input(cli, tmp_path):
+    files = _mixtures(tmp_path, tiny=True)
+    assert_user_error(cli("mix", "fit", *files, "--target", TARGET, "--by", "scal"), "has a column 'scal'")
+    assert_user_error(cli("mix", "fit", *files, "--target", TARGET, "--law", "linear", "--by", "scale",
+                          "--strict"), "group 'tiny'")
+    run = cli("mix", "fit", *files, "--target", TARGET, "--law", "linear", "--by", "scale", "--json")
+    assert run.code == 0 and "group 'tiny'" in run.stderr
+    assert set(json.loads(run.stdout)["fits"]) == {"1m", "60m", "1B"}
