@@ -58,3 +58,32 @@ def test_mix_fit_by_bad_input(cli, tmp_path):
     run = cli("mix", "fit", *files, "--target", TARGET, "--law", "linear", "--by", "scale", "--json")
     assert run.code == 0 and "group 'tiny'" in run.stderr
     assert set(json.loads(run.stdout)["fits"]) == {"1m", "60m", "1B"}
+
+
+DATASTORE = DATA / "datastore" / "massiveds_simulated.csv"
+
+
+def test_datastore_fit_by_model_equals_each_model_alone(cli, tmp_path):
+    out, one = tmp_path / "g.json", tmp_path / "one.json"
+    base = ["datastore", "fit", str(DATASTORE), "--metric", "tqa_em"]
+    run = cli(*base, "--where", "model in olmo-1b,olmo-7b,llama-2-7b", "--by", "model", "--out", str(out))
+    assert run.code == 0, run.stderr
+    group = scalelaw.load(out)
+    assert list(group) == ["olmo-1b", "olmo-7b", "llama-2-7b"]
+    assert cli(*base, "--where", "model=olmo-7b", "--out", str(one)).code == 0
+    assert group["olmo-7b"].summary().equals(scalelaw.load(one).summary())
+    assert group.summary().index.names == ["model"]
+
+
+def test_datastore_fit_by_bad_input_and_optimal_per_group(cli, tmp_path):
+    frame = pd.read_csv(DATASTORE)
+    frame = frame[frame["metric"] == "tqa_em"]
+    frame = frame[frame["model"].isin(["olmo-1b", "olmo-7b"])]
+    frame = pd.concat([frame, frame[frame["model"] == "olmo-1b"].head(1).assign(model="tiny")])
+    path = tmp_path / "ds.csv"
+    frame.to_csv(path, index=False)
+    assert_user_error(cli("datastore", "fit", str(path), "--by", "modell"), "--by 'modell'", "no column")
+    assert_user_error(cli("datastore", "fit", str(path), "--by", "model", "--strict"), "group 'tiny'")
+    run = cli("datastore", "fit", str(path), "--by", "model", "--json")
+    assert run.code == 0 and "group 'tiny'" in run.stderr
+    assert set(json.loads(run.stdout)["fits"]) == {"olmo-1b", "olmo-7b"}

@@ -219,6 +219,7 @@ def _summary(result: family.DatastoreFit) -> dict:
 @options.Reading
 @Resampling
 @options.SizeUnits
+@options.Grouping
 def fit(
     file: File,
     law: LawOption = LawChoice.auto,
@@ -232,11 +233,13 @@ def fit(
     out: Out = None,
     plot: Plot = None,
     units: dict | None = None,
+    grouping: dict | None = None,
     where: Where = None,
     json: Json = False,
     quiet: Quiet = False,
 ) -> None:
-    """Fit laws of a metric in datastore size per (reader, metric), or the joint law L(N, D, S).
+    """Fit laws of a metric in datastore size per (reader, metric), or the joint law L(N, D, S)
+    (with --by, all of it per group of rows).
 
     Example: scalelaw datastore fit data/datastore/massiveds_simulated.csv --metric redpajama_ppl --law joint
     --bootstrap 200 --out ds.json --plot ds.png
@@ -250,10 +253,17 @@ def fit(
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
     measurements = _load(file, metric, readers, where, units)
+    if grouping["by"] is not None:
+        from scalelaw.cli import grouped
+
+        grouped.check(grouping)
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         result = family.fit_datastore(measurements, law=law.value, metric=metric, holdout=holdout,
                                       lm_only_at=anchor_at, loss=loss, bootstrap=bootstrap, seed=seed, level=level,
-                                      progress=callback)
+                                      progress=callback, by=grouping["by"], strict=grouping["strict"])
+    if grouping["by"] is not None:
+        grouped.show(result, out=out, plot=plot, json=json)
+        return
     per_reader, joint, comparison = result.readers, result.joint, result.comparison
     payload = result.to_dict()
     figure = None
