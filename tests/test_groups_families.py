@@ -87,3 +87,18 @@ def test_datastore_fit_by_bad_input_and_optimal_per_group(cli, tmp_path):
     run = cli("datastore", "fit", str(path), "--by", "model", "--json")
     assert run.code == 0 and "group 'tiny'" in run.stderr
     assert set(json.loads(run.stdout)["fits"]) == {"olmo-1b", "olmo-7b"}
+
+
+def test_datastore_joint_by_metric_answers_optimal_per_group(cli, tmp_path):
+    out, one = tmp_path / "g.json", tmp_path / "one.json"
+    base = ["datastore", "fit", str(DATASTORE), "--law", "joint", "--where",
+            "model in olmo-1b,olmo-7b,pythia-1b,pythia-12b"]
+    assert cli(*base, "--by", "metric", "--out", str(out)).code == 0
+    assert cli(*base, "--metric", "tqa_em", "--out", str(one)).code == 0
+    every = json.loads(cli("datastore", "optimal", str(out), "--flops", "1e21", "--json").stdout)
+    assert set(every["groups"]) == {"redpajama_ppl", "tqa_em"} and every["by"] == ["metric"]
+    alone = json.loads(cli("datastore", "optimal", str(one), "--flops", "1e21", "--json").stdout)
+    picked = json.loads(cli("datastore", "optimal", str(out), "--flops", "1e21", "--group", "tqa_em",
+                            "--json").stdout)
+    assert picked == alone == every["groups"]["tqa_em"]
+    assert_user_error(cli("datastore", "optimal", str(one), "--flops", "1e21", "--group", "x"), "--group")

@@ -340,8 +340,7 @@ def _each_group(verb: str, group, json: bool, **inputs) -> None:
             render.line(f"{group.key} {name}: {shown}")
 
 
-Group = Annotated[str | None, typer.Option(help="For a fit made with --by: answer for this group only "
-                                                "(its values joined by /, e.g. rw/tuned); default: every group.")]
+Group = options.GroupName
 
 
 @app.command()
