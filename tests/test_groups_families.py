@@ -8,7 +8,7 @@ import pandas as pd
 
 import scalelaw
 
-from support import DATA, assert_user_error
+from support import DATA, assert_user_error, shared_path
 
 MIX = DATA / "mixture"
 TARGET = "metric/the_pile_pile_cc_val_loss"
@@ -102,3 +102,25 @@ def test_datastore_joint_by_metric_answers_optimal_per_group(cli, tmp_path):
                             "--json").stdout)
     assert picked == alone == every["groups"]["tqa_em"]
     assert_user_error(cli("datastore", "optimal", str(one), "--flops", "1e21", "--group", "x"), "--group")
+
+
+def test_hparams_fit_by_layers_equals_each_model_size_alone(cli, tmp_path):
+    sweep = str(shared_path("hparams/dense_lr_bs_loss.csv"))
+    out, one = tmp_path / "g.json", tmp_path / "one.json"
+    base = ["hparams", "fit", sweep, "--format", "steplaw", "--bootstrap", "0", "--plateau-window", "0",
+            "--lr-form", "C", "--batch-form", "C"]
+    run = cli(*base, "--by", "n_layers", "--out", str(out))
+    assert run.code == 0, run.stderr
+    assert cli(*base, "--where", "numl=7", "--out", str(one)).code == 0
+    group, alone = scalelaw.load(out), scalelaw.load(one)
+    assert set(group) == {"7.0", "8.0", "10.0", "13.0", "16.0"}
+    assert {k: f.params for k, f in group["7.0"].items()} == {k: f.params for k, f in alone.items()}
+    assert group.summary().index.names == ["n_layers"]
+    asked = ["hparams", "recommend", "--params", "1B", "--tokens", "20B", "--json"]
+    every = json.loads(cli(*asked, "--law", str(out)).stdout)
+    picked = json.loads(cli(*asked, "--law", str(out), "--group", "7.0").stdout)
+    assert picked == json.loads(cli(*asked, "--law", str(one)).stdout) == every["groups"]["7.0"]
+    assert_user_error(cli(*base, "--by", "numl"), "--by 'numl'", "no column")
+    assert_user_error(cli(*base, "--by", "n_layers", "--lr-form", "N,D", "--strict"), "group '7.0'")
+    skipped = cli(*base, "--by", "tokens", "--json")
+    assert skipped.code == 0 and "single (N, D) group" in skipped.stderr
