@@ -14,6 +14,7 @@ from scalelaw.cli.options import (
     SEED,
     Csv,
     Flops,
+    GroupName,
     Json,
     LegacyCsv,
     Out,
@@ -101,11 +102,20 @@ def _notes(measurements: family.Measurements, *written: Path | None) -> None:
     render.wrote(*written)
 
 
-def _read_joint(path: Path) -> family.JointFit:
+def _read_joint(path: Path, group: str | None = None):
+    """The joint law of the fit at ``path`` (of its member ``group`` for a fit made with --by); a fit made
+    with --by and no ``group`` as it is, for every group."""
+    from scalelaw.answers import is_groups
     from scalelaw.families import datastore as family
     from scalelaw.protocol import load
 
     stored = load(path)
+    if is_groups(stored):
+        if group is None:
+            return stored
+        stored = stored[group]
+    elif group is not None:
+        raise InputError(f"--group {group}: {path} holds one fit, not one fit per group (fit with --by)")
     if isinstance(stored, family.JointFit):
         return stored
     if not isinstance(stored, family.DatastoreFit):
@@ -219,6 +229,7 @@ def _summary(result: family.DatastoreFit) -> dict:
 @options.Reading
 @Resampling
 @options.SizeUnits
+@options.Grouping
 def fit(
     file: File,
     law: LawOption = LawChoice.auto,
@@ -232,11 +243,13 @@ def fit(
     out: Out = None,
     plot: Plot = None,
     units: dict | None = None,
+    grouping: dict | None = None,
     where: Where = None,
     json: Json = False,
     quiet: Quiet = False,
 ) -> None:
-    """Fit laws of a metric in datastore size per (reader, metric), or the joint law L(N, D, S).
+    """Fit laws of a metric in datastore size per (reader, metric), or the joint law L(N, D, S)
+    (with --by, all of it per group of rows).
 
     Example: scalelaw datastore fit data/datastore/massiveds_simulated.csv --metric redpajama_ppl --law joint
     --bootstrap 200 --out ds.json --plot ds.png
@@ -250,10 +263,17 @@ def fit(
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
     measurements = _load(file, metric, readers, where, units)
+    if grouping["by"] is not None:
+        from scalelaw.cli import grouped
+
+        grouped.check(grouping)
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         result = family.fit_datastore(measurements, law=law.value, metric=metric, holdout=holdout,
                                       lm_only_at=anchor_at, loss=loss, bootstrap=bootstrap, seed=seed, level=level,
-                                      progress=callback)
+                                      progress=callback, by=grouping["by"], strict=grouping["strict"])
+    if grouping["by"] is not None:
+        grouped.show(result, out=out, plot=plot, json=json)
+        return
     per_reader, joint, comparison = result.readers, result.joint, result.comparison
     payload = result.to_dict()
     figure = None
@@ -281,11 +301,13 @@ def optimal(
     retriever_params: RetrieverParams = "110M",
     max_datastore: MaxDatastore = None,
     queries: Queries = "0",
+    group: GroupName = None,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
-    """Compute-optimal reader size, pretraining tokens and datastore size for FLOPs budgets.
+    """Compute-optimal reader size, pretraining tokens and datastore size for FLOPs budgets (for a fit
+    made with --by: for --group, or for every group).
 
     Example: scalelaw datastore optimal ds.json --flops 1e21,1e22 --max-datastore 1.4T --out optimum.json
     --plot optimum.png
@@ -293,12 +315,16 @@ def optimal(
     import numpy as np
 
     from scalelaw.answers import datastore as answers
+    from scalelaw.families import datastore as family
 
     check_outputs(out, plot=plot)
     given = {"flops": flops, "retriever_params": retriever_params, "max_datastore": max_datastore,
              "queries": queries}
     answers.inputs(**given)
-    joint = _read_joint(fit_file)
+    joint = _read_joint(fit_file, group)
+    if not isinstance(joint, family.JointFit):
+        _every_optimal(joint, given, out=out, plot=plot, json=json)
+        return
     answer = answers.optimal(joint, **given)
     best = answer.result
     options.write_result(best, out, plot)
@@ -312,6 +338,24 @@ def optimal(
         render.note("the fit has no bootstrap: refit with --bootstrap for intervals")
     for text in best.warnings:
         render.warn(text)
+
+
+def _every_optimal(fits, given: dict, *, out: Path | None, plot: Path | None, json: bool) -> None:
+    """The optimum of every group of a fit made with --by: one JSON object keyed by group, or each group's tables."""
+    from scalelaw import answers
+
+    if out is not None or plot is not None:
+        raise InputError("--out and --plot write one optimum; give --group NAME")
+    answer = answers.answered("optimal", fits, **given)
+    if json:
+        render.emit_json(answer.payload)
+        return
+    for name, one in answer.result.items():
+        render.line(f"{fits.key} {name}:")
+        for _, row in one.result.to_frame().iterrows():
+            _show_optimum(row, one.result, one.result.metric)
+        for text in one.result.warnings:
+            render.warn(text)
 
 
 def _show_optimum(row, best, label: str) -> None:

@@ -173,6 +173,7 @@ def laws(json: Json = False) -> None:
 @options.Reading
 @Selection
 @Resampling
+@options.Grouping
 def fit(
     file: File,
     format: Format = "auto",
@@ -192,12 +193,14 @@ def fit(
             help="Fit each group's loss surface to runs within this fraction of its minimum; 0 for none."
         ),
     ] = 0.03,
+    grouping: dict | None = None,
     out: Out = None,
     plot: Heatmaps = None,
     json: Json = False,
     quiet: Quiet = False,
 ) -> None:
-    """Fit optimal lr and batch-size laws to a sweep (near-optimal runs per (N, D) group).
+    """Fit optimal lr and batch-size laws to a sweep (near-optimal runs per (N, D) group; with --by, one
+    pair of laws per group of runs).
 
     Example: scalelaw hparams fit ../shared/data/hparams/dense_lr_bs_loss.csv --format steplaw --out fit.json
     """
@@ -209,6 +212,12 @@ def fit(
 
     check_outputs(out, plot=plot)
     sweep = _sweep(file, format, sweep_options)
+    if grouping["by"] is not None:
+        from scalelaw.cli import grouped
+
+        grouped.check(grouping)
+        if plot is not None:
+            raise InputError("--plot draws the heatmaps of one sweep; fit one group with --where to draw it")
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         law = family.fit_sweep(
             sweep,
@@ -221,7 +230,12 @@ def fit(
             level=level,
             plateau_window=plateau_window,
             progress=callback,
+            by=grouping["by"],
+            strict=grouping["strict"],
         )
+    if grouping["by"] is not None:
+        grouped.show(law, out=out, plot=None, json=json)
+        return
     payload = law.to_dict()
     figure = figure_bytes(sweep_heatmaps(sweep, _predictions(sweep, law)), plot) if plot else None
     if out is not None:
@@ -301,11 +315,13 @@ def recommend(
         typer.Option(help="A FIT.json whose loss surfaces give the plateau when --law is a published law."),
     ] = None,
     bootstrap_file: BootstrapFile = None,
+    group: options.GroupName = None,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
-    """Recommend a peak learning rate and a batch size (tokens and sequences) for N and D.
+    """Recommend a peak learning rate and a batch size (tokens and sequences) for N and D (for laws fitted
+    with --by: those of --group, or of every group).
 
     Example: scalelaw hparams recommend --params 7B --tokens 1.4T --seq-len 2048 --out rec.json --plot rec.png
     """
@@ -316,7 +332,13 @@ def recommend(
     check_outputs(out, plot=plot)
     given = {"params": params, "tokens": tokens, "seq_len": seq_len, "batch_size": batch_size, "layers": layers,
              "d_model": d_model, "moe": moe}
-    chosen = family.resolve(law, bootstrap_file=bootstrap_file)
+    chosen = _grouped_law(law, group) if group is not None or Path(law).is_file() else None
+    if chosen is not None and not family.is_law(chosen):
+        if out is not None or plot is not None or plateau is not None:
+            raise InputError("--out, --plot and --plateau take one law; give --group NAME")
+        _recommend_each(chosen, given, json)
+        return
+    chosen = family.resolve(law if chosen is None else chosen, bootstrap_file=bootstrap_file)
     surfaces = None
     if plateau is not None:
         surfaces = family.check_law(protocol.load(plateau), source=str(plateau))
@@ -393,6 +415,33 @@ def recommend(
         render.warn(text)
     if out is not None:
         render.note(f"wrote {out}")
+
+
+def _grouped_law(law: str, group: str | None):
+    """The laws of a fit made with --by (its member ``group`` when given), or None for one law."""
+    from scalelaw import protocol
+    from scalelaw.answers import is_groups
+
+    stored = protocol.load(Path(law)) if Path(law).is_file() else None
+    if stored is None or not is_groups(stored):
+        if group is not None:
+            raise InputError(f"--group {group}: --law {law} is not laws fitted per group (hparams fit --by)")
+        return None
+    return stored if group is None else stored[group]
+
+
+def _recommend_each(laws, given: dict, json: bool) -> None:
+    """The recommendation of every group's law: one JSON object keyed by group, or one line per group."""
+    from scalelaw import answers
+
+    answer = answers.answered("recommend", laws, **given)
+    if json:
+        render.emit_json(answer.payload)
+        return
+    for name, one in answer.result.items():
+        r = one.result
+        render.line(f"{laws.key} {name}: lr {render.number(r.lr)}, batch {render.number(r.batch_size)} tokens "
+                    f"({r.batch_size_sequences:.0f} sequences of {r.seq_len:g})")
 
 
 @group.command("evaluate")

@@ -355,8 +355,7 @@ def _bounds(row: dict, key: str) -> str:
     return f" {render.interval(row[lower], row[upper])}" if lower in row and upper in row else ""
 
 
-Group = Annotated[str | None, typer.Option(help="For a fit made with --by: answer for this group only "
-                                                "(its values joined by /, e.g. rw/tuned); default: every group.")]
+Group = options.GroupName
 
 
 @app.command()

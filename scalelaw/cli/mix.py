@@ -42,6 +42,7 @@ FitFile = Annotated[
 
 @mix_group.command("fit")
 @options.Reading
+@options.Grouping
 def mix_fit(
     mixtures: MixFile,
     losses: LossFile,
@@ -52,11 +53,12 @@ def mix_fit(
     law: Annotated[str, typer.Option(help="mixing_law (c + k exp(sum_j t_j r_j)) or linear.")] = "mixing_law",
     bootstrap: Bootstrap = BOOTSTRAP,
     seed: Seed = SEED,
+    grouping: dict | None = None,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
-    """Fit a mixing law to training mixtures and their losses.
+    """Fit a mixing law to training mixtures and their losses (with --by, one per group of runs).
 
     Example: scalelaw mix fit data/mixture/train_mixture_1m.csv data/mixture/train_pile_loss_1m.csv
     --target metric/the_pile_pile_cc_val_loss --out mix.json
@@ -69,7 +71,15 @@ def mix_fit(
     check_outputs(out, plot=plot)
     if law not in mix_family.LAWS:
         raise InputError(f"--law must be one of {', '.join(mix_family.LAWS)}, not {law!r}")
-    frame, domains = mix_family.read_mixtures(mixtures, losses, target=target)
+    by = options.split("--by", grouping["by"])
+    frame, domains = mix_family.read_mixtures(mixtures, losses, target=target, keep=by)
+    if by:
+        from scalelaw.cli import grouped
+
+        settings = {"law": law, "bootstrap": bootstrap, "seed": seed}
+        grouped.run(lambda rows: mix_family.fit_mixture(rows, domains, target, **settings), frame, grouping,
+                    family="transport", settings=settings | {"target": target}, out=out, plot=plot, json=json)
+        return
     fit = mix_family.fit_mixture(frame, domains, target, law=law, bootstrap=bootstrap, seed=seed)
     payload = fit.to_dict()
     figure = None

@@ -112,6 +112,9 @@ Backend = Annotated[str, typer.Option(help="With --by: local, or dask (a running
                                            "--scheduler; needs pip install 'scalelaw[dask]').")]
 Scheduler = Annotated[str | None, typer.Option(help="With --backend dask: the scheduler's address, e.g. "
                                                     "tcp://10.0.0.5:8786; default: $SCALELAW_DASK_SCHEDULER.")]
+GroupName = Annotated[str | None, typer.Option("--group", help="For a fit made with --by: answer for this group "
+                                                          "only (its values joined by /, e.g. rw/tuned); "
+                                                          "default: every group.")]
 Grouping = Group("grouping", by=(By, None), strict=(Strict, False), jobs=(Jobs, 1), backend=(Backend, "local"),
                  scheduler=(Scheduler, None))
 

@@ -19,14 +19,14 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from scalelaw import artifact, protocol
 from scalelaw.errors import ArtifactError
-from scalelaw.families.datastore.data import Measurements
+from scalelaw.families.datastore.data import Measurements, prepare
 from scalelaw.families.datastore.joint import JointFit, compare, fit_joint, legacy_joint
 from scalelaw.families.datastore.readers import LM_ONLY_AT, fit_readers, legacy_readers, reader_table
 from scalelaw.result import FitGroup
@@ -89,15 +89,29 @@ def fit_datastore(
     seed: int = 0,
     level: float = 0.95,
     progress=None,
-) -> DatastoreFit:
+    by: str | Sequence[str] | None = None,
+    strict: bool = False,
+) -> DatastoreFit | FitGroup:
     """Per-reader laws in datastore size, or (``law="joint"``) the joint law L(N, D, S) of one metric
     with per-reader laws beside it for comparison.
 
     Parameters are those of :func:`~.readers.fit_readers` and :func:`~.joint.fit_joint`; with
     ``law="joint"`` the bootstrap is the joint law's and the per-reader laws have none.
+
+    With ``by`` (columns of the file, e.g. ``"model"``), the file's measured rows are split by those
+    columns and each group is read and fitted as a file of its rows alone: a
+    :class:`~scalelaw.result.FitGroup` of DatastoreFit (:func:`scalelaw.groups.each`).
     """
     settings = {"law": law, "metric": metric, "holdout": int(holdout), "lm_only_at": float(lm_only_at),
                 "loss": loss, "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level)}
+    if by is not None:
+        from scalelaw import groups
+
+        source = measurements.source
+        rows = source.frame[source.frame.index.isin(measurements.rows["row"])]
+        return groups.each(lambda part: fit_datastore(prepare(replace(source, frame=part)), **settings,
+                                                      progress=progress),
+                           rows, by=by, strict=strict, family="datastore", settings=settings)
     if law != "joint":
         readers = fit_readers(measurements, law=law, holdout=holdout, lm_only_at=lm_only_at, loss=loss,
                               bootstrap=bootstrap, seed=seed, level=level, progress=progress)

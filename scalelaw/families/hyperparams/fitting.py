@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ from scalelaw.engine import Progress
 from scalelaw.errors import FitError, InputError
 from scalelaw.families.hyperparams.model import LawInfo, law_group
 from scalelaw.families.hyperparams.plateau import fit_plateau
-from scalelaw.families.hyperparams.sweep import Sweep
+from scalelaw.families.hyperparams.sweep import Sweep, select
 from scalelaw.result import FitGroup
 
 LR_FORMS = ("N,D", "C")
@@ -69,6 +70,8 @@ def fit_sweep(
     plateau_window: float = 0.03,
     alternatives: bool = True,
     progress: Progress | None = None,
+    by: str | Sequence[str] | None = None,
+    strict: bool = False,
 ) -> FitGroup:
     """Fit the learning-rate and batch-size laws of a selected sweep: a law (see :mod:`.model`).
 
@@ -91,7 +94,28 @@ def fit_sweep(
     The law's ``settings`` are these keyword arguments (``fit_sweep(sweep, **law.settings)``
     fits it again); the sweep's selection is in ``info["selection"]``, the notes on what was
     derived or dropped are its ``warnings``.
+
+    With ``by`` (columns of ``sweep.runs``, e.g. ``"numl"`` or a config column), the runs are split by
+    those columns, each group selected as the sweep was (its ``settings``) and fitted alone: a
+    :class:`~scalelaw.result.FitGroup` of laws (:func:`scalelaw.groups.each`).
     """
+    if by is not None:
+        from scalelaw import groups
+
+        chosen = {"lr_form": lr_form, "batch_form": batch_form, "loss": loss, "delta": float(delta),
+                  "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
+                  "plateau_window": float(plateau_window), "alternatives": bool(alternatives)}
+        picked = dict(sweep.settings)
+        marks = ["objective", "diverged", "excess", "near_optimal"]
+
+        def one(rows):
+            part = select(rows.drop(columns=marks, errors="ignore"), band=picked["band"],
+                          diverge_ratio=picked["diverge_ratio"], max_loss=picked["max_loss"],
+                          raw_loss=picked["objective"] == "loss", exclude_edge=picked["exclude_edge"],
+                          path=sweep.path)
+            return fit_sweep(part, **chosen, progress=progress)
+
+        return groups.each(one, sweep.runs, by=by, strict=strict, family="hparams", settings=chosen)
     if lr_form not in LR_FORMS:
         raise InputError(f"lr_form={lr_form!r} is not one of {', '.join(LR_FORMS)}")
     if batch_form not in BATCH_FORMS:

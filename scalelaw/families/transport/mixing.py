@@ -37,7 +37,7 @@ from scalelaw.families.transport.selection import RATIO_TOLERANCE, ascend, caps_
 from scalelaw.families.transport.selection import Path as SelectionPath
 from scalelaw.io import Table, read_table
 from scalelaw.laws import Law
-from scalelaw.result import FitResult
+from scalelaw.result import FitGroup, FitResult
 
 LAWS = ("mixing_law", "linear")
 INDEX = "index"
@@ -80,6 +80,7 @@ def read_mixtures(
     *,
     target: str | None = None,
     domains: Sequence[str] | None = None,
+    keep: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Join a mixtures table and a losses table; returns the joined frame and the domain columns.
 
@@ -94,6 +95,9 @@ def read_mixtures(
         The loss column to keep; checked to exist.
     domains
         The domain columns a fitted law expects; the mixtures table must have exactly these.
+    keep
+        Columns of either table kept as they are (the grouping columns of ``by=``); in the mixtures
+        table they are not domains.
 
     Raises
     ------
@@ -102,7 +106,10 @@ def read_mixtures(
         tables that cannot be joined, a negative share or shares that do not sum to 1.
     """
     mt, lt = _read(mixtures), _read(losses)
-    columns = [c for c in mt.frame.columns if c != INDEX]
+    for name in keep:
+        if name not in mt.frame.columns and name not in lt.frame.columns:
+            raise InputError(f"by={name!r}: neither {mt.path} nor {lt.path} has a column {name!r}", field="by")
+    columns = [c for c in mt.frame.columns if c != INDEX and c not in keep]
     if not columns:
         raise mt.error("no domain columns; a mixtures table has one column per training domain")
     if domains is not None:
@@ -139,6 +146,7 @@ def read_mixtures(
             )
     losses_cols = [target] if target is not None else [c for c in lt.frame.columns if c != INDEX]
     loss_values = _numeric(lt, losses_cols)
+    order = slice(None)
     if INDEX in mt.frame.columns and INDEX in lt.frame.columns:
         left = mt.frame[INDEX].astype(str).str.strip().to_numpy()
         right = lt.frame[INDEX].astype(str).str.strip().to_numpy()
@@ -166,7 +174,9 @@ def read_mixtures(
             f"has {len(lt.frame)} rows but {mt.path} has {len(mt.frame)}; without an 'index' column "
             "in both, rows are joined by order, so the counts must match"
         )
-    frame = pd.concat([shares.reset_index(drop=True), loss_values.reset_index(drop=True)], axis=1)
+    kept = pd.DataFrame({name: mt.frame[name].to_numpy() if name in mt.frame.columns
+                         else lt.frame[name].to_numpy()[order] for name in keep})
+    frame = pd.concat([shares.reset_index(drop=True), loss_values.reset_index(drop=True), kept], axis=1)
     frame.index = mt.frame.index
     return frame, tuple(columns)
 
@@ -191,14 +201,22 @@ def mixing_starts(law: Law, frame: pd.DataFrame) -> np.ndarray:
 
 
 def fit_mixture(
-    frame: pd.DataFrame, domains: Sequence[str], target: str, *, law: str = "mixing_law", **settings
-) -> FitResult:
+    frame: pd.DataFrame, domains: Sequence[str], target: str, *, law: str = "mixing_law",
+    by: str | Sequence[str] | None = None, strict: bool = False, **settings
+) -> FitResult | FitGroup:
     """Fit a mixing law (``"mixing_law"`` or ``"linear"``) by the engine.
 
     ``settings`` go to :func:`scalelaw.engine.fit`; by default the mixing law uses the engine's
     Huber loss on log residuals with the starts of :func:`mixing_starts`, and the linear law
-    ordinary least squares.
+    ordinary least squares.  With ``by`` (columns of ``frame``, see ``read_mixtures(keep=)``) one law
+    is fitted per group of rows, as a :class:`~scalelaw.result.FitGroup` (:func:`scalelaw.groups.each`).
     """
+    if by is not None:
+        from scalelaw import groups
+
+        return groups.each(lambda rows: fit_mixture(rows, domains, target, law=law, **settings), frame,
+                           by=by, strict=strict, family="transport",
+                           settings={"target": target, "law": law} | settings)
     if law == "mixing_law":
         declared = mixing_law(domains, target)
         settings.setdefault("starts", mixing_starts(declared, frame))
