@@ -162,12 +162,11 @@ def fit_chunk(law: Law, chunk: Chunk, *, loss: str = "huber", delta: float = 1e-
     conv = np.zeros((G, P), dtype=bool)
     its = np.zeros((G, P), dtype=int)
     rows_per = max(1, _ELEMENTS // max(n * (p + 1), 1))
-    for i in range(0, len(chosen), rows_per):
-        sl = slice(i, i + rows_per)
+    for sl in _whole_groups(g_idx, rows_per):
         owner = g_idx[sl]
         batch = optimize.irls(lambda x, jac, rows, owner=owner: stack.residuals(x, jac, owner[rows]),
                               chosen[sl], loss=loss_fn, weights=chunk.weights[owner], lower=stack.lower,
-                              upper=stack.upper, indexed=True)
+                              upper=stack.upper, indexed=True, groups=owner)
         fun[owner, s_idx[sl]] = batch.fun
         xs[owner, s_idx[sl]] = batch.x
         conv[owner, s_idx[sl]] = batch.converged
@@ -187,6 +186,18 @@ def fit_chunk(law: Law, chunk: Chunk, *, loss: str = "huber", delta: float = 1e-
     out["metrics"] = _metrics(chunk, out["prediction"])
     if bootstrap:
         out |= _bootstrap(stack, loss_fn, u_best, bootstrap)
+    return out
+
+
+def _whole_groups(owner: np.ndarray, rows: int) -> list[slice]:
+    """Slices of about ``rows`` rows of the sorted ``owner`` that never split a group's starts."""
+    firsts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1, len(owner)]
+    out, i = [], 0
+    while i < len(owner):
+        k = np.searchsorted(firsts, i + rows, side="right") - 1
+        end = int(firsts[k]) if firsts[k] > i else int(firsts[np.searchsorted(firsts, i, side="right")])
+        out.append(slice(i, end))
+        i = end
     return out
 
 

@@ -253,7 +253,7 @@ def fit(
         raise FitError(f"law {law.name!r} gives no finite prediction at any of the {len(U)} starting "
                        "points; check the units of the inputs or give starting values")
     chosen = finite[np.argsort(objective0[finite], kind="stable")[:polish]]
-    batch = _minimise(problem, loss_fn, U[chosen], problem.weights)
+    batch = _minimise(problem, loss_fn, U[chosen], problem.weights, starts_of_one=True)
     best = int(np.nanargmin(np.where(np.isfinite(batch.fun), batch.fun, np.inf)))
     u_best, f_best = batch.x[best], float(batch.fun[best])
     reached = int(np.sum(batch.fun <= f_best + 1e-6 * abs(f_best) + 1e-300))
@@ -330,11 +330,14 @@ def _objectives(problem: Problem, loss_fn, U: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(out), out, np.inf)
 
 
-def _minimise(problem: Problem, loss_fn, U: np.ndarray, weights: np.ndarray, progress=None):
+def _minimise(problem: Problem, loss_fn, U: np.ndarray, weights: np.ndarray, progress=None,
+              starts_of_one: bool = False):
+    """Polish every row of U; ``starts_of_one``: the rows are starts of one problem (they may merge)."""
     if isinstance(loss_fn, HuberLikelihood):
         return _minimise_likelihood(problem, loss_fn, U, weights)
     return optimize.irls(problem.residuals, U, loss=loss_fn, weights=weights, lower=problem.lower,
-                         upper=problem.upper, on_iteration=progress)
+                         upper=problem.upper, on_iteration=progress,
+                         groups=np.zeros(len(U), dtype=int) if starts_of_one else None)
 
 
 def _minimise_likelihood(problem: Problem, loss_fn: HuberLikelihood, U: np.ndarray, weights: np.ndarray):

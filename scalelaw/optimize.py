@@ -52,6 +52,11 @@ def irls(
     xtol: float = 1e-11,
     on_iteration: Callable[[int, int], None] | None = None,
     indexed: bool = False,
+    window: int = 25,
+    wtol: float = 1e-8,
+    groups: np.ndarray | None = None,
+    merge: float = 1e-4,
+    straggle: int = 200,
 ) -> BatchResult:
     """Minimise ``sum(weights * loss.rho(r(x)))`` from every row of ``x0``.
 
@@ -70,6 +75,18 @@ def irls(
     indexed
         Call ``residuals(x, jacobian, rows)`` with the indices of the rows of x in the batch (for
         starts that carry data of their own, as stacked groups do).
+    window, wtol
+        A start whose objective fell by at most ``wtol`` relative over the last ``window``
+        iterations has stalled (it crawls along a flat valley, e.g. towards a parameter of zero)
+        and stops as converged.
+    groups, merge
+        Group label of every row (starts of one problem): an active start that comes within
+        ``merge`` (relative, every coordinate) of another active start of its group, with a higher
+        objective, leaves the batch and ends where that start ends.
+    straggle
+        With the squared loss, starts still active after ``straggle`` iterations (crawling along a
+        ridge) are finished one by one by trust-region least squares (``scipy.optimize.least_squares``),
+        kept where it lowers their objective.
     """
     x = _clip(np.array(x0, dtype=float), lower, upper)
     S, p = x.shape
@@ -87,6 +104,9 @@ def irls(
     iterations = np.zeros(S, dtype=int)
     evaluations = S
     active = np.isfinite(f)
+    f_window = f.copy()
+    twin = np.arange(S)
+    pairs = _pairs(groups) if groups is not None else None
     eye = np.eye(p)
     for it in range(max_iter):
         idx = np.flatnonzero(active)
@@ -131,11 +151,91 @@ def irls(
         damping[idx] = np.clip(np.where(ok, damping[idx] * 0.1, damping[idx] * 10.0), 1e-12, 1e12)
         iterations[idx] += 1
         done = (ok & (decrease <= ftol * np.abs(fn))) | (moved <= xtol) | (damping[idx] >= 1e12)
+        if (it + 1) % window == 0:
+            done |= f_window[idx] - f[idx] <= wtol * np.abs(f[idx])
+            f_window[idx] = f[idx]
+        if pairs is not None and pairs[0].size:
+            _merge(pairs, x, f, active, twin, merge)
         converged[idx[done]] = True
         active[idx[done]] = False
         if on_iteration is not None:
             on_iteration(it + 1, int(active.sum()))
+        if it + 1 == straggle and getattr(loss, "name", "") == "squared":
+            _finish(call, x, f, converged, active, w_all, lower, upper)
+            break
+    merged = np.flatnonzero(twin != np.arange(S))
+    if merged.size:
+        while not np.array_equal(twin[twin], twin):
+            twin = twin[twin]
+        x[merged], f[merged], converged[merged] = x[twin[merged]], f[twin[merged]], converged[twin[merged]]
     return BatchResult(x, f, converged, iterations, evaluations)
+
+
+def _finish(call, x, f, converged, active, w_all, lower, upper) -> None:
+    """Least squares from every active start (squared loss), kept where the objective falls."""
+    from scipy.optimize import least_squares
+
+    for row in np.flatnonzero(active):
+        rows = np.array([row])
+        root = np.sqrt(w_all[row])
+
+        def fun(z, rows=rows, root=root):
+            return root * call(z[None, :], False, rows)[0][0]
+
+        def jac(z, rows=rows, root=root):
+            return root[:, None] * call(z[None, :], True, rows)[1][0]
+
+        with np.errstate(all="ignore"):
+            try:
+                res = least_squares(fun, x[row], jac=jac, bounds=(lower, upper), method="trf",
+                                    ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=2000)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+        value = float(np.sum(res.fun * res.fun))
+        if np.isfinite(value) and value <= f[row]:
+            x[row], f[row] = res.x, value
+        converged[row] = res.status > 0
+        active[row] = False
+
+
+_MERGE_GROUP = 64  # groups with more starts than this are not merged (their pairs would not fit)
+
+
+def _pairs(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i < j) of rows with the same label, for groups of at most ``_MERGE_GROUP`` rows."""
+    order = np.argsort(groups, kind="stable")
+    labels, starts, sizes = np.unique(groups[order], return_index=True, return_counts=True)
+    first, second = [], []
+    for size in np.unique(sizes[(sizes > 1) & (sizes <= _MERGE_GROUP)]):
+        i, j = np.triu_indices(size, 1)
+        base = starts[sizes == size]
+        members = order[base[:, None] + np.arange(size)]
+        members.sort(axis=1)
+        first.append(members[:, i].ravel())
+        second.append(members[:, j].ravel())
+    if not first:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    return np.concatenate(first), np.concatenate(second)
+
+
+def _merge(pairs, x, f, active, twin, tol) -> None:
+    """Retire the worse start of every active pair that has met (ties: the later row)."""
+    i, j = pairs
+    live = active[i] & active[j]
+    if not live.any():
+        return
+    i, j = i[live], j[live]
+    close = np.all(np.abs(x[i] - x[j]) <= tol * (1.0 + np.abs(x[i])), axis=1)
+    if not close.any():
+        return
+    i, j = i[close], j[close]
+    worse_j = f[j] >= f[i]
+    keep = np.where(worse_j, i, j)
+    drop = np.where(worse_j, j, i)
+    for k, d in zip(keep, drop, strict=True):  # pairs met this iteration: few
+        if active[d] and active[k]:
+            active[d] = False
+            twin[d] = k
 
 
 def bfgs(
