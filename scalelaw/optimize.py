@@ -84,9 +84,10 @@ def irls(
         ``merge`` (relative, every coordinate) of another active start of its group, with a higher
         objective, leaves the batch and ends where that start ends.
     straggle
-        With the squared loss, starts still active after ``straggle`` iterations (crawling along a
-        ridge) are finished one by one by trust-region least squares (``scipy.optimize.least_squares``),
-        kept where it lowers their objective.
+        With ``groups`` and the squared loss, the iteration stops after ``straggle`` iterations: a
+        start still active there (crawling along a ridge) that holds its group's lowest objective is
+        finished by trust-region least squares (``scipy.optimize.least_squares``, kept where it
+        lowers the objective); the other active starts stop where they are, not converged.
     """
     x = _clip(np.array(x0, dtype=float), lower, upper)
     S, p = x.shape
@@ -160,8 +161,9 @@ def irls(
         active[idx[done]] = False
         if on_iteration is not None:
             on_iteration(it + 1, int(active.sum()))
-        if it + 1 == straggle and getattr(loss, "name", "") == "squared":
-            _finish(call, x, f, converged, active, w_all, lower, upper)
+        if it + 1 == straggle and groups is not None and getattr(loss, "name", "") == "squared":
+            _finish(call, x, f, converged, _leaders(groups, f, active), w_all, lower, upper)
+            active[:] = False
             break
     merged = np.flatnonzero(twin != np.arange(S))
     if merged.size:
@@ -169,6 +171,15 @@ def irls(
             twin = twin[twin]
         x[merged], f[merged], converged[merged] = x[twin[merged]], f[twin[merged]], converged[twin[merged]]
     return BatchResult(x, f, converged, iterations, evaluations)
+
+
+def _leaders(groups: np.ndarray, f: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Active starts that hold their group's lowest objective (the first such start of a group)."""
+    order = np.lexsort((np.arange(len(f)), f, groups))
+    first = np.r_[True, groups[order][1:] != groups[order][:-1]]
+    out = np.zeros(len(f), dtype=bool)
+    out[order[first]] = True
+    return out & active
 
 
 def _finish(call, x, f, converged, active, w_all, lower, upper) -> None:
@@ -188,7 +199,7 @@ def _finish(call, x, f, converged, active, w_all, lower, upper) -> None:
         with np.errstate(all="ignore"):
             try:
                 res = least_squares(fun, x[row], jac=jac, bounds=(lower, upper), method="trf",
-                                    ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=2000)
+                                    ftol=1e-14, xtol=1e-14, gtol=1e-14, max_nfev=2000)
             except (ValueError, np.linalg.LinAlgError):
                 continue
         value = float(np.sum(res.fun * res.fun))
