@@ -198,7 +198,7 @@ def _finish(call, x, f, converged, active, w_all, lower, upper) -> None:
 
         with np.errstate(all="ignore"):
             try:
-                res = least_squares(fun, x[row], jac=jac, bounds=(lower, upper), method="trf",
+                res = least_squares(fun, x[row], jac=jac, bounds=(lower, upper), method="trf", x_scale="jac",
                                     ftol=1e-14, xtol=1e-14, gtol=1e-14, max_nfev=2000)
             except (ValueError, np.linalg.LinAlgError):
                 continue
