@@ -169,3 +169,28 @@ def test_cli_strict_refuses_a_small_group_and_without_it_warns(cli, tmp_path):
     payload = json.loads(run.stdout)
     assert list(payload["fits"]) == ["owt2"] and "rw" in payload["info"]["skipped"]
     assert any("group 'rw' has 3 rows" in w for w in payload["warnings"])
+
+
+def test_flat_curve_reaches_the_least_squares_optimum_and_equals_its_fit_alone():
+    # alpha ~ 0.01: E and A trade off along a ridge towards E = 0, where a start crawls; its
+    # group's leading start is finished by trust-region least squares after 200 iterations.
+    from scipy.optimize import curve_fit
+
+    law = scalelaw.get_law("saturating_power_law")
+    rng = np.random.default_rng(271)
+    x = np.sort(10 ** rng.uniform(-1, 4, size=13))
+    y = (0.0007 + 0.55 * x**-0.0104) * np.exp(rng.normal(0, 0.02, size=13))
+    table = pd.DataFrame({"g": "flat", "x": x, "loss": y})
+    group = scalelaw.fit(law, table, by="g", loss="squared", polish=3)
+    fit = group["flat"]
+    alone = engine.fit(law, table, **fit.settings)
+
+    def log_model(x, E, A, alpha):
+        return np.log(E + A * x**-alpha)
+
+    p, _ = curve_fit(log_model, x, np.log(y), p0=[y.min() / 2, y.max(), 0.5],
+                     bounds=([1e-12, 1e-12, 0.0], [np.inf, np.inf, 10.0]), maxfev=2000)
+    reference = float(np.sum((np.log(y) - log_model(x, *p)) ** 2))
+    assert fit.diagnostics["converged"]
+    assert fit.diagnostics["objective"] <= reference * (1 + 1e-9)
+    assert _relative(fit.diagnostics["objective"], alone.diagnostics["objective"]) < 1e-10
