@@ -130,7 +130,7 @@ def _starts(law: Law, chunk: Chunk, starts) -> np.ndarray:
 
 
 def fit_chunk(law: Law, chunk: Chunk, *, loss: str = "huber", delta: float = 1e-3, starts="default",
-              polish: int = 64, bootstrap: int = 0, **_) -> dict:
+              polish: int = 64, bootstrap: int = 0, finish: bool = False, **_) -> dict:
     """Fit every group of ``chunk`` in one batch; plain arrays per group (G leading).
 
     Returns ``u`` (G, p) optimiser-space optimum, ``objective``, ``converged``, ``iterations``,
@@ -166,7 +166,8 @@ def fit_chunk(law: Law, chunk: Chunk, *, loss: str = "huber", delta: float = 1e-
         owner = g_idx[sl]
         batch = optimize.irls(lambda x, jac, rows, owner=owner: stack.residuals(x, jac, owner[rows]),
                               chosen[sl], loss=loss_fn, weights=chunk.weights[owner], lower=stack.lower,
-                              upper=stack.upper, indexed=True, groups=owner)
+                              upper=stack.upper, indexed=True, groups=owner if finish else None,
+                              window=25 if finish else None)
         fun[owner, s_idx[sl]] = batch.fun
         xs[owner, s_idx[sl]] = batch.x
         conv[owner, s_idx[sl]] = batch.converged

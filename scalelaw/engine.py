@@ -154,6 +154,7 @@ def fit(
     progress: Progress | None = None,
     bootstrap_weights: np.ndarray | None = None,
     by: str | Sequence[str] | None = None,
+    finish: bool | None = None,
     **group_options,
 ) -> FitResult | FitGroup:
     """Fit ``law`` to ``table`` by a vectorised multi-start robust fit.
@@ -174,6 +175,11 @@ def fit(
         parameter values, or an array (S, p) of natural values.
     polish
         How many of the best starting points are polished by the batched optimiser.
+    finish
+        Polish as group fits do (default with ``by=``, recorded in the settings): a start stops when
+        its objective stalls, starts that meet merge, and with the squared loss the leading start
+        still running after 200 iterations is finished by least squares (see
+        :func:`scalelaw.optimize.irls`).
     bootstrap
         Number of row-resampling replicates for percentile intervals (0: none).
     seed
@@ -207,7 +213,8 @@ def fit(
         are then those of :func:`scalelaw.groups.fit`.
     """
     settings = fit_settings(loss=loss, delta=delta, starts=starts, polish=polish, bootstrap=bootstrap,
-                            seed=seed, level=level, weight_column=weight_column)
+                            seed=seed, level=level, weight_column=weight_column,
+                            finish=(by is not None) if finish is None else finish)
     if by is not None:
         from scalelaw import groups
 
@@ -253,7 +260,7 @@ def fit(
         raise FitError(f"law {law.name!r} gives no finite prediction at any of the {len(U)} starting "
                        "points; check the units of the inputs or give starting values")
     chosen = finite[np.argsort(objective0[finite], kind="stable")[:polish]]
-    batch = _minimise(problem, loss_fn, U[chosen], problem.weights, starts_of_one=True)
+    batch = _minimise(problem, loss_fn, U[chosen], problem.weights, starts_of_one=bool(finish))
     best = int(np.nanargmin(np.where(np.isfinite(batch.fun), batch.fun, np.inf)))
     u_best, f_best = batch.x[best], float(batch.fun[best])
     reached = int(np.sum(batch.fun <= f_best + 1e-6 * abs(f_best) + 1e-300))
@@ -296,11 +303,13 @@ def fit(
 
 
 def fit_settings(*, loss: str = "huber", delta: float = 1e-3, starts="default", polish: int = 64,
-                 bootstrap: int = 0, seed: int = 0, level: float = 0.95, weight_column: str | None = None) -> dict:
-    """The settings of :func:`fit` as they are recorded: plain values, custom starts as natural values."""
+                 bootstrap: int = 0, seed: int = 0, level: float = 0.95, weight_column: str | None = None,
+                 finish: bool = False) -> dict:
+    """The settings of :func:`fit` as they are recorded: plain values, custom starts as natural values
+    (``finish`` only when true, so that fits recorded without it replay as they were)."""
     return {"loss": loss, "delta": float(delta), "starts": _plain_starts(starts), "polish": int(polish),
             "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
-            "weight_column": weight_column}
+            "weight_column": weight_column} | ({"finish": True} if finish else {})
 
 
 def _plain(values: np.ndarray) -> list:
@@ -336,7 +345,7 @@ def _minimise(problem: Problem, loss_fn, U: np.ndarray, weights: np.ndarray, pro
     if isinstance(loss_fn, HuberLikelihood):
         return _minimise_likelihood(problem, loss_fn, U, weights)
     return optimize.irls(problem.residuals, U, loss=loss_fn, weights=weights, lower=problem.lower,
-                         upper=problem.upper, on_iteration=progress,
+                         upper=problem.upper, on_iteration=progress, window=25 if starts_of_one else None,
                          groups=np.zeros(len(U), dtype=int) if starts_of_one else None)
 
 

@@ -103,10 +103,11 @@ def fit(law: Law, table: pd.DataFrame, *, by: str | Sequence[str], strict: bool 
 
     by = columns(by, table)
     parallel.check(jobs, backend, scheduler)
-    unknown = set(settings) - {"loss", "delta", "starts", "polish", "bootstrap", "seed", "level", "weight_column"}
+    unknown = set(settings) - {"loss", "delta", "starts", "polish", "bootstrap", "seed", "level", "weight_column",
+                                "finish"}
     if unknown:
         raise FitError(f"fit with by= takes no {sorted(unknown)[0]}=")
-    template = engine.fit_settings(**settings)
+    template = engine.fit_settings(**({"finish": True} | settings))
     clock = time.perf_counter()
     codes, names, values = split(table, by)
     data = {s: engine._column(table, law.column(s)) for s in law.inputs}

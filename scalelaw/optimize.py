@@ -52,7 +52,7 @@ def irls(
     xtol: float = 1e-11,
     on_iteration: Callable[[int, int], None] | None = None,
     indexed: bool = False,
-    window: int = 25,
+    window: int | None = None,
     wtol: float = 1e-8,
     groups: np.ndarray | None = None,
     merge: float = 1e-4,
@@ -76,7 +76,7 @@ def irls(
         Call ``residuals(x, jacobian, rows)`` with the indices of the rows of x in the batch (for
         starts that carry data of their own, as stacked groups do).
     window, wtol
-        A start whose objective fell by at most ``wtol`` relative over the last ``window``
+        With ``window``: a start whose objective fell by at most ``wtol`` relative over the last ``window``
         iterations has stalled (it crawls along a flat valley, e.g. towards a parameter of zero)
         and stops as converged.
     groups, merge
@@ -152,7 +152,7 @@ def irls(
         damping[idx] = np.clip(np.where(ok, damping[idx] * 0.1, damping[idx] * 10.0), 1e-12, 1e12)
         iterations[idx] += 1
         done = (ok & (decrease <= ftol * np.abs(fn))) | (moved <= xtol) | (damping[idx] >= 1e12)
-        if (it + 1) % window == 0:
+        if window and (it + 1) % window == 0:
             done |= f_window[idx] - f[idx] <= wtol * np.abs(f[idx])
             f_window[idx] = f[idx]
         if pairs is not None and pairs[0].size:
