@@ -21,7 +21,7 @@ from scalelaw.engine import _transform, _transform_slope
 from scalelaw.expression import BoundProgram
 from scalelaw.laws import Law
 from scalelaw.losses import make_loss
-from scalelaw.starts import start_points, to_natural, to_optimizer
+from scalelaw.starts import residual_weights, start_points, to_natural, to_optimizer
 
 _ELEMENTS = 4_000_000  # batch rows x points x parameters held at once
 
@@ -95,13 +95,7 @@ def _default_starts(law: Law, chunk: Chunk) -> np.ndarray:
         shape = (G, len(natural), y.shape[1])
         h = np.broadcast_to(outs[0], shape)
         Gm = np.stack([np.broadcast_to(outs[1 + j], shape) for j in cols], axis=-1)
-        if law.space == "log":
-            w = 1.0 / y
-        elif law.space == "logit":
-            w = 1.0 / np.clip(y * (1 - y), 1e-6, None)
-        else:
-            w = np.ones_like(y)
-        w = np.where(mask, w, 0.0)[:, None, :]
+        w = np.where(mask, residual_weights(law, y), 0.0)[:, None, :]
         Gw = Gm * w[..., None]
         rhs = np.einsum("gsnq,gsn->gsq", Gw, (y[:, None, :] - h) * w)
         M = np.matmul(np.swapaxes(Gw, 2, 3), Gw)

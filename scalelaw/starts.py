@@ -96,6 +96,16 @@ def default(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray) -> np.ndarr
     return to_optimizer(law, natural)
 
 
+def residual_weights(law: Law, y: np.ndarray) -> np.ndarray:
+    """First-order weights that turn the law's residual space into y units: 1/y for log, 1/(y(1-y)) for
+    logit, 1 otherwise (the linear parameters are solved by least squares under these weights)."""
+    if law.space == "log":
+        return 1.0 / y
+    if law.space == "logit":
+        return 1.0 / np.clip(y * (1 - y), 1e-6, None)
+    return np.ones_like(y)
+
+
 def _solve_linear(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray, natural: np.ndarray) -> np.ndarray:
     names = law.param_names
     cols = [j for j, n in enumerate(names) if n in law.linear_params]
@@ -104,12 +114,7 @@ def _solve_linear(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray, natur
     n_points = y.shape[0]
     h = np.broadcast_to(outs[0], (natural.shape[0], n_points))
     G = np.stack([np.broadcast_to(outs[1 + j], h.shape) for j in cols], axis=-1)
-    if law.space == "log":
-        w = 1.0 / y
-    elif law.space == "logit":
-        w = 1.0 / np.clip(y * (1 - y), 1e-6, None)
-    else:
-        w = np.ones_like(y)
+    w = residual_weights(law, y)
     Gw = G * w[None, :, None]
     rhs = np.einsum("snq,sn->sq", Gw, (y - h) * w)
     M = np.matmul(np.swapaxes(Gw, 1, 2), Gw)
