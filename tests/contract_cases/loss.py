@@ -40,3 +40,15 @@ case("loss.isoflop", lambda **s: loss.isoflop(_porian(), **s), budget_column=Non
 case("loss.validation", lambda **s: loss.validate_loss(_runs(), **s), law="chinchilla", top_frac=0.2, column=None,
      order_by="flops", loss="huber", delta=1e-3,
      bad=lambda: loss.validate_loss(_runs(), top_frac=1.5))
+
+
+@functools.cache
+def _porian_tuned() -> pd.DataFrame:
+    """Porian et al.'s tuned, standard-count runs of both datasets: two groups for ``by="dataset"``."""
+    frame = pd.read_csv(DATA / "loss" / "porian_isoflop_points.csv")
+    return frame[(frame.hparams == "tuned") & (frame.param_count == "standard")][["dataset", "params", "tokens",
+                                                                                  "loss"]]
+
+
+case("core.groups", lambda **s: engine.fit(get_law("chinchilla"), _porian_tuned(), **s), by="dataset", bootstrap=5,
+     seed=0, bad=lambda: engine.fit(get_law("chinchilla"), _porian_tuned(), by="nope"))
