@@ -55,10 +55,15 @@ def columns(by: str | Sequence[str], table: pd.DataFrame) -> list[str]:
 
 def split(table: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, list[str], list[list[str]]]:
     """Group code of every row (groups in order of first appearance), the group names, their values."""
-    keys = table[by].astype(str)
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys), sort=False)
-    values = [[str(v) for v in u] for u in uniques]
-    return np.asarray(codes), [SEP.join(v) for v in values], values
+    columns = [pd.factorize(table[c].astype(str), sort=False) for c in by]
+    codes = columns[0][0].astype(np.int64)
+    for column_codes, column_values in columns[1:]:
+        codes = pd.factorize(codes * len(column_values) + column_codes, sort=False)[0].astype(np.int64)
+    count = int(codes.max()) + 1 if len(codes) else 0
+    first = np.empty(count, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    values = [[str(u[c[i]]) for c, u in columns] for i in first]
+    return codes, [SEP.join(v) for v in values], values
 
 
 def group_seed(seed: int, name: str) -> int:
