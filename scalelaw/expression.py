@@ -32,6 +32,26 @@ from scalelaw.errors import LawError
 
 #: numpy functions allowed in expressions, with their derivative in terms of the argument ``u``.
 FUNCTIONS = ("exp", "log", "log10", "log2", "log1p", "expm1", "sqrt", "tanh")
+MAX_CHARACTERS = 10_000  #: longest formula accepted
+MAX_DEPTH = 100  #: deepest nesting of operations in a formula
+
+
+class ConstantError(LawError):
+    """A constant sub-expression that has no finite real value (``1/0``, ``2**10000``, ``(-8)**0.5``);
+    ``reason`` says why ("divides by zero", ...)."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what} {reason}")
+        self.reason = reason
+
+
+def _constant(value, what: str) -> Const:
+    """``Const(value)``, or :class:`ConstantError` when ``value`` is not a finite real number."""
+    if isinstance(value, complex):
+        raise ConstantError(what, "is not a real number")
+    if not math.isfinite(value):
+        raise ConstantError(what, "overflows (|value| > 1.8e308)" if not math.isnan(value) else "is not a number")
+    return Const(float(value))
 
 
 class Node:
@@ -139,7 +159,7 @@ def add(*terms: Node) -> Node:
             else:
                 flat.append(t)
     if constant != 0.0:
-        flat.append(Const(constant))
+        flat.append(_constant(constant, "a sum of constants"))
     if not flat:
         return ZERO
     return flat[0] if len(flat) == 1 else Add(tuple(flat))
@@ -158,7 +178,7 @@ def mul(*factors: Node) -> Node:
     if constant == 0.0:
         return ZERO
     if constant != 1.0:
-        flat.insert(0, Const(constant))
+        flat.insert(0, _constant(constant, "a product of constants"))
     if not flat:
         return ONE
     return flat[0] if len(flat) == 1 else Mul(tuple(flat))
@@ -172,7 +192,13 @@ def power(base: Node, exponent: Node) -> Node:
         if exponent.value == 1.0:
             return base
         if isinstance(base, Const):
-            return Const(base.value**exponent.value)
+            if base.value == 0.0 and exponent.value < 0:
+                raise ConstantError(f"({base})**({exponent})", "divides by zero")
+            try:
+                value = base.value**exponent.value
+            except OverflowError:
+                value = math.inf
+            return _constant(value, f"({base})**({exponent})")
     if isinstance(base, Pow) and isinstance(base.exponent, Const) and isinstance(exponent, Const):
         return power(base.base, Const(base.exponent.value * exponent.value))
     return Pow(base, exponent)
@@ -180,7 +206,8 @@ def power(base: Node, exponent: Node) -> Node:
 
 def call(function: str, argument: Node) -> Node:
     if isinstance(argument, Const):
-        return Const(float(getattr(np, function)(argument.value)))
+        with np.errstate(all="ignore"):
+            return _constant(float(getattr(np, function)(argument.value)), f"{function}({argument})")
     return Call(function, argument)
 
 
@@ -209,19 +236,54 @@ def parse(text: str) -> Node:
     """
     if not isinstance(text, str) or not text.strip():
         raise LawError("the law expression is empty; give a formula such as 'E + A/N**alpha'")
+    if len(text) > MAX_CHARACTERS:
+        raise LawError(f"the law expression has {len(text)} characters, more than the limit of {MAX_CHARACTERS}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
-        raise LawError(f"the law expression {text!r} is not valid syntax: {err.msg}") from err
+        raise LawError(f"the law expression {_shown(text)} is not valid syntax: {err.msg}") from None
+    except (RecursionError, MemoryError):
+        raise LawError(f"the law expression {_shown(text)} nests too deeply to parse") from None
+    if _depth(tree.body) > MAX_DEPTH:
+        raise LawError(f"the law expression {_shown(text)} nests operations deeper than the limit of {MAX_DEPTH}")
     return _convert(tree.body, text)
 
 
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 80 else repr(text[:77] + "...")
+
+
+def _depth(node: ast.AST) -> int:
+    """Nesting depth of an expression tree (iterative: a deep tree cannot exhaust the stack)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH:
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(current))
+    return deepest
+
+
 def _convert(node: ast.AST, text: str) -> Node:
+    try:
+        return _convert_node(node, text)
+    except ConstantError as err:
+        if str(err).startswith("in "):
+            raise
+        segment = ast.get_source_segment(text.strip(), node) or ast.unparse(node)
+        raise ConstantError(f"in {_shown(text)}: {segment!r} (column {node.col_offset + 1})",
+                            f"{err.reason}; write a finite real constant") from None
+
+
+def _convert_node(node: ast.AST, text: str) -> Node:
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return Const(float(node.value))
+        return _constant(float(node.value), "the number")
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
             raise LawError(f"in {text!r}: {node.id!r} is a function; call it, e.g. {node.id}(x)")
+        if node.id.startswith("_"):
+            raise LawError(f"in {_shown(text)}: the name {node.id!r} starts with '_'; name parameters and "
+                           "columns with a letter")
         return Sym(node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         return _BINARY[type(node.op)](_convert(node.left, text), _convert(node.right, text))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -41,6 +43,46 @@ FORMULAS = [
 )
 def test_disallowed_syntax_is_a_clear_error(text):
     with pytest.raises(LawError, match="not allowed|not valid syntax|is a function"):
+        ex.parse(text)
+
+
+@pytest.mark.parametrize(
+    "text, segment, column, reason",
+    [
+        ("9**9**9", "9**9**9", 1, "overflows (|value| > 1.8e308)"),
+        ("2**10000", "2**10000", 1, "overflows (|value| > 1.8e308)"),
+        ("E + A*x**-(10.0**400)", "10.0**400", 12, "overflows (|value| > 1.8e308)"),
+        ("x + 1/0", "1/0", 5, "divides by zero"),
+        ("0.0**-1 * x", "0.0**-1", 1, "divides by zero"),
+        ("(-8)**0.5 * x", "(-8)**0.5", 1, "is not a real number"),
+        ("1e400 * x", "1e400", 1, "overflows (|value| > 1.8e308)"),
+        ("log(-1) * x", "log(-1)", 1, "is not a number"),
+        ("1e308*10*x", "1e308*10", 1, "overflows (|value| > 1.8e308)"),
+    ],
+)
+def test_constants_without_a_finite_real_value_are_refused_with_their_position(text, segment, column, reason):
+    with pytest.raises(ex.ConstantError) as caught:
+        ex.parse(text)
+    message = str(caught.value)
+    assert message == (f"in {text!r}: {segment!r} (column {column}) {reason}; write a finite real constant")
+    assert "\n" not in message
+
+
+def test_finite_constants_still_fold():
+    assert ex.parse("2**10 * x") == ex.parse("1024 * x")
+    assert ex.parse("1e308 * x + 1/4") == ex.parse("x*1e308 + 0.25")
+    assert str(ex.parse("(-8)**2 * x")) == "(64*x)"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("x + __import__", "the name '__import__' starts with '_'"),
+    ("_private * x", "the name '_private' starts with '_'"),
+    ("-" * 500 + "x", "nests operations deeper than the limit of 100"),
+    ("*".join(["x"] * 150), "nests operations deeper than the limit of 100"),
+    ("x + " * 3000 + "x", "more than the limit of 10000"),
+])
+def test_private_names_and_oversized_formulas_are_refused(text, fragment):
+    with pytest.raises(LawError, match=re.escape(fragment)):
         ex.parse(text)
 
 
@@ -92,3 +134,13 @@ def test_simplification_folds_constants_and_zero_derivatives():
     expr = ex.parse("2 * 3 + x * 1 + 0 * y")
     assert expr == ex.add(ex.Sym("x"), ex.Const(6.0))
     assert ex.derivative(ex.parse("A * x"), "B") == ex.ZERO
+
+
+@pytest.mark.parametrize("formula", ["E + A/N**alpha + 9**9**9/D**beta", "E + A/N**alpha + B/D**__class__",
+                                     "E + A/N**alpha + B/D**beta + 1/0"])
+def test_the_cli_refuses_an_exploding_or_private_formula_in_one_line(cli, formula):
+    from support import DATA
+
+    run = cli("fit", "loss", DATA / "loss" / "epoch_chinchilla_svg_extracted.csv", "--law", formula)
+    assert run.code == 2
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("error: in ") and "Traceback" not in run.stderr
