@@ -15,9 +15,14 @@ import pkgutil
 import sys
 import warnings
 
+import typer
+
 from scalelaw.cli import render
 from scalelaw.cli.app import app, flag_defaults
 from scalelaw.errors import ExtrapolationWarning, ScalelawError
+
+#: The option parser's usage errors (click's, or those of the copy of click that typer ships).
+UsageError = next(base for base in typer.BadParameter.__mro__ if base.__name__ == "UsageError")
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in ("app", "options", "render"):
@@ -32,10 +37,28 @@ def main(argv: list[str] | None = None) -> None:
         warnings.simplefilter("ignore", ExtrapolationWarning)  # the commands print result.warnings
         warnings.showwarning = lambda message, *args, **kwargs: render.warn(str(message))
         try:
-            app(args=argv, prog_name="scalelaw", default_map=flag_defaults())
+            code = app(args=argv, prog_name="scalelaw", standalone_mode=False, default_map=flag_defaults())
         except ScalelawError as err:
             render.error(str(err).replace("[", "\\["))
             sys.exit(err.exit_code)
+        except UsageError as err:
+            if type(err).__name__ == "NoArgsIsHelpError":  # a group called alone: its help
+                err.show()
+            else:
+                render.error(usage_line(err).replace("[", "\\["))
+            sys.exit(2)
+        except (typer.Abort, KeyboardInterrupt):
+            render.error("interrupted; nothing written")
+            sys.exit(130)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def usage_line(err: UsageError) -> str:
+    """A usage error (a value an option's type refuses, a missing argument) as one line with where to look."""
+    message = " ".join(err.format_message().split())
+    where = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
+    return message + where
 
 
 __all__ = ["app", "main"]

@@ -60,7 +60,8 @@ Queries = Annotated[str, typer.Option(help="Queries served, to add their retriev
 LawOption = Annotated[LawChoice, typer.Option(help="auto: log_linear or saturating per (reader, metric), "
                                                    "chosen by held-out error; or force one; joint: "
                                                    "L(N, D, S).")]
-Holdout = Annotated[int, typer.Option(help="Largest datastore sizes held out to choose and check a law.")]
+Holdout = Annotated[int, options.ranged(low=1, integer=True,
+                                        help="Largest datastore sizes held out to choose and check a law.")]
 LmOnlyAt = Annotated[str, typer.Option(help="Tokens at which the LM-only point sits when a reader has one "
                                             "datastore size (two points).")]
 At = Annotated[str | None, typer.Option(help="Also predict the metric at this datastore size (tokens), e.g. "

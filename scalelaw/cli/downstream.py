@@ -55,7 +55,8 @@ def chain(
     params: Annotated[str | None, typer.Option(help="Parameters N of a single samples file.")] = None,
     tokens: Annotated[str | None, typer.Option(help="Training tokens D of a single samples file.")] = None,
     family: Annotated[str | None, typer.Option(help="Family of a single samples file.")] = None,
-    min_models: Annotated[int, typer.Option(help="Fewest models (distinct computes) for correlations.")] = 3,
+    min_models: Annotated[int, options.ranged(low=2, integer=True,
+                                              help="Fewest models (distinct computes) for correlations.")] = 3,
     out: Out = None,
     csv: Csv = None,
     plot: Plot = None,
@@ -128,12 +129,15 @@ def ladder(
                                                       help="Target training tokens D, e.g. 5T.")] = None,
     intermediate: Annotated[str, typer.Option(help="Step-1 quantity: task-loss (bits per byte) or c4 "
                                                    "(C4 loss).")] = "task-loss",
-    skip: Annotated[float, typer.Option(help="Fraction of each run's first checkpoints left out of "
+    skip: Annotated[float, options.ranged(low=0, high=1, high_open=True,
+                                          help="Fraction of each run's first checkpoints left out of "
                                              "step 2.")] = 0.1,
-    moving_avg: Annotated[int, typer.Option(help="Trailing moving-average window of step 2.")] = 5,
-    last_n: Annotated[int, typer.Option(help="Evaluations averaged for a run's final values.")] = 5,
+    moving_avg: Annotated[int, options.ranged(low=1, integer=True,
+                                              help="Trailing moving-average window of step 2.")] = 5,
+    last_n: Annotated[int, options.ranged(low=1, integer=True,
+                                          help="Evaluations averaged for a run's final values.")] = 5,
     anchor: Annotated[bool, typer.Option(help="Add the point (loss 0, accuracy 1) to step 2.")] = True,
-    delta: Annotated[float, typer.Option(help="Huber threshold of step 1 (log units).")] = 1e-3,
+    delta: Annotated[float, options.ranged(low=0, low_open=True, help="Huber threshold of step 1 (log units).")] = 1e-3,
     resampling: dict | None = None,
     out: Out = None,
     plot: Plot = None,
@@ -221,7 +225,8 @@ def error_law(
                                                                  "COLUMN=VALUE (repeatable or comma-separated).")]
     = None,
     where: Where = None,
-    at_loss: Annotated[float | None, typer.Option(help="Predict the error at this loss.")] = None,
+    at_loss: Annotated[float | None, options.ranged(low=0, low_open=True,
+                                                    help="Predict the error at this loss.")] = None,
     loss: Annotated[str, typer.Option(help="squared (as curve_fit) or huber.")] = "squared",
     format: Format = None,
     manifest: Manifest = None,
@@ -305,15 +310,16 @@ def observational(
     target: Annotated[str, typer.Option(help="Benchmark to predict (a column of FILE or --target-file).")],
     cutoff_flops: Annotated[str, typer.Option(help="Fit on models with compute <= this (FLOPs), test above, "
                                                    "e.g. 8.4e22.")],
-    components: Annotated[int, typer.Option(help="Principal components in the link.")] = 3,
+    components: Annotated[int, options.ranged(low=1, integer=True, help="Principal components in the link.")] = 3,
     target_file: Annotated[Path | None, typer.Option(
         help="Another table of scores joined by model, holding the target.")] = None,
     predictor: Annotated[list[str] | None, typer.Option(
         help="Benchmarks used for the PCs (repeatable or comma-separated; default: all but the target).")] = None,
-    chance: Annotated[float, typer.Option(
+    chance: Annotated[float, options.ranged(low=0, high=1, high_open=True,
         help="Chance score of the target: fit (y - chance) / (1 - chance).")] = 0.0,
     loss: Annotated[str, typer.Option(help="squared (as curve_fit) or huber.")] = "squared",
-    delta: Annotated[float, typer.Option(help="Huber threshold (score units) with --loss huber.")] = 0.1,
+    delta: Annotated[float, options.ranged(low=0, low_open=True,
+                                           help="Huber threshold (score units) with --loss huber.")] = 0.1,
     format: Format = None,
     manifest: Manifest = None,
     params: Annotated[list[str] | None, typer.Option(

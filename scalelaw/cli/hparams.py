@@ -70,7 +70,8 @@ DivergeRatio = Annotated[
         show_default=False,
     ),
 ]
-MaxLoss = Annotated[float | None, typer.Option(help="Also count runs above this loss as diverged.")]
+MaxLoss = Annotated[float | None, options.ranged(low=0, low_open=True,
+                                                 help="Also count runs above this loss as diverged.")]
 RawLoss = Annotated[
     bool, typer.Option("--raw-loss", help="Use the raw final loss even when a smoothed loss is present.")
 ]
@@ -185,7 +186,7 @@ def fit(
     loss: Annotated[
         str, typer.Option(help="squared (least squares in log space, as Step Law) or huber.")
     ] = "squared",
-    delta: Annotated[float, typer.Option(help="Huber threshold, log units.")] = 1e-3,
+    delta: Annotated[float, options.ranged(low=0, low_open=True, help="Huber threshold, log units.")] = 1e-3,
     resampling: dict | None = None,
     plateau_window: Annotated[
         float,

@@ -23,8 +23,9 @@ Starts = Annotated[str, typer.Option(help="Start set: default, hoffmann (the 4,5
                                           "hoffmann-estimate.")]
 Loss = Annotated[str, typer.Option(help="huber (summed, on residuals in the law's space), squared, or "
                                         "huber-likelihood (free scale, as Besiroglu et al.).")]
-Delta = Annotated[float, typer.Option(help="Huber threshold, in residual units (log loss).")]
-Exclude = Annotated[int, typer.Option(help="Drop the K rows with the highest loss (Besiroglu et al. "
+Delta = Annotated[float, options.ranged(low=0, low_open=True, help="Huber threshold, in residual units (log loss).")]
+Exclude = Annotated[int, options.ranged(low=0, integer=True,
+                                        help="Drop the K rows with the highest loss (Besiroglu et al. "
                                            "drop 5 of Hoffmann's 245).")]
 
 
@@ -184,7 +185,7 @@ def fit_isoflop(
     file: File,
     budget_column: Annotated[str | None, typer.Option(help="Column naming each run's budget; default: "
                                                            "FLOPs rounded to 3 significant digits.")] = None,
-    min_points: Annotated[int, typer.Option(help="Model sizes needed per budget.")] = 3,
+    min_points: Annotated[int, options.ranged(low=2, integer=True, help="Model sizes needed per budget.")] = 3,
     flops: Annotated[list[str] | None, typer.Option(help="Also give N_opt and D_opt at these budgets (FLOPs, "
                                                          "repeatable or comma-separated).")] = None,
     resampling: dict | None = None,
@@ -255,7 +256,8 @@ def fit_isoflop(
 def validate_loss(
     file: File,
     law: Law = "chinchilla",
-    top_frac: Annotated[float | None, typer.Option("--holdout-top-frac", help="Hold out this fraction of the "
+    top_frac: Annotated[float | None, options.ranged("--holdout-top-frac", low=0, high=1, low_open=True, high_open=True,
+                                                     help="Hold out this fraction of the "
                                                    "largest runs (by --order-by).")] = 0.2,
     column: Annotated[str | None, typer.Option("--holdout-column", help="Hold out rows where this column is "
                                                "true/1 (overrides --holdout-top-frac).")] = None,

@@ -158,7 +158,8 @@ def mix_optimize(
         list[str] | None,
         typer.Option("--cap", help="Upper bound on a domain's share, DOMAIN=VALUE (repeatable or comma-separated)."),
     ] = None,
-    max_share: Annotated[float | None, typer.Option(help="Upper bound on every domain's share.")] = None,
+    max_share: Annotated[float | None, options.ranged(low=0, high=1, low_open=True,
+                                                      help="Upper bound on every domain's share.")] = None,
     maximize: Annotated[
         bool, typer.Option("--maximize", help="Maximise instead (a metric, not a loss).")
     ] = False,

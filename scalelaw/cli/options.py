@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,18 +25,64 @@ from scalelaw.errors import InputError
 BOOTSTRAP = 0
 LEVEL = 0.95
 SEED = 0
+MAX_BOOTSTRAP = 1_000_000
+MAX_SEED = 2**32 - 1
+
+
+def span(low: float | None = None, high: float | None = None, *, low_open: bool = False,
+         high_open: bool = False, integer: bool = False) -> str:
+    """Words for a range of values: ``span(0, 1, low_open=True, high_open=True)`` is "a number between 0 and
+    1 (exclusive)"."""
+    kind = "an integer" if integer else "a finite number"
+
+    def shown(v: float) -> str:
+        return f"{v:,}" if integer else f"{v:g}"
+
+    if low is not None and high is not None:
+        if integer:
+            return f"{kind} from {shown(low)} to {shown(high)}"
+        ends = {(False, False): "inclusive", (True, True): "exclusive", (True, False): f"{shown(low)} excluded",
+                (False, True): f"{shown(high)} excluded"}[low_open, high_open]
+        return f"a number between {shown(low)} and {shown(high)} ({ends})"
+    if low is not None:
+        return f"{kind} {'>' if low_open else '>='} {shown(low)}"
+    if high is not None:
+        return f"{kind} {'<' if high_open else '<='} {shown(high)}"
+    return kind
+
+
+def ranged(*decls: str, help: str, low: float | None = None, high: float | None = None,  # noqa: A002
+           low_open: bool = False, high_open: bool = False, integer: bool = False, **kwargs):
+    """A numeric option whose values must lie in a range, stated at the end of its help; a value outside
+    (or, for a float, not finite: nan, inf) is refused by the option parser (one line, exit 2)."""
+    words = span(low, high, low_open=low_open, high_open=high_open, integer=integer)
+
+    def check(value):
+        for v in value if isinstance(value, list | tuple) else [value]:
+            if v is None:
+                continue
+            fine = integer or math.isfinite(v)
+            fine = fine and (low is None or (v > low if low_open else v >= low))
+            fine = fine and (high is None or (v < high if high_open else v <= high))
+            if not fine:
+                raise typer.BadParameter(f"{v!r} is out of range: give {words}")
+        return value
+
+    return typer.Option(*decls, help=f"{help} Takes {words}.", callback=check, **kwargs)
+
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
 Out = Annotated[Path | None, typer.Option(help="Write the result (JSON artifact) here.")]
 Csv = Annotated[Path | None, typer.Option(help="Write the table here (CSV).")]
 LegacyCsv = Annotated[Path | None, typer.Option("--out", hidden=True, help="Former name of --csv.")]
-Level = Annotated[float, typer.Option(help="Interval level, e.g. 0.95 (the default of every command).")]
-Seed = Annotated[int, typer.Option(help="Seed of every random choice (bootstrap, subsampling, noise); the "
-                                        "same seed gives the same output.")]
-Bootstrap = Annotated[int, typer.Option(help="Bootstrap replicates for percentile intervals (what is resampled: "
-                                             "see the command). 0, the default of every command, gives no "
-                                             "intervals; 1000 is typical.")]
+Level = Annotated[float, ranged(help="Interval level, e.g. 0.95 (the default of every command).", low=0, high=1,
+                                 low_open=True, high_open=True)]
+Seed = Annotated[int, ranged(help="Seed of every random choice (bootstrap, subsampling, noise); the same seed "
+                                  "gives the same output.", low=0, high=MAX_SEED, integer=True)]
+Bootstrap = Annotated[int, ranged(help="Bootstrap replicates for percentile intervals (what is resampled: see the "
+                                       "command). 0, the default of every command, gives no intervals; 1000 is "
+                                       "typical.", low=0, high=MAX_BOOTSTRAP, integer=True)]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar on stderr (there is none either when "
                                                      "stderr is not a terminal).")]
 Where = Annotated[list[str] | None, typer.Option(help="Keep rows that pass a filter, before any cell is checked: "
@@ -107,7 +154,8 @@ By = Annotated[str | None, typer.Option(help="Fit one law per group of rows shar
                                             "one batched run.")]
 Strict = Annotated[bool, typer.Option("--strict", help="With --by: refuse a group with too few rows for the "
                                                        "law instead of skipping it with a warning.")]
-Jobs = Annotated[int, typer.Option(help="With --by: processes fitting chunks of groups at once.")]
+Jobs = Annotated[int, ranged(help="With --by: processes fitting chunks of groups at once.", low=1, high=1024,
+                             integer=True)]
 Backend = Annotated[str, typer.Option(help="With --by: local, or dask (a running Dask cluster, see "
                                            "--scheduler; needs pip install 'scalelaw[dask]').")]
 Scheduler = Annotated[str | None, typer.Option(help="With --backend dask: the scheduler's address, e.g. "

@@ -175,13 +175,16 @@ def fit(
 def plan(
     fit_file: Annotated[Path, typer.Argument(help="Artifact written by 'sampling fit --out'.",
                                              show_default=False)],
-    target: Annotated[float, typer.Option(help="Coverage to reach, in (0, 1).")],
-    cost_per_sample: Annotated[float | None, typer.Option(help="Cost of one sample (any currency), all "
+    target: Annotated[float, options.ranged(low=0, high=1, low_open=True, high_open=True,
+                                            help="Coverage to reach.")],
+    cost_per_sample: Annotated[float | None, options.ranged(low=0, low_open=True,
+                                                            help="Cost of one sample (any currency), all "
                                                                "models.")] = None,
     cost: Annotated[list[str] | None, typer.Option(help="Per-model cost of one sample as MODEL=COST "
                                                         "(repeatable or comma-separated; overrides "
                                                         "--cost-per-sample).")] = None,
-    problems: Annotated[int | None, typer.Option(help="Number of problems to budget for (default: those "
+    problems: Annotated[int | None, options.ranged(low=1, integer=True,
+                                                   help="Number of problems to budget for (default: those "
                                                       "fitted).")] = None,
     out: Out = None,
     plot: Plot = None,
@@ -234,16 +237,19 @@ def verifier(
                                                          "0.87,0.13 (comma-separated or repeated).")] = None,
     weights: Annotated[list[str] | None, typer.Option(help="Share of each task type, summing to 1 "
                                                            "(comma-separated or repeated).")] = None,
-    completeness: Annotated[float | None, typer.Option(help="P(verifier accepts | correct), in [0, 1].")]
+    completeness: Annotated[float | None, options.ranged(low=0, high=1,
+                                                         help="P(verifier accepts | correct), in [0, 1].")]
     = None,
-    soundness: Annotated[float | None, typer.Option(help="P(verifier rejects | wrong), in [0, 1].")] = None,
+    soundness: Annotated[float | None, options.ranged(low=0, high=1,
+                                                      help="P(verifier rejects | wrong), in [0, 1].")] = None,
     fp_cost: Annotated[list[str] | None, typer.Option(help="Cost of a false positive relative to +1 for a "
                                                            "correct answer; several comma-separated or repeated "
                                                            "(default 1).")] = None,
     counts: Annotated[Path | None, typer.Option(help="Per-problem counts with n_samples, n_correct, "
                                                      "n_accepted and n_accepted_correct (instead of rates).")]
     = None,
-    max_k: Annotated[int | None, typer.Option(help="Largest number of samples considered (default 1000, or a "
+    max_k: Annotated[int | None, options.ranged(low=1, integer=True,
+                                                help="Largest number of samples considered (default 1000, or a "
                                                    "problem's samples with --counts).")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the plan artifact (JSON) here (one --fp-cost).")]
     = None,
@@ -314,9 +320,11 @@ def verifier(
 @options.Reading
 def check(
     file: File,
-    samples: Annotated[int, typer.Option(help="Small budget: fit on k <= this, or on this many samples per "
+    samples: Annotated[int, options.ranged(low=1, integer=True,
+                                           help="Small budget: fit on k <= this, or on this many samples per "
                                               "problem (subsampled).")] = 100,
-    target_k: Annotated[int, typer.Option(help="Large budget at which predictions are compared with the "
+    target_k: Annotated[int, options.ranged(low=1, integer=True,
+                                            help="Large budget at which predictions are compared with the "
                                                "data.")] = 10000,
     space: Space = "log-coverage",
     scale: Scale = "fixed",

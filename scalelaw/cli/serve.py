@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from scalelaw.cli import render
+from scalelaw.cli import options, render
 from scalelaw.cli.app import app
 from scalelaw.errors import ExtrapolationWarning, InputError
 
@@ -17,7 +17,7 @@ from scalelaw.errors import ExtrapolationWarning, InputError
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind; other than loopback needs --token-file.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, options.ranged(low=1, high=65535, integer=True, help="TCP port.")] = 8000,
     db: Annotated[str, typer.Option(help="Registry database: sqlite:///PATH (embedded, WAL) or "
                                          "postgresql+psycopg://USER@HOST:PORT/DB (shared by several servers).")]
     = "sqlite:///scalelaw-registry.db",
@@ -25,15 +25,23 @@ def serve(
                                                          "without it, only loopback, and anyone local may write.")]
     = None,
     private: Annotated[bool, typer.Option("--private", help="Reads need a token too.")] = False,
-    workers: Annotated[int, typer.Option(help="Fit jobs run at once, each in its own process.")] = 2,
-    max_upload_mb: Annotated[float, typer.Option(help="Largest upload or body, in MiB.")] = 50.0,
-    max_rows: Annotated[int, typer.Option(help="Most rows in one uploaded table.")] = 1_000_000,
-    max_bootstrap: Annotated[int, typer.Option(help="Most bootstrap replicates one fit may ask for.")] = 10_000,
-    max_expression_chars: Annotated[int, typer.Option(help="Longest formula law, in characters.")] = 2_000,
-    max_nesting: Annotated[int, typer.Option(help="Deepest bracket nesting of a formula or a JSON body.")] = 32,
-    queue_size: Annotated[int, typer.Option(help="Fit jobs that may wait for a worker (more: 503).")] = 64,
-    job_timeout_s: Annotated[float, typer.Option(help="Wall time one fit may take, in seconds.")] = 600.0,
-    request_timeout_s: Annotated[float, typer.Option(help="How long ?wait=true waits for a fit, in seconds.")]
+    workers: Annotated[int, options.ranged(low=1, high=256, integer=True,
+                                           help="Fit jobs run at once, each in its own process.")] = 2,
+    max_upload_mb: Annotated[float, options.ranged(low=0, low_open=True,
+                                                   help="Largest upload or body, in MiB.")] = 50.0,
+    max_rows: Annotated[int, options.ranged(low=1, integer=True, help="Most rows in one uploaded table.")] = 1_000_000,
+    max_bootstrap: Annotated[int, options.ranged(low=0, high=1_000_000, integer=True,
+                                                 help="Most bootstrap replicates one fit may ask for.")] = 10_000,
+    max_expression_chars: Annotated[int, options.ranged(low=1, integer=True,
+                                                        help="Longest formula law, in characters.")] = 2_000,
+    max_nesting: Annotated[int, options.ranged(low=1, integer=True,
+                                               help="Deepest bracket nesting of a formula or a JSON body.")] = 32,
+    queue_size: Annotated[int, options.ranged(low=1, integer=True,
+                                              help="Fit jobs that may wait for a worker (more: 503).")] = 64,
+    job_timeout_s: Annotated[float, options.ranged(low=0, low_open=True,
+                                                   help="Wall time one fit may take, in seconds.")] = 600.0,
+    request_timeout_s: Annotated[float, options.ranged(low=0, low_open=True,
+                                                       help="How long ?wait=true waits for a fit, in seconds.")]
     = 60.0,
     name: Annotated[str | None, typer.Option(help="This server's name in the jobs table (default HOST:PORT); "
                                                   "a restart marks its unfinished jobs failed.")] = None,

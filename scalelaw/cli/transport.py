@@ -40,8 +40,9 @@ Reg = Annotated[
         help="Entropic regularisation as a fraction of the mean ground cost (sinkhorn, divergence)."
     ),
 ]
-LabelWeight = Annotated[float, typer.Option(help="Weight of the label-to-label term (0 drops it).")]
-MaxSamples = Annotated[int | None, typer.Option(help="Use at most N samples per set, drawn with --seed.")]
+LabelWeight = Annotated[float, options.ranged(low=0, help="Weight of the label-to-label term (0 drops it).")]
+MaxSamples = Annotated[int | None, options.ranged(low=1, integer=True,
+                                                  help="Use at most N samples per set, drawn with --seed.")]
 Pilots = Annotated[
     Path,
     typer.Argument(
@@ -273,7 +274,7 @@ def select_command(
     mapping: Mapping = "auto",
     maximize: Goal = None,
     transport: dict | None = None,
-    iterations: Annotated[int, typer.Option(help="Most projected-gradient steps.")] = 100,
+    iterations: Annotated[int, options.ranged(low=1, integer=True, help="Most projected-gradient steps.")] = 100,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
@@ -343,8 +344,8 @@ def demo_command(
         Path | None, typer.Option(help="Write the sources, target and pilot runs as CSV files into this folder.")
     ] = None,
     seed: Seed = SEED,
-    size: Annotated[int, typer.Option(help="Target training-set size (images).")] = 400,
-    repeats: Annotated[int, typer.Option(help="Pilot runs per (size, mixture).")] = 3,
+    size: Annotated[int, options.ranged(low=1, integer=True, help="Target training-set size (images).")] = 400,
+    repeats: Annotated[int, options.ranged(low=1, integer=True, help="Pilot runs per (size, mixture).")] = 3,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
