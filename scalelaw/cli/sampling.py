@@ -238,10 +238,10 @@ def verifier(
     weights: Annotated[list[str] | None, typer.Option(help="Share of each task type, summing to 1 "
                                                            "(comma-separated or repeated).")] = None,
     completeness: Annotated[float | None, options.ranged(low=0, high=1,
-                                                         help="P(verifier accepts | correct), in [0, 1].")]
+                                                         help="P(verifier accepts | correct).")]
     = None,
     soundness: Annotated[float | None, options.ranged(low=0, high=1,
-                                                      help="P(verifier rejects | wrong), in [0, 1].")] = None,
+                                                      help="P(verifier rejects | wrong).")] = None,
     fp_cost: Annotated[list[str] | None, typer.Option(help="Cost of a false positive relative to +1 for a "
                                                            "correct answer; several comma-separated or repeated "
                                                            "(default 1).")] = None,
