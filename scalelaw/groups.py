@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import warnings
@@ -164,23 +165,44 @@ def fit(law: Law, table: pd.DataFrame, *, by: str | Sequence[str], strict: bool 
 
 
 def each(function: Callable[[pd.DataFrame], object], table: pd.DataFrame, *, by: str | Sequence[str],
-         strict: bool = False, family: str = "core", settings: Mapping | None = None) -> FitGroup:
+         strict: bool = False, family: str = "core", settings: Mapping | None = None, jobs: int = 1,
+         backend: str = "local", scheduler: str | None = None, progress=None) -> FitGroup:
     """``function(rows)`` for the rows of every group (a family's own fit: isoFLOP, validation, ...).
 
     A group the family cannot fit (a :class:`~scalelaw.errors.ScalelawError`, e.g. too few rows) is
     skipped with a warning naming it, or refused with ``strict``; ``settings`` are the family call's.
+    ``jobs``, ``backend`` and ``scheduler`` are those of :func:`fit`: the groups run in
+    :func:`scalelaw.parallel.dispatch`, so ``function`` must pickle (a module-level function or a
+    ``functools.partial`` of one) unless it runs here (``jobs=1``, local).  ``progress(done, total)``
+    is called as groups finish here; the results do not depend on where the groups ran.
     """
+    from scalelaw import parallel
+
     by = columns(by, table)
+    parallel.check(jobs, backend, scheduler)
     codes, names, values = split(table, by)
     rows = _rows(codes, len(names))
+    parts = [table.iloc[rows[g]] for g in range(len(names))]
+    if parallel.in_process(jobs, backend):
+        outcomes = []
+        for part in parts:
+            outcomes.append(parallel.one(functools.partial(_attempt, function), part))
+            if progress is not None:
+                progress(len(outcomes), len(parts))
+    else:
+        outcomes = parallel.dispatch(functools.partial(_attempt, function), parts, jobs=jobs, backend=backend,
+                                     scheduler=scheduler)
     fits, skipped = {}, {}
-    for g, name in enumerate(names):
-        try:
-            fits[name] = function(table.iloc[rows[g]])
-        except ScalelawError as err:
-            if strict:
-                raise type(err)(f"group {name!r}: {err}") from err
-            skipped[name] = f"group {name!r}: {err}"
+    for name, (result, error, caught) in zip(names, outcomes, strict=True):
+        for message, category in caught:
+            warnings.warn(message, category, stacklevel=2)
+        if error is None:
+            fits[name] = result
+            continue
+        kind, text = error
+        if strict:
+            raise kind(f"group {name!r}: {text}")
+        skipped[name] = f"group {name!r}: {text}"
     notes = [f"{reason}; skipped" for reason in skipped.values()]
     for text in notes:
         warnings.warn(text, UserWarning, stacklevel=2)
@@ -191,6 +213,18 @@ def each(function: Callable[[pd.DataFrame], object], table: pd.DataFrame, *, by:
                     settings=dict(settings or {}) | {"by": by, "strict": bool(strict)}, info=info,
                     warnings=tuple(notes) + tuple(f"{name}: {w}" for name, f in fits.items()
                                                   for w in getattr(f, "warnings", ())))
+
+
+def _attempt(function: Callable, rows: pd.DataFrame) -> tuple:
+    """(result, None, warnings) or (None, (error class, message), warnings) of ``function(rows)``; the
+    warnings it raised as (message, category) pairs, to raise again where the group result is made."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result, error = function(rows), None
+        except ScalelawError as err:
+            result, error = None, (type(err), str(err))
+    return result, error, [(str(w.message), w.category) for w in caught]
 
 
 def _rows(codes: np.ndarray, count: int) -> list[np.ndarray]:

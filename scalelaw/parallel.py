@@ -1,18 +1,22 @@
-"""Where chunks of groups are fitted: in this process, in local worker processes, or on a Dask cluster.
+"""Where group fits run: in this process, in local worker processes, or on a Dask cluster.
 
-:func:`run` returns the outcomes of :func:`scalelaw.batch.fit_chunk` in the order of the chunks,
-whichever backend fitted them.  A chunk's numbers do not depend on where it ran: each group carries its
-own bootstrap seed, and every worker fits with one BLAS thread (threadpoolctl), so that ``jobs``
-processes on ``jobs`` cores do not oversubscribe them.
+:func:`dispatch` is the one dispatch: ``task(item)`` for every item, results in the order of the items,
+whichever backend ran them, each call with one BLAS thread (threadpoolctl), so that ``jobs`` processes
+on ``jobs`` cores do not oversubscribe them.  :func:`run` maps :func:`scalelaw.batch.fit_chunk` over
+chunks of groups that share a law; :func:`scalelaw.groups.each` maps a family's fit over groups of
+rows.  A result does not depend on where it ran: each group carries its own seed.  A task is a
+module-level function or a ``functools.partial`` of one (it travels by pickle), never a lambda.
 
-The Dask backend sends chunks (plain arrays) to an existing ``dask.distributed`` cluster, whose workers
-need scalelaw installed; its address is ``scheduler=`` or the environment variable
+The Dask backend sends the tasks to an existing ``dask.distributed`` cluster, whose workers need
+scalelaw installed; its address is ``scheduler=`` or the environment variable
 ``SCALELAW_DASK_SCHEDULER``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable, Sequence
 
 from scalelaw.errors import InputError
 from scalelaw.laws import Law
@@ -22,14 +26,17 @@ ENVIRONMENT = "SCALELAW_DASK_SCHEDULER"
 CONNECT_TIMEOUT = 3  # seconds to reach a scheduler
 
 
-def fit_one(law: Law, chunk, settings: dict) -> dict:
-    """One chunk with one BLAS thread (the task every backend runs)."""
+def one(task: Callable, item):
+    """``task(item)`` with one BLAS thread (what every backend runs)."""
     from threadpoolctl import threadpool_limits
 
-    from scalelaw.batch import fit_chunk
-
     with threadpool_limits(limits=1):
-        return fit_chunk(law, chunk, **settings)
+        return task(item)
+
+
+def in_process(jobs: int, backend: str) -> bool:
+    """Whether :func:`dispatch` runs its tasks in this process (so a task may hold a progress callback)."""
+    return jobs == 1 and backend == "local"
 
 
 def check(jobs: int, backend: str, scheduler: str | None) -> str | None:
@@ -55,18 +62,28 @@ def check(jobs: int, backend: str, scheduler: str | None) -> str | None:
 def run(law: Law, chunks: list, settings: dict, *, jobs: int = 1, backend: str = "local",
         scheduler: str | None = None) -> list[dict]:
     """Fit every chunk ((Chunk, members) pairs) with ``settings``; outcomes in chunk order."""
+    from scalelaw.batch import fit_chunk
+
+    return dispatch(functools.partial(fit_chunk, law, **settings), [c for c, _ in chunks], jobs=jobs,
+                    backend=backend, scheduler=scheduler)
+
+
+def dispatch(task: Callable, items: Sequence, *, jobs: int = 1, backend: str = "local",
+                scheduler: str | None = None) -> list:
+    """``task(item)`` for every item, here, in ``jobs`` local processes or on a Dask cluster; in item order."""
     address = check(jobs, backend, scheduler)
+    items = list(items)
     if address is not None:
-        return _dask(law, [c for c, _ in chunks], settings, address)
-    if jobs == 1 or len(chunks) == 1:
-        return [fit_one(law, chunk, settings) for chunk, _ in chunks]
+        return _dask(task, items, address)
+    if jobs == 1 or len(items) <= 1:
+        return [one(task, item) for item in items]
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
-        return list(pool.map(fit_one, [law] * len(chunks), [c for c, _ in chunks], [settings] * len(chunks)))
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
+        return list(pool.map(one, [task] * len(items), items))
 
 
-def _dask(law: Law, chunks: list, settings: dict, address: str) -> list[dict]:
+def _dask(task: Callable, items: list, address: str) -> list:
     import distributed
 
     try:
@@ -76,7 +93,7 @@ def _dask(law: Law, chunks: list, settings: dict, address: str) -> list[dict]:
                          f"({type(err).__name__}); start one with 'dask scheduler' or check the address",
                          field="scheduler") from None
     try:
-        futures = client.map(fit_one, [law] * len(chunks), chunks, [settings] * len(chunks), pure=False)
+        futures = client.map(one, [task] * len(items), items, pure=False)
         return client.gather(futures)
     finally:
         client.close()

@@ -65,3 +65,18 @@ def assert_user_error(run: Run, *fragments: str) -> None:
     assert text.count("\n") == 0 or text.startswith("Usage"), text
     for fragment in fragments:
         assert fragment in text, (fragment, text)
+
+
+VOLATILE = {"wall_time", "scalelaw_version"}
+
+
+def comparable(value):
+    """An artifact dict without the fields that change from run to run (wall time, version); NaN
+    compares equal to NaN."""
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [comparable(v) for v in value]
+    return value

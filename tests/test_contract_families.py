@@ -20,25 +20,12 @@ import scalelaw  # noqa: E402
 from scalelaw import protocol  # noqa: E402
 from scalelaw.errors import ScalelawError  # noqa: E402
 
+from support import comparable  # noqa: E402
+
 for _module in pkgutil.iter_modules([str(Path(__file__).parent / "contract_cases")]):
     importlib.import_module(f"contract_cases.{_module.name}")
 for _module in protocol.MODULES.values():
     importlib.import_module(_module)
-
-VOLATILE = {"wall_time", "scalelaw_version"}
-
-
-def comparable(value):
-    """An artifact dict without the fields that change from run to run (wall time, version); NaN
-    compares equal to NaN."""
-    if isinstance(value, float) and value != value:
-        return "NaN"
-    if isinstance(value, dict):
-        return {k: comparable(v) for k, v in value.items() if k not in VOLATILE}
-    if isinstance(value, list):
-        return [comparable(v) for v in value]
-    return value
-
 
 @functools.cache
 def built(name: str):

@@ -14,7 +14,7 @@ from scalelaw import engine, groups
 from scalelaw.errors import FitError, InputError
 from scalelaw.families import loss as family
 
-from support import DATA, assert_user_error
+from support import DATA, assert_user_error, comparable
 
 PORIAN = DATA / "loss" / "porian_isoflop_points.csv"
 OBS = DATA / "downstream" / "obsscaling" / "base_llm_benchmark_eval.csv"
@@ -156,7 +156,9 @@ def test_isoflop_and_validate_by_dataset_equal_the_runs_of_each_dataset(cli, tmp
     payload = json.loads(cli("validate", "loss", str(PORIAN), "--by", "dataset", "--json").stdout)
     alone = json.loads(cli("validate", "loss", str(PORIAN), "--where", "dataset=owt2", "--json").stdout)
     assert payload["fits"]["owt2"]["held_out"] == alone["held_out"]
-    assert_user_error(cli("fit", "isoflop", str(PORIAN), "--by", "dataset", "--jobs", "2"), "--jobs")
+    two = tmp_path / "iso2.json"
+    assert cli("fit", "isoflop", str(PORIAN), *base, "--by", "dataset", "--jobs", "2", "--out", str(two)).code == 0
+    assert comparable(json.loads(two.read_text())) == comparable(json.loads(out.read_text()))
 
 
 def test_cli_strict_refuses_a_small_group_and_without_it_warns(cli, tmp_path):

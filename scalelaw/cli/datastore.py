@@ -264,14 +264,13 @@ def fit(
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
     measurements = _load(file, metric, readers, where, units)
-    if grouping["by"] is not None:
-        from scalelaw.cli import grouped
+    from scalelaw.cli import grouped
 
-        grouped.check(grouping)
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         result = family.fit_datastore(measurements, law=law.value, metric=metric, holdout=holdout,
                                       lm_only_at=anchor_at, loss=loss, bootstrap=bootstrap, seed=seed, level=level,
-                                      progress=callback, by=grouping["by"], strict=grouping["strict"])
+                                      progress=callback, by=grouping["by"], strict=grouping["strict"],
+                                      **grouped.parallelism(grouping))
     if grouping["by"] is not None:
         grouped.show(result, out=out, plot=plot, json=json)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import Annotated
@@ -269,7 +270,7 @@ def error_law(
 
         settings = {"at_loss": None if inputs is not None else at_loss, "inputs": inputs, "loss": loss,
                     "bootstrap": bootstrap, "seed": seed, "level": level}
-        grouped.run(lambda rows: error_family.analyse(rows, law_fit, **settings), frame, grouping,
+        grouped.run(functools.partial(error_family.analyse, loss_fit=law_fit, **settings), frame, grouping,
                     family="downstream", settings=settings, out=out, plot=plot, json=json)
         return
     result = error_family.analyse(frame, law_fit, at_loss=None if inputs is not None else at_loss,

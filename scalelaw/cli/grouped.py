@@ -1,5 +1,6 @@
 """``--by`` on the commands whose family fit is more than one law (isoFLOP, validation, error laws, ...):
-the family's own fit on each group's rows, written and shown as one group result."""
+the family's own fit on each group's rows (``--jobs`` local processes or ``--backend dask``), written
+and shown as one group result."""
 
 from __future__ import annotations
 
@@ -7,25 +8,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scalelaw.cli import options, render
-from scalelaw.errors import InputError
 
 
 def run(function: Callable, frame, grouping: dict, *, family: str, settings: dict, out: Path | None,
         plot: Path | None, json: bool, extra: dict | None = None) -> None:
-    """Fit ``function(rows)`` per group of ``grouping["by"]``; write ``--out``/``--plot``; print the groups."""
+    """Fit ``function(rows)`` (a module-level function or a partial of one) per group of ``grouping["by"]``;
+    write ``--out``/``--plot``; print the groups."""
     from scalelaw import groups
 
-    check(grouping)
     group = groups.each(function, frame, by=grouping["by"], strict=grouping["strict"], family=family,
-                        settings=settings)
+                        settings=settings, **parallelism(grouping))
     show(group, out=out, plot=plot, json=json, extra=extra)
 
 
-def check(grouping: dict) -> None:
-    """Refuse --jobs and --backend, which only the batched law fits of ``fit loss --by`` use."""
-    if grouping["jobs"] != 1 or grouping["backend"] != "local":
-        raise InputError("--jobs and --backend batch the law fits of fit loss --by; this command fits its "
-                         "groups one after the other")
+def parallelism(grouping: dict) -> dict:
+    """``jobs``, ``backend`` and ``scheduler`` of the --by options, as the family calls take them."""
+    return {name: grouping[name] for name in ("jobs", "backend", "scheduler")}
 
 
 def show(group, *, out: Path | None, plot: Path | None, json: bool, extra: dict | None = None) -> None:

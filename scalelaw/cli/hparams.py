@@ -213,10 +213,9 @@ def fit(
 
     check_outputs(out, plot=plot)
     sweep = _sweep(file, format, sweep_options)
-    if grouping["by"] is not None:
-        from scalelaw.cli import grouped
+    from scalelaw.cli import grouped
 
-        grouped.check(grouping)
+    if grouping["by"] is not None:
         if plot is not None:
             raise InputError("--plot draws the heatmaps of one sweep; fit one group with --where to draw it")
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
@@ -233,6 +232,7 @@ def fit(
             progress=callback,
             by=grouping["by"],
             strict=grouping["strict"],
+            **grouped.parallelism(grouping),
         )
     if grouping["by"] is not None:
         grouped.show(law, out=out, plot=None, json=json)

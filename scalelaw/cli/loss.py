@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -212,7 +213,7 @@ def fit_isoflop(
 
         settings = {"budget_column": budget_column, "min_points": min_points, "bootstrap": bootstrap,
                     "seed": seed, "level": level}
-        grouped.run(lambda rows: family.isoflop(rows, **settings), frame, grouping, family="loss",
+        grouped.run(functools.partial(family.isoflop, **settings), frame, grouping, family="loss",
                     settings=settings, out=out, plot=plot, json=json)
         return
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
@@ -290,7 +291,7 @@ def validate_loss(
 
         settings = {"law": law, "top_frac": None if column else top_frac, "column": column, "order_by": order_by,
                     "loss": loss, "delta": delta, "starts": starts}
-        grouped.run(lambda rows: family.validate_loss(rows, **settings), frame, grouping, family="loss",
+        grouped.run(functools.partial(family.validate_loss, **settings), frame, grouping, family="loss",
                     settings=settings, out=out, plot=plot, json=json)
         return
     result = family.validate_loss(frame, law, top_frac=None if column else top_frac,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -77,8 +78,8 @@ def mix_fit(
         from scalelaw.cli import grouped
 
         settings = {"law": law, "bootstrap": bootstrap, "seed": seed}
-        grouped.run(lambda rows: mix_family.fit_mixture(rows, domains, target, **settings), frame, grouping,
-                    family="transport", settings=settings | {"target": target}, out=out, plot=plot, json=json)
+        grouped.run(functools.partial(mix_family.fit_mixture, domains=domains, target=target, **settings), frame,
+                    grouping, family="transport", settings=settings | {"target": target}, out=out, plot=plot, json=json)
         return
     fit = mix_family.fit_mixture(frame, domains, target, law=law, bootstrap=bootstrap, seed=seed)
     payload = fit.to_dict()

@@ -154,7 +154,8 @@ By = Annotated[str | None, typer.Option(help="Fit one law per group of rows shar
                                             "one batched run.")]
 Strict = Annotated[bool, typer.Option("--strict", help="With --by: refuse a group with too few rows for the "
                                                        "law instead of skipping it with a warning.")]
-Jobs = Annotated[int, ranged(help="With --by: processes fitting chunks of groups at once.", low=1, high=1024,
+Jobs = Annotated[int, ranged(help="With --by: local worker processes (one BLAS thread each) fitting groups "
+                                  "at once, e.g. --jobs 4; results equal those of 1.", low=1, high=1024,
                              integer=True)]
 Backend = Annotated[str, typer.Option(help="With --by: local, or dask (a running Dask cluster, see "
                                            "--scheduler; needs pip install 'scalelaw[dask]').")]

@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -77,6 +78,11 @@ class DatastoreFit(protocol.Result):
         return datastore_scaling(self.readers, joint=self.joint, ax=ax)
 
 
+def _fit_rows(part: pd.DataFrame, *, source, settings: dict, progress) -> DatastoreFit:
+    """The fit of one group of a file's rows, read as a file of those rows alone."""
+    return fit_datastore(prepare(replace(source, frame=part)), **settings, progress=progress)
+
+
 def fit_datastore(
     measurements: Measurements,
     *,
@@ -91,6 +97,9 @@ def fit_datastore(
     progress=None,
     by: str | Sequence[str] | None = None,
     strict: bool = False,
+    jobs: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> DatastoreFit | FitGroup:
     """Per-reader laws in datastore size, or (``law="joint"``) the joint law L(N, D, S) of one metric
     with per-reader laws beside it for comparison.
@@ -100,18 +109,20 @@ def fit_datastore(
 
     With ``by`` (columns of the file, e.g. ``"model"``), the file's measured rows are split by those
     columns and each group is read and fitted as a file of its rows alone: a
-    :class:`~scalelaw.result.FitGroup` of DatastoreFit (:func:`scalelaw.groups.each`).
+    :class:`~scalelaw.result.FitGroup` of DatastoreFit (:func:`scalelaw.groups.each`, whose ``jobs``,
+    ``backend`` and ``scheduler`` these are).
     """
     settings = {"law": law, "metric": metric, "holdout": int(holdout), "lm_only_at": float(lm_only_at),
                 "loss": loss, "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level)}
     if by is not None:
-        from scalelaw import groups
+        from scalelaw import groups, parallel
 
         source = measurements.source
         rows = source.frame[source.frame.index.isin(measurements.rows["row"])]
-        return groups.each(lambda part: fit_datastore(prepare(replace(source, frame=part)), **settings,
-                                                      progress=progress),
-                           rows, by=by, strict=strict, family="datastore", settings=settings)
+        one = functools.partial(_fit_rows, source=replace(source, frame=source.frame.iloc[:0]), settings=settings,
+                                progress=progress if parallel.in_process(jobs, backend) else None)
+        return groups.each(one, rows, by=by, strict=strict, family="datastore", settings=settings, jobs=jobs,
+                           backend=backend, scheduler=scheduler)
     if law != "joint":
         readers = fit_readers(measurements, law=law, holdout=holdout, lm_only_at=lm_only_at, loss=loss,
                               bootstrap=bootstrap, seed=seed, level=level, progress=progress)

@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -57,6 +58,15 @@ def _unidentifiable(groups, form: str) -> str | None:
     return None
 
 
+def _fit_runs(rows, *, picked: dict, path, chosen: dict, progress: Progress | None) -> FitGroup:
+    """The laws of one group of a sweep's runs, selected as the whole sweep was (``picked``)."""
+    marks = ["objective", "diverged", "excess", "near_optimal"]
+    part = select(rows.drop(columns=marks, errors="ignore"), band=picked["band"],
+                  diverge_ratio=picked["diverge_ratio"], max_loss=picked["max_loss"],
+                  raw_loss=picked["objective"] == "loss", exclude_edge=picked["exclude_edge"], path=path)
+    return fit_sweep(part, **chosen, progress=progress)
+
+
 def fit_sweep(
     sweep: Sweep,
     *,
@@ -72,6 +82,9 @@ def fit_sweep(
     progress: Progress | None = None,
     by: str | Sequence[str] | None = None,
     strict: bool = False,
+    jobs: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> FitGroup:
     """Fit the learning-rate and batch-size laws of a selected sweep: a law (see :mod:`.model`).
 
@@ -97,25 +110,20 @@ def fit_sweep(
 
     With ``by`` (columns of ``sweep.runs``, e.g. ``"numl"`` or a config column), the runs are split by
     those columns, each group selected as the sweep was (its ``settings``) and fitted alone: a
-    :class:`~scalelaw.result.FitGroup` of laws (:func:`scalelaw.groups.each`).
+    :class:`~scalelaw.result.FitGroup` of laws (:func:`scalelaw.groups.each`, whose ``jobs``,
+    ``backend`` and ``scheduler`` these are).
     """
     if by is not None:
-        from scalelaw import groups
+        from scalelaw import groups, parallel
 
         chosen = {"lr_form": lr_form, "batch_form": batch_form, "loss": loss, "delta": float(delta),
                   "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
                   "plateau_window": float(plateau_window), "alternatives": bool(alternatives)}
-        picked = dict(sweep.settings)
-        marks = ["objective", "diverged", "excess", "near_optimal"]
-
-        def one(rows):
-            part = select(rows.drop(columns=marks, errors="ignore"), band=picked["band"],
-                          diverge_ratio=picked["diverge_ratio"], max_loss=picked["max_loss"],
-                          raw_loss=picked["objective"] == "loss", exclude_edge=picked["exclude_edge"],
-                          path=sweep.path)
-            return fit_sweep(part, **chosen, progress=progress)
-
-        return groups.each(one, sweep.runs, by=by, strict=strict, family="hparams", settings=chosen)
+        here = parallel.in_process(jobs, backend)
+        one = functools.partial(_fit_runs, picked=dict(sweep.settings), path=sweep.path, chosen=chosen,
+                                progress=progress if here else None)
+        return groups.each(one, sweep.runs, by=by, strict=strict, family="hparams", settings=chosen, jobs=jobs,
+                           backend=backend, scheduler=scheduler)
     if lr_form not in LR_FORMS:
         raise InputError(f"lr_form={lr_form!r} is not one of {', '.join(LR_FORMS)}")
     if batch_form not in BATCH_FORMS:

@@ -10,6 +10,7 @@ and ``summary()``; :func:`predict` and :func:`summary` ask them of every model. 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -45,6 +46,10 @@ def fit_coverage(
     seed: int = 0,
     level: float = 0.95,
     progress=None,
+    strict: bool = False,
+    jobs: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> FitGroup:
     """Fit a coverage model to every model of a tidy count table (see :mod:`.counts`).
 
@@ -62,7 +67,12 @@ def fit_coverage(
     bootstrap, seed, level
         Replicates of the bootstrap over problems (0: none), its seed and the interval level.
     progress
-        Called as ``progress(done, total)`` as models (and the Beta-binomial's stages) are fitted.
+        Called as ``progress(done, total)`` as models (and the Beta-binomial's stages) are fitted in
+        this process (``jobs=1``, local).
+    strict, jobs, backend, scheduler
+        Those of :func:`scalelaw.groups.each`, which fits the models: a model that cannot be fitted
+        is skipped with a warning naming it (refused with ``strict``); ``jobs`` local processes or
+        a Dask cluster fit models at once, with the numbers of one process.
 
     Returns
     -------
@@ -79,18 +89,26 @@ def fit_coverage(
     each = {name: given[name] for name in METHOD_SETTINGS[method]} | common
     if method == "powerlaw":
         powerlaw.coverage_law(space)  # refuse a bad space before any work
-    fits: dict[str, ModelFit] = {}
-    names = models(tidy)
-    for index, model in enumerate(names):
-        part = tidy[tidy["model"] == model]
-        n, c = part["n_samples"].to_numpy(), part["n_correct"].to_numpy()
-        if method == "powerlaw":
-            fits[model] = powerlaw.fit_model(model, n, c, **each)
-            if progress is not None:
-                progress(index + 1, len(names))
-        else:
-            fits[model] = beta_binomial_model(model, n, c, **each, progress=_share(progress, index, len(names)))
-    return _group(method, fits, {"method": method, **each})
+    from scalelaw import groups, parallel
+
+    here = parallel.in_process(jobs, backend)
+    one = functools.partial(_fit_model, method=method, settings=each, names=models(tidy),
+                            progress=progress if here else None)
+    fitted = groups.each(one, tidy, by="model", strict=strict, jobs=jobs, backend=backend, scheduler=scheduler)
+    return _group(method, fitted.fits, {"method": method, **each}, skipped=fitted.info["skipped"])
+
+
+def _fit_model(part: pd.DataFrame, *, method: str, settings: Mapping, names: list[str], progress) -> ModelFit:
+    """The coverage fit of one model's rows (``names``: every model, for the progress of the whole run)."""
+    model = str(part["model"].iloc[0])
+    index = names.index(model)
+    n, c = part["n_samples"].to_numpy(), part["n_correct"].to_numpy()
+    if method == "beta-binomial":
+        return beta_binomial_model(model, n, c, **settings, progress=_share(progress, index, len(names)))
+    fit = powerlaw.fit_model(model, n, c, **settings)
+    if progress is not None:
+        progress(index + 1, len(names))
+    return fit
 
 
 def _share(progress, index: int, count: int):
@@ -100,10 +118,11 @@ def _share(progress, index: int, count: int):
     return lambda done, total: progress(index * total + done, count * total)
 
 
-def _group(method: str, fits: Mapping[str, ModelFit], settings: Mapping) -> FitGroup:
-    warnings = [f"{model}: {text}" for model, fit in fits.items() for text in fit.warnings]
-    return FitGroup("sampling", KIND, fits, key="model", settings=settings,
-                    info={"method": method, "bootstrap_over": "problems"}, warnings=warnings)
+def _group(method: str, fits: Mapping[str, ModelFit], settings: Mapping, skipped: Mapping | None = None) -> FitGroup:
+    warnings = [f"{reason}; skipped" for reason in (skipped or {}).values()]
+    warnings += [f"{model}: {text}" for model, fit in fits.items() for text in fit.warnings]
+    info = {"method": method, "bootstrap_over": "problems"} | ({"skipped": dict(skipped)} if skipped else {})
+    return FitGroup("sampling", KIND, fits, key="model", settings=settings, info=info, warnings=warnings)
 
 
 def beta_binomial_model(model: str, n, c, *, scale="fixed", window=distributional.WINDOW, grid=None,

@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -202,21 +203,24 @@ def mixing_starts(law: Law, frame: pd.DataFrame) -> np.ndarray:
 
 def fit_mixture(
     frame: pd.DataFrame, domains: Sequence[str], target: str, *, law: str = "mixing_law",
-    by: str | Sequence[str] | None = None, strict: bool = False, **settings
+    by: str | Sequence[str] | None = None, strict: bool = False, jobs: int = 1, backend: str = "local",
+    scheduler: str | None = None, **settings
 ) -> FitResult | FitGroup:
     """Fit a mixing law (``"mixing_law"`` or ``"linear"``) by the engine.
 
     ``settings`` go to :func:`scalelaw.engine.fit`; by default the mixing law uses the engine's
     Huber loss on log residuals with the starts of :func:`mixing_starts`, and the linear law
     ordinary least squares.  With ``by`` (columns of ``frame``, see ``read_mixtures(keep=)``) one law
-    is fitted per group of rows, as a :class:`~scalelaw.result.FitGroup` (:func:`scalelaw.groups.each`).
+    is fitted per group of rows, as a :class:`~scalelaw.result.FitGroup` (:func:`scalelaw.groups.each`,
+    whose ``jobs``, ``backend`` and ``scheduler`` these are).
     """
     if by is not None:
         from scalelaw import groups
 
-        return groups.each(lambda rows: fit_mixture(rows, domains, target, law=law, **settings), frame,
-                           by=by, strict=strict, family="transport",
-                           settings={"target": target, "law": law} | settings)
+        return groups.each(functools.partial(fit_mixture, domains=domains, target=target, law=law, **settings),
+                           frame, by=by, strict=strict, family="transport",
+                           settings={"target": target, "law": law} | settings, jobs=jobs, backend=backend,
+                           scheduler=scheduler)
     if law == "mixing_law":
         declared = mixing_law(domains, target)
         settings.setdefault("starts", mixing_starts(declared, frame))
