@@ -166,11 +166,12 @@ def fit(law: Law, table: pd.DataFrame, *, by: str | Sequence[str], strict: bool 
 
 def each(function: Callable[[pd.DataFrame], object], table: pd.DataFrame, *, by: str | Sequence[str],
          strict: bool = False, family: str = "core", settings: Mapping | None = None, jobs: int = 1,
-         backend: str = "local", scheduler: str | None = None, progress=None) -> FitGroup:
+         backend: str = "local", scheduler: str | None = None, progress=None, label: str = "group") -> FitGroup:
     """``function(rows)`` for the rows of every group (a family's own fit: isoFLOP, validation, ...).
 
     A group the family cannot fit (a :class:`~scalelaw.errors.ScalelawError`, e.g. too few rows) is
-    skipped with a warning naming it, or refused with ``strict``; ``settings`` are the family call's.
+    skipped with a warning naming it (as ``label``, e.g. "model"), or refused with ``strict``;
+    ``settings`` are the family call's.
     ``jobs``, ``backend`` and ``scheduler`` are those of :func:`fit`: the groups run in
     :func:`scalelaw.parallel.dispatch`, so ``function`` must pickle (a module-level function or a
     ``functools.partial`` of one) unless it runs here (``jobs=1``, local).  ``progress(done, total)``
@@ -200,14 +201,15 @@ def each(function: Callable[[pd.DataFrame], object], table: pd.DataFrame, *, by:
             fits[name] = result
             continue
         kind, text = error
+        text = text if text.startswith(f"{label} {name!r}") else f"{label} {name!r}: {text}"
         if strict:
-            raise kind(f"group {name!r}: {text}")
-        skipped[name] = f"group {name!r}: {text}"
+            raise kind(text)
+        skipped[name] = text
+    if not fits:
+        raise FitError(f"no group of {', '.join(by)} could be fitted: {'; '.join(skipped.values())}")
     notes = [f"{reason}; skipped" for reason in skipped.values()]
     for text in notes:
         warnings.warn(text, UserWarning, stacklevel=2)
-    if not fits:
-        raise FitError(f"no group of {', '.join(by)} could be fitted: {'; '.join(skipped.values())}")
     info = {"by": by, "groups": {names[g]: values[g] for g in range(len(names))}, "skipped": skipped}
     return FitGroup(family, "groups", fits, key=",".join(by),
                     settings=dict(settings or {}) | {"by": by, "strict": bool(strict)}, info=info,

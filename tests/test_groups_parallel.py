@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_groups import _obsscaling
 
 import scalelaw
 from scalelaw.errors import InputError
 from scalelaw.families import loss as family
+from scalelaw.families import sampling
 
-from support import DATA, assert_user_error
+from support import DATA, assert_user_error, comparable
 
 PORIAN = DATA / "loss" / "porian_isoflop_points.csv"
 BY = "dataset,decay,loss_split"
@@ -77,3 +80,42 @@ def test_without_distributed_the_option_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(InputError, match=r"pip install 'scalelaw\[dask\]'"):
         scalelaw.fit(scalelaw.get_law("power_law"), _obsscaling(), by="task", backend="dask", scheduler="x:1")
+
+
+SAMPLES = DATA / "sampling" / "llmonkeys_pythia_math_per_problem.csv"
+
+
+def _halves(tmp_path):
+    """The shipped Pythia MATH counts with each problem in an odd or even half (a grouping column)."""
+    rows = pd.read_csv(SAMPLES)
+    rows["half"] = np.where(rows["problem_idx"] % 2 == 1, "odd", "even")
+    path = tmp_path / "halves.csv"
+    rows.to_csv(path, index=False)
+    return path
+
+
+def _json(cli, *args):
+    run = cli(*args, "--json")
+    assert run.code == 0, run.stderr
+    return comparable(json.loads(run.stdout))
+
+
+def test_family_fits_per_group_on_two_processes_and_dask_equal_one_process(cli, cluster, tmp_path):
+    validate = ("validate", "loss", str(PORIAN), "--by", "dataset")
+    one = _json(cli, *validate)
+    assert list(one["fits"]) == ["rw", "owt2"] or len(one["fits"]) >= 2
+    assert _json(cli, *validate, "--jobs", "2") == one
+    assert _json(cli, *validate, "--backend", "dask", "--scheduler", cluster) == one
+    halves = ("sampling", "fit", str(_halves(tmp_path)), "--by", "half", "--bootstrap", "10")
+    one = _json(cli, *halves)
+    assert list(one["fits"]) == ["even", "odd"] and len(one["fits"]["odd"]["fits"]) == 7
+    assert _json(cli, *halves, "--jobs", "2") == one
+    assert _json(cli, *halves, "--backend", "dask", "--scheduler", cluster) == one
+
+
+def test_sampling_fit_per_model_on_two_processes_gives_the_numbers_of_one(cli):
+    base = ("sampling", "fit", str(SAMPLES), "--bootstrap", "0")
+    assert _json(cli, *base, "--jobs", "2") == _json(cli, *base)
+    tidy = sampling.read_counts(SAMPLES)[0]
+    alone, two = sampling.fit_coverage(tidy, bootstrap=0), sampling.fit_coverage(tidy, bootstrap=0, jobs=2)
+    assert list(two) == list(alone) and [two[m].fit.params for m in two] == [alone[m].fit.params for m in alone]

@@ -100,6 +100,7 @@ def passk(
 @group.command()
 @options.Reading
 @Resampling
+@options.Grouping
 def fit(
     file: File,
     method: Annotated[str, typer.Option(help="powerlaw (coverage = exp(-A k^-beta)) or beta-binomial "
@@ -112,13 +113,15 @@ def fit(
     loss: Annotated[str, typer.Option(help="Residual loss of the power law: squared or huber.")] = "squared",
     scale: Scale = "fixed",
     resampling: dict | None = None,
+    grouping: dict | None = None,
     out: Out = None,
     plot: Plot = None,
     where: Where = None,
     json: Json = False,
     quiet: Quiet = False,
 ) -> None:
-    """Fit a coverage law per model: A, beta and Brown et al.'s a = -A, b = -beta (or the Beta-binomial).
+    """Fit a coverage law per model: A, beta and Brown et al.'s a = -A, b = -beta (or the Beta-binomial);
+    with --by, every model per group of rows.
 
     Example: scalelaw sampling fit data/sampling/llmonkeys_pythia_math_per_problem.csv --out fit.json
     --plot coverage.png
@@ -131,12 +134,23 @@ def fit(
     check_outputs(out, plot=plot)
     preset = options.split("--k-grid", grid)
     grid = (preset[0] if preset[0] in ("brown", "schaeffer") else _ks("--k-grid", preset)) if preset else None
+    from scalelaw.cli import grouped
+
+    settings = {"method": method, "space": space, "grid": grid, "loss": loss, "scale": _scale(scale),
+                "bootstrap": bootstrap, "seed": seed, "level": level}
+    if grouping["by"] is not None:
+        from scalelaw.io import read_table
+
+        rows = read_table(file, where=where, family="sampling")
+        result = family.fit_groups(rows, by=grouping["by"], strict=grouping["strict"], **settings,
+                                   **grouped.parallelism(grouping))
+        grouped.show(result, out=out, plot=plot, json=json)
+        return
     tidy = _read(file, json, where)
     slow = method != "powerlaw" or bootstrap > 0
     with render.progress("fitting", enabled=slow and not (json or quiet)) as callback:
-        result = family.fit_coverage(tidy, method=method, space=space, grid=grid, loss=loss,
-                                     scale=_scale(scale), bootstrap=bootstrap, seed=seed, level=level,
-                                     progress=callback)
+        result = family.fit_coverage(tidy, **settings, progress=callback, strict=grouping["strict"],
+                                     **grouped.parallelism(grouping))
     figure = figure_bytes(plots.coverage_curves(result), plot) if plot else None
     options.write_outputs((out, result.to_json() if out else None), (plot, figure))
     summary = family.summary(result)
@@ -186,6 +200,8 @@ def plan(
     problems: Annotated[int | None, options.ranged(low=1, integer=True,
                                                    help="Number of problems to budget for (default: those "
                                                       "fitted).")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="For a fit made with --by: the group to plan "
+                                                              "for (its values joined by /, e.g. MATH).")] = None,
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
@@ -201,7 +217,7 @@ def plan(
 
     check_outputs(out, plot=plot)
     check_target(target)
-    fit = family.coverage_group(load(fit_file), source=str(fit_file))
+    fit = family.grouped.member(load(fit_file), group, source=str(fit_file))
     answer = answers.plan(fit, target=target, cost_per_sample=cost_per_sample, cost=cost, problems=problems)
     result = answer.result
     table = result.table

@@ -8,6 +8,7 @@ imperfect verifiers, for logs of problems sampled n times with c correct samples
 * :mod:`.distributional` fits a scaled Beta-binomial by maximum likelihood (Schaeffer et al.);
 * :mod:`.results` fits every model into one :class:`~scalelaw.FitGroup` (``predict``, ``summary``)
   and reads the older ``scalelaw.sampling/1`` files;
+* :mod:`.grouped` fits every model per group of rows (``by="dataset"``);
 * :mod:`.budget` turns a fit into samples and cost for a target coverage (a :class:`SamplingPlan`);
 * :mod:`.verifier` gives the accuracy ceiling and the best K under an imperfect verifier
   (a :class:`VerifierPlan`, or a group of them from counts);
@@ -30,6 +31,7 @@ from scalelaw.families.sampling.check import exponent_check, extrapolation_check
 from scalelaw.families.sampling.counts import prepare, read_counts
 from scalelaw.families.sampling.curves import coverage_table, curve
 from scalelaw.families.sampling.distributional import BetaBinomialFit, maximum_likelihood
+from scalelaw.families.sampling.grouped import fit_groups
 from scalelaw.families.sampling.passk import coverage, pass_at_k, pass_hat_k, weighted_pass
 from scalelaw.families.sampling.powerlaw import (
     BROWN_GRID,
@@ -62,6 +64,7 @@ __all__ = [
     "exponent_check",
     "extrapolation_check",
     "fit_coverage",
+    "fit_groups",
     "maximum_likelihood",
     "pass_at_k",
     "pass_hat_k",

@@ -109,6 +109,15 @@ def _fit_at_scales(n_u, c_u, counts, scales: np.ndarray, polish: int = _POLISH):
     return quads, out, int(len(starts) + batch.evaluations)
 
 
+def check_scale(scale) -> None:
+    """Refuse a scale rule that is neither ``"fixed"``, ``"ml"`` nor a number in (0, 1]."""
+    if isinstance(scale, str):
+        if scale not in SCALES:
+            raise InputError(f"scale must be one of {', '.join(SCALES)} or a number in (0, 1], not {scale!r}")
+    elif not 0 < float(scale) <= 1:
+        raise InputError(f"scale must be in (0, 1], got {float(scale)}")
+
+
 def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = None, progress=None) -> dict:
     """Fit the scaled Beta-binomial to counts; returns the estimate, draws and diagnostics.
 
@@ -132,18 +141,14 @@ def maximum_likelihood(n, c, *, scale="fixed", resamples: np.ndarray | None = No
     n_u, c_u, inverse = _pairs(n, c)
     counts = np.bincount(inverse, minlength=n_u.size).astype(float)
     top = float(np.max(c / n))
+    check_scale(scale)
     if isinstance(scale, str):
-        if scale not in SCALES:
-            raise InputError(f"scale must be one of {', '.join(SCALES)} or a number in (0, 1], not {scale!r}")
         if scale == "fixed":
             scales = np.array([fixed_scale(n, c)])
         else:
             scales = np.geomspace(max(0.5 * top, 1e-9), 1.0, 16)
     else:
-        value = float(scale)
-        if not 0 < value <= 1:
-            raise InputError(f"scale must be in (0, 1], got {value}")
-        scales = np.array([value])
+        scales = np.array([float(scale)])
     stages = 1 + (scale == "ml") + (resamples is not None)
 
     def stage(done: int) -> None:

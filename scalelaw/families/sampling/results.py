@@ -89,12 +89,15 @@ def fit_coverage(
     each = {name: given[name] for name in METHOD_SETTINGS[method]} | common
     if method == "powerlaw":
         powerlaw.coverage_law(space)  # refuse a bad space before any work
+    else:
+        distributional.check_scale(scale)
     from scalelaw import groups, parallel
 
     here = parallel.in_process(jobs, backend)
     one = functools.partial(_fit_model, method=method, settings=each, names=models(tidy),
                             progress=progress if here else None)
-    fitted = groups.each(one, tidy, by="model", strict=strict, jobs=jobs, backend=backend, scheduler=scheduler)
+    fitted = groups.each(one, tidy, by="model", strict=strict, jobs=jobs, backend=backend, scheduler=scheduler,
+                         label="model")
     return _group(method, fitted.fits, {"method": method, **each}, skipped=fitted.info["skipped"])
 
 
