@@ -70,6 +70,10 @@ def test_an_unreachable_scheduler_is_one_line_within_seconds(cli):
     run = cli("fit", "loss", str(PORIAN), "--by", "dataset", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9")
     assert_user_error(run, "--scheduler", "tcp://127.0.0.1:9", "no Dask scheduler")
     assert time.perf_counter() - clock < 10
+    clock = time.perf_counter()
+    run = cli("validate", "loss", str(PORIAN), "--by", "dataset", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9")
+    assert_user_error(run, "--scheduler", "no Dask scheduler")
+    assert time.perf_counter() - clock < 10
     with pytest.raises(InputError, match="SCALELAW_DASK_SCHEDULER"):
         scalelaw.fit(scalelaw.get_law("power_law"), _obsscaling(), by="task", backend="dask")
 
