@@ -398,7 +398,12 @@ class FitGroup(protocol.Result, Mapping):
         return "\n".join(lines)
 
     def plot(self, ax=None):
-        """One panel per member (or every member on ``ax`` when given)."""
+        """One panel per member (or every member on ``ax`` when given); a sampling coverage fit draws
+        its models' curves on one panel."""
+        if self.family == "sampling" and self.kind == "coverage":
+            from scalelaw.plots.sampling import coverage_curves
+
+            return coverage_curves(self, ax=ax)
         from scalelaw.plots.law import group_panels
 
         return group_panels(self, ax=ax)
