@@ -153,6 +153,9 @@ def test_isoflop_and_validate_by_dataset_equal_the_runs_of_each_dataset(cli, tmp
         one = tmp_path / f"{name}.json"
         cli("fit", "isoflop", str(PORIAN), *base, "--where", f"dataset={name}", "--out", str(one))
         assert group[name].exponents().equals(scalelaw.load(one).exponents())
+    plot = tmp_path / "iso.png"
+    assert cli("fit", "isoflop", str(PORIAN), *base, "--by", "dataset", "--plot", str(plot)).code == 0
+    assert plot.stat().st_size > 10_000  # two members of two panels each, titled by their dataset
     payload = json.loads(cli("validate", "loss", str(PORIAN), "--by", "dataset", "--json").stdout)
     alone = json.loads(cli("validate", "loss", str(PORIAN), "--where", "dataset=owt2", "--json").stdout)
     assert payload["fits"]["owt2"]["held_out"] == alone["held_out"]

@@ -85,7 +85,11 @@ def group_panels(group, *, ax: AxesLike = None) -> Figure:
     names = list(group.fits)
     fig, axes = _axes(ax, len(names))
     for name, panel in zip(names, axes, strict=True):
+        before = set(fig.axes)
         group.fits[name].plot(ax=panel)
         if ax is None:
-            panel.set_title(f"{group.key} {name}", fontsize=9)
+            # a member drawn in several panels splits its cell: the title goes on the first of them
+            target = panel if panel.figure is not None else next(a for a in fig.axes if a not in before)
+            shown = target.get_title()
+            target.set_title(f"{group.key} {name}" + (f": {shown}" if shown else ""), fontsize=9)
     return fig
