@@ -33,6 +33,8 @@ class InputError(ScalelawError, ValueError):
             where.append(str(path))
         if row is not None:
             where.append(f"row {row}" + (f" (line {line})" if line is not None else ""))
+        elif line is not None:
+            where.append(f"line {line}")
         if column is not None:
             where.append(f"column {column!r}")
         super().__init__(f"{', '.join(where)}: {message}" if where else message)

@@ -124,21 +124,41 @@ def map_columns(
             frame = frame.drop(columns=role)
             notes.append(f"column {role!r} set aside: columns= gives that role to another column")
     if rename:
-        taken = set(renamed.values()) | (set(frame.columns) - set(renamed))
-        claims: dict[str, list[tuple[int, int, str]]] = {}
-        for position, column in enumerate(frame.columns):
-            found = None if column in renamed else _match(column, family)
-            if found and found[0] != column and found[0] not in taken:
-                claims.setdefault(found[0], []).append((found[1], position, column))
-        for role, candidates in claims.items():
-            candidates.sort()
-            renamed[candidates[0][2]] = role
-            if len(candidates) > 1:
-                others = ", ".join(repr(c[2]) for c in candidates[1:])
-                notes.append(f"{candidates[0][2]!r} taken as {role}; {others} also match "
-                             f"(columns={{'{role}': ...}} chooses)")
+        notes += _claim(frame, renamed, family, path)
     frame = frame.rename(columns=renamed)
     return frame, renamed, notes
+
+
+def _claim(frame: pd.DataFrame, renamed: dict[str, str], family: str | None, path: str) -> list[str]:
+    """Give each role to the column that names it best (``renamed`` is updated); returns the notes.
+
+    A column named as the role wins, then an alias, then an eval path, then another path; the others
+    are said in a note.  Two columns that name a role equally well are refused, naming both.
+    """
+    given = set(renamed.values())
+    named = set(frame.columns) - set(renamed)
+    claims: dict[str, list[tuple[int, int, str]]] = {}
+    for position, column in enumerate(frame.columns):
+        found = None if column in renamed else _match(column, family)
+        if found and found[0] != column and found[0] not in given:
+            claims.setdefault(found[0], []).append((found[1], position, column))
+    notes = []
+    for role, candidates in claims.items():
+        candidates.sort()
+        if role in named:
+            others = ", ".join(repr(c[2]) for c in candidates)
+            notes.append(f"{role!r} taken as {role}; {others} also match (columns={{'{role}': ...}} chooses)")
+            continue
+        if len(candidates) > 1 and candidates[1][0] == candidates[0][0]:
+            raise InputError(f"columns {candidates[0][2]!r} and {candidates[1][2]!r} both name the role {role} "
+                             f"and neither is its better name; say which with columns= mapping {role} to one "
+                             "of them", path=path)
+        renamed[candidates[0][2]] = role
+        if len(candidates) > 1:
+            others = ", ".join(repr(c[2]) for c in candidates[1:])
+            notes.append(f"{candidates[0][2]!r} taken as {role}; {others} also match "
+                         f"(columns={{'{role}': ...}} chooses)")
+    return notes
 
 
 def _given(columns: Mapping[str, str] | None, path: str, roles: Iterable[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ otherwise.  A row whose cell is not a number never passes an order comparison.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Iterable, Mapping
@@ -85,7 +86,12 @@ def parse_where(where: Mapping[str, object] | Iterable[str] | str | None) -> lis
             values = tuple(map(str, wanted)) if isinstance(wanted, (list, tuple, set)) else (str(wanted),)
             out.append(Filter(str(column).strip(), "in" if len(values) > 1 else "=", values))
         return out
-    items = [where] if isinstance(where, str) else list(where)
+    if isinstance(where, str):
+        items = [where]
+    elif isinstance(where, Iterable) and not isinstance(where, bytes):
+        items = list(where)
+    else:
+        raise InputError(f"where= {where!r} is not a filter; write {SYNTAX}")
     filters: list[Filter] = []
     for item in items:
         for part in str(item).split(","):
@@ -113,4 +119,7 @@ def _compare(match: re.Match, item: str) -> Filter:
     if op in _ORDER and try_quantity(value) is None:
         raise InputError(f"where= {str(item)!r}: {value!r} is not a number; {op} compares numbers "
                          "(write it like 3e20 or 7B)")
+    if op in _ORDER and not math.isfinite(try_quantity(value)):
+        raise InputError(f"where= {str(item)!r}: {value!r} is beyond the largest number (about 1.8e308); "
+                         f"{op} compares finite numbers")
     return Filter(column, op, (value,))

@@ -5,17 +5,22 @@ parquet file named ``.csv`` is read as parquet.  Text is UTF-8 (a byte-order mar
 file whose first character is ``[`` or ``{`` is JSON (a list of records, or ``{"rows": [...]}``) or
 JSON lines; otherwise it is CSV, or TSV when the extension says so or the header has tabs and no
 commas.  Text formats keep every cell as a string (empty cells are ``""``); parquet and Excel keep
-their types (missing cells are None or NaN).
+their types (missing cells are None or NaN).  Text is decoded by :mod:`scalelaw.io.text` (a byte-order
+mark honoured: UTF-16 and UTF-32 too) and its shape checked by :mod:`scalelaw.io.shape` (ragged rows,
+columns named twice, JSON rows that are not flat objects are refused).
 """
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from scalelaw.errors import InputError
+from scalelaw.io import shape
+from scalelaw.io.text import peek, read_bytes, read_text
 
 PARQUET_MAGIC = b"PAR1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -24,8 +29,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 def sniff(path: Path) -> str:
     """The format of a file: ``parquet``, ``excel``, ``json``, ``jsonl``, ``tsv`` or ``csv``."""
-    with path.open("rb") as handle:
-        head = handle.read(4096)
+    head = read_bytes(path, 4096)
     if head.startswith(PARQUET_MAGIC):
         return "parquet"
     if head.startswith(ZIP_MAGIC):
@@ -33,7 +37,7 @@ def sniff(path: Path) -> str:
     if head.startswith(OLE_MAGIC):
         raise InputError("is an old binary Excel (.xls) file; save it as .xlsx or CSV", path=str(path))
     suffix = path.suffix.lower()
-    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff").lstrip()
+    text = peek(head).lstrip()
     if suffix in (".jsonl", ".ndjson") or (text.startswith("{") and suffix != ".json"
                                             and "\n" in text.strip() and text.splitlines()[0].rstrip().endswith("}")):
         return "jsonl"
@@ -60,23 +64,33 @@ def load(path: Path, *, sheet: str | int | None = None, strict: bool = True) -> 
             return _parquet(path), []
         if kind == "excel":
             return _excel(path, sheet)
-        text = path.read_text(encoding="utf-8-sig")
         if kind == "jsonl":
-            return pd.DataFrame([json.loads(line) for line in text.splitlines() if line.strip()]), []
+            return shape.json_lines(read_text(path, first_row=1), str(path)), []
         if kind == "json":
-            data = json.loads(text)
-            return pd.DataFrame(data if isinstance(data, list) else data.get("rows", data)), []
-        return pd.read_csv(path, sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False,
-                           skipinitialspace=True, encoding="utf-8-sig"), []
+            return shape.json_table(read_text(path), str(path)), []
+        return _delimited(read_text(path, first_row=2), str(path), "\t" if kind == "tsv" else ","), []
+    except InputError:
+        raise
     except pd.errors.EmptyDataError as err:
         raise InputError("the file is empty; it needs a header row and at least one data row",
                          path=str(path)) from err
-    except UnicodeDecodeError as err:
-        raise InputError(f"is not UTF-8 text, parquet or Excel (byte {err.object[err.start]:#04x} at "
-                         f"{err.start}); export it as CSV, parquet or .xlsx", path=str(path)) from err
     except (json.JSONDecodeError, pd.errors.ParserError, ValueError, AttributeError) as err:
         raise InputError(f"cannot be read as {kind} ({_first_line(err)}); check the format",
                          path=str(path)) from err
+
+
+def _delimited(text: str, path: str, sep: str) -> pd.DataFrame:
+    """A CSV or TSV text as strings, once each row has one cell per column and each column one name."""
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.ParserError:
+        shape.check_fields(text, path, sep)
+        raise
+    # a short row's missing cells are "" in the last column; rows one cell longer shift into an index
+    if not isinstance(frame.index, pd.RangeIndex) or (frame.shape[1] and frame.iloc[:, -1].eq("").any()):
+        shape.check_fields(text, path, sep)
+    shape.check_names(shape.header(text, sep), path)
+    return frame
 
 
 def _first_line(err: Exception) -> str:
@@ -120,6 +134,8 @@ def _excel(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, list[str]
             raise InputError(f"has no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))}",
                              path=str(path))
         frame = pd.read_excel(book, sheet_name=chosen)
+        first = pd.read_excel(book, sheet_name=chosen, header=None, nrows=1)  # pandas renames a repeated name
+        shape.check_names(first.iloc[0].tolist() if len(first) else [], str(path))
     notes = []
     if len(names) > 1:
         others = ", ".join(repr(n) for n in names if n != chosen)

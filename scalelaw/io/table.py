@@ -22,6 +22,8 @@ from scalelaw.errors import InputError
 from scalelaw.io.columns import ALIASES, find_column, map_columns
 from scalelaw.io.filters import Filter, parse_where
 from scalelaw.io.formats import load
+from scalelaw.io.shape import check_names
+from scalelaw.io.text import check_file
 from scalelaw.io.units import parse_quantity
 
 #: W&B run states whose rows are dropped.
@@ -138,16 +140,11 @@ def read_table(
         context["reads"] += 1
         columns = {**context["columns"], **(columns or {})} if context["columns"] or columns else None
         sheet = context["sheet"] if sheet is None else sheet
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file; check the path", path=str(path))
-    if p.is_dir():
-        raise InputError("is a folder; give a file", path=str(path))
-    if p.stat().st_size == 0:
-        raise InputError("the file is empty; it needs a header row and at least one data row", path=str(path))
+    p = check_file(path)
     filters = parse_where(where)
     required, numeric, positive = list(required), list(numeric), list(positive)
     frame, notes = load(p, sheet=sheet, strict=strict)
+    check_names(frame.columns, str(path))
     frame.columns = [str(c).strip() for c in frame.columns]
     frame, renamed, mapping_notes = map_columns(frame, path=str(path), columns=columns, rename=rename,
                                                 family=family, roles=(*required, *numeric), strict=strict)
@@ -192,7 +189,7 @@ def _numeric_column(table: Table, column: str) -> pd.Series:
         except ValueError as err:
             raise table.error(f"{err}", row=int(row), column=column, value=cell) from err
         if not math.isfinite(number):
-            raise table.error(f"{cell!r} is not a finite number; fix or drop that row",
+            raise table.error(f"{cell!r} is beyond the largest number (about 1.8e308); fix or drop that row",
                               row=int(row), column=column, value=cell)
         values.append(number)
     return pd.Series(values, index=table.frame.index, dtype=float)

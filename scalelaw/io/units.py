@@ -20,13 +20,20 @@ _QUANTITY = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKM
 def parse_quantity(value) -> float:
     """A number from ``7e9``, ``"7B"``, ``"1.4T"``, ``"350M"``, ``"12k"`` (K/M/B=G/T/P).
 
+    A text beyond the largest float (``"1e999"``, ``"1e300T"``) gives inf, which callers refuse as not
+    finite; an integer beyond it (a JSON ``10**400``) cannot be a float and raises.
+
     Raises
     ------
     ValueError
-        When the text is not a number with an optional suffix.
+        When the text is not a number with an optional suffix, or an integer is too large for a float.
     """
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(f"a whole number of {len(str(abs(int(value))))} digits is beyond the largest "
+                             "number (about 1.8e308); fix the cell") from None
     match = _QUANTITY.match(str(value))
     if not match:
         raise ValueError(f"{value!r} is not a number; write it like 7e9 or 7B (suffixes K, M, B, T, P)")

@@ -19,7 +19,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -31,6 +30,8 @@ import pandas as pd
 
 from scalelaw.errors import InputError
 from scalelaw.io import Table, parse_quantity, read_table
+from scalelaw.io.shape import parse_json
+from scalelaw.io.text import read_text
 
 FORMAT = "lm-eval"
 #: Keys of a task's results that are not scores.
@@ -164,10 +165,7 @@ def read_results(path: str | Path, *, manifest: str | Path | None = None,
 
 # ------------------------------------------------------------------------------------------ one file
 def _read_file(path: Path) -> list[dict]:
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"not JSON ({err}); a harness results file is one JSON object", path=str(path)) from err
+    payload = parse_json(read_text(path), str(path))
     if not isinstance(payload, dict) or not isinstance(payload.get("results"), dict):
         raise InputError("has no 'results' object: not an lm-evaluation-harness v0.4 results file",
                          path=str(path))

@@ -25,7 +25,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +33,8 @@ import pandas as pd
 
 from scalelaw.errors import InputError
 from scalelaw.io import Table, read_table
+from scalelaw.io.shape import parse_json
+from scalelaw.io.text import read_text
 
 MMLU_GROUPS = (("stem", 0.215), ("humanities", 0.335), ("social_sciences", 0.219), ("other", 0.231))
 #: Short names -> the split the OLMo ladder paper predicts.
@@ -151,10 +152,7 @@ def read_olmo_ladder(path: str | Path, task: str, *, intermediate: str = "task-l
     if intermediate not in INTERMEDIATES:
         raise InputError(f"intermediate={intermediate!r} is not one of {', '.join(INTERMEDIATES)}")
     config_path = _config_path(Path(path))
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise InputError(f"not JSON ({err.msg} at line {err.lineno})", path=str(config_path)) from err
+    config = parse_json(read_text(config_path), str(config_path))
     if not isinstance(config, dict) or not config:
         raise InputError("expected an object of model sizes, each with 'paths', 'mode' and 'n'",
                          path=str(config_path))

@@ -27,7 +27,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,8 @@ import pandas as pd
 
 from scalelaw.errors import InputError
 from scalelaw.io import Table, read_table
+from scalelaw.io.shape import parse_json
+from scalelaw.io.text import check_file, read_text
 
 #: Chain columns -> accepted aliases (compared exactly, after the shared aliases are mapped).
 CHOICE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -123,10 +124,7 @@ def read_choices(
         Naming the file, row and column of the first problem.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError("no such file; check the path", path=str(path))
-    if p.is_dir():
-        raise InputError("is a folder; give a tidy table, a samples .jsonl or a manifest", path=str(path))
+    check_file(p, folder="give a tidy table, a samples .jsonl or a manifest")
     if _is_harness_file(p):
         compute = _compute_from_options(str(p), flops, params, tokens)
         frame = read_harness_samples(p, model=model or p.stem, flops=compute, family=family or "all")
@@ -141,15 +139,10 @@ def read_choices(
 def _is_harness_file(path: Path) -> bool:
     if path.suffix.lower() not in (".jsonl", ".ndjson"):
         return False
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                try:
-                    first = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise InputError(f"row 1: not JSON ({err.msg}); each line must be one JSON object",
-                                     path=str(path)) from err
-                return isinstance(first, dict) and "filtered_resps" in first
+    for number, line in enumerate(read_text(path, first_row=1).split("\n"), start=1):
+        if line.strip():
+            first = parse_json(line, str(path), row=1, line=number)
+            return isinstance(first, dict) and "filtered_resps" in first
     raise InputError("the file is empty; it needs one JSON object per line", path=str(path))
 
 
@@ -267,14 +260,11 @@ def read_harness_samples(path: str | Path, *, model: str, flops: float, family: 
     p = Path(path)
     rows = []
     seen: dict[str, object] = {}
-    for line_number, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_number, line in enumerate(read_text(check_file(p, empty="it needs one JSON object per line"),
+                                                 first_row=1).split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            sample = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(f"not JSON ({err.msg}); each line must be one JSON object", path=str(p),
-                             row=line_number) from err
+        sample = parse_json(line, str(p), row=line_number)
         if not isinstance(sample, dict) or "filtered_resps" not in sample or "doc_id" not in sample:
             raise InputError("a samples line needs 'doc_id', 'target' and 'filtered_resps'", path=str(p),
                              row=line_number)

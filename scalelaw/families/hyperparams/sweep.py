@@ -40,6 +40,7 @@ from scalelaw.errors import FitError, InputError
 from scalelaw.families.hyperparams import configs, units
 from scalelaw.families.hyperparams.units import BATCH_UNITS, TOKEN_UNITS
 from scalelaw.io import Table, coerce_numeric, filter_rows, parse_quantity, read_table
+from scalelaw.io.text import peek, read_bytes
 
 FORMATS = ("auto", "generic", "steplaw")
 #: Sequence length of every run in Step Law's released sweeps (D = bs * iterations * 2048).
@@ -109,10 +110,10 @@ def _find(columns, names) -> str | None:
 def detect_format(path: str | Path) -> str:
     """``"steplaw"`` when the header is Step Law's released one (N, D, lr, bs, smooth loss, numl)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            header = {c.strip() for c in handle.readline().strip().split(",")}
-    except (OSError, UnicodeDecodeError):
+        first = peek(read_bytes(path, 4096)).split("\n")[0]
+    except InputError:
         return "generic"
+    header = {c.strip() for c in first.strip().split(",")}
     return "steplaw" if {"N", "D", "lr", "bs", "smooth loss", "numl"} <= header else "generic"
 
 

@@ -121,7 +121,10 @@ def read_samples(path: str | Path, *, label_column: str | None = None, name: str
     columns = [c for c in frame.columns if c != label_column]
     if not columns:
         raise table.error("no feature columns besides the label; add numeric feature columns")
-    values = frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    try:
+        values = frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    except OverflowError:  # a JSON integer beyond the largest float: refused below as not finite
+        values = frame[columns].map(lambda cell: pd.to_numeric(str(cell), errors="coerce")).to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
         i, j = (int(k[0]) for k in np.nonzero(bad))
