@@ -5,7 +5,10 @@ then extension; :mod:`~scalelaw.io.formats`) into a DataFrame whose index is the
 number of the file (row 1 is the first line after the header), gives columns their roles by alias,
 W&B path or an explicit ``columns=`` mapping (:mod:`~scalelaw.io.columns`), keeps the rows that
 ``where=`` filters pass (:mod:`~scalelaw.io.filters`), drops crashed runs of a W&B export, and checks
-the cells (:mod:`~scalelaw.io.table`).  Numeric columns accept unit suffixes: ``"7B"``, ``"1.4T"``,
+the cells (:mod:`~scalelaw.io.table`).  Every text file is decoded once, by :mod:`~scalelaw.io.text`
+(a byte-order mark honoured, other non-UTF-8 bytes refused by offset), and its shape checked by
+:mod:`~scalelaw.io.shape` (ragged rows, columns named twice, JSON rows that are not flat).
+Numeric columns accept unit suffixes: ``"7B"``, ``"1.4T"``,
 ``"350M"``, ``"6e23"`` (:mod:`~scalelaw.io.units`), in files and in DataFrames given in Python
 (:mod:`~scalelaw.io.coerce`).
 

@@ -2,7 +2,9 @@
 
 A column takes a role by its name (``params``), by a known alias (``"Model Size"``, ``N``), by the
 last part of a W&B-style path (``model/params``, ``train/tokens``, ``eval/loss``), or by an explicit
-mapping ``columns={"loss": "eval/loss"}``, which wins over every alias.  A family may have its own
+mapping ``columns={"loss": "eval/loss"}``, which wins over every alias.  When several columns could
+take a role, the role's own name wins, then an alias, then an eval path, then another path (a note
+names the others); two that name it equally well (``N`` and ``n_params``) are refused.  A family may have its own
 short names: in the sampling family ``n`` and ``c`` are the sample and correct counts, while
 elsewhere ``N`` and ``C`` are parameters and FLOPs.
 

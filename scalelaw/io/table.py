@@ -127,7 +127,10 @@ def read_table(
     Raises
     ------
     InputError
-        Naming the file, row and column: missing or empty file, unreadable or truncated file, missing
+        Naming the file, row and column: missing or empty file, a folder, pipe or device, permission
+        denied, bytes that are not UTF-8 (or of the encoding a byte-order mark declares), a ragged row,
+        two columns of one name or tied aliases of one role, a JSON cell that is an object or a list, a
+        number beyond the largest float, unreadable or truncated file, missing
         column, an unknown role or a mapping to a missing column, a malformed filter or one that leaves
         no rows, a cell that is not a number, NaN or inf, a non-positive size.
     """
