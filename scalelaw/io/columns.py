@@ -147,18 +147,16 @@ def _claim(frame: pd.DataFrame, renamed: dict[str, str], family: str | None, pat
     notes = []
     for role, candidates in claims.items():
         candidates.sort()
+        names = [c[2] for c in candidates]
         if role in named:
-            others = ", ".join(repr(c[2]) for c in candidates)
-            notes.append(f"{role!r} taken as {role}; {others} also match (columns={{'{role}': ...}} chooses)")
-            continue
-        if len(candidates) > 1 and candidates[1][0] == candidates[0][0]:
-            raise InputError(f"columns {candidates[0][2]!r} and {candidates[1][2]!r} both name the role {role} "
-                             f"and neither is its better name; say which with columns= mapping {role} to one "
-                             "of them", path=path)
-        renamed[candidates[0][2]] = role
-        if len(candidates) > 1:
-            others = ", ".join(repr(c[2]) for c in candidates[1:])
-            notes.append(f"{candidates[0][2]!r} taken as {role}; {others} also match "
+            names.insert(0, role)
+        elif len(candidates) > 1 and candidates[1][0] == candidates[0][0]:
+            raise InputError(f"columns {names[0]!r} and {names[1]!r} both name the role {role} and neither is "
+                             f"its better name; say which with columns= mapping {role} to one of them", path=path)
+        else:
+            renamed[names[0]] = role
+        if len(names) > 1:
+            notes.append(f"{names[0]!r} taken as {role}; {', '.join(map(repr, names[1:]))} also match "
                          f"(columns={{'{role}': ...}} chooses)")
     return notes
 
