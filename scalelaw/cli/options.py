@@ -266,8 +266,7 @@ def check_outputs(*paths: Path | None, plot: Path | None = None, folders: dict[s
         from scalelaw.plots.common import check_figure_path
 
         check_figure_path(plot)
-    caller = inspect.currentframe().f_back
-    given = dict(caller.f_locals) if caller is not None else {}
+    given = dict(inspect.currentframe().f_back.f_locals)  # the calling command's arguments
     chosen = {next((k for k, v in given.items() if v is path), "out" if n == 0 else f"out{n}"): path
               for n, path in enumerate(paths) if path is not None} | named
     chosen["plot"] = plot
