@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+from scalelaw import outputs
 from scalelaw._version import __version__
 from scalelaw.errors import ArtifactError
 
@@ -70,32 +70,15 @@ def loads(text: str, *, source: str = "artifact") -> dict:
                             "give a file that scalelaw wrote (to_json, or the out option of a command)") from err
 
 
-def _new_temporary(path: Path) -> tuple[int, Path]:
-    """A new file beside ``path``, open for writing, with the mode open() gives (0o666 & ~umask)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            return os.open(tmp, flags, 0o666), tmp
-        except FileExistsError:
-            continue
-
-
 def write_atomic(path: str | os.PathLike, content: str | bytes) -> Path:
-    """Write text or bytes to ``path`` via a temporary file in the same folder and a rename.
+    """Write text or bytes to ``path`` via a temporary file in the same folder and a rename, creating
+    missing folders; a symbolic link, a folder or a device at ``path`` is refused, not replaced
+    (:mod:`scalelaw.outputs`).
 
     The file gets the mode any new file gets (0o666 less the umask: 0o644 under umask 022).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _new_temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    outputs.write_all([(path, content)], parents=True)
     return path
 
 

@@ -54,6 +54,10 @@ class ArtifactError(ScalelawError, ValueError):
     """A fit artifact cannot be read: not JSON, another schema, or missing fields."""
 
 
+class OutputError(ScalelawError, OSError):
+    """An output file cannot be written (the disk is full, the folder went away); nothing was written."""
+
+
 class ExtrapolationWarning(UserWarning):
     """A prediction or derived quantity lies outside the ranges the law was fitted on.
 

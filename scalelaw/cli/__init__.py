@@ -3,7 +3,8 @@
 Every module of this package other than ``app``, ``options`` and ``render`` holds the commands of one family and
 registers them on the app when imported; command modules import the families, pandas, scipy and
 matplotlib inside the commands, so ``scalelaw --help`` loads none of them.  :func:`main` runs the app and turns a
-:class:`~scalelaw.errors.ScalelawError` into one line on stderr and exit code 2, with no traceback.
+:class:`~scalelaw.errors.ScalelawError` into one line on stderr and exit code 2, with no traceback, and Ctrl-C
+into one line and exit code 130 (:mod:`~scalelaw.cli.signals`).
 Library messages name Python arguments (``exclude_highest=5``); :func:`render.as_options` spells
 those that are parameters of the running command as its options (``--exclude-highest 5``).
 """
@@ -17,7 +18,7 @@ import warnings
 
 import typer
 
-from scalelaw.cli import render
+from scalelaw.cli import render, signals
 from scalelaw.cli.app import app, flag_defaults
 from scalelaw.errors import ExtrapolationWarning, ScalelawError
 
@@ -36,20 +37,24 @@ def main(argv: list[str] | None = None) -> None:
         warnings.simplefilter("always", UserWarning)
         warnings.simplefilter("ignore", ExtrapolationWarning)  # the commands print result.warnings
         warnings.showwarning = lambda message, *args, **kwargs: render.warn(str(message))
-        try:
-            code = app(args=argv, prog_name="scalelaw", standalone_mode=False, default_map=flag_defaults())
-        except ScalelawError as err:
-            render.error(str(err).replace("[", "\\["))
-            sys.exit(err.exit_code)
-        except UsageError as err:
-            if type(err).__name__ == "NoArgsIsHelpError":  # a group called alone: its help
-                err.show()
-            else:
-                render.error(usage_line(err).replace("[", "\\["))
-            sys.exit(2)
-        except (typer.Abort, KeyboardInterrupt):
-            render.error("interrupted; nothing written")
-            sys.exit(130)
+        with signals.handled():
+            try:
+                code = app(args=argv, prog_name="scalelaw", standalone_mode=False, default_map=flag_defaults())
+            except ScalelawError as err:
+                render.error(str(err).replace("[", "\\["))
+                sys.exit(err.exit_code)
+            except UsageError as err:
+                if type(err).__name__ == "NoArgsIsHelpError":  # a group called alone: its help
+                    err.show()
+                else:
+                    render.error(usage_line(err).replace("[", "\\["))
+                sys.exit(2)
+            except signals.Interrupted:
+                render.error(signals.message().replace("[", "\\["))
+                signals.leave(at_once=argv is None)
+            except (typer.Abort, KeyboardInterrupt):
+                render.error("interrupted; nothing written")
+                sys.exit(130)
     if isinstance(code, int) and code:
         sys.exit(code)
 

@@ -260,7 +260,7 @@ def fit(
     from scalelaw.families import datastore as family
     from scalelaw.plots.common import figure_bytes
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     at_tokens = render.quantity("--at", at)
     anchor_at = render.quantity("--lm-only-at", lm_only_at)
     measurements = _load(file, metric, readers, where, units)
@@ -279,10 +279,7 @@ def fit(
     figure = None
     if plot is not None:
         figure = figure_bytes(result.plot(), plot)
-    if out is not None:
-        artifact.write_atomic(out, artifact.dumps(payload))
-    if figure is not None:
-        artifact.write_atomic(plot, figure)
+    options.write_outputs((out, artifact.dumps(payload) if out else None), (plot, figure), note=False)
     if json:
         warned = [*payload.get("warnings", ()), *(_beyond(per_reader, at_tokens) if joint is None else ())]
         render.emit_json(payload | {"summary": _summary(result), "warnings": warned})
@@ -317,7 +314,7 @@ def optimal(
     from scalelaw.answers import datastore as answers
     from scalelaw.families import datastore as family
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     given = {"flops": flops, "retriever_params": retriever_params, "max_datastore": max_datastore,
              "queries": queries}
     answers.inputs(**given)
@@ -394,7 +391,6 @@ def frontier(
     import numpy as np
     import pandas as pd
 
-    from scalelaw import artifact
     from scalelaw.families import datastore as family
     from scalelaw.families.datastore.data import tokens_label
     from scalelaw.plots.common import figure_bytes
@@ -415,7 +411,7 @@ def frontier(
                 best = family.optimal(joint, grid, cost=cost)
                 curve = pd.DataFrame({"metric": best.metric, "flops": grid, "value": best.value})
         figure = pareto_frontier(table, metrics=dict(measurements.metrics), optimum=curve)
-        artifact.write_atomic(plot, figure_bytes(figure, plot))
+        options.write_outputs((plot, figure_bytes(figure, plot)), note=False)
     shown = table if all_ else table[table["pareto"] | table["lm_only_pareto"]]
     if json:
         render.emit_json({"cost": cost.to_dict(), "configurations": shown.to_dict(orient="records")})
@@ -448,8 +444,8 @@ def simulate(
     from scalelaw.families import datastore as family
     from scalelaw.plots.common import figure_bytes
 
+    check_outputs(csv=csv, out=out, plot=plot)
     csv = csv or out
-    check_outputs(csv, plot=plot)
     frame = family.simulate(seed=seed)
     figure = None
     if plot is not None:

@@ -72,7 +72,7 @@ def chain(
     from scalelaw.families.downstream import chain as chain_family
     from scalelaw.families.downstream.readers import read_choices
 
-    check_outputs(out, csv, plot=plot)
+    check_outputs(out=out, csv=csv, plot=plot)
     choices = read_choices(file, family_column=family_column, model=model, family=family,
                            flops=render.quantity("--flops", flops),
                            params=render.quantity("--params", params),
@@ -155,7 +155,7 @@ def ladder(
     from scalelaw.families.downstream import ladder as ladder_family
     from scalelaw.families.downstream import olmo_ladder
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     n = render.quantity("--target-params", target_params)
     d = render.quantity("--target-tokens", target_tokens)
     if (n is None) != (d is None):
@@ -247,7 +247,7 @@ def error_law(
     from scalelaw.families.downstream import error_law as error_family
     from scalelaw.result import FitResult
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     frame = error_family.read_errors(file, loss_column=loss_column, error_column=error_column,
                                      from_accuracy=from_accuracy, where=where,
                                      format=format, metric=metric, **_harness_options(manifest))
@@ -342,7 +342,7 @@ def observational(
     from scalelaw import artifact
     from scalelaw.families.downstream import observational as obs_family
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     cutoff = render.quantity("--cutoff-flops", cutoff_flops)
     predictor = options.split("--predictor", predictor)
     bench = obs_family.read_benchmarks(file, target_file=target_file, format=format, metric=metric,

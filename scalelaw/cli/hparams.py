@@ -211,7 +211,7 @@ def fit(
     from scalelaw.plots.common import figure_bytes
     from scalelaw.plots.hparams import sweep_heatmaps
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     sweep = _sweep(file, format, sweep_options)
     from scalelaw.cli import grouped
 
@@ -239,10 +239,7 @@ def fit(
         return
     payload = law.to_dict()
     figure = figure_bytes(sweep_heatmaps(sweep, _predictions(sweep, law)), plot) if plot else None
-    if out is not None:
-        artifact.write_atomic(out, artifact.dumps(payload))
-    if figure is not None:
-        artifact.write_atomic(plot, figure)
+    options.write_outputs((out, artifact.dumps(payload) if out else None), (plot, figure), note=False)
     if json:
         render.emit_json(payload)
         return
@@ -330,7 +327,7 @@ def recommend(
     from scalelaw.answers import hparams as answers
     from scalelaw.families import hyperparams as family
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     given = {"params": params, "tokens": tokens, "seq_len": seq_len, "batch_size": batch_size, "layers": layers,
              "d_model": d_model, "moe": moe}
     chosen = _grouped_law(law, group) if group is not None or Path(law).is_file() else None
@@ -469,12 +466,11 @@ def evaluate(
 
     Example: scalelaw hparams evaluate ../shared/data/hparams/dense_lr_bs_loss.csv --law deepseek
     """
-    from scalelaw import artifact
     from scalelaw.families import hyperparams as family
     from scalelaw.plots.common import figure_bytes
     from scalelaw.plots.hparams import sweep_heatmaps
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     chosen = family.resolve(law, bootstrap_file=False)
     fitted = family.law_name(chosen) not in family.NAMES
     if cross_validate and not fitted:
@@ -486,10 +482,8 @@ def evaluate(
     result = family.evaluate(sweep, chosen)
     held_out = family.cross_validate(sweep, chosen) if cross_validate else None
     figure = figure_bytes(sweep_heatmaps(sweep, _predictions(sweep, chosen)), plot) if plot else None
-    if out is not None:
-        (result if held_out is None else family.evaluations(result, held_out)).to_json(out)
-    if figure is not None:
-        artifact.write_atomic(plot, figure)
+    evaluated = (result if held_out is None else family.evaluations(result, held_out)).to_json() if out else None
+    options.write_outputs((out, evaluated), (plot, figure), note=False)
     if json:
         payload = result.to_dict()
         if held_out is not None:

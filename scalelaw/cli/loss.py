@@ -64,16 +64,6 @@ def _notes(notes: list[str], quiet: bool) -> None:
             render.note(text)
 
 
-def _write(out: Path | None, payload_text: str | None, plot: Path | None, figure_bytes: bytes | None) -> None:
-    """Write every output only after all of them were computed."""
-    from scalelaw import artifact
-
-    if out is not None and payload_text is not None:
-        artifact.write_atomic(out, payload_text)
-    if plot is not None and figure_bytes is not None:
-        artifact.write_atomic(plot, figure_bytes)
-
-
 def _parameter_rows(fit: FitResult):
     summary = fit.summary()
     for name, row in summary.iterrows():
@@ -142,7 +132,7 @@ def fit_loss(
     from scalelaw.plots import loss as loss_plots
     from scalelaw.plots.common import figure_bytes
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     frame, notes = _load(file, where, exclude_highest, units, by=grouping["by"])
     if grouping["by"] is not None:
         group = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
@@ -162,7 +152,7 @@ def fit_loss(
     payload = _warned(frame, fit.to_dict() | {"notes": notes})
     text = artifact.dumps(payload)
     figure = figure_bytes(loss_plots.loss_vs_compute(fit, frame), plot) if plot else None
-    _write(out, text, plot, figure)
+    options.write_outputs((out, text), (plot, figure), note=False)
     if json:
         render.emit_json(payload)
         return
@@ -205,7 +195,7 @@ def fit_isoflop(
     bootstrap, seed, level = resampling.values()
     from scalelaw.families import loss as family
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     budgets = options.numbers("--flops", flops)
     frame, notes = _load(file, where, 0, units, by=grouping["by"])
     if grouping["by"] is not None:
@@ -282,7 +272,7 @@ def validate_loss(
     """
     from scalelaw.families import loss as family
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     frame, notes = _load(file, where, exclude_highest, units, by=grouping["by"])
     if order_by not in ("flops", "params", "tokens"):
         raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
@@ -432,7 +422,7 @@ def optimal(
     """
     from scalelaw.answers import loss as answers
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     fit = _read_fit(fit_file, group)
     if answers_of_groups(fit):
         _each_group("optimal", fit, json, flops=flops)

@@ -69,7 +69,7 @@ def mix_fit(
     from scalelaw.plots import transport as figures
     from scalelaw.plots.common import figure_bytes
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     if law not in mix_family.LAWS:
         raise InputError(f"--law must be one of {', '.join(mix_family.LAWS)}, not {law!r}")
     by = options.split("--by", grouping["by"])
@@ -123,7 +123,6 @@ def mix_evaluate(
     Example: scalelaw mix evaluate mix.json data/mixture/test_mixture_1B.csv
     data/mixture/test_pile_loss_1B.csv
     """
-    from scalelaw import artifact
     from scalelaw.families.transport import mixing as mix_family
     from scalelaw.plots import transport as figures
     from scalelaw.plots.common import figure_bytes
@@ -139,7 +138,7 @@ def mix_evaluate(
         figure = figure_bytes(
             figures.mixing_predictions({losses.name: result}, target=fit.law.target), plot
         )
-        artifact.write_atomic(plot, figure)
+        options.write_outputs((plot, figure), note=False)
     if json:
         render.emit_json({k: result[k] for k in ("spearman", "mae", "n", "target", "law", "warnings")})
         return
@@ -175,7 +174,7 @@ def mix_optimize(
     from scalelaw.answers import mixing as answers
     from scalelaw.result import FitResult
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     fit = FitResult.from_json(fit_file)
     answer = answers.optimal(fit, cap=caps, max_share=max_share, maximize=maximize)
     best = answer.result

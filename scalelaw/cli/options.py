@@ -20,8 +20,6 @@ from typing import Annotated, Any
 
 import typer
 
-from scalelaw.errors import InputError
-
 BOOTSTRAP = 0
 LEVEL = 0.95
 SEED = 0
@@ -250,34 +248,67 @@ def use_file_backend() -> None:
     matplotlib.use("Agg")
 
 
-def check_outputs(*paths: Path | None, plot: Path | None = None) -> None:
-    """Refuse, before any work, a figure format matplotlib cannot write or an output that is a folder;
-    with a figure to write, choose the off-screen backend before any figure is made."""
+def check_outputs(*paths: Path | None, plot: Path | None = None, folders: dict[str, Path | None] | None = None,
+                  **named: Path | None) -> None:
+    """Refuse, before any work and in one line, an output that could destroy a file: one of the command's
+    inputs, another output, a folder, a device, a link, a read-only file, a folder missing or not
+    writable (:func:`scalelaw.outputs.check`); and a figure format matplotlib cannot write.
+
+    Called first thing in a command: its inputs are the paths among the command's arguments (the caller's
+    local names; a string naming an existing file too, as ``--law FIT.json``), less the outputs, which
+    are named by their parameter (``out=out``); ``folders`` are output folders.  With a figure to
+    write, choose the off-screen backend before any figure is made."""
+    import inspect
+
+    from scalelaw import outputs
+
     if plot is not None:
         from scalelaw.plots.common import check_figure_path
 
         check_figure_path(plot)
+    given = dict(inspect.currentframe().f_back.f_locals)  # the calling command's arguments
+    chosen = {next((k for k, v in given.items() if v is path), "out" if n == 0 else f"out{n}"): path
+              for n, path in enumerate(paths) if path is not None} | named
+    chosen["plot"] = plot
+    skip = set(chosen) | set(folders or {})
+    outputs.check(chosen, [p for key, value in given.items() if key not in skip for p in _paths(value)],
+                  folders=folders)
+    if plot is not None:
         use_file_backend()
-    for target in (*paths, plot):
-        if target is not None and target.exists() and target.is_dir():
-            raise InputError(f"{target} is a folder; give a file name")
 
 
-def write_result(result, out: Path | None, plot: Path | None, *extra: tuple[Path | None, str | bytes | None]) -> None:
+def _paths(value) -> list:
+    """The files an argument's value names: paths, and strings naming an existing file."""
+    import os
+
+    if isinstance(value, dict):
+        return _paths(list(value.values()))
+    if isinstance(value, list | tuple):
+        return [p for item in value for p in _paths(item)]
+    if isinstance(value, Path) or (isinstance(value, str) and os.path.isfile(value)):
+        return [value]
+    return []
+
+
+def write_result(result, out: Path | None, plot: Path | None, *extra: tuple[Path | None, str | bytes | None],
+                 parents: bool = False) -> None:
     """Write a result's artifact (``out``), its figure (``plot``) and any other output, all computed
-    before the first write."""
+    before the first write (``parents``: see :func:`write_outputs`)."""
     from scalelaw.plots.common import figure_bytes
 
     figure = figure_bytes(result.plot(), plot) if plot else None
-    write_outputs((out, result.to_json() if out else None), *extra, (plot, figure))
+    write_outputs((out, result.to_json() if out else None), *extra, (plot, figure), parents=parents)
 
 
-def write_outputs(*pairs: tuple[Path | None, str | bytes | None]) -> None:
-    """Write each (path, content) asked for, atomically, once every output was computed; note each file."""
-    from scalelaw import artifact
-    from scalelaw.cli import render
+def write_outputs(*pairs: tuple[Path | None, str | bytes | None], parents: bool = False, note: bool = True) -> None:
+    """Write each (path, content) asked for once every output was computed: all or none
+    (:func:`scalelaw.outputs.write_all`, ``parents`` creates missing folders; a Ctrl-C waits for the
+    renames); with ``note``, a note for each file (else the command notes them once it has printed)."""
+    from scalelaw import outputs
+    from scalelaw.cli import render, signals
 
-    for path, content in pairs:
-        if path is not None and content is not None:
-            artifact.write_atomic(path, content)
-            render.wrote(path)
+    with signals.held():
+        done = outputs.write_all(pairs, parents=parents)
+        signals.written.extend(done)
+    if note:
+        render.wrote(*done)

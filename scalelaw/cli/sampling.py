@@ -131,7 +131,7 @@ def fit(
     from scalelaw.plots import sampling as plots
     from scalelaw.plots.common import figure_bytes
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     preset = options.split("--k-grid", grid)
     grid = (preset[0] if preset[0] in ("brown", "schaeffer") else _ks("--k-grid", preset)) if preset else None
     from scalelaw.cli import grouped
@@ -215,7 +215,7 @@ def plan(
     from scalelaw.families import sampling as family
     from scalelaw.families.sampling.budget import check_target
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     check_target(target)
     fit = family.grouped.member(load(fit_file), group, source=str(fit_file))
     answer = answers.plan(fit, target=target, cost_per_sample=cost_per_sample, cost=cost, problems=problems)
@@ -282,7 +282,7 @@ def verifier(
     from scalelaw.plots import sampling as plots
     from scalelaw.plots.common import figure_bytes
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     costs = options.numbers("--fp-cost", fp_cost or "1", positive=False)
     if out is not None and len(costs) > 1:
         raise InputError(f"--out writes one plan; give one --fp-cost with --out, not {len(costs)}")

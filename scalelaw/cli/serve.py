@@ -95,8 +95,10 @@ def token(
 
     Example: scalelaw token alice --scope write --token-file tokens.txt
     """
+    from scalelaw.cli.options import check_outputs
     from scalelaw.service import auth
 
+    check_outputs(token_file=token_file)
     secret, made = auth.new_token(name, scope)
     if token_file.exists():
         known = auth.read_tokens(token_file)

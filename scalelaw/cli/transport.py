@@ -114,7 +114,7 @@ def distance_command(
     """
     from scalelaw.families.transport import distance as ot_family
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     solver = dict(transport)
     label_column = solver.pop("label_column")
     sa = ot_family.read_samples(a, label_column=label_column)
@@ -197,7 +197,7 @@ def project_command(
 
     from scalelaw.families.transport import projection as projection_family
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     n = render.quantity("--size", size)
     projector, mixture = projection_family.load_projector(pilots, sources, target, metric=metric, maximize=None,
                                                           **transport)
@@ -289,7 +289,7 @@ def select_command(
     from scalelaw.families.transport import projection as projection_family
     from scalelaw.families.transport.choice import select
 
-    check_outputs(out, plot=plot)
+    check_outputs(out=out, plot=plot)
     n = render.quantity("--size", size)
     projector, mixture = projection_family.load_projector(pilots, sources, target, metric=metric,
                                                           maximize=maximize, **transport)
@@ -357,14 +357,11 @@ def demo_command(
     """
     from scalelaw.families.transport import demo as demo_family
 
-    check_outputs(out, plot=plot)
-    if csv is not None and csv.exists() and not csv.is_dir():
-        raise InputError(f"--csv {csv}: a file; give a folder for the sources, target and pilot tables")
+    check_outputs(out=out, plot=plot, folders={"csv": csv})
     with render.progress("training", enabled=not (json or quiet)) as callback:
         result = demo_family.demonstrate(seed=seed, size=size, repeats=repeats, progress=callback)
-    if csv is not None:
-        demo_family.write_task(result.task, result.pilots, csv)
-    options.write_result(result, out, plot)
+    tables = demo_family.task_files(result.task, result.pilots, csv) if csv is not None else {}
+    options.write_result(result, out, plot, *tables.items(), parents=True)
     summary = result.record()
     if json:
         render.emit_json(summary)
@@ -383,4 +380,3 @@ def demo_command(
         + f": projected {summary['selected_projected']:.4f}, actual {summary['selected_actual']:.4f} "
         f"(uniform {summary['uniform_actual']:.4f}, best evaluated {summary['best_evaluated_actual']:.4f})"
     )
-    render.wrote(csv)

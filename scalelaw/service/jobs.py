@@ -21,6 +21,9 @@ from pathlib import Path
 
 from scalelaw.cli.invoke import Invocation
 
+OUT = ".artifact.json"
+"""The artifact's file in a job's folder: hidden, a name no upload gets (their names lose leading dots)."""
+
 
 class QueueFull(Exception):
     """Every queue place is taken; the client should retry later."""
@@ -176,7 +179,7 @@ class JobRunner:
     def _run(self, job_id: str, spec: FitSpec) -> Outcome:
         self.registry.start_job(job_id)
         receive, send = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=_child, args=(spec, spec.folder / "artifact.json", send, os.getpid()),
+        process = self._context.Process(target=_child, args=(spec, spec.folder / OUT, send, os.getpid()),
                                         daemon=True)
         process.start()
         send.close()

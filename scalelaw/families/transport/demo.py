@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from scalelaw import artifact, protocol
+from scalelaw import outputs, protocol
 from scalelaw.errors import InputError
 from scalelaw.families.transport.distance import MixtureTransport, Samples
 from scalelaw.families.transport.projection import Projector, fit_projector, prepare_pilots, project
@@ -391,7 +391,15 @@ def demonstrate(
 
 
 def write_task(task: DigitsTask, pilots: pd.DataFrame, folder: str | Path) -> dict[str, Path]:
-    """Write the revealed sources, the target and the pilot runs as CSV files for the CLI.
+    """Write the revealed sources, the target and the pilot runs as CSV files for the CLI (all or none;
+    the layout of :func:`task_files`)."""
+    folder = Path(folder)
+    outputs.write_all(task_files(task, pilots, folder).items(), parents=True)
+    return {"sources": folder / "sources", "target": folder / "target.csv", "pilots": folder / "pilots.csv"}
+
+
+def task_files(task: DigitsTask, pilots: pd.DataFrame, folder: str | Path) -> dict[Path, str]:
+    """The CSV text of the revealed sources, the target and the pilot runs, by path in ``folder``.
 
     Layout: ``sources/<name>.csv`` and ``target.csv`` (columns ``px0..px63`` and ``label``) and
     ``pilots.csv`` (``size``, one ratio column per source, ``repeat``, ``accuracy``).
@@ -406,9 +414,7 @@ def write_task(task: DigitsTask, pilots: pd.DataFrame, folder: str | Path) -> di
             .to_csv(index=False, float_format="%.6g")
         )
 
-    out = {"sources": folder / "sources", "target": folder / "target.csv", "pilots": folder / "pilots.csv"}
-    for s in task.revealed:
-        artifact.write_atomic(out["sources"] / f"{s.name}.csv", frame(s))
-    artifact.write_atomic(out["target"], frame(task.target))
-    artifact.write_atomic(out["pilots"], pilots.to_csv(index=False, float_format="%.6g"))
-    return out
+    files = {folder / "sources" / f"{s.name}.csv": frame(s) for s in task.revealed}
+    files[folder / "target.csv"] = frame(task.target)
+    files[folder / "pilots.csv"] = pilots.to_csv(index=False, float_format="%.6g")
+    return files
