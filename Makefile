@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	mkdir -p $(OUT)
 	$(BIN)/scalelaw fit loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5 \
 		--starts hoffmann --bootstrap 1000 --seed 0 --out $(OUT)/chinchilla_fit.json --plot $(OUT)/chinchilla_fit.png
 	$(BIN)/scalelaw optimal $(OUT)/chinchilla_fit.json --flops 5.76e23
