@@ -102,6 +102,9 @@ def mix_fit(
         f"in-sample MAE {m['mae']:.4g}, max {m['max_abs_error']:.4g} (loss units); "
         f"{fit.diagnostics['message']}"
     )
+    if fit.diagnostics.get("at_bound"):
+        render.warn(f"parameters at a bound: {', '.join(fit.diagnostics['at_bound'])}; the data do not pin "
+                    "the law down (too few mixtures for its domains?)")
 
 
 def _domain_of(fit: FitResult, name: str) -> str:
