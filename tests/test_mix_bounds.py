@@ -80,7 +80,7 @@ def test_cli_strict_refuses_the_collapsed_free_fit_and_keeps_the_bounded_one(tmp
         (tmp_path / name).write_text("\n".join(lines[:25]) + "\n")
     files = [str(tmp_path / "train_mixture_1m.csv"), str(tmp_path / "train_pile_loss_1m.csv"), "--target", TARGET]
     out = tmp_path / "mix.json"
-    for extra, code in ((["--t-bound", "inf", "--strict"], 2), (["--strict"], 0)):
+    for extra, code in ((["--t-bound", "0", "--strict"], 2), (["--strict"], 0)):
         with pytest.raises(SystemExit) as stopped:
             main(["mix", "fit", *files, *extra, "--out", str(out)])
         assert stopped.value.code == code

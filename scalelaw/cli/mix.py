@@ -52,9 +52,9 @@ def mix_fit(
         typer.Option(help="Loss column to model, e.g. metric/the_pile_pile_cc_val_loss.", show_default=False),
     ],
     law: Annotated[str, typer.Option(help="mixing_law (c + k exp(sum_j t_j r_j)) or linear.")] = "mixing_law",
-    t_bound: Annotated[float, typer.Option(help="Bound on every t_j of mixing_law, in log-loss units per unit "
-                                                "share (> 0; inf: unbounded); keeps a fit on few mixtures from "
-                                                "k -> 0 with huge t_j. Example: --t-bound 5.")] = 10.0,
+    t_bound: Annotated[float, options.ranged(help="Bound on every t_j of mixing_law, in log-loss units per unit "
+                                                 "share (0: unbounded); keeps a fit on few mixtures from k -> 0 "
+                                                 "with huge t_j. Example: --t-bound 5.", low=0, high=1e6)] = 10.0,
     bootstrap: Bootstrap = BOOTSTRAP,
     seed: Seed = SEED,
     grouping: dict | None = None,
@@ -80,11 +80,12 @@ def mix_fit(
     if by:
         from scalelaw.cli import grouped
 
-        settings = {"law": law, "bootstrap": bootstrap, "seed": seed, "t_bound": t_bound}
+        settings = {"law": law, "bootstrap": bootstrap, "seed": seed, "t_bound": t_bound or None}
         grouped.run(functools.partial(mix_family.fit_mixture, domains=domains, target=target, **settings), frame,
                     grouping, family="transport", settings=settings | {"target": target}, out=out, plot=plot, json=json)
         return
-    fit = mix_family.fit_mixture(frame, domains, target, law=law, bootstrap=bootstrap, seed=seed, t_bound=t_bound)
+    fit = mix_family.fit_mixture(frame, domains, target, law=law, bootstrap=bootstrap, seed=seed,
+                                 t_bound=t_bound or None)
     payload = fit.to_dict()
     figure = None
     if plot is not None:
