@@ -66,5 +66,6 @@ class DegeneracyWarning(UserWarning):
     disagree, a near-collinear problem) or that stopped on the iteration limit.
 
     One line naming the parameters; the same line is in the fit's ``warnings``.  Turn it into an
-    error with ``warnings.simplefilter("error", scalelaw.DegeneracyWarning)`` (the CLI's ``--strict``).
+    error with ``warnings.simplefilter("error", scalelaw.DegeneracyWarning)`` or
+    :func:`scalelaw.identifiability.strict`.
     """

@@ -3,8 +3,10 @@
 :func:`diagnose` looks at a fit's optimum in the optimiser's space (log scale for ``log`` parameters):
 
 * ``condition_number``: the ratio of the largest to the smallest singular value of the weighted
-  Jacobian of the residuals (inf when a direction changes no residual), and ``weakest``, the
-  parameter that leads the direction of the smallest one;
+  Jacobian of the residuals, and ``weakest``, the parameter that leads the direction of the smallest
+  one.  Above ``CONDITION`` the problem is near-collinear and the fit warns; inf is an exact
+  redundancy of the law on these data (e.g. a shift common to every t_j of a mixing law, whose
+  shares sum to 1), which leaves the predictions unchanged and is reported, not warned about;
 * ``collapsed``: log-scale parameters collapsing toward 0, whose value is below ``COLLAPSE`` times
   the smallest |target| (e.g. a loss floor E of 1e-15) or whose every residual derivative is below
   ``COLLAPSE`` (moving it changes nothing);
@@ -21,7 +23,7 @@ Examples
 >>> import numpy as np
 >>> J = np.array([[1.0, 1.0], [1.0, 1.0 + 1e-9], [1.0, 1.0]])
 >>> f"{condition(J)[0]:.1e}"
-'2.4e+09'
+'4.2e+09'
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def findings(diagnostics: Mapping[str, object]) -> list[str]:
     if disagree:
         out.append(f"starts at the optimum disagree on {', '.join(disagree)}")
     cond = diagnostics.get("condition_number")
-    if cond is not None and not cond <= CONDITION:
+    if cond is not None and CONDITION < cond < np.inf:
         out.append(f"condition number {cond:.3g} (near-collinear; weakest {diagnostics.get('weakest')})")
     return out
 
