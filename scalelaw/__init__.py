@@ -14,6 +14,7 @@ from scalelaw._version import __version__ as __version__
 _EXPORTS: dict[str, str] = {
     "ArtifactError": "scalelaw.errors",
     "CATALOGUE": "scalelaw.laws",
+    "DegeneracyWarning": "scalelaw.errors",
     "ExtrapolationWarning": "scalelaw.errors",
     "FitError": "scalelaw.errors",
     "FitGroup": "scalelaw.result",

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from scalelaw import optimize
+from scalelaw import identifiability, optimize
 from scalelaw.errors import FitError, InputError
 from scalelaw.expression import derivative
 from scalelaw.laws import Law
@@ -155,6 +155,8 @@ def fit(
     bootstrap_weights: np.ndarray | None = None,
     by: str | Sequence[str] | None = None,
     finish: bool | None = None,
+    max_iter: int | None = None,
+    profile: bool = False,
     **group_options,
 ) -> FitResult | FitGroup:
     """Fit ``law`` to ``table`` by a vectorised multi-start robust fit.
@@ -180,6 +182,12 @@ def fit(
         its objective stalls, starts that meet merge, and with the squared loss the leading start
         still running after 200 iterations is finished by least squares (see
         :func:`scalelaw.optimize.irls`).
+    max_iter
+        Most iterations of the optimiser per start (default 1000; recorded when given).  A fit that
+        stops there is not converged and says so (:class:`~scalelaw.errors.DegeneracyWarning`).
+    profile
+        Also compute the profile-likelihood interval of every parameter at ``level``
+        (``diagnostics["profile"]``, see :func:`scalelaw.identifiability.profile`; recorded when true).
     bootstrap
         Number of row-resampling replicates for percentile intervals (0: none).
     seed
@@ -214,12 +222,15 @@ def fit(
     """
     settings = fit_settings(loss=loss, delta=delta, starts=starts, polish=polish, bootstrap=bootstrap,
                             seed=seed, level=level, weight_column=weight_column,
-                            finish=(by is not None) if finish is None else finish)
+                            finish=(by is not None) if finish is None else finish, max_iter=max_iter,
+                            profile=profile)
     if by is not None:
         from scalelaw import groups
 
         if bootstrap_weights is not None or bootstrap_targets is not None:
             raise FitError("bootstrap_weights and bootstrap_targets are per table; fit groups without them")
+        if max_iter is not None or profile:
+            raise FitError("max_iter= and profile= apply to single fits; fit without by= to use them")
         return groups.fit(law, table, by=by, **group_options, **settings)
     if group_options:
         raise FitError(f"{sorted(group_options)[0]}= applies to group fits only; give by= as well")
@@ -246,6 +257,8 @@ def fit(
         raise FitError(f"the interval level must be in (0, 1), got {level}")
     if bootstrap < 0 or polish < 1:
         raise FitError("bootstrap must be >= 0 and polish >= 1")
+    if max_iter is not None and max_iter < 1:
+        raise FitError(f"max_iter must be >= 1, got {max_iter}")
     clock = time.perf_counter()
     loss_fn = make_loss(loss, delta)
     problem = Problem(law, table, weight_column)
@@ -260,7 +273,8 @@ def fit(
         raise FitError(f"law {law.name!r} gives no finite prediction at any of the {len(U)} starting "
                        "points; check the units of the inputs or give starting values")
     chosen = finite[np.argsort(objective0[finite], kind="stable")[:polish]]
-    batch = _minimise(problem, loss_fn, U[chosen], problem.weights, starts_of_one=bool(finish))
+    batch = _minimise(problem, loss_fn, U[chosen], problem.weights, starts_of_one=bool(finish),
+                      max_iter=max_iter or 1000)
     best = int(np.nanargmin(np.where(np.isfinite(batch.fun), batch.fun, np.inf)))
     u_best, f_best = batch.x[best], float(batch.fun[best])
     reached = int(np.sum(batch.fun <= f_best + 1e-6 * abs(f_best) + 1e-300))
@@ -293,6 +307,10 @@ def fit(
     }
     if isinstance(loss_fn, HuberLikelihood):
         diagnostics["sigma"] = float(np.exp(u_best[-1]))
+    diagnostics |= identifiability.diagnose(problem, u_best, batch.x, batch.fun)
+    if profile:
+        diagnostics["profile"] = identifiability.profile(problem, loss_fn, u_best, level)
+    identifiability.emit(law.name, diagnostics)
     metrics = error_metrics(problem.y, prediction)
     data = {"rows": problem.n, "sha256": problem.fingerprint(),
             "columns": {s: law.column(s) for s in law.inputs} | {"target": law.target},
@@ -304,12 +322,14 @@ def fit(
 
 def fit_settings(*, loss: str = "huber", delta: float = 1e-3, starts="default", polish: int = 64,
                  bootstrap: int = 0, seed: int = 0, level: float = 0.95, weight_column: str | None = None,
-                 finish: bool = False) -> dict:
+                 finish: bool = False, max_iter: int | None = None, profile: bool = False) -> dict:
     """The settings of :func:`fit` as they are recorded: plain values, custom starts as natural values
-    (``finish`` only when true, so that fits recorded without it replay as they were)."""
-    return {"loss": loss, "delta": float(delta), "starts": _plain_starts(starts), "polish": int(polish),
-            "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
-            "weight_column": weight_column} | ({"finish": True} if finish else {})
+    (``finish``, ``max_iter`` and ``profile`` only when set, so that fits recorded without them replay
+    as they were)."""
+    return ({"loss": loss, "delta": float(delta), "starts": _plain_starts(starts), "polish": int(polish),
+             "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
+             "weight_column": weight_column} | ({"finish": True} if finish else {})
+            | ({"max_iter": int(max_iter)} if max_iter is not None else {}) | ({"profile": True} if profile else {}))
 
 
 def _plain(values: np.ndarray) -> list:
@@ -340,16 +360,18 @@ def _objectives(problem: Problem, loss_fn, U: np.ndarray) -> np.ndarray:
 
 
 def _minimise(problem: Problem, loss_fn, U: np.ndarray, weights: np.ndarray, progress=None,
-              starts_of_one: bool = False):
+              starts_of_one: bool = False, max_iter: int = 1000):
     """Polish every row of U; ``starts_of_one``: the rows are starts of one problem (they may merge)."""
     if isinstance(loss_fn, HuberLikelihood):
-        return _minimise_likelihood(problem, loss_fn, U, weights)
+        return _minimise_likelihood(problem, loss_fn, U, weights, max_iter)
     return optimize.irls(problem.residuals, U, loss=loss_fn, weights=weights, lower=problem.lower,
                          upper=problem.upper, on_iteration=progress, window=25 if starts_of_one else None,
+                         max_iter=max_iter,
                          groups=np.zeros(len(U), dtype=int) if starts_of_one else None)
 
 
-def _minimise_likelihood(problem: Problem, loss_fn: HuberLikelihood, U: np.ndarray, weights: np.ndarray):
+def _minimise_likelihood(problem: Problem, loss_fn: HuberLikelihood, U: np.ndarray, weights: np.ndarray,
+                         max_iter: int = 1000):
     """BFGS on (u, log sigma); sigma starts at its profile value delta * mean|r|."""
     unit = loss_fn.unit()
     W = np.broadcast_to(weights, (len(U), problem.n))
@@ -374,7 +396,7 @@ def _minimise_likelihood(problem: Problem, loss_fn: HuberLikelihood, U: np.ndarr
 
     lower = np.append(problem.lower, -np.inf)
     upper = np.append(problem.upper, np.inf)
-    return optimize.bfgs(objective, U, lower=lower, upper=upper)
+    return optimize.bfgs(objective, U, lower=lower, upper=upper, max_iter=max_iter)
 
 
 def _bootstrap(problem: Problem, loss_fn, u_best: np.ndarray, replicates: int, seed: int,

@@ -63,3 +63,13 @@ class ExtrapolationWarning(UserWarning):
 
     Filter it like any warning: ``warnings.simplefilter("ignore", scalelaw.ExtrapolationWarning)``.
     """
+
+
+class DegeneracyWarning(UserWarning):
+    """A fit the data do not pin down (a parameter collapsed toward 0, starts at the optimum that
+    disagree, a near-collinear problem) or that stopped on the iteration limit.
+
+    One line naming the parameters; the same line is in the fit's ``warnings``.  Turn it into an
+    error with ``warnings.simplefilter("error", scalelaw.DegeneracyWarning)`` or
+    :func:`scalelaw.identifiability.strict`.
+    """

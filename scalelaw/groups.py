@@ -92,8 +92,9 @@ def fit(law: Law, table: pd.DataFrame, *, by: str | Sequence[str], strict: bool 
     by
         One column, several as ``"dataset,task"``, or a list of columns.
     strict
-        Refuse (``FitError``) a group with too few rows for the law; by default it is skipped with a
-        warning naming it (kept in the result's ``warnings`` and ``info["skipped"]``).
+        Refuse (``FitError``) a group with too few rows for the law, or groups that did not converge;
+        by default the first is skipped with a warning naming it (kept in the result's ``warnings``
+        and ``info["skipped"]``) and the second kept with a warning.
     jobs
         Processes fitting chunks of groups at once (``backend="local"``).
     backend, scheduler
@@ -160,6 +161,8 @@ def fit(law: Law, table: pd.DataFrame, *, by: str | Sequence[str], strict: bool 
     if stuck:
         notes.append(f"{len(stuck)} of {len(fits)} groups did not converge: "
                      + ", ".join(map(repr, stuck[:10])) + (", ..." if len(stuck) > 10 else ""))
+        if strict:
+            raise FitError(f"{notes[-1]}; fit without strict= to keep them")
     return FitGroup("core", "groups", fits, key=",".join(by), settings=group_settings, info=info,
                     warnings=tuple(notes))
 

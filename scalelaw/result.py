@@ -64,8 +64,10 @@ class FitResult(protocol.Result):
     diagnostics
         ``objective``, ``converged``, ``message``, ``at_bound`` (parameters at a bound),
         ``n_starts``, ``n_polished``, ``n_at_optimum`` (polished starts that reached the best
-        objective within 1e-6 relative), ``evaluations``, ``iterations``, ``wall_time`` (s), and
-        for the likelihood loss ``sigma``.
+        objective within 1e-6 relative), ``evaluations``, ``iterations``, ``wall_time`` (s), for
+        the likelihood loss ``sigma``, the identifiability of the optimum (``condition_number``,
+        ``weakest``, ``collapsed``, ``start_spread``, ``disagree``: :mod:`scalelaw.identifiability`;
+        absent from fits stored before them) and, when asked, ``profile``.
     settings
         Every setting of the fit, verbatim.
     data
@@ -98,11 +100,12 @@ class FitResult(protocol.Result):
     # ------------------------------------------------------------------ prediction and intervals
     @property
     def warnings(self) -> tuple[str, ...]:
-        """What the fit rests on that may not hold: no convergence, parameters at a bound."""
+        """What the fit rests on that may not hold: no convergence or a degenerate optimum (one line,
+        :func:`scalelaw.identifiability.message`), parameters at a bound, failed bootstrap replicates."""
+        from scalelaw import identifiability
+
         d = self.diagnostics
-        out = []
-        if d.get("converged") is False:
-            out.append(f"law {self.law.name}: {d.get('message', 'did not converge')}")
+        out = [line] if (line := identifiability.message(self.law.name, d)) else []
         if d.get("at_bound"):
             out.append(f"law {self.law.name}: at a bound: {', '.join(d['at_bound'])}")
         if d.get("bootstrap_failed"):
@@ -266,6 +269,7 @@ class FitResult(protocol.Result):
             "metrics": dict(self.metrics),
             "diagnostics": dict(self.diagnostics),
             "bootstrap": None if self.bootstrap is None else self.bootstrap.tolist(),
+            "warnings": list(self.warnings),
         }
 
 

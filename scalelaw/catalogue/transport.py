@@ -12,8 +12,10 @@ instances mix two, named ``source_1``, ``source_2`` (or ``domain_1``, ``domain_2
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+from scalelaw.errors import LawError
 from scalelaw.laws import EXPONENT_STARTS, Law, Param, register, register_builder
 
 SIZE_LAW = register(Law(
@@ -58,18 +60,24 @@ def projektor_stage1(sources: Sequence[str] = ("source_1", "source_2"), metric: 
     )
 
 
-def mixing_law(domains: Sequence[str] = ("domain_1", "domain_2"), target: str = "loss") -> Law:
+def mixing_law(domains: Sequence[str] = ("domain_1", "domain_2"), target: str = "loss",
+               t_bound: float | None = None) -> Law:
     """Data Mixing Law over ``domains`` (mixture columns) for the loss column ``target``.
 
     The family fits it from its own starts (a regression of log(L - c) on r per floor c); the
-    declared starts of k and t make the default start set usable for a few domains.
+    declared starts of k and t make the default start set usable for a few domains.  ``t_bound``
+    bounds every t_j to [-t_bound, t_bound] (log-loss units per unit share; None: unbounded).
     """
+    if t_bound is not None and not t_bound > 0:
+        raise LawError(f"t_bound must be > 0 (log-loss units per unit share), got {t_bound!r}")
+    bound = math.inf if t_bound is None else float(t_bound)
     m = len(domains)
     exponent = " + ".join(f"t_{j}*r_{j}" for j in range(1, m + 1))
     params = (
         Param("c", log=True, lower=0.0, doc="loss floor (loss units)"),
         Param("k", log=True, lower=0.0, starts=(0.1, 1.0, 10.0), doc="scale (loss units)"),
-        *(Param(f"t_{j}", starts=(-1.0, 0.0, 1.0), doc=f"effect of the share of {d} on log(L - c)")
+        *(Param(f"t_{j}", lower=-bound, upper=bound, starts=(-1.0, 0.0, 1.0),
+                doc=f"effect of the share of {d} on log(L - c)")
           for j, d in enumerate(domains, 1)),
     )
     return Law(

@@ -28,6 +28,12 @@ Delta = Annotated[float, options.ranged(low=0, low_open=True, help="Huber thresh
 Exclude = Annotated[int, options.ranged(low=0, integer=True,
                                         help="Drop the K rows with the highest loss (Besiroglu et al. "
                                            "drop 5 of Hoffmann's 245).")]
+MaxIter = Annotated[int | None, options.ranged(help="Most optimiser iterations per start (default 1000). A fit "
+                                                    "that stops there warns (exit 2 under --strict). Example: "
+                                                    "--max-iter 50.", low=1, high=1_000_000, integer=True)]
+Profile = Annotated[bool, typer.Option("--profile", help="Also give each parameter's profile-likelihood interval "
+                                                         "at --level (natural units; inf: the data do not bound "
+                                                         "it). Example: --profile.")]
 
 
 def _load(path: Path, where: list[str] | None, exclude_highest: int, units: dict | None = None,
@@ -66,9 +72,11 @@ def _notes(notes: list[str], quiet: bool) -> None:
 
 def _parameter_rows(fit: FitResult):
     summary = fit.summary()
+    collapsed = fit.diagnostics.get("collapsed", ())
     for name, row in summary.iterrows():
         yield (name, render.number(row["value"], 6), render.number(row["se"]),
-               render.interval(row["lower"], row["upper"]), "yes" if row["at_bound"] else "")
+               render.interval(row["lower"], row["upper"]),
+               "yes" if row["at_bound"] else "collapsed" if name in collapsed else "")
 
 
 def show_group(group, title: str) -> None:
@@ -95,6 +103,8 @@ def _show_fit(fit: FitResult, title: str) -> None:
                 f"({d['n_starts']} starts evaluated); {d['wall_time']:.2f} s")
     if d.get("at_bound"):
         render.warn(f"parameters at a bound: {', '.join(d['at_bound'])}; the law may not suit the data")
+    for name, p in d.get("profile", {}).items():
+        render.line(f"profile {level} interval of {name}: {render.interval(p['lower'], p['upper'])}")
     m = fit.metrics
     render.line(f"in-sample error: MAE {m['mae']:.4g}, MAPE {m['mape']:.3g}%, max {m['max_abs_error']:.4g} "
                 f"({fit.law.target} units, {m['n']} rows)")
@@ -114,6 +124,8 @@ def fit_loss(
     resampling: dict | None = None,
     grouping: dict | None = None,
     exclude_highest: Exclude = 0,
+    max_iter: MaxIter = None,
+    profile: Profile = False,
     units: dict | None = None,
     where: Where = None,
     out: Out = None,
@@ -122,6 +134,10 @@ def fit_loss(
     quiet: Quiet = False,
 ) -> None:
     """Fit a loss law L(N, D) to training runs (params, tokens or FLOPs, final loss).
+
+    A degenerate fit (a parameter collapsed toward 0, starts that disagree, a near-collinear problem) or one
+    stopped on the iteration limit warns in one line naming the parameters (in --json: warnings); --strict
+    refuses it (exit 2).
 
     Example: scalelaw fit loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5 --starts hoffmann
     --bootstrap 1000 --out fit.json --plot fit.png
@@ -135,6 +151,8 @@ def fit_loss(
     check_outputs(out=out, plot=plot)
     frame, notes = _load(file, where, exclude_highest, units, by=grouping["by"])
     if grouping["by"] is not None:
+        if max_iter is not None or profile:
+            raise InputError("--max-iter and --profile apply to a single fit; fit without --by to use them")
         group = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
                                 seed=seed, level=level, **grouping)
         options.write_result(group, out, plot)
@@ -146,9 +164,10 @@ def fit_loss(
         show_group(group, f"{law}: one fit per {group.key}  ({len(group)} groups, {file.name})")
         render.wrote(out, plot)
         return
+    extra = ({"max_iter": max_iter} if max_iter is not None else {}) | ({"profile": True} if profile else {})
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
         fit = family.fit_loss(frame, law, loss=loss, delta=delta, starts=starts, bootstrap=bootstrap,
-                              seed=seed, level=level, progress=callback)
+                              seed=seed, level=level, progress=callback, **extra)
     payload = _warned(frame, fit.to_dict() | {"notes": notes})
     text = artifact.dumps(payload)
     figure = figure_bytes(loss_plots.loss_vs_compute(fit, frame), plot) if plot else None
@@ -291,7 +310,8 @@ def validate_loss(
     if json:
         render.emit_json(_warned(frame, {"in_sample": dict(result.in_sample), "held_out": dict(result.held_out),
                                          "n_train": result.n_train, "n_held_out": result.n_held_out,
-                                         "params": dict(fit.params), "law": fit.law.name}))
+                                         "params": dict(fit.params), "law": fit.law.name,
+                                         "warnings": list(fit.warnings)}))
         return
     _notes(notes, json)
     _warned(frame, show=True)

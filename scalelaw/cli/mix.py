@@ -52,6 +52,9 @@ def mix_fit(
         typer.Option(help="Loss column to model, e.g. metric/the_pile_pile_cc_val_loss.", show_default=False),
     ],
     law: Annotated[str, typer.Option(help="mixing_law (c + k exp(sum_j t_j r_j)) or linear.")] = "mixing_law",
+    t_bound: Annotated[float, options.ranged(help="Bound on every t_j of mixing_law, in log-loss units per unit "
+                                                 "share (0: unbounded); keeps a fit on few mixtures from k -> 0 "
+                                                 "with huge t_j. Example: --t-bound 5.", low=0, high=1e6)] = 10.0,
     bootstrap: Bootstrap = BOOTSTRAP,
     seed: Seed = SEED,
     grouping: dict | None = None,
@@ -77,11 +80,12 @@ def mix_fit(
     if by:
         from scalelaw.cli import grouped
 
-        settings = {"law": law, "bootstrap": bootstrap, "seed": seed}
+        settings = {"law": law, "bootstrap": bootstrap, "seed": seed, "t_bound": t_bound or None}
         grouped.run(functools.partial(mix_family.fit_mixture, domains=domains, target=target, **settings), frame,
                     grouping, family="transport", settings=settings | {"target": target}, out=out, plot=plot, json=json)
         return
-    fit = mix_family.fit_mixture(frame, domains, target, law=law, bootstrap=bootstrap, seed=seed)
+    fit = mix_family.fit_mixture(frame, domains, target, law=law, bootstrap=bootstrap, seed=seed,
+                                 t_bound=t_bound or None)
     payload = fit.to_dict()
     figure = None
     if plot is not None:
@@ -102,6 +106,9 @@ def mix_fit(
         f"in-sample MAE {m['mae']:.4g}, max {m['max_abs_error']:.4g} (loss units); "
         f"{fit.diagnostics['message']}"
     )
+    if fit.diagnostics.get("at_bound"):
+        render.warn(f"parameters at a bound: {', '.join(fit.diagnostics['at_bound'])}; the data do not pin "
+                    "the law down (too few mixtures for its domains?)")
 
 
 def _domain_of(fit: FitResult, name: str) -> str:

@@ -150,8 +150,12 @@ Resampling = Group("resampling", bootstrap=(Bootstrap, BOOTSTRAP), seed=(Seed, S
 By = Annotated[str | None, typer.Option(help="Fit one law per group of rows sharing the values of these "
                                             "columns, e.g. --by dataset or --by dataset,task; all groups in "
                                             "one batched run.")]
-Strict = Annotated[bool, typer.Option("--strict", help="With --by: refuse a group with too few rows for the "
-                                                       "law instead of skipping it with a warning.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Refuse (exit 2, the warning as the message) a fit that "
+                                                       "is degenerate (a parameter collapsed toward 0, starts at "
+                                                       "the optimum that disagree, condition number above 1e12) "
+                                                       "or stopped on the iteration limit; with --by also a group "
+                                                       "with too few rows for the law or one that did not "
+                                                       "converge, instead of a warning. Example: --strict.")]
 Jobs = Annotated[int, ranged(help="With --by: local worker processes (one BLAS thread each) fitting groups "
                                   "at once, e.g. --jobs 4; results equal those of 1.", low=1, high=1024,
                              integer=True)]
@@ -162,8 +166,27 @@ Scheduler = Annotated[str | None, typer.Option(help="With --backend dask: the sc
 GroupName = Annotated[str | None, typer.Option("--group", help="For a fit made with --by: answer for this group "
                                                           "only (its values joined by /, e.g. rw/tuned); "
                                                           "default: every group.")]
-Grouping = Group("grouping", by=(By, None), strict=(Strict, False), jobs=(Jobs, 1), backend=(Backend, "local"),
-                 scheduler=(Scheduler, None))
+
+
+class Strictness(Group):
+    """A group of options with ``--strict``: the command runs inside
+    :func:`scalelaw.identifiability.strict`, so a degenerate fit is refused with its warning as the message."""
+
+    def __call__(self, command: Callable) -> Callable:
+        run = super().__call__(command)
+
+        @functools.wraps(run)
+        def strictly(*args, **kwargs):
+            from scalelaw.identifiability import strict
+
+            with strict(bool(kwargs.get("strict"))):
+                return run(*args, **kwargs)
+
+        return strictly
+
+
+Grouping = Strictness("grouping", by=(By, None), strict=(Strict, False), jobs=(Jobs, 1),
+                      backend=(Backend, "local"), scheduler=(Scheduler, None))
 
 
 def Reading(command: Callable) -> Callable:  # noqa: N802 (a decorator named like the option groups)

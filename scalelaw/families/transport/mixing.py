@@ -44,6 +44,11 @@ LAWS = ("mixing_law", "linear")
 INDEX = "index"
 #: Floors c tried for the starting points, as fractions of the smallest observed loss.
 FLOOR_FRACTIONS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
+#: Default bound on every t_j of the mixing law (log-loss units per unit share): excess losses of two
+#: pure domains differ by at most exp(20).  It keeps a fit on too few mixtures from the corner where
+#: k -> 0 and the t_j grow without bound (the shift common to every t_j trades off with k); a fit
+#: that needs more sits at the bound and says so.  The RegMix fits lie well inside (|t_j| < 8).
+T_BOUND = 10.0
 
 
 #: RegMix's linear regression baseline: L(r) = w0 + sum_j w_j r_j (``transport.linear_mixing``).
@@ -204,25 +209,28 @@ def mixing_starts(law: Law, frame: pd.DataFrame) -> np.ndarray:
 def fit_mixture(
     frame: pd.DataFrame, domains: Sequence[str], target: str, *, law: str = "mixing_law",
     by: str | Sequence[str] | None = None, strict: bool = False, jobs: int = 1, backend: str = "local",
-    scheduler: str | None = None, **settings
+    scheduler: str | None = None, t_bound: float | None = T_BOUND, **settings
 ) -> FitResult | FitGroup:
     """Fit a mixing law (``"mixing_law"`` or ``"linear"``) by the engine.
 
     ``settings`` go to :func:`scalelaw.engine.fit`; by default the mixing law uses the engine's
     Huber loss on log residuals with the starts of :func:`mixing_starts`, and the linear law
-    ordinary least squares.  With ``by`` (columns of ``frame``, see ``read_mixtures(keep=)``) one law
-    is fitted per group of rows, as a :class:`~scalelaw.result.FitGroup` (:func:`scalelaw.groups.each`,
-    whose ``jobs``, ``backend`` and ``scheduler`` these are).
+    ordinary least squares.  ``t_bound`` bounds every t_j of the mixing law to [-t_bound, t_bound]
+    (log-loss units per unit share, default :data:`T_BOUND`; None: unbounded).  With ``by``
+    (columns of ``frame``, see ``read_mixtures(keep=)``) one law is fitted per group of rows, as a
+    :class:`~scalelaw.result.FitGroup` (:func:`scalelaw.groups.each`, whose ``jobs``, ``backend`` and
+    ``scheduler`` these are).
     """
     if by is not None:
         from scalelaw import groups
 
-        return groups.each(functools.partial(fit_mixture, domains=domains, target=target, law=law, **settings),
+        return groups.each(functools.partial(fit_mixture, domains=domains, target=target, law=law,
+                                             t_bound=t_bound, **settings),
                            frame, by=by, strict=strict, family="transport",
                            settings={"target": target, "law": law} | settings, jobs=jobs, backend=backend,
                            scheduler=scheduler)
     if law == "mixing_law":
-        declared = mixing_law(domains, target)
+        declared = mixing_law(domains, target, t_bound=t_bound)
         settings.setdefault("starts", mixing_starts(declared, frame))
     elif law == "linear":
         declared = linear_law(domains, target)
