@@ -269,11 +269,12 @@ def write_result(result, out: Path | None, plot: Path | None, *extra: tuple[Path
     from scalelaw.plots.common import figure_bytes
 
     figure = figure_bytes(result.plot(), plot) if plot else None
-    write_outputs((out, result.to_json() if out else None), *extra, (plot, figure))
+    write_outputs((out, result.json_chunks() if out else None), *extra, (plot, figure))
 
 
-def write_outputs(*pairs: tuple[Path | None, str | bytes | None]) -> None:
-    """Write each (path, content) asked for, atomically, once every output was computed; note each file."""
+def write_outputs(*pairs: tuple[Path | None, str | bytes | Iterable[str] | None]) -> None:
+    """Write each (path, content) asked for, atomically, once every output was computed (an artifact's
+    pieces of text are made as they are written); note each file."""
     from scalelaw import artifact
     from scalelaw.cli import render
 
