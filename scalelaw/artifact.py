@@ -11,7 +11,7 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from scalelaw import outputs
@@ -62,6 +62,35 @@ def _format(value, pad: str) -> str:
     return json.dumps(value, allow_nan=False)
 
 
+class Streamed:
+    """A mapping written member by member: ``items()`` gives (key, plain JSON data) pairs on demand, so that
+    only one member's text exists at a time (see :func:`chunks`)."""
+
+    def __init__(self, items: Callable[[], Iterator[tuple[str, object]]], size: int) -> None:
+        self.items, self.size = items, size
+
+
+def chunks(payload: dict) -> Iterator[str]:
+    """The text of :func:`dumps` in pieces: one per top-level field, one per member of a :class:`Streamed`
+    field (``"".join(chunks(p)) == dumps(p)`` when no field is streamed)."""
+    inner = "  "
+    yield "{\n"
+    for i, (key, value) in enumerate(payload.items()):
+        yield f"{',' if i else ''}\n{inner}{json.dumps(key)}: " if i else f"{inner}{json.dumps(key)}: "
+        if not isinstance(value, Streamed):
+            yield _format(encode(value), inner)
+        elif value.size == 0:
+            yield "{}"
+        else:
+            pad = inner + "  "
+            yield "{\n"
+            for j, (name, member) in enumerate(value.items()):
+                yield f"{',' if j else ''}\n" if j else ""
+                yield f"{pad}{json.dumps(str(name))}: {_format(encode(member), pad)}"
+            yield f"\n{inner}}}"
+    yield "\n}\n"
+
+
 def loads(text: str, *, source: str = "artifact") -> dict:
     try:
         return json.loads(text, object_hook=_decode)
@@ -70,10 +99,10 @@ def loads(text: str, *, source: str = "artifact") -> dict:
                             "give a file that scalelaw wrote (to_json, or the out option of a command)") from err
 
 
-def write_atomic(path: str | os.PathLike, content: str | bytes) -> Path:
-    """Write text or bytes to ``path`` via a temporary file in the same folder and a rename, creating
-    missing folders; a symbolic link, a folder or a device at ``path`` is refused, not replaced
-    (:mod:`scalelaw.outputs`).
+def write_atomic(path: str | os.PathLike, content: str | bytes | Iterable[str]) -> Path:
+    """Write text, bytes or pieces of text (written as they come) to ``path`` via a temporary file in the
+    same folder and a rename, creating missing folders; a symbolic link, a folder or a device at ``path``
+    is refused, not replaced (:mod:`scalelaw.outputs`).
 
     The file gets the mode any new file gets (0o666 less the umask: 0o644 under umask 022).
     """
@@ -116,6 +145,15 @@ class JsonArtifact:
         if path is not None:
             write_atomic(path, text)
         return text
+
+    def json_chunks(self) -> Iterable[str]:
+        """The artifact's text in pieces to write as they come (``"".join`` of them is :meth:`to_json`);
+        results with many members give one piece per member."""
+        return (self.to_json(),)
+
+    def write_json(self, path: str | os.PathLike) -> Path:
+        """Write the artifact atomically to ``path``, piece by piece, without holding its whole text."""
+        return write_atomic(path, self.json_chunks())
 
     @classmethod
     def from_json(cls, source: str | os.PathLike):

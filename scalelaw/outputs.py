@@ -135,11 +135,12 @@ def _output_folder(folder: Path, label: str, read: list[Path]) -> None:
     _folder(folder / "probe" if folder.is_dir() else folder, label)
 
 
-def write_all(pairs: Iterable[tuple[PathLike | None, str | bytes | None]], *, parents: bool = False) -> list[Path]:
+def write_all(pairs: Iterable[tuple[PathLike | None, str | bytes | Iterable[str] | None]], *,
+              parents: bool = False) -> list[Path]:
     """Write each (path, content) whose path and content are given: all staged first, then renamed.
 
-    Text is written as UTF-8.  ``parents`` creates missing folders.  On any failure (interrupts
-    included) every temporary is removed and no output that did not exist before is left (one that
+    Text is written as UTF-8; content may be pieces of text, written as they come.  ``parents`` creates
+    missing folders.  On any failure (interrupts included) every temporary is removed and no output that did not exist before is left (one that
     existed and was already replaced stays replaced); a system error is raised as
     :class:`~scalelaw.errors.OutputError` (an ``OSError``) naming the file.  Returns the paths written."""
     chosen = [(Path(p), c) for p, c in pairs if p is not None and c is not None]
@@ -154,7 +155,8 @@ def write_all(pairs: Iterable[tuple[PathLike | None, str | bytes | None]], *, pa
             fd, tmp = new_temporary(path)
             staged.append((tmp, path))
             with os.fdopen(fd, "wb") as handle:
-                handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+                for piece in [content] if isinstance(content, str | bytes) else content:
+                    handle.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
         for tmp, path in staged:
             check_target(path)
             existed = os.path.lexists(path)

@@ -83,15 +83,20 @@ def dispatch(task: Callable, items: Sequence, *, jobs: int = 1, backend: str = "
         return list(pool.map(one, [task] * len(items), items))
 
 
-def _dask(task: Callable, items: list, address: str) -> list:
+def connect(address: str):
+    """A ``distributed.Client`` of the scheduler at ``address``; raises when none answers within a few seconds."""
     import distributed
 
     try:
-        client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
         raise InputError(f"scheduler={address!r}: no Dask scheduler answers there within {CONNECT_TIMEOUT} s "
                          f"({type(err).__name__}); start one with 'dask scheduler' or check the address",
                          field="scheduler") from None
+
+
+def _dask(task: Callable, items: list, address: str) -> list:
+    client = connect(address)
     try:
         futures = client.map(one, [task] * len(items), items, pure=False)
         return client.gather(futures)

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -392,6 +393,16 @@ class FitGroup(protocol.Result, Mapping):
             frames.append(part.reset_index())
         table = pd.concat(frames, ignore_index=True)
         return table.set_index([*by, "parameter"])
+
+    def json_chunks(self) -> Iterator[str]:
+        """The artifact's text one member at a time (``"".join`` of it is :meth:`to_json`), so that writing
+        a group of 10^5 members never holds its whole text."""
+        payload = {**artifact.header(self.KIND, self.SCHEMA), "family": self.FAMILY}
+        for f in dataclasses.fields(self):
+            if f.init:
+                payload[f.name] = protocol.encode(getattr(self, f.name)) if f.name != "fits" else artifact.Streamed(
+                    lambda: ((str(k), protocol.encode(v)) for k, v in self.fits.items()), len(self.fits))
+        return artifact.chunks(payload)
 
     def report(self) -> str:
         lines = [self.TITLE]

@@ -320,13 +320,15 @@ def write_result(result, out: Path | None, plot: Path | None, *extra: tuple[Path
     from scalelaw.plots.common import figure_bytes
 
     figure = figure_bytes(result.plot(), plot) if plot else None
-    write_outputs((out, result.to_json() if out else None), *extra, (plot, figure), parents=parents)
+    write_outputs((out, result.json_chunks() if out else None), *extra, (plot, figure), parents=parents)
 
 
-def write_outputs(*pairs: tuple[Path | None, str | bytes | None], parents: bool = False, note: bool = True) -> None:
+def write_outputs(*pairs: tuple[Path | None, str | bytes | Iterable[str] | None], parents: bool = False,
+                  note: bool = True) -> None:
     """Write each (path, content) asked for once every output was computed: all or none
     (:func:`scalelaw.outputs.write_all`, ``parents`` creates missing folders; a Ctrl-C waits for the
-    renames); with ``note``, a note for each file (else the command notes them once it has printed)."""
+    renames; an artifact's pieces of text are made as they are written); with ``note``, a note for each
+    file (else the command notes them once it has printed)."""
     from scalelaw import outputs
     from scalelaw.cli import render, signals
 

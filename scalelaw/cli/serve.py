@@ -48,6 +48,13 @@ def serve(
     work_dir: Annotated[Path | None, typer.Option(help="Folder where uploads wait for their job, in a "
                                                        "subfolder per --name emptied at start (default: a "
                                                        "temporary folder).")] = None,
+    backend: Annotated[str, typer.Option(help="Where fit jobs run: local (child processes of this server) or "
+                                              "dask (tasks on a running Dask cluster, see --scheduler; needs "
+                                              "pip install 'scalelaw[dask]'). Example: --backend dask "
+                                              "--scheduler tcp://10.0.0.5:8786")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="With --backend dask: the scheduler's address, e.g. "
+                                                       "tcp://10.0.0.5:8786 (default: $SCALELAW_DASK_SCHEDULER); "
+                                                       "it must answer within 3 s at start-up.")] = None,
     http: Annotated[str, typer.Option(help="HTTP parser: auto (httptools when installed), httptools or h11.")]
     = "auto",
     loop: Annotated[str, typer.Option(help="Event loop: auto (uvloop when installed), uvloop or asyncio.")]
@@ -70,7 +77,8 @@ def serve(
         if value in ("httptools", "uvloop") and importlib.util.find_spec(value) is None:
             raise InputError(f"{label} {value}: {value} is not installed; pip install {value}, or give auto")
     config = ServiceConfig(host=host, port=port, db=db, token_file=token_file, private=private, workers=workers,
-                           limits=limits, work_dir=work_dir, server_name=name).check()
+                           limits=limits, work_dir=work_dir, server_name=name, backend=backend,
+                           scheduler=scheduler).check()
     import uvicorn
 
     from scalelaw.service import create_app
@@ -79,7 +87,8 @@ def serve(
     warnings.simplefilter("ignore", ExtrapolationWarning)  # every answer carries its warnings in the JSON
 
     application = create_app(config)
-    render.note(f"scalelaw serving on http://{host}:{port} (registry {db.split('://')[0]}, {workers} workers); "
+    render.note(f"scalelaw serving on http://{host}:{port} (registry {db.split('://')[0]}, {workers} workers"
+                f"{', on Dask' if backend == 'dask' else ''}); "
                 "open it for the hyperparameter calculator, /fits and /sampling; the API at /docs")
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, timeout_keep_alive=30,
                 http=http, loop=loop)

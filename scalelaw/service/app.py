@@ -131,17 +131,19 @@ def _json(status: int, body: dict, headers: dict | None = None) -> JSONResponse:
 
 def create_app(config: ServiceConfig) -> FastAPI:
     """The application for a checked configuration; the registry opens (and migrates) here."""
+    from scalelaw.service.executors import executor_for
     from scalelaw.service.registry import Registry
     from scalelaw.service.routes import router
     from scalelaw.service.web import router as web_router
 
     config = config.check()
     tokens = auth.read_tokens(config.token_file) if config.token_file is not None else None
+    executor = executor_for(config.backend, config.scheduler)  # a Dask scheduler must answer before anything
     registry = Registry(config.db)
     interrupted = registry.interrupt_jobs(config.name)
     work_dir = uploads.server_folder(config.work_dir, config.name)
     runner = JobRunner(registry, workers=config.workers, queue_size=config.limits.queue_size,
-                       timeout_s=config.limits.job_timeout_s)
+                       timeout_s=config.limits.job_timeout_s, executor=executor)
     state = State(config, registry, runner, tokens, work_dir, interrupted)
 
     @asynccontextmanager

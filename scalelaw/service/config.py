@@ -53,6 +53,11 @@ class ServiceConfig:
     temporary folder)."""
     server_name: str | None = None
     """This server's name in the jobs table; a restart marks its unfinished jobs failed."""
+    backend: str = "local"
+    """Where fit jobs run: ``local`` (child processes of this server) or ``dask`` (tasks on a cluster)."""
+    scheduler: str | None = None
+    """With ``backend="dask"``: the scheduler's address (default: the environment variable
+    ``SCALELAW_DASK_SCHEDULER``)."""
 
     @property
     def name(self) -> str:
@@ -67,6 +72,8 @@ class ServiceConfig:
         if self.token_file is not None and not Path(self.token_file).is_file():
             raise InputError(f"token_file={self.token_file}: no such file; the 'scalelaw token' command "
                              "creates one")
+        if self.backend not in ("local", "dask"):
+            raise InputError(f"backend={self.backend!r}: choose local or dask", field="backend")
         if self.workers < 1:
             raise InputError(f"workers={self.workers}: give at least 1")
         if not 0 < self.port < 65536:

@@ -1,8 +1,9 @@
 """Fit jobs: a bounded queue, a pool of worker processes with a time limit each, state in the registry.
 
 A submitted job is a row in the registry (``queued``); one of ``workers`` supervisor threads takes it,
-marks it ``running`` and runs the fit in a child process forked from a preloaded server, so that a fit
-never blocks the event loop and a fit past the time limit can be killed.  The fit and the job's ``done``
+marks it ``running`` and runs the fit through the runner's executor (:mod:`scalelaw.service.executors`):
+a child process forked from a preloaded server, or a task on a Dask cluster, so that a fit never blocks
+the event loop and a fit past the time limit is stopped.  The fit and the job's ``done``
 state are stored in one transaction; a failed job stores its one-line error and no fit.  Children never
 touch the database: a server killed mid-fit leaves ``running`` rows, which its restart marks failed, and
 its fit processes stop by themselves within a second (they watch the server's process).
@@ -10,8 +11,6 @@ its fit processes stop by themselves within a second (they watch the server's pr
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import queue
 import shutil
 import threading
@@ -20,9 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scalelaw.cli.invoke import Invocation
-
-OUT = ".artifact.json"
-"""The artifact's file in a job's folder: hidden, a name no upload gets (their names lose leading dots)."""
 
 
 class QueueFull(Exception):
@@ -62,59 +58,17 @@ def error_body(err: BaseException, folder: Path | None = None) -> dict:
             "column": getattr(err, "column", None), "field": getattr(err, "field", None)}
 
 
-def _exit_with(server_pid: int, interval_s: float = 0.5) -> None:
-    """Stop this fit process once the server that asked for it is gone (killed, so it could not say so)."""
-
-    def watch() -> None:
-        while True:
-            try:
-                os.kill(server_pid, 0)
-            except ProcessLookupError:
-                os._exit(70)
-            except PermissionError:  # a pid reused by another user's process: ours is gone
-                os._exit(70)
-            time.sleep(interval_s)
-
-    threading.Thread(target=watch, name="scalelaw-server-watch", daemon=True).start()
-
-
-def _child(spec: FitSpec, out: Path, conn, server_pid: int) -> None:
-    """In the worker process: run the command, check the artifact loads, send it (or the error) back."""
-    _exit_with(server_pid)
-    from scalelaw import protocol
-    from scalelaw.cli import invoke
-    from scalelaw.errors import ScalelawError
-
-    try:
-        text = invoke.run(spec.invocation, dict(spec.paths), out)
-        result = protocol.load(text)
-        conn.send(("done", text, result.KIND, result.SCHEMA))
-    except ScalelawError as err:
-        conn.send(("failed", error_body(err, spec.folder)))
-    except Exception as err:  # a bug: reported as such, never stored as a fit
-        conn.send(("failed", {"error": f"internal error in the fit: {type(err).__name__}: {err}"}))
-    finally:
-        conn.close()
-
-
-def _context():
-    try:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["scalelaw.service.worker"])
-    except ValueError:  # a platform without forkserver
-        context = multiprocessing.get_context("spawn")
-    return context
-
-
 class JobRunner:
     """Runs fit jobs with ``workers`` processes at a time, at most ``queue_size`` waiting."""
 
-    def __init__(self, registry, *, workers: int, queue_size: int, timeout_s: float) -> None:
+    def __init__(self, registry, *, workers: int, queue_size: int, timeout_s: float, executor=None) -> None:
+        from scalelaw.service.executors import LocalExecutor
+
         self.registry, self.timeout_s = registry, timeout_s
+        self.executor = executor or LocalExecutor()
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._done: dict[str, tuple[threading.Event, list]] = {}
         self._lock = threading.Lock()
-        self._context = _context()
         self._stopping = threading.Event()
         self._threads = [threading.Thread(target=self._serve, name=f"scalelaw-job-{i}", daemon=True)
                          for i in range(workers)]
@@ -157,6 +111,10 @@ class JobRunner:
                 self._queue.put_nowait(None)
             except queue.Full:
                 break
+        deadline = time.monotonic() + 5
+        for thread in self._threads:  # each sees the stop within half a second and fails its job
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.executor.close()
 
     def _serve(self) -> None:
         while not self._stopping.is_set():
@@ -178,34 +136,25 @@ class JobRunner:
 
     def _run(self, job_id: str, spec: FitSpec) -> Outcome:
         self.registry.start_job(job_id)
-        receive, send = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=_child, args=(spec, spec.folder / OUT, send, os.getpid()),
-                                        daemon=True)
-        process.start()
-        send.close()
+        task = self.executor.start(spec)
         deadline = time.monotonic() + self.timeout_s
-        message = None
-        while message is None:
+        message = lost = None
+        while message is None and lost is None:
             left = deadline - time.monotonic()
             if left <= 0 or self._stopping.is_set():
-                process.kill()
-                process.join(5)
+                task.cancel()
+                task.close()
                 if self._stopping.is_set():
                     return self._fail(job_id, "the server stopped before the fit finished; submit it again")
                 return self._fail(job_id, f"the fit took longer than the job time limit of {self.timeout_s:g} s; "
                                           "ask for fewer bootstrap replicates, or start the server with a "
                                           "larger job_timeout_s")
-            if receive.poll(min(left, 0.5)):
-                try:
-                    message = receive.recv()
-                except EOFError:
-                    break
-            elif not process.is_alive() and not receive.poll(0):
-                break
-        process.join(5)
-        receive.close()
+            message = task.wait(min(left, 0.5))
+            if message is None:
+                lost = task.lost()
+        task.close()
         if message is None:
-            return self._fail(job_id, f"the fit process stopped unexpectedly (exit code {process.exitcode})")
+            return self._fail(job_id, lost)
         if message[0] == "failed":
             self.registry.fail_job(job_id, message[1]["error"])
             return Outcome(error=message[1])

@@ -24,6 +24,7 @@ class Health(BaseModel):
     database: str
     schema_version: int
     workers: int
+    backend: str = "local"
     jobs_waiting: int
     interrupted_at_start: int
 

@@ -58,6 +58,10 @@ def job_json(job) -> dict:
             "created": job.created, "started": job.started, "finished": job.finished}
 
 
+SERVER_DECIDES = ("backend", "scheduler")
+"""Fit options a request may not give: they would make the server connect where the client says."""
+
+
 def fit_json(row, *, artifact: bool = True) -> dict:
     out = {"id": row.id, "family": row.family, "kind": row.kind, "schema": row.schema, "name": row.name,
            "tags": list(row.tags), "created": row.created, "data_sha256": row.data_sha256,
@@ -82,7 +86,8 @@ def health(request: Request):
         raise ApiError(503, f"the registry does not answer: {str(err).splitlines()[0][:200]}") from None
     return {"status": "ok", "version": __version__,
             "database": state.registry.dialect, "schema_version": schema_version,
-            "workers": state.config.workers, "jobs_waiting": state.runner.waiting,
+            "workers": state.config.workers, "backend": state.runner.executor.name,
+            "jobs_waiting": state.runner.waiting,
             "interrupted_at_start": state.interrupted}
 
 
@@ -161,6 +166,10 @@ async def submit_fit(request: Request, wait: bool = Query(False, description="An
     tags = fields.pop("tags", ())
     tags = [t.strip() for t in (tags.split(",") if isinstance(tags, str) else tags) if str(t).strip()]
     fields.pop("filename", None)
+    for key in fields:
+        if str(key).replace("-", "_") in SERVER_DECIDES:
+            raise InputError(f"{key}: where fits run is the server's choice, not the request's; leave this "
+                             "field out", field=key)
     invocation = invoke.prepare(family, command, fields, tuple(files))
     folder = uploads.job_folder(state.work_dir)
     try:
