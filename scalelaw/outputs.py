@@ -140,8 +140,9 @@ def write_all(pairs: Iterable[tuple[PathLike | None, str | bytes | Iterable[str]
     """Write each (path, content) whose path and content are given: all staged first, then renamed.
 
     Text is written as UTF-8; content may be pieces of text, written as they come.  ``parents`` creates
-    missing folders.  On any failure (interrupts included) every temporary is removed and no output that did not exist before is left (one that
-    existed and was already replaced stays replaced); a system error is raised as
+    missing folders.  On any failure (interrupts included) every temporary is removed and no output that
+    did not exist before is left (one that existed and was already replaced stays replaced); a system
+    error is raised as
     :class:`~scalelaw.errors.OutputError` (an ``OSError``) naming the file.  Returns the paths written."""
     chosen = [(Path(p), c) for p, c in pairs if p is not None and c is not None]
     staged: list[tuple[Path, Path]] = []
