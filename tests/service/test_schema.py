@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from scalelaw.service.routes import router
 
-from service_support import CHINCHILLA, Server, upload
+from service_support import CHINCHILLA, Server, until, upload
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 OPERATIONS = sorted((method, route.path) for route in router.routes for method in route.methods)
@@ -27,9 +27,11 @@ def served(tmp_path_factory):
     with Server(f"sqlite:///{folder}/registry.db", "--workers", "1", "--request-timeout-s", "5",
                 "--job-timeout-s", "20", "--max-bootstrap", "50", "--work-dir", str(folder / "work"),
                 cwd=folder) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-        stored = upload(client, name="chinchilla")
-        assert stored.status_code == 201, stored.text
-        yield server, stored.json()["id"]
+        job = upload(client, name="chinchilla", wait=False).json()  # a loaded machine may pass the 5 s
+        state = until(lambda: (s := client.get(f"/v1/jobs/{job['id']}").json())["status"] in ("done", "failed")
+                      and s, 120, "the fit of the shipped Chinchilla points finishes")
+        assert state["status"] == "done", state
+        yield server, state["fit_id"]
 
 
 @pytest.fixture(scope="module")
