@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -111,6 +112,22 @@ def _first_line(err: BaseException) -> str:
     return lines[0] if lines else type(inner).__name__
 
 
+def _set_wal(cursor) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another process holds the lock: switching a new file to
+    WAL takes an exclusive lock and SQLite answers "database is locked" at once, without its busy timeout."""
+    import sqlite3
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _sqlite_engine(url: URL) -> Engine:
     if url.drivername not in ("sqlite", "sqlite+pysqlite"):
         raise InputError(f"db={_shown(url)}: driver {url.drivername!r} is not supported; give db=sqlite:///PATH")
@@ -124,7 +141,7 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _set_wal(cursor)
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
