@@ -157,6 +157,7 @@ def fit(
     finish: bool | None = None,
     max_iter: int | None = None,
     profile: bool = False,
+    _raw: bool = False,
     **group_options,
 ) -> FitResult | FitGroup:
     """Fit ``law`` to ``table`` by a vectorised multi-start robust fit.
@@ -182,6 +183,10 @@ def fit(
         its objective stalls, starts that meet merge, and with the squared loss the leading start
         still running after 200 iterations is finished by least squares (see
         :func:`scalelaw.optimize.irls`).
+        A formula law (``Law.from_expression``) is fitted on its inputs divided by a power of two near
+        their geometric mean where the parameters convert back exactly (:mod:`scalelaw.standardise`), so that its
+        fit does not depend on the units of the inputs; the parameters are reported in the units given
+        (not with ``profile``, whose intervals are computed in the units given).
     max_iter
         Most iterations of the optimiser per start (default 1000; recorded when given).  A fit that
         stops there is not converged and says so (:class:`~scalelaw.errors.DegeneracyWarning`).
@@ -234,6 +239,16 @@ def fit(
         return groups.fit(law, table, by=by, **group_options, **settings)
     if group_options:
         raise FitError(f"{sorted(group_options)[0]}= applies to group fits only; give by= as well")
+    if law.name == "expression" and not (_raw or profile):
+        from scalelaw import standardise
+
+        plan = standardise.Plan.of(law, {s: _column(table, law.column(s)) for s in law.inputs})
+        if plan is not None:
+            scaled = fit(law, plan.scale_table(table), loss=loss, delta=delta, starts=starts, polish=polish,
+                         bootstrap=bootstrap, seed=seed, level=level, bootstrap_targets=bootstrap_targets,
+                         weight_column=weight_column, progress=progress, bootstrap_weights=bootstrap_weights,
+                         finish=finish, max_iter=max_iter, _raw=True)
+            return plan.in_user_units(scaled, Problem(law, table, weight_column))
     given = {"bootstrap_weights": bootstrap_weights, "bootstrap_targets": bootstrap_targets}
     given = {k: np.asarray(v, dtype=float) for k, v in given.items() if v is not None}
     if len(given) == 2:
@@ -312,12 +327,17 @@ def fit(
         diagnostics["profile"] = identifiability.profile(problem, loss_fn, u_best, level)
     identifiability.emit(law.name, diagnostics)
     metrics = error_metrics(problem.y, prediction)
-    data = {"rows": problem.n, "sha256": problem.fingerprint(),
+    return FitResult(law=law, params=params, diagnostics=diagnostics, settings=settings,
+                     data=data_record(problem), metrics=metrics, bootstrap=boot)
+
+
+def data_record(problem: Problem) -> dict:
+    """What a fit records of its table: rows, fingerprint, the columns used and their ranges."""
+    law = problem.law
+    return {"rows": problem.n, "sha256": problem.fingerprint(),
             "columns": {s: law.column(s) for s in law.inputs} | {"target": law.target},
             "ranges": {law.column(s): [float(problem.data[s].min()), float(problem.data[s].max())]
                        for s in law.inputs}}
-    return FitResult(law=law, params=params, diagnostics=diagnostics, settings=settings, data=data,
-                     metrics=metrics, bootstrap=boot)
 
 
 def fit_settings(*, loss: str = "huber", delta: float = 1e-3, starts="default", polish: int = 64,

@@ -275,6 +275,9 @@ class Law:
             in is solved by least squares, any other starts from 0.1, 1 and 10.
         """
         expr = ex.parse(formula)
+        if target in expr.symbols:
+            raise LawError(f"the law {formula!r} names the target column {target!r}; a law predicts "
+                           f"{target!r} from the other columns, so write it without {target!r}")
         columns = set(columns)
         if inputs is None:
             inputs = sorted(s for s in expr.symbols if s in columns or s in STANDARD_SYMBOLS)
@@ -421,9 +424,14 @@ register(Law(
     space="linear",
     doc="Logistic link y = a / (1 + exp(-k (x - x0))) + b (residuals in y).",
 ))
-def get_law(name_or_formula: str, *, columns: Iterable[str] = ()) -> Law:
+def get_law(name_or_formula: str, *, columns: Iterable[str] = (), params: Mapping | None = None,
+            starts: Mapping | None = None) -> Law:
     """A catalogue law by name (``"chinchilla"``, ``"datastore.saturating"``), or a law built from
     an expression string.
+
+    ``params`` and ``starts`` declare a formula law's bounds, log scales and starting values
+    (:func:`scalelaw.formula.declare`), e.g. ``get_law("E + B*x**-c", params={"B": {"lower": 0,
+    "log": True}}, starts={"E": 1.5})``; a catalogue law takes neither.
 
     Raises
     ------
@@ -431,10 +439,17 @@ def get_law(name_or_formula: str, *, columns: Iterable[str] = ()) -> Law:
         When the name is unknown and the text is not a usable expression.
     """
     if name_or_formula in CATALOGUE:
+        if params or starts:
+            raise LawError(f"params= and starts= declare a formula law; {name_or_formula!r} is a catalogue "
+                           "law with its own declarations")
         return CATALOGUE[name_or_formula]
     if all(part.isidentifier() for part in name_or_formula.split(".")):
         raise LawError(f"unknown law {name_or_formula!r}; choose one of {', '.join(CATALOGUE)} "
                        "or give a formula such as 'E + A/N**alpha'")
+    if params or starts:
+        from scalelaw.formula import declare
+
+        return declare(name_or_formula, columns=columns, params=params, starts=starts)
     return Law.from_expression(name_or_formula, columns=columns)
 
 
