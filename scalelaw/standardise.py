@@ -1,11 +1,11 @@
 """Formula laws fitted on standardised inputs: x / x_ref inside, parameters in the user's units outside.
 
 A formula such as ``"E + B*x**-c"`` fitted to raw x (examples seen, 1e4 to 1e9) needs B near
-x^c, far from any default start; fitted to z = x / x_ref (x_ref the power of two nearest the geometric mean of x, so that
-the division is exact) it needs B
-near 1.  The conversion back is exact when every occurrence of x sits in a product with a
-coefficient: a parameter that appears nowhere else and has no finite bound other than 0, e.g. B
-in ``B*x**-c`` or k in ``exp(-k*x)``.  Then f(z x_ref; theta_raw) = f(z; theta_z) with
+x^c, far from any default start; fitted to z = x / x_ref (x_ref the power of two nearest the
+geometric mean of x, so that the division is exact) it needs B near 1.  The conversion back is
+exact when every occurrence of x sits in a product with a coefficient: a parameter that appears
+nowhere else, has no finite bound other than 0 and its role's default starts, e.g. B in
+``B*x**-c`` or k in ``exp(-k*x)``.  Then f(z x_ref; theta_raw) = f(z; theta_z) with
 ``B_raw = B_z * x_ref**-e`` for the term ``B * x**e``, so the scaled optimum is the raw optimum,
 with the same residuals and objective.  An input with any other occurrence (``log(x)``, ``x - x0``)
 is left as it is.

@@ -167,7 +167,8 @@ def fit_loss(
             return
         _notes(notes, json)
         _warned(frame, show=True)
-        show_group(group, f"{getattr(law, 'formula', law)}: one fit per {group.key}  ({len(group)} groups, {file.name})")
+        shown = getattr(law, "formula", law)
+        show_group(group, f"{shown}: one fit per {group.key}  ({len(group)} groups, {file.name})")
         render.wrote(out, plot)
         return
     extra = ({"max_iter": max_iter} if max_iter is not None else {}) | ({"profile": True} if profile else {})
@@ -307,7 +308,8 @@ def validate_loss(
     if grouping["by"] is not None:
         from scalelaw.cli import grouped
 
-        settings = {"law": getattr(law, "to_dict", lambda: law)(), "top_frac": None if column else top_frac, "column": column, "order_by": order_by,
+        plain = law.to_dict() if hasattr(law, "to_dict") else law
+        settings = {"law": plain, "top_frac": None if column else top_frac, "column": column, "order_by": order_by,
                     "loss": loss, "delta": delta, "starts": starts}
         grouped.run(functools.partial(family.validate_loss, **settings), frame, grouping, family="loss",
                     settings=settings, out=out, plot=plot, json=json)

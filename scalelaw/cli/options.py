@@ -201,7 +201,7 @@ FormulaStart = Annotated[list[str] | None, typer.Option("--start", help="Startin
                                                         "c=0.3; replaces that parameter's default starts.")]
 #: Law symbols that --column maps to a column on commands taking formula laws (read by formula_law).
 LAW_SYMBOLS = ("x",)
-_LAW_COLUMNS: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("law_columns", default={})
+_LAW_COLUMNS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("law_columns", default=None)
 #: Declarations of a formula law's parameters (scalelaw.formula.declare).
 Declaring = Group("declared", param=(FormulaParam, None), start=(FormulaStart, None))
 
@@ -210,7 +210,7 @@ def formula_law(law: str, declared: dict | None, columns: Iterable[str]):
     """The law named by ``--law`` with the ``--param``/``--start`` declarations of a formula law; the
     name itself when there are none (the family resolves it)."""
     param, start = (declared or {}).get("param"), (declared or {}).get("start")
-    symbols = _LAW_COLUMNS.get()
+    symbols = _LAW_COLUMNS.get() or {}
     if not param and not start and not symbols:
         return law
     from scalelaw.formula import constraints
