@@ -55,6 +55,8 @@ class Plan:
         failed: set[str] = set()
         counts = Counter(_symbols(law.expression))
         _collect(law.expression, law, counts, found, failed)
+        for end in getattr(law, "bracket", ()):  # an implicit law's bracket must not move with x
+            failed.update(ex.parse(end).symbols & set(law.inputs))
         refs, terms = {}, []
         for symbol in law.inputs:
             values = np.asarray(data[symbol], dtype=float)
