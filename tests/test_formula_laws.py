@@ -121,3 +121,19 @@ def test_the_cli_refuses_bad_formula_declarations(cli):
                       "--column x=steps", "no column 'steps'")
     assert_user_error(cli("fit", "loss", OLMO, *CURVE, "--law", "E + B*x**-c", "--column", "x=tokens",
                           "--start", "c=fast"), "--start")
+
+
+def test_the_cli_fits_in_excess_space_and_an_implicit_law(cli):
+    run = cli("fit", "loss", OLMO, *CURVE, "--law", "saturating_power_law", "--column", "x=tokens",
+              "--space", "excess", "--json")
+    assert run.code == 0, run.stderr
+    payload = json.loads(run.stdout)
+    assert payload["law"]["space"] == "excess" and payload["params"]["E"] < 2.1675
+    early = cli("fit", "loss", OLMO, *CURVE, "--where", "tokens<2e11", "--law", "implicit_m4", "--column",
+                "x=tokens", "--json")
+    assert early.code == 0, early.stderr
+    m4 = json.loads(early.stdout)
+    assert m4["law"]["bracket"] == ["E", "e0"] and m4["diagnostics"]["converged"]
+    assert m4["params"]["E"] < 3.0 < m4["params"]["e0"]
+    assert_user_error(cli("fit", "loss", OLMO, *CURVE, "--law", "power_law", "--column", "x=tokens", "--space",
+                          "excess"), "--space excess needs a floor parameter named E")

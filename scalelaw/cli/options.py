@@ -202,16 +202,22 @@ FormulaStart = Annotated[list[str] | None, typer.Option("--start", help="Startin
 #: Law symbols that --column maps to a column on commands taking formula laws (read by formula_law).
 LAW_SYMBOLS = ("x",)
 _LAW_COLUMNS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("law_columns", default=None)
-#: Declarations of a formula law's parameters (scalelaw.formula.declare).
-Declaring = Group("declared", param=(FormulaParam, None), start=(FormulaStart, None))
+ResidualSpace = Annotated[str | None, typer.Option("--space", help="Residual space instead of the law's own: log, "
+                                                   "linear, or excess (log(loss - E) - log(fit - E), for a law "
+                                                   "with a floor E, which the fit keeps below the smallest "
+                                                   "loss), e.g. --space excess.")]
+#: Declarations of a formula law's parameters (scalelaw.formula.declare) and the residual space.
+Declaring = Group("declared", param=(FormulaParam, None), start=(FormulaStart, None), space=(ResidualSpace, None))
 
 
 def formula_law(law: str, declared: dict | None, columns: Iterable[str]):
-    """The law named by ``--law`` with the ``--param``/``--start`` declarations of a formula law; the
-    name itself when there are none (the family resolves it)."""
+    """The law named by ``--law`` with the ``--param``/``--start`` declarations of a formula law, its
+    x fed by ``--column x=NAME`` and its residuals in ``--space``; the name itself when none of these
+    is given (the family resolves it)."""
     param, start = (declared or {}).get("param"), (declared or {}).get("start")
+    space = (declared or {}).get("space")
     symbols = _LAW_COLUMNS.get() or {}
-    if not param and not start and not symbols:
+    if not param and not start and not symbols and not space:
         return law
     from scalelaw.formula import constraints
     from scalelaw.io import values
@@ -232,6 +238,13 @@ def formula_law(law: str, declared: dict | None, columns: Iterable[str]):
             raise InputError(f"--start {item!r} is not NAME=VALUE")
         starts.setdefault(key.strip(), []).append(values.number("--start", text, positive=False))
     chosen = get_law(law, columns=columns, params=constraints(param, name="--param"), starts=starts)
+    if space is not None:
+        if space not in ("log", "linear", "excess"):
+            raise InputError(f"--space must be log, linear or excess, not {space!r}")
+        if space == "excess" and "E" not in chosen.param_names:
+            raise InputError(f"--space excess needs a floor parameter named E; the law has "
+                             f"{', '.join(chosen.param_names)}")
+        chosen = chosen.in_space(space)
     unused = sorted(set(symbols) - set(chosen.inputs))
     if unused:
         raise InputError(f"--column {unused[0]}={symbols[unused[0]]}: the law {chosen.formula!r} has no input "
