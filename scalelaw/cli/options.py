@@ -219,6 +219,7 @@ def formula_law(law: str, declared: dict | None, columns: Iterable[str]):
     symbols = _LAW_COLUMNS.get() or {}
     if not param and not start and not symbols and not space:
         return law
+    from scalelaw.errors import InputError
     from scalelaw.formula import constraints
     from scalelaw.io import values
     from scalelaw.laws import CATALOGUE, get_law
