@@ -49,7 +49,7 @@ class Problem:
         self.weights = np.ones(self.n) if weight_column is None else _column(table, weight_column)
         if np.any(self.weights < 0):
             raise InputError("weights must be >= 0", column=weight_column)
-        self.y_t = _transform(law.space, self.y)
+        self.y_t = _transform("log" if law.space == "excess" else law.space, self.y)
         if not np.all(np.isfinite(self.y_t)):
             raise InputError(f"the target must be {'positive' if law.space == 'log' else 'in (0, 1)'} "
                              f"for residuals in {law.space} space", column=law.target)
@@ -58,6 +58,10 @@ class Problem:
         self.lower = np.array([np.log(p.lower) if p.log and p.lower > 0 else (-np.inf if p.log else p.lower)
                                for p in law.params])
         self.upper = np.array([np.log(p.upper) if p.log else p.upper for p in law.params])
+        if law.space == "excess":  # the floor E stays below the smallest target: log(y - E) is defined
+            self.floor = law.param_names.index("E")
+            ceiling = float(self.y.min()) * (1.0 - 1e-9)
+            self.upper[self.floor] = min(self.upper[self.floor], np.log(ceiling) if self._log[self.floor] else ceiling)
 
     def residuals(self, u: np.ndarray, jacobian: bool = True):
         """r = T(y) - T(f) of shape (S, n) and, optionally, dr/du of shape (S, n, p)."""
@@ -66,6 +70,8 @@ class Problem:
         with np.errstate(all="ignore"):
             outs = self._bound({n: theta[:, j : j + 1] for j, n in enumerate(names)})
             f = np.broadcast_to(outs[0], (u.shape[0], self.n))
+            if self.law.space == "excess":
+                return self._excess(theta, outs, f, jacobian)
             r = self.y_t - _transform(self.law.space, f)
             if not jacobian:
                 return r, None
@@ -74,6 +80,20 @@ class Problem:
             for j in range(len(names)):
                 d = outs[1 + j] * theta[:, j : j + 1] if self._log[j] else outs[1 + j]
                 J[:, :, j] = scale * d
+        return r, J
+
+    def _excess(self, theta: np.ndarray, outs: list, f: np.ndarray, jacobian: bool):
+        """Residuals in excess space, r = log(y - E) - log(f - E), and dr/du (E is a parameter too)."""
+        k = self.floor
+        E = theta[:, k : k + 1]
+        gap = f - E
+        r = np.log(self.y - E) - np.log(gap)
+        if not jacobian:
+            return r, None
+        J = np.empty((theta.shape[0], self.n, theta.shape[1]))
+        for j in range(theta.shape[1]):
+            d = -(outs[1 + j] - 1.0) / gap - 1.0 / (self.y - E) if j == k else -outs[1 + j] / gap
+            J[:, :, j] = d * theta[:, j : j + 1] if self._log[j] else d
         return r, J
 
     def fingerprint(self) -> str:
@@ -157,6 +177,7 @@ def fit(
     finish: bool | None = None,
     max_iter: int | None = None,
     profile: bool = False,
+    _raw: bool = False,
     **group_options,
 ) -> FitResult | FitGroup:
     """Fit ``law`` to ``table`` by a vectorised multi-start robust fit.
@@ -182,6 +203,11 @@ def fit(
         its objective stalls, starts that meet merge, and with the squared loss the leading start
         still running after 200 iterations is finished by least squares (see
         :func:`scalelaw.optimize.irls`).
+        A formula law (``Law.from_expression``) or an implicit law is fitted on its inputs divided
+        by a power of two near their geometric mean where the parameters convert back exactly
+        (:mod:`scalelaw.standardise`), so that its fit does not depend on the units of the inputs;
+        the parameters are reported in the units given (not with ``profile``, whose intervals are
+        computed in the units given).
     max_iter
         Most iterations of the optimiser per start (default 1000; recorded when given).  A fit that
         stops there is not converged and says so (:class:`~scalelaw.errors.DegeneracyWarning`).
@@ -227,6 +253,10 @@ def fit(
     if by is not None:
         from scalelaw import groups
 
+        if law.space == "excess" or law.solved:
+            raise FitError(f"law {law.name!r} ({'an implicit law' if law.solved else 'residuals in excess space'}) "
+                           "is fitted one table at a time; fit each group apart instead of by=")
+
         if bootstrap_weights is not None or bootstrap_targets is not None:
             raise FitError("bootstrap_weights and bootstrap_targets are per table; fit groups without them")
         if max_iter is not None or profile:
@@ -234,6 +264,16 @@ def fit(
         return groups.fit(law, table, by=by, **group_options, **settings)
     if group_options:
         raise FitError(f"{sorted(group_options)[0]}= applies to group fits only; give by= as well")
+    if (law.name == "expression" or law.solved) and not (_raw or profile):
+        from scalelaw import standardise
+
+        plan = standardise.Plan.of(law, {s: _column(table, law.column(s)) for s in law.inputs})
+        if plan is not None:
+            scaled = fit(law, plan.scale_table(table), loss=loss, delta=delta, starts=starts, polish=polish,
+                         bootstrap=bootstrap, seed=seed, level=level, bootstrap_targets=bootstrap_targets,
+                         weight_column=weight_column, progress=progress, bootstrap_weights=bootstrap_weights,
+                         finish=finish, max_iter=max_iter, _raw=True)
+            return plan.in_user_units(scaled, Problem(law, table, weight_column))
     given = {"bootstrap_weights": bootstrap_weights, "bootstrap_targets": bootstrap_targets}
     given = {k: np.asarray(v, dtype=float) for k, v in given.items() if v is not None}
     if len(given) == 2:
@@ -262,6 +302,8 @@ def fit(
     clock = time.perf_counter()
     loss_fn = make_loss(loss, delta)
     problem = Problem(law, table, weight_column)
+    if bootstrap_targets is not None and law.space == "excess":
+        raise FitError("bootstrap_targets need residuals in the law's fixed space; excess space moves with E")
     if bootstrap_targets is not None and isinstance(loss_fn, HuberLikelihood):
         raise FitError(f"bootstrap_targets need the huber or squared loss, not {loss!r}")
     _check_identifiable(problem)
@@ -312,12 +354,17 @@ def fit(
         diagnostics["profile"] = identifiability.profile(problem, loss_fn, u_best, level)
     identifiability.emit(law.name, diagnostics)
     metrics = error_metrics(problem.y, prediction)
-    data = {"rows": problem.n, "sha256": problem.fingerprint(),
+    return FitResult(law=law, params=params, diagnostics=diagnostics, settings=settings,
+                     data=data_record(problem), metrics=metrics, bootstrap=boot)
+
+
+def data_record(problem: Problem) -> dict:
+    """What a fit records of its table: rows, fingerprint, the columns used and their ranges."""
+    law = problem.law
+    return {"rows": problem.n, "sha256": problem.fingerprint(),
             "columns": {s: law.column(s) for s in law.inputs} | {"target": law.target},
             "ranges": {law.column(s): [float(problem.data[s].min()), float(problem.data[s].max())]
                        for s in law.inputs}}
-    return FitResult(law=law, params=params, diagnostics=diagnostics, settings=settings, data=data,
-                     metrics=metrics, bootstrap=boot)
 
 
 def fit_settings(*, loss: str = "huber", delta: float = 1e-3, starts="default", polish: int = 64,

@@ -35,10 +35,12 @@ from functools import cached_property
 import numpy as np
 
 from scalelaw import expression as ex
+from scalelaw import implicit
 from scalelaw.errors import LawError
 
-#: Residual spaces: how a target y and a prediction f are compared ("loglog": log(-log y), y in (0, 1)).
-SPACES = ("log", "linear", "logit", "loglog")
+#: Residual spaces: how a target y and a prediction f are compared ("loglog": log(-log y), y in (0, 1);
+#: "excess": log(y - E) - log(f - E), the excess over the law's floor parameter E, kept below min y).
+SPACES = ("log", "linear", "logit", "loglog", "excess")
 
 #: Symbols that mean a canonical column when they appear in an expression law.
 STANDARD_SYMBOLS = {
@@ -114,8 +116,10 @@ class Law:
     params
         One :class:`Param` per remaining symbol.
     space
-        Residual space: ``"log"`` (log y - log f), ``"linear"`` (y - f), ``"logit"`` or
-        ``"loglog"`` (log(-log y) - log(-log f), for y in (0, 1) such as coverage).
+        Residual space: ``"log"`` (log y - log f), ``"linear"`` (y - f), ``"logit"``,
+        ``"loglog"`` (log(-log y) - log(-log f), for y in (0, 1) such as coverage) or ``"excess"``
+        (log(y - E) - log(f - E), the excess over the floor parameter E, which the fit keeps below
+        the smallest y; :meth:`in_space` gives a law in another space).
     columns
         ``(symbol, column)`` pairs: the table column that feeds each input symbol.
     target
@@ -132,6 +136,8 @@ class Law:
     columns: tuple[tuple[str, str], ...] = ()
     target: str = "loss"
     doc: str = field(default="", compare=False)
+    #: Symbols of the formula that are neither inputs nor parameters (an implicit law's y).
+    solved = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "inputs", tuple(self.inputs))
@@ -139,10 +145,13 @@ class Law:
         object.__setattr__(self, "columns", tuple((str(s), str(c)) for s, c in self.columns))
         if self.space not in SPACES:
             raise LawError(f"law {self.name!r}: space {self.space!r} is not one of {', '.join(SPACES)}")
-        symbols = self.expression.symbols
+        symbols = self.expression.symbols - self.solved
         declared = [p.name for p in self.params]
         if len(set(declared)) != len(declared):
             raise LawError(f"law {self.name!r}: a parameter is declared twice in {declared}")
+        if self.space == "excess" and "E" not in declared:
+            raise LawError(f"law {self.name!r}: residuals in excess space, log(y - E), need a floor parameter "
+                           f"named E; the law has {', '.join(declared)}")
         overlap = set(declared) & set(self.inputs)
         if overlap:
             raise LawError(f"law {self.name!r}: {sorted(overlap)} are both inputs and parameters")
@@ -161,6 +170,16 @@ class Law:
     @cached_property
     def expression(self) -> ex.Node:
         return ex.parse(self.formula)
+
+    @classmethod
+    def parse_formula(cls, formula: str) -> ex.Node:
+        """The expression tree of a formula of this kind of law."""
+        return ex.parse(formula)
+
+    @classmethod
+    def declared_from(cls, node: ex.Node) -> dict:
+        """Fields of this kind of law that a formula's tree determines (none for a plain law)."""
+        return {}
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -206,6 +225,11 @@ class Law:
                     changed = True
         return tuple(n for n in self.param_names if n in candidates)
 
+    def in_space(self, space: str) -> Law:
+        """A copy whose residuals are measured in ``space``, e.g.
+        ``get_law("saturating_power_law").in_space("excess")``."""
+        return replace(self, space=space)
+
     def with_columns(self, **columns: str) -> Law:
         """A copy whose input symbols read other columns, e.g. ``power_law.with_columns(x="flops")``."""
         merged = dict(self.columns) | columns
@@ -239,10 +263,13 @@ class Law:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Law:
+        kind, extra = cls, {}
+        if "bracket" in d:  # an implicit law
+            kind, extra = ImplicitLaw, {"bracket": tuple(d["bracket"])}
         try:
-            return cls(name=d["name"], formula=d["formula"], inputs=tuple(d["inputs"]),
-                       params=tuple(Param(**p) for p in d["params"]), space=d["space"],
-                       columns=tuple(dict(d.get("columns", {})).items()), target=d["target"])
+            return kind(name=d["name"], formula=d["formula"], inputs=tuple(d["inputs"]),
+                        params=tuple(Param(**p) for p in d["params"]), space=d["space"],
+                        columns=tuple(dict(d.get("columns", {})).items()), target=d["target"], **extra)
         except (KeyError, TypeError) as err:
             raise LawError(f"law declaration is incomplete: {err}") from err
 
@@ -274,15 +301,23 @@ class Law:
             parameter in an exponent starts from typical exponents, a parameter the law is linear
             in is solved by least squares, any other starts from 0.1, 1 and 10.
         """
-        expr = ex.parse(formula)
+        if cls is Law:
+            if implicit.is_equation(formula):
+                return ImplicitLaw.from_expression(formula, inputs, columns=columns, name=name, space=space,
+                                                   target=target, params=params)
+        expr = cls.parse_formula(formula)
+        if target in expr.symbols:
+            raise LawError(f"the law {formula!r} names the target column {target!r}; a law predicts "
+                           f"{target!r} from the other columns, so write it without {target!r} (an equation "
+                           "in the target is an implicit law in y, e.g. '(y - E)/(e0 - y)**alpha = B*x**-c')")
         columns = set(columns)
         if inputs is None:
-            inputs = sorted(s for s in expr.symbols if s in columns or s in STANDARD_SYMBOLS)
+            inputs = sorted(s for s in expr.symbols - cls.solved if s in columns or s in STANDARD_SYMBOLS)
         inputs = tuple(inputs)
         if not inputs:
             raise LawError(f"the law {formula!r} names no input column; use N, D, C, x or a column name")
         declared = dict(params or {})
-        names = sorted(expr.symbols - set(inputs))
+        names = sorted(expr.symbols - set(inputs) - cls.solved)
         if not names:
             raise LawError(f"the law {formula!r} has no parameters")
         in_exponent = _exponent_symbols(expr)
@@ -295,11 +330,67 @@ class Law:
             else:
                 draft.append(Param(n))
         law = cls(name=name, formula=formula, inputs=inputs, params=tuple(draft), space=space,
-                  target=target)
+                  target=target, **cls.declared_from(expr))
         linear = set(law.linear_params)
         final = tuple(p if p.starts or p.name in linear else replace(p, starts=(0.1, 1.0, 10.0))
                       for p in law.params)
         return replace(law, params=final)
+
+
+@dataclass(frozen=True)
+class ImplicitLaw(Law):
+    """A :class:`Law` whose ``formula`` is an equation in y, ``"(y - E)/(e0 - y)**alpha = B*x**-c"``,
+    solved for y at every point (:mod:`scalelaw.implicit`); the engine fits it like any law.
+
+    Parameters
+    ----------
+    bracket
+        Expressions (of parameters and inputs) of the lower and upper end of the interval of y on
+        which lhs - rhs is monotone; the root is searched there.
+    """
+
+    bracket: tuple[str, str] = ("", "")
+    solved = frozenset({"y"})
+
+    def __post_init__(self) -> None:
+        bracket = tuple(str(b) for b in self.bracket)
+        if len(bracket) != 2 or not all(bracket):
+            raise LawError(f"the implicit law {self.formula!r} needs the interval of y where it is monotone: "
+                           "write terms (y - LOWER) and (UPPER - y), or declare bracket=(LOWER, UPPER)")
+        object.__setattr__(self, "bracket", bracket)
+        super().__post_init__()
+        ends = {s for b in bracket for s in ex.parse(b).symbols}
+        unknown = ends - set(self.param_names) - set(self.inputs)
+        if unknown:
+            raise LawError(f"the bracket {bracket} of {self.formula!r} names {sorted(unknown)}, which are neither "
+                           "parameters nor inputs")
+
+    @classmethod
+    def parse_formula(cls, formula: str) -> ex.Node:
+        return implicit.parse_equation(formula)
+
+    @classmethod
+    def declared_from(cls, node: ex.Node) -> dict:
+        return {"bracket": implicit.infer_bracket(node) or ("", "")}
+
+    @cached_property
+    def expression(self) -> ex.Node:
+        return implicit.parse_equation(self.formula)
+
+    @cached_property
+    def linear_params(self) -> tuple[str, ...]:
+        return ()
+
+    @cached_property
+    def program(self) -> implicit.ImplicitProgram:
+        return implicit.ImplicitProgram(self, derivatives=True)
+
+    @cached_property
+    def value_program(self) -> implicit.ImplicitProgram:
+        return implicit.ImplicitProgram(self, derivatives=False)
+
+    def to_dict(self) -> dict:
+        return super().to_dict() | {"bracket": list(self.bracket)}
 
 
 def _exponent_symbols(node: ex.Node) -> set[str]:
@@ -421,9 +512,14 @@ register(Law(
     space="linear",
     doc="Logistic link y = a / (1 + exp(-k (x - x0))) + b (residuals in y).",
 ))
-def get_law(name_or_formula: str, *, columns: Iterable[str] = ()) -> Law:
+def get_law(name_or_formula: str, *, columns: Iterable[str] = (), params: Mapping | None = None,
+            starts: Mapping | None = None) -> Law:
     """A catalogue law by name (``"chinchilla"``, ``"datastore.saturating"``), or a law built from
     an expression string.
+
+    ``params`` and ``starts`` declare a formula law's bounds, log scales and starting values
+    (:func:`scalelaw.formula.declare`), e.g. ``get_law("E + B*x**-c", params={"B": {"lower": 0,
+    "log": True}}, starts={"E": 1.5})``; a catalogue law takes neither.
 
     Raises
     ------
@@ -431,10 +527,17 @@ def get_law(name_or_formula: str, *, columns: Iterable[str] = ()) -> Law:
         When the name is unknown and the text is not a usable expression.
     """
     if name_or_formula in CATALOGUE:
+        if params or starts:
+            raise LawError(f"params= and starts= declare a formula law; {name_or_formula!r} is a catalogue "
+                           "law with its own declarations")
         return CATALOGUE[name_or_formula]
     if all(part.isidentifier() for part in name_or_formula.split(".")):
         raise LawError(f"unknown law {name_or_formula!r}; choose one of {', '.join(CATALOGUE)} "
                        "or give a formula such as 'E + A/N**alpha'")
+    if params or starts:
+        from scalelaw.formula import declare
+
+        return declare(name_or_formula, columns=columns, params=params, starts=starts)
     return Law.from_expression(name_or_formula, columns=columns)
 
 

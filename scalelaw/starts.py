@@ -97,9 +97,9 @@ def default(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray) -> np.ndarr
 
 
 def residual_weights(law: Law, y: np.ndarray) -> np.ndarray:
-    """First-order weights that turn the law's residual space into y units: 1/y for log, 1/(y(1-y)) for
+    """First-order weights that turn the law's residual space into y units: 1/y for log (and excess), 1/(y(1-y)) for
     logit, 1 otherwise (the linear parameters are solved by least squares under these weights)."""
-    if law.space == "log":
+    if law.space in ("log", "excess"):
         return 1.0 / y
     if law.space == "logit":
         return 1.0 / np.clip(y * (1 - y), 1e-6, None)

@@ -7,4 +7,4 @@ of sources) is a parametrised law (:func:`scalelaw.laws.register_builder`): its 
 here, and the catalogue holds its documented canonical instance.
 """
 
-from scalelaw.catalogue import datastore, downstream, hyperparams, loss, sampling, transport  # noqa: F401
+from scalelaw.catalogue import datastore, downstream, hyperparams, implicit, loss, sampling, transport  # noqa: F401

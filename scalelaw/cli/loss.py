@@ -115,9 +115,11 @@ def _show_fit(fit: FitResult, title: str) -> None:
 @Resampling
 @options.Units
 @options.Grouping
+@options.Declaring
 def fit_loss(
     file: File,
     law: Law = "chinchilla",
+    declared: dict | None = None,
     starts: Starts = "default",
     loss: Loss = "huber",
     delta: Delta = 1e-3,
@@ -141,6 +143,9 @@ def fit_loss(
 
     Example: scalelaw fit loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5 --starts hoffmann
     --bootstrap 1000 --out fit.json --plot fit.png
+
+    A formula law with declared parameters: scalelaw fit loss runs.csv --law 'E + A*N**-a' --param 'E>0,log'
+    --param 'a>=0' --start a=0.3
     """
     bootstrap, seed, level = resampling.values()
     from scalelaw import artifact
@@ -150,6 +155,7 @@ def fit_loss(
 
     check_outputs(out=out, plot=plot)
     frame, notes = _load(file, where, exclude_highest, units, by=grouping["by"])
+    law = options.formula_law(law, declared, frame.columns)
     if grouping["by"] is not None:
         if max_iter is not None or profile:
             raise InputError("--max-iter and --profile apply to a single fit; fit without --by to use them")
@@ -161,7 +167,8 @@ def fit_loss(
             return
         _notes(notes, json)
         _warned(frame, show=True)
-        show_group(group, f"{law}: one fit per {group.key}  ({len(group)} groups, {file.name})")
+        shown = getattr(law, "formula", law)
+        show_group(group, f"{shown}: one fit per {group.key}  ({len(group)} groups, {file.name})")
         render.wrote(out, plot)
         return
     extra = ({"max_iter": max_iter} if max_iter is not None else {}) | ({"profile": True} if profile else {})
@@ -263,9 +270,11 @@ def fit_isoflop(
 @options.Reading
 @options.Units
 @options.Grouping
+@options.Declaring
 def validate_loss(
     file: File,
     law: Law = "chinchilla",
+    declared: dict | None = None,
     top_frac: Annotated[float | None, options.ranged("--holdout-top-frac", low=0, high=1, low_open=True, high_open=True,
                                                      help="Hold out this fraction of the "
                                                    "largest runs (by --order-by).")] = 0.2,
@@ -295,10 +304,12 @@ def validate_loss(
     frame, notes = _load(file, where, exclude_highest, units, by=grouping["by"])
     if order_by not in ("flops", "params", "tokens"):
         raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
+    law = options.formula_law(law, declared, frame.columns)
     if grouping["by"] is not None:
         from scalelaw.cli import grouped
 
-        settings = {"law": law, "top_frac": None if column else top_frac, "column": column, "order_by": order_by,
+        plain = law.to_dict() if hasattr(law, "to_dict") else law
+        settings = {"law": plain, "top_frac": None if column else top_frac, "column": column, "order_by": order_by,
                     "loss": loss, "delta": delta, "starts": starts}
         grouped.run(functools.partial(family.validate_loss, **settings), frame, grouping, family="loss",
                     settings=settings, out=out, plot=plot, json=json)

@@ -11,6 +11,7 @@ This module is imported before any command runs, so it imports nothing heavier t
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import math
@@ -89,7 +90,8 @@ Where = Annotated[list[str] | None, typer.Option(help="Keep rows that pass a fil
                                                       "State=finished --where 'budget<3e20'.")]
 Columns = Annotated[list[str] | None, typer.Option("--column", help="Which column of the file plays a role: "
                                                    "ROLE=NAME, repeatable or comma-separated, e.g. --column "
-                                                   "loss=eval/loss --column params=model/params.")]
+                                                   "loss=eval/loss --column params=model/params; with a "
+                                                   "formula --law, x=NAME feeds its x (--column x=step).")]
 Sheet = Annotated[str | None, typer.Option(help="Excel sheet to read (name or 0-based position); default: the "
                                                 "first.")]
 Params = Annotated[list[str] | None, typer.Option(help="Model size N (parameters), e.g. 70B; several as "
@@ -188,11 +190,74 @@ class Strictness(Group):
 Grouping = Strictness("grouping", by=(By, None), strict=(Strict, False), jobs=(Jobs, 1),
                       backend=(Backend, "local"), scheduler=(Scheduler, None))
 
+FormulaParam = Annotated[list[str] | None, typer.Option("--param", help="Bounds and log scale of a parameter of a "
+                                                        "formula --law, in natural units: NAME>=VALUE, "
+                                                        "NAME<=VALUE, then log to fit its logarithm (it is then "
+                                                        "positive); repeatable, e.g. --param 'g>=0' --param "
+                                                        "'B>0,log'.")]
+FormulaStart = Annotated[list[str] | None, typer.Option("--start", help="Starting value of a parameter of a formula "
+                                                        "--law, in natural units: NAME=VALUE, repeatable (a name "
+                                                        "given twice tries both), e.g. --start E=1.5 --start "
+                                                        "c=0.3; replaces that parameter's default starts.")]
+#: Law symbols that --column maps to a column on commands taking formula laws (read by formula_law).
+LAW_SYMBOLS = ("x",)
+_LAW_COLUMNS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("law_columns", default=None)
+ResidualSpace = Annotated[str | None, typer.Option("--space", help="Residual space instead of the law's own: log, "
+                                                   "linear, or excess (log(loss - E) - log(fit - E), for a law "
+                                                   "with a floor E, which the fit keeps below the smallest "
+                                                   "loss), e.g. --space excess.")]
+#: Declarations of a formula law's parameters (scalelaw.formula.declare) and the residual space.
+Declaring = Group("declared", param=(FormulaParam, None), start=(FormulaStart, None), space=(ResidualSpace, None))
+
+
+def formula_law(law: str, declared: dict | None, columns: Iterable[str]):
+    """The law named by ``--law`` with the ``--param``/``--start`` declarations of a formula law, its
+    x fed by ``--column x=NAME`` and its residuals in ``--space``; the name itself when none of these
+    is given (the family resolves it)."""
+    param, start = (declared or {}).get("param"), (declared or {}).get("start")
+    space = (declared or {}).get("space")
+    symbols = _LAW_COLUMNS.get() or {}
+    if not param and not start and not symbols and not space:
+        return law
+    from scalelaw.errors import InputError
+    from scalelaw.formula import constraints
+    from scalelaw.io import values
+    from scalelaw.laws import CATALOGUE, get_law
+
+    if law in CATALOGUE and (param or start):
+        raise InputError(f"--param and --start declare the parameters of a formula --law; {law!r} is a "
+                         "catalogue law with its own bounds and starts")
+    columns = list(columns)
+    for symbol, name in symbols.items():
+        if name not in columns:
+            raise InputError(f"--column {symbol}={name}: the table has no column {name!r}; it has "
+                             f"{', '.join(map(repr, columns))}")
+    starts: dict[str, list[float]] = {}
+    for item in split("--start", start):
+        key, _, text = str(item).partition("=")
+        if not key.strip() or not text:
+            raise InputError(f"--start {item!r} is not NAME=VALUE")
+        starts.setdefault(key.strip(), []).append(values.number("--start", text, positive=False))
+    chosen = get_law(law, columns=columns, params=constraints(param, name="--param"), starts=starts)
+    if space is not None:
+        if space not in ("log", "linear", "excess"):
+            raise InputError(f"--space must be log, linear or excess, not {space!r}")
+        if space == "excess" and "E" not in chosen.param_names:
+            raise InputError(f"--space excess needs a floor parameter named E; the law has "
+                             f"{', '.join(chosen.param_names)}")
+        chosen = chosen.in_space(space)
+    unused = sorted(set(symbols) - set(chosen.inputs))
+    if unused:
+        raise InputError(f"--column {unused[0]}={symbols[unused[0]]}: the law {chosen.formula!r} has no input "
+                         f"{unused[0]!r}")
+    return chosen.with_columns(**symbols) if symbols else chosen
+
 
 def Reading(command: Callable) -> Callable:  # noqa: N802 (a decorator named like the option groups)
     """``--column ROLE=NAME`` and ``--sheet`` on a command that reads a table: every table it reads is
     read with that mapping and sheet (:func:`scalelaw.io.reading`); a command without its own
-    ``--where`` also gets one, which filters the first table it reads (its main file)."""
+    ``--where`` also gets one, which filters the first table it reads (its main file).  On a command
+    that takes formula laws (``--param``), ``--column x=NAME`` says which column feeds the law's x."""
     own = list(inspect.signature(command, eval_str=True).parameters.values())
     filters = not any(p.name == "where" for p in own)
     added = [inspect.Parameter("columns", inspect.Parameter.KEYWORD_ONLY, annotation=Columns, default=None),
@@ -200,13 +265,21 @@ def Reading(command: Callable) -> Callable:  # noqa: N802 (a decorator named lik
     if filters:
         added.append(inspect.Parameter("where", inspect.Parameter.KEYWORD_ONLY, annotation=Where, default=None))
 
+    laws = any(p.name == "param" for p in own)  # a command taking formula laws: x=NAME feeds the law's x
+
     @functools.wraps(command)
     def run(*args, columns: list[str] | None = None, sheet: str | None = None, **kwargs):
         from scalelaw.io import reading
 
         where = kwargs.pop("where", None) if filters else None
-        with reading(columns=pairs("--column", columns), sheet=sheet, where=where or None):
-            return command(*args, **kwargs)
+        mapping = pairs("--column", columns)
+        symbols = {role: mapping.pop(role) for role in LAW_SYMBOLS if laws and role in mapping}
+        token = _LAW_COLUMNS.set(symbols)
+        try:
+            with reading(columns=mapping, sheet=sheet, where=where or None):
+                return command(*args, **kwargs)
+        finally:
+            _LAW_COLUMNS.reset(token)
 
     parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added
     run.__signature__ = inspect.Signature(parameters, return_annotation=None)
