@@ -23,7 +23,9 @@ Law = Annotated[str, typer.Option(help="Catalogue name (see 'scalelaw laws') or 
 Starts = Annotated[str, typer.Option(help="Start set: default, hoffmann (the 4,500-point grid) or "
                                           "hoffmann-estimate.")]
 Loss = Annotated[str, typer.Option(help="huber (summed, on residuals in the law's space), squared, or "
-                                        "huber-likelihood (free scale, as Besiroglu et al.).")]
+                                        "huber-likelihood (free scale, as Besiroglu et al.), or asymmetric (lower "
+                                        "envelope: a run below the law costs 10x one above, as the chinchilla "
+                                        "package).")]
 Delta = Annotated[float, options.ranged(low=0, low_open=True, help="Huber threshold, in residual units (log loss).")]
 Exclude = Annotated[int, options.ranged(low=0, integer=True,
                                         help="Drop the K rows with the highest loss (Besiroglu et al. "

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from scalelaw import engine, extrapolation, protocol
+from scalelaw.averaging import AveragedFit, average
 from scalelaw.catalogue.loss import ALLOCATION_POWER_LAW
 from scalelaw.errors import FitError, InputError
 from scalelaw.io import Table, coerce_numeric, quantities, read_table, scales, studies
@@ -117,8 +118,22 @@ def read_runs(path: str | Path, *, where: Mapping[str, str] | Iterable[str] | st
 
 
 # ----------------------------------------------------------------------------------------- fitting
-def fit_loss(frame: pd.DataFrame, law: str | Law = "chinchilla", **settings) -> FitResult:
-    """Fit a loss law L(N, D) to a prepared table; settings go to :func:`scalelaw.engine.fit`."""
+def auto_laws() -> tuple[str, ...]:
+    """The candidates of ``law="auto"``: every catalogue law of N and D that predicts ``loss``."""
+    from scalelaw.laws import CATALOGUE
+
+    return tuple(name for name, law in CATALOGUE.items() if set(law.inputs) == {"N", "D"} and law.target == "loss")
+
+
+def fit_loss(frame: pd.DataFrame, law: str | Law = "chinchilla", **settings) -> FitResult | AveragedFit:
+    """Fit a loss law L(N, D) to a prepared table; settings go to :func:`scalelaw.engine.fit`.
+
+    ``law="auto"``: the catalogue's loss laws (:func:`auto_laws`), each with the huber, squared and
+    asymmetric losses, averaged by rolling-origin extrapolation error; settings go to
+    :func:`scalelaw.averaging.average`.
+    """
+    if isinstance(law, str) and law.strip() == "auto":
+        return average(frame, laws=auto_laws(), **settings)
     law = get_law(law, columns=frame.columns) if isinstance(law, str) else law
     return engine.fit(law, frame, **settings)
 
@@ -147,11 +162,17 @@ def _law_at(law: Law, inputs: dict[str, np.ndarray], draws: np.ndarray) -> np.nd
 
 def _numeric_optimum(law: Law, flops: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """ln N minimising L(N, C/(6N)) per draw and budget: a log grid, then golden-section search."""
-    B = draws.shape[0]
+    return minimise_along_budget(lambda n, d: _law_at(law, {"N": n, "D": d}, draws), flops, draws.shape[0])
+
+
+def minimise_along_budget(loss, flops: np.ndarray, count: int = 1) -> np.ndarray:
+    """ln N minimising ``loss(N, D)`` along D = C / (6 N), shape (count, budgets): a log grid, then
+    golden-section search.  ``loss`` takes arrays N, D of shape (count, budgets[, grid]) and returns
+    the loss there."""
     top = np.log(flops / 6.0)
     grid = np.linspace(0.0, 1.0, 241)[None, None, :] * top[None, :, None]
-    grid = np.broadcast_to(grid, (B, flops.size, grid.shape[-1]))
-    values = _law_at(law, {"N": np.exp(grid), "D": flops[None, :, None] / (6 * np.exp(grid))}, draws)
+    grid = np.broadcast_to(grid, (count, flops.size, grid.shape[-1]))
+    values = loss(np.exp(grid), flops[None, :, None] / (6 * np.exp(grid)))
     k = np.clip(np.argmin(values, axis=-1), 1, grid.shape[-1] - 2)
     step = top / 240.0
     lo = np.take_along_axis(grid, k[..., None], -1)[..., 0] - step
@@ -159,7 +180,7 @@ def _numeric_optimum(law: Law, flops: np.ndarray, draws: np.ndarray) -> np.ndarr
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
 
     def f(log_n):
-        return _law_at(law, {"N": np.exp(log_n), "D": flops[None, :] / (6 * np.exp(log_n))}, draws)
+        return loss(np.exp(log_n), flops[None, :] / (6 * np.exp(log_n)))
 
     for _ in range(80):
         x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
@@ -242,8 +263,18 @@ def beyond_fitted(fit: FitResult, flops: np.ndarray, n: np.ndarray, d: np.ndarra
             + extrapolation.check(ranges, {n_col: n, d_col: d}, names={n_col: "N_opt", d_col: "D_opt"}))
 
 
-def allocate(fit: FitResult, flops) -> Allocation:
-    """Compute-optimal params and tokens (and the loss there) for FLOPs budgets under C = 6 N D."""
+#: How the optimum of a law average is found, as the allocation states it.
+MIXTURE_METHOD = "numeric optimum of the mixture's loss along C = 6 N D (point only, no interval)"
+
+
+def allocate(fit: FitResult | AveragedFit, flops) -> Allocation:
+    """Compute-optimal params and tokens (and the loss there) for FLOPs budgets under C = 6 N D.
+
+    For a law average (:class:`~scalelaw.averaging.AveragedFit`) only the mixture's numeric optimum is
+    given: sum_k w_k L_k(N, C / 6N) minimised over N, without an interval.
+    """
+    if isinstance(fit, AveragedFit):
+        return _allocate_mixture(fit, flops)
     law = fit.law
     if set(law.inputs) != {"N", "D"}:
         raise FitError(f"allocation needs a law of N and D; {law.name!r} has inputs {law.inputs}")
@@ -270,6 +301,28 @@ def allocate(fit: FitResult, flops) -> Allocation:
     return Allocation(flops, n, d, loss, n_lo, n_hi, d_lo, d_hi, l_lo, l_hi,
                       "closed form" if closed else "numeric search along C = 6 N D", law=law.name,
                       target=law.target, level=fit.level, settings={"flops": flops.tolist()},
+                      warnings=(*fit.warnings, *extrapolation.emit(beyond_fitted(fit, flops, n, d))))
+
+
+def _allocate_mixture(fit: AveragedFit, flops) -> Allocation:
+    if set(fit.law.inputs) != {"N", "D"}:
+        raise FitError(f"allocation needs laws of N and D; {fit.law.name!r} has inputs {fit.law.inputs}")
+    flops = quantities(flops, "flops")
+    if np.any(~np.isfinite(flops) | (flops <= 0)):
+        raise InputError(f"FLOPs budgets must be positive numbers, got {flops.tolist()}")
+    n_col, d_col = fit.law.column("N"), fit.law.column("D")
+
+    def loss(n, d):
+        shape = np.broadcast_shapes(np.shape(n), np.shape(d))
+        frame = pd.DataFrame({n_col: np.broadcast_to(n, shape).ravel(), d_col: np.broadcast_to(d, shape).ravel()})
+        value = fit.predict(frame, warn=False).reshape(shape)
+        return np.where(np.isfinite(value), value, np.inf)
+
+    n = np.exp(minimise_along_budget(loss, flops)[0])
+    d = flops / (6.0 * n)
+    nan = np.full_like(n, np.nan)
+    return Allocation(flops, n, d, loss(n, d), nan, nan, nan, nan, nan, nan, MIXTURE_METHOD,
+                      law="auto", target=fit.law.target, level=fit.level, settings={"flops": flops.tolist()},
                       warnings=(*fit.warnings, *extrapolation.emit(beyond_fitted(fit, flops, n, d))))
 
 
