@@ -50,12 +50,13 @@ def _point(fit: FitResult, values_: dict[str, float]) -> dict:
 def optimal(fit: FitResult, *, flops=None) -> Answer:
     """Compute-optimal N and D (and the loss there) for each FLOPs budget, with intervals; the result is
     the :class:`~scalelaw.families.loss.Allocation`."""
+    from scalelaw.families import averaged
     from scalelaw.families import loss as family
 
     budgets = values.numbers("flops=", flops)
     if not budgets:
         raise InputError("give flops=, the training budget in FLOPs (e.g. 5.76e23)", field="flops")
-    method = family.MIXTURE_METHOD if not isinstance(fit, FitResult) else \
+    method = averaged.MIXTURE_METHOD if not isinstance(fit, FitResult) else \
         "closed form" if family.is_chinchilla_shaped(fit.law) else "numeric"
     allocation = family.allocate(fit, budgets)
     rows = [{k: float(v) for k, v in a.items()} | {"level": fit.level, "method": method, "warnings": [

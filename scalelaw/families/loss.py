@@ -36,7 +36,7 @@ from scalelaw.catalogue.loss import ALLOCATION_POWER_LAW
 from scalelaw.errors import FitError, InputError
 from scalelaw.io import Table, coerce_numeric, quantities, read_table, scales, studies
 from scalelaw.laws import Law, get_law
-from scalelaw.result import FitResult
+from scalelaw.result import FitResult, error_metrics
 
 #: Power law for allocation exponents: y = k C^a (y is N_opt or D_opt), residuals in log space.
 ALLOCATION_LAW = ALLOCATION_POWER_LAW
@@ -118,21 +118,18 @@ def read_runs(path: str | Path, *, where: Mapping[str, str] | Iterable[str] | st
 
 
 # ----------------------------------------------------------------------------------------- fitting
-def auto_laws() -> tuple[str, ...]:
-    """The candidates of ``law="auto"``: every catalogue law of N and D that predicts ``loss``."""
-    from scalelaw.laws import CATALOGUE
-
-    return tuple(name for name, law in CATALOGUE.items() if set(law.inputs) == {"N", "D"} and law.target == "loss")
-
-
 def fit_loss(frame: pd.DataFrame, law: str | Law = "chinchilla", **settings) -> FitResult | AveragedFit:
     """Fit a loss law L(N, D) to a prepared table; settings go to :func:`scalelaw.engine.fit`.
 
-    ``law="auto"``: the catalogue's loss laws (:func:`auto_laws`), each with the huber, squared and
-    asymmetric losses, averaged by rolling-origin extrapolation error; settings go to
-    :func:`scalelaw.averaging.average`.
+    ``law="auto"``: the catalogue's loss laws (:func:`scalelaw.families.averaged.auto_laws`), each with
+    the huber, squared and asymmetric losses, averaged by rolling-origin extrapolation error; settings
+    go to :func:`scalelaw.averaging.average`.
     """
     if isinstance(law, str) and law.strip() == "auto":
+        if settings.get("by") is not None:
+            raise FitError("law='auto' averages laws over one table; give a law by name with by=")
+        from scalelaw.families.averaged import auto_laws
+
         return average(frame, laws=auto_laws(), **settings)
     law = get_law(law, columns=frame.columns) if isinstance(law, str) else law
     return engine.fit(law, frame, **settings)
@@ -263,10 +260,6 @@ def beyond_fitted(fit: FitResult, flops: np.ndarray, n: np.ndarray, d: np.ndarra
             + extrapolation.check(ranges, {n_col: n, d_col: d}, names={n_col: "N_opt", d_col: "D_opt"}))
 
 
-#: How the optimum of a law average is found, as the allocation states it.
-MIXTURE_METHOD = "numeric optimum of the mixture's loss along C = 6 N D (point only, no interval)"
-
-
 def allocate(fit: FitResult | AveragedFit, flops) -> Allocation:
     """Compute-optimal params and tokens (and the loss there) for FLOPs budgets under C = 6 N D.
 
@@ -274,7 +267,9 @@ def allocate(fit: FitResult | AveragedFit, flops) -> Allocation:
     given: sum_k w_k L_k(N, C / 6N) minimised over N, without an interval.
     """
     if isinstance(fit, AveragedFit):
-        return _allocate_mixture(fit, flops)
+        from scalelaw.families.averaged import allocate_mixture
+
+        return allocate_mixture(fit, flops)
     law = fit.law
     if set(law.inputs) != {"N", "D"}:
         raise FitError(f"allocation needs a law of N and D; {law.name!r} has inputs {law.inputs}")
@@ -304,28 +299,6 @@ def allocate(fit: FitResult | AveragedFit, flops) -> Allocation:
                       warnings=(*fit.warnings, *extrapolation.emit(beyond_fitted(fit, flops, n, d))))
 
 
-def _allocate_mixture(fit: AveragedFit, flops) -> Allocation:
-    if set(fit.law.inputs) != {"N", "D"}:
-        raise FitError(f"allocation needs laws of N and D; {fit.law.name!r} has inputs {fit.law.inputs}")
-    flops = quantities(flops, "flops")
-    if np.any(~np.isfinite(flops) | (flops <= 0)):
-        raise InputError(f"FLOPs budgets must be positive numbers, got {flops.tolist()}")
-    n_col, d_col = fit.law.column("N"), fit.law.column("D")
-
-    def loss(n, d):
-        shape = np.broadcast_shapes(np.shape(n), np.shape(d))
-        frame = pd.DataFrame({n_col: np.broadcast_to(n, shape).ravel(), d_col: np.broadcast_to(d, shape).ravel()})
-        value = fit.predict(frame, warn=False).reshape(shape)
-        return np.where(np.isfinite(value), value, np.inf)
-
-    n = np.exp(minimise_along_budget(loss, flops)[0])
-    d = flops / (6.0 * n)
-    nan = np.full_like(n, np.nan)
-    return Allocation(flops, n, d, loss(n, d), nan, nan, nan, nan, nan, nan, MIXTURE_METHOD,
-                      law="auto", target=fit.law.target, level=fit.level, settings={"flops": flops.tolist()},
-                      warnings=(*fit.warnings, *extrapolation.emit(beyond_fitted(fit, flops, n, d))))
-
-
 def exponents(fit: FitResult) -> pd.DataFrame:
     """Allocation exponents a (N_opt ~ C^a), b (D_opt ~ C^b) and G, with intervals (Chinchilla law)."""
     if not is_chinchilla_shaped(fit.law):
@@ -344,6 +317,33 @@ def exponents(fit: FitResult) -> pd.DataFrame:
 
 
 # -------------------------------------------------------------------------------------- validation
+def scale_column(frame: pd.DataFrame, order_by: str) -> np.ndarray:
+    """The values of the numeric column ``order_by`` that orders runs by scale (any numeric column)."""
+    if order_by not in frame.columns:
+        raise InputError(f"order_by={order_by!r} is not a column; the table has "
+                         f"{', '.join(map(repr, frame.columns))}", column=order_by)
+    values = pd.to_numeric(frame[order_by], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(f"order_by={order_by!r} must be a numeric column; it holds "
+                         f"{frame[order_by].iloc[row]!r}", row=row + 1, column=order_by)
+    return values
+
+
+def held_out_interval(fit: FitResult, test: pd.DataFrame) -> dict[str, list[float]]:
+    """Percentile intervals (the fit's level) of the held-out error metrics over the fit's bootstrap
+    draws: metric -> [lower, upper] (MAE, max |error| and RMSE in target units, MAPE in percent)."""
+    y = test[fit.law.target].to_numpy(dtype=float)
+    draws = fit.law.evaluate_draws(fit._inputs(test), fit.bootstrap)
+    per_draw = [error_metrics(y, d) for d in draws]
+    out = {}
+    for name in ("mae", "mape", "max_abs_error", "rmse"):
+        lo, hi = fit.percentiles(np.array([m[name] for m in per_draw]))
+        out[name] = [float(lo), float(hi)]
+    return out
+
+
 def holdout_mask(frame: pd.DataFrame, *, top_frac: float | None = None, column: str | None = None,
                  order_by: str = "flops") -> np.ndarray:
     """Rows to hold out: the top fraction by ``order_by``, or those where ``column`` is true."""
@@ -361,7 +361,7 @@ def holdout_mask(frame: pd.DataFrame, *, top_frac: float | None = None, column: 
         return values.isin({"1", "true", "yes", "1.0"}).to_numpy()
     if top_frac is None or not 0 < top_frac < 1:
         raise InputError(f"top_frac={top_frac} must be between 0 and 1")
-    scale = frame[order_by].to_numpy(dtype=float)
+    scale = scale_column(frame, order_by)
     cut = np.quantile(scale, 1 - top_frac)
     return scale > cut
 
@@ -390,11 +390,14 @@ class Validation(protocol.Result):
         Row counts of the two parts.
     rows
         One row per run: ``scale`` (the ``order_by`` column), ``actual``, ``predicted`` and
-        ``held_out``.
+        ``held_out``; with a bootstrap also the prediction's percentile interval ``lower``, ``upper``.
     order_by
-        The scale column that orders the runs (flops, params or tokens).
+        The numeric column that orders the runs by scale (flops, params, tokens or any other).
     settings
         The arguments of :func:`validate_loss` (law, hold-out rule, fit settings).
+    held_out_interval
+        With a bootstrap (``bootstrap=``): metric -> [lower, upper], the percentile interval of each
+        held-out error metric over the bootstrap fits (:func:`held_out_interval`); else empty.
     """
 
     FAMILY = "loss"
@@ -410,15 +413,20 @@ class Validation(protocol.Result):
     order_by: str = "flops"
     settings: Mapping[str, object] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    held_out_interval: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("in_sample", "held_out", "settings"):
+        for name in ("in_sample", "held_out", "settings", "held_out_interval"):
             object.__setattr__(self, name, protocol.frozen(getattr(self, name)))
 
     def summary(self) -> pd.DataFrame:
         """One row per part (in-sample, held out): n, MAE, MAPE (%), max |error|, RMSE."""
         frame = pd.DataFrame([dict(self.in_sample), dict(self.held_out)], index=["in-sample", "held out"])
+        for side, j in (("lower", 0), ("upper", 1)):
+            if self.held_out_interval:
+                frame.loc[f"held out ({side})"] = {k: v[j] for k, v in self.held_out_interval.items()} | {
+                    "n": self.held_out["n"]}
         frame.index.name = "rows"
         return frame
 
@@ -436,19 +444,24 @@ def validate_loss(frame: pd.DataFrame, law: str | Law | Mapping = "chinchilla", 
                   column: str | None = None, order_by: str = "flops", **settings) -> Validation:
     """Fit on the smaller scales and report the error on the held-out larger ones.
 
-    ``law`` is a catalogue name, a formula, a Law or a law's ``to_dict()``; ``settings`` go to
-    :func:`scalelaw.engine.fit`.
+    ``law`` is a catalogue name, a formula, a Law or a law's ``to_dict()``; ``order_by`` any numeric
+    column; ``settings`` go to :func:`scalelaw.engine.fit` (with ``bootstrap=``, the held-out errors get
+    percentile intervals over the bootstrap fits and each run's prediction its interval).
     """
     spec = law.to_dict() if isinstance(law, Law) else law
     law = _law(law, frame.columns)
     mask = holdout_mask(frame, top_frac=top_frac, column=column, order_by=order_by)
     out = engine.validate(law, frame, mask, **settings)
     fit = out["fit"]
-    rows = pd.DataFrame({"scale": frame[order_by].to_numpy(dtype=float),
+    rows = pd.DataFrame({"scale": scale_column(frame, order_by),
                          "actual": frame[law.target].to_numpy(dtype=float),
                          "predicted": fit.predict(frame, warn=False), "held_out": np.asarray(mask, dtype=bool)})
+    interval = {}
+    if fit.bootstrap is not None:
+        _, rows["lower"], rows["upper"] = fit.predict_interval(frame, warn=False)
+        interval = held_out_interval(fit, frame.loc[np.asarray(mask, dtype=bool)])
     return Validation(fit, out["in_sample"], out["held_out"], out["n_train"], out["n_held_out"], rows,
-                      order_by=order_by, warnings=fit.warnings,
+                      order_by=order_by, warnings=fit.warnings, held_out_interval=interval,
                       settings={"law": spec, "top_frac": top_frac, "column": column, "order_by": order_by,
                                 **settings})
 
