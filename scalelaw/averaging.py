@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from scalelaw import engine, extrapolation, protocol
-from scalelaw.errors import FitError, InputError
+from scalelaw.errors import FitError, InputError, LawError
 from scalelaw.laws import Law, get_law
 from scalelaw.result import FitResult
 
@@ -70,6 +70,23 @@ def _resolve(laws: Sequence[str | Law], columns) -> list[Law]:
         raise InputError(f"the candidate laws predict different targets ({', '.join(sorted(targets))}); "
                          "give laws of one target", field="laws")
     return out
+
+
+def _starts(law: Law, starts, notes: list[str]):
+    """``starts`` when it applies to ``law``; a named set made for another law shape gives way to
+    ``"default"``, with a note."""
+    from scalelaw.starts import start_points
+
+    if not isinstance(starts, str) or starts == "default":
+        return starts
+    try:
+        start_points(law, starts, {s: np.ones(2) for s in law.inputs}, np.ones(2))
+    except LawError:
+        text = f"{law.name}: starts={starts!r} does not apply to this law; it was fitted from starts='default'"
+        if text not in notes:
+            notes.append(text)
+        return "default"
+    return starts
 
 
 def _stack(errors: list[np.ndarray]) -> np.ndarray:
@@ -134,8 +151,9 @@ def average(table: pd.DataFrame, *, laws: Sequence[str | Law], losses: Sequence[
     if n_scales < needed:
         raise FitError(f"rolling-origin averaging needs at least {needed} scales of {order_by!r} "
                        f"({MIN_FIT_SCALES} to fit and origins={origins} to score); the table has {n_scales}")
-    fit_settings = {"starts": starts, "delta": delta, "polish": polish, "level": level}
+    fit_settings = {"delta": delta, "polish": polish, "level": level}
     errors, mapes, notes = [], [], []
+    begin = {law.name: _starts(law, starts, notes) for law, _ in candidates}
     origin_scales = []
     for scale in range(n_scales - origins, n_scales):
         train, test = table.loc[labels < scale], table.loc[labels == scale]
@@ -144,7 +162,7 @@ def average(table: pd.DataFrame, *, laws: Sequence[str | Law], losses: Sequence[
         rel = np.full((len(candidates), len(test)), np.inf)
         for k, (law, loss) in enumerate(candidates):
             try:
-                result = engine.fit(law, train, loss=loss, **fit_settings)
+                result = engine.fit(law, train, loss=loss, starts=begin[law.name], **fit_settings)
             except FitError as err:
                 notes.append(f"{law.name}/{loss} at origin {order_by} = {origin_scales[-1]:.3g}: {err}")
                 continue
@@ -155,15 +173,16 @@ def average(table: pd.DataFrame, *, laws: Sequence[str | Law], losses: Sequence[
     score = mape.mean(axis=1)
     usable = np.isfinite(score)
     if not usable.any():
-        raise FitError("no candidate law could be fitted at every rolling origin: " + "; ".join(notes))
+        raise FitError(f"no candidate law could be fitted at every rolling origin ({len(notes)} fits failed; "
+                       f"the first: {notes[0]})")
     weights = np.zeros(len(candidates))
     if weighting == "stacking":
         weights[usable] = _stack([e[usable] for e in errors])
     else:
         inverse = score[usable] ** -2.0
         weights[usable] = inverse / inverse.sum()
-    fits = tuple(engine.fit(law, table, loss=loss, bootstrap=bootstrap, seed=seed, **fit_settings)
-                 for law, loss in candidates)
+    fits = tuple(engine.fit(law, table, loss=loss, starts=begin[law.name], bootstrap=bootstrap, seed=seed,
+                            **fit_settings) for law, loss in candidates)
     names = tuple(f"{law.name}/{loss}" for law, loss in candidates)
     frame = pd.DataFrame({"law": [law.name for law, _ in candidates], "loss": [loss for _, loss in candidates],
                           "score_mape": score, "weight": weights}, index=pd.Index(names, name="candidate"))
