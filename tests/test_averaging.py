@@ -94,8 +94,8 @@ def test_too_few_scales_says_how_many_are_needed():
 
 def test_auto_on_chinchilla_runs_round_trips_and_answers(runs):
     avg = loss.fit_loss(runs, "auto", bootstrap=20, seed=0)
-    assert avg.names == tuple(f"{law}/{l}" for law in ("chinchilla", "kaplan")
-                              for l in ("huber", "squared", "asymmetric"))
+    assert avg.names == tuple(f"{law}/{name}" for law in ("chinchilla", "kaplan")
+                              for name in ("huber", "squared", "asymmetric"))
     assert avg.weights.sum() == pytest.approx(1.0) and np.all(avg.weights >= 0)
     assert {"score_mape", "weight", "law", "loss"} <= set(avg.scores.columns)
     again = protocol.load(avg.to_json())

@@ -27,7 +27,7 @@ AutoLaw = Annotated[str, typer.Option(help="Catalogue name (see 'scalelaw laws')
                                            "4 scales; --loss is then unused). Example: --law auto.")]
 Starts = Annotated[str, typer.Option(help="Start set: default, hoffmann (the 4,500-point grid) or "
                                           "hoffmann-estimate.")]
-Loss = Annotated[str, typer.Option(help="huber (summed, on residuals in the law's space), squared, or "
+Loss = Annotated[str, typer.Option(help="huber (summed, on residuals in the law's space), squared, "
                                         "huber-likelihood (free scale, as Besiroglu et al.), or asymmetric (lower "
                                         "envelope: a run below the law costs 10x one above, as the chinchilla "
                                         "package).")]
