@@ -388,6 +388,7 @@ def _read_fit(path: Path, group: str | None = None):
         if group is not None:
             raise InputError(f"--group {group}: {path} holds a law average, not one fit per group (fit with --by)")
         return result
+    if answers_of_groups(result):
         return result if group is None else result[group]
     if group is not None:
         raise InputError(f"--group {group}: {path} holds one fit, not one fit per group (fit with --by)")
