@@ -190,7 +190,9 @@ def fit(
     loss
         ``"huber"`` (sum of Huber(delta) on residuals in the law's space, the default),
         ``"squared"`` (residual sum of squares) or ``"huber-likelihood"`` (Huber density with a
-        free scale; the scale is reported as ``sigma`` in the diagnostics).
+        free scale; the scale is reported as ``sigma`` in the diagnostics) or ``"asymmetric"`` (the
+        lower-envelope loss of the ``chinchilla`` package: a run below the law costs 10 times a run
+        above it; :class:`scalelaw.losses.Asymmetric`).
     delta
         Huber threshold, in residual units (log units for log-space laws).
     starts

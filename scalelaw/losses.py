@@ -15,7 +15,7 @@ from scipy.stats import norm
 
 from scalelaw.errors import LawError
 
-LOSSES = ("huber", "squared", "huber-likelihood")
+LOSSES = ("huber", "squared", "huber-likelihood", "asymmetric")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,33 @@ class Squared:
 
 
 @dataclass(frozen=True)
+class Asymmetric:
+    """Lower-envelope loss: rho(r) = r for r > 0, w |r| for r <= 0, with w = 10.
+
+    The asymmetric absolute error of the ``chinchilla`` package (K. Takano,
+    github.com/kyo-takano/chinchilla, ``chinchilla/_metrics.py``, ``asymmetric_mae`` with its default
+    ``w=1e1``): with r = T(y) - T(f), a run below the law (r < 0) costs w times a run above it, so
+    the law traces the lower envelope of the runs (about the 1/(1 + w) quantile).  Here it acts on
+    residuals in the law's space (log loss for loss laws), as every engine loss does.  The
+    reweighting curvature psi(r)/r = 1/|r| (or w/|r|) is the quadratic majoriser of |r|; it is capped
+    at residuals of ``floor`` (residual units).
+    """
+
+    w: float = 10.0
+    name: str = "asymmetric"
+    floor: float = 1e-12
+
+    def rho(self, r: np.ndarray) -> np.ndarray:
+        return np.where(r > 0, r, -self.w * r)
+
+    def psi(self, r: np.ndarray) -> np.ndarray:
+        return np.where(r > 0, 1.0, -self.w)
+
+    def irls_weight(self, r: np.ndarray) -> np.ndarray:
+        return np.where(r > 0, 1.0, self.w) / np.maximum(np.abs(r), self.floor)
+
+
+@dataclass(frozen=True)
 class HuberLikelihood:
     """Negative log-likelihood of a Huber density with a free scale sigma (Besiroglu et al. 2024).
 
@@ -81,8 +108,8 @@ class HuberLikelihood:
         return Huber(self.delta)
 
 
-def make_loss(name: str, delta: float = 1e-3) -> Huber | Squared | HuberLikelihood:
-    """The loss called ``name`` (``huber``, ``squared`` or ``huber-likelihood``)."""
+def make_loss(name: str, delta: float = 1e-3) -> Huber | Squared | HuberLikelihood | Asymmetric:
+    """The loss called ``name`` (``huber``, ``squared``, ``huber-likelihood`` or ``asymmetric``)."""
     if not delta > 0:
         raise LawError(f"the Huber delta must be positive, got {delta}")
     if name == "huber":
@@ -91,4 +118,6 @@ def make_loss(name: str, delta: float = 1e-3) -> Huber | Squared | HuberLikeliho
         return Squared()
     if name == "huber-likelihood":
         return HuberLikelihood(delta)
+    if name == "asymmetric":
+        return Asymmetric()
     raise LawError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")

@@ -47,13 +47,20 @@ def _is_fit(result: object) -> bool:
     return isinstance(result, FitResult)
 
 
+def _is_average(result: object) -> bool:
+    from scalelaw.averaging import AveragedFit
+
+    return isinstance(result, AveragedFit)
+
+
 def _is_loss_law(result: object) -> bool:
-    return _is_fit(result) and set(result.law.inputs) == {"N", "D"}
+    return (_is_fit(result) or _is_average(result)) and set(result.law.inputs) == {"N", "D"}
 
 
 # verb -> (test of the result, the answer, what it answers), first match wins
 HANDLERS: dict[str, tuple[tuple[Callable[[object], bool], Callable[..., Answer], str], ...]] = {
-    "predict": ((_is_fit, loss.predict, "fitted laws (fit loss, a downstream law, ...)"),),
+    "predict": ((_is_fit, loss.predict, "fitted laws (fit loss, a downstream law, ...)"),
+                (_is_average, loss.predict, "law averages (fit_loss with law='auto')")),
     "optimal": ((datastore.is_datastore, datastore.optimal, "datastore fits (the joint law)"),
                 (mixing.is_mixing, mixing.optimal, "mixing laws (mix fit)"),
                 (_is_loss_law, loss.optimal, "loss laws of N and D (fit loss)")),

@@ -50,12 +50,14 @@ def _point(fit: FitResult, values_: dict[str, float]) -> dict:
 def optimal(fit: FitResult, *, flops=None) -> Answer:
     """Compute-optimal N and D (and the loss there) for each FLOPs budget, with intervals; the result is
     the :class:`~scalelaw.families.loss.Allocation`."""
+    from scalelaw.families import averaged
     from scalelaw.families import loss as family
 
     budgets = values.numbers("flops=", flops)
     if not budgets:
         raise InputError("give flops=, the training budget in FLOPs (e.g. 5.76e23)", field="flops")
-    method = "closed form" if family.is_chinchilla_shaped(fit.law) else "numeric"
+    method = averaged.MIXTURE_METHOD if not isinstance(fit, FitResult) else \
+        "closed form" if family.is_chinchilla_shaped(fit.law) else "numeric"
     allocation = family.allocate(fit, budgets)
     rows = [{k: float(v) for k, v in a.items()} | {"level": fit.level, "method": method, "warnings": [
                 *fit.warnings, *family.beyond_fitted(fit, [a["flops"]], [a["params"]], [a["tokens"]])]}

@@ -20,10 +20,17 @@ File = Annotated[Path, typer.Argument(help="CSV/TSV/JSON(L)/parquet/Excel log: o
                                       show_default=False)]
 Law = Annotated[str, typer.Option(help="Catalogue name (see 'scalelaw laws') or a formula such as "
                                        "'E + A/N**alpha + B/D**beta' (N = params, D = tokens).")]
+AutoLaw = Annotated[str, typer.Option(help="Catalogue name (see 'scalelaw laws'), a formula such as "
+                                           "'E + A/N**alpha + B/D**beta' (N = params, D = tokens), or auto: every "
+                                           "catalogue loss law with the huber, squared and asymmetric losses, "
+                                           "weighted by rolling-origin extrapolation error over FLOPs scales (needs "
+                                           "4 scales; --loss is then unused). Example: --law auto.")]
 Starts = Annotated[str, typer.Option(help="Start set: default, hoffmann (the 4,500-point grid) or "
                                           "hoffmann-estimate.")]
-Loss = Annotated[str, typer.Option(help="huber (summed, on residuals in the law's space), squared, or "
-                                        "huber-likelihood (free scale, as Besiroglu et al.).")]
+Loss = Annotated[str, typer.Option(help="huber (summed, on residuals in the law's space), squared, "
+                                        "huber-likelihood (free scale, as Besiroglu et al.), or asymmetric (lower "
+                                        "envelope: a run below the law costs 10x one above, as the chinchilla "
+                                        "package).")]
 Delta = Annotated[float, options.ranged(low=0, low_open=True, help="Huber threshold, in residual units (log loss).")]
 Exclude = Annotated[int, options.ranged(low=0, integer=True,
                                         help="Drop the K rows with the highest loss (Besiroglu et al. "
@@ -93,6 +100,24 @@ def show_group(group, title: str) -> None:
         render.warn(render.as_options(text))
 
 
+def _ranking(average) -> list[dict]:
+    """Each candidate's rolling-origin score beside its weight, as JSON records."""
+    return [{"candidate": name, **{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}}
+            for name, row in average.scores.iterrows()]
+
+
+def show_average(average, title: str) -> None:
+    """The candidates' rolling-origin MAPE at each origin, their mean and the weights; then the warnings."""
+    origins = [c for c in average.scores.columns if c.startswith("mape_at_")]
+    render.table(title, ["candidate", *(f"MAPE at {average.order_by} {c[8:]}" for c in origins),
+                         "rolling-origin MAPE", "weight"],
+                 ((name, *(f"{row[c]:.3g}%" for c in origins), f"{row['score_mape']:.3g}%", f"{row['weight']:.3f}")
+                  for name, row in average.scores.iterrows()))
+    render.line(f"predictions are the mixture sum_k w_k L_k; intervals: {average.interval_kind}")
+    for text in average.warnings:
+        render.warn(render.as_options(text))
+
+
 def _show_fit(fit: FitResult, title: str) -> None:
     level = f"{100 * fit.level:g}%"
     render.table(title, ["parameter", "value", "bootstrap se", f"{level} interval", "at bound"],
@@ -118,7 +143,7 @@ def _show_fit(fit: FitResult, title: str) -> None:
 @options.Declaring
 def fit_loss(
     file: File,
-    law: Law = "chinchilla",
+    law: AutoLaw = "chinchilla",
     declared: dict | None = None,
     starts: Starts = "default",
     loss: Loss = "huber",
@@ -170,6 +195,17 @@ def fit_loss(
         shown = getattr(law, "formula", law)
         show_group(group, f"{shown}: one fit per {group.key}  ({len(group)} groups, {file.name})")
         render.wrote(out, plot)
+        return
+    if isinstance(law, str) and law.strip() == "auto":
+        average = family.fit_loss(frame, "auto", starts=starts, delta=delta, bootstrap=bootstrap, seed=seed,
+                                  level=level)
+        options.write_result(average, out, plot)
+        if json:
+            render.emit_json(_warned(frame, average.to_dict() | {"notes": notes, "ranking": _ranking(average)}))
+            return
+        _notes(notes, json)
+        _warned(frame, show=True)
+        show_average(average, f"law averaging: {len(average.names)} candidates ({file.name})")
         return
     extra = ({"max_iter": max_iter} if max_iter is not None else {}) | ({"profile": True} if profile else {})
     with render.progress("bootstrap", enabled=bootstrap > 0 and not (json or quiet)) as callback:
@@ -268,6 +304,7 @@ def fit_isoflop(
 
 @validate_app.command("loss")
 @options.Reading
+@Resampling
 @options.Units
 @options.Grouping
 @options.Declaring
@@ -280,7 +317,10 @@ def validate_loss(
                                                    "largest runs (by --order-by).")] = 0.2,
     column: Annotated[str | None, typer.Option("--holdout-column", help="Hold out rows where this column is "
                                                "true/1 (overrides --holdout-top-frac).")] = None,
-    order_by: Annotated[str, typer.Option(help="Scale column that orders runs: flops, params or tokens.")] = "flops",
+    order_by: Annotated[str, typer.Option(help="Numeric column that orders runs by scale: flops (FLOPs), params, "
+                                               "tokens or any other numeric column of the file, e.g. "
+                                               "--order-by step.")] = "flops",
+    resampling: dict | None = None,
     starts: Starts = "default",
     loss: Loss = "huber",
     delta: Delta = 1e-3,
@@ -295,51 +335,70 @@ def validate_loss(
     """Fit on the smaller scales and report the error on the held-out larger ones (the figure: each run's
     relative error against its scale, held-out ones apart).
 
+    With --bootstrap N the held-out errors get percentile intervals over N bootstrap fits, and each run's
+    prediction its interval (in --json, rows).
+
     Example: scalelaw validate loss data/loss/epoch_chinchilla_svg_extracted.csv --exclude-highest 5
-    --holdout-top-frac 0.2 --out validation.json --plot validation.png
+    --holdout-top-frac 0.2 --bootstrap 200 --out validation.json --plot validation.png
     """
+    bootstrap, seed, level = resampling.values()
     from scalelaw.families import loss as family
 
     check_outputs(out=out, plot=plot)
     frame, notes = _load(file, where, exclude_highest, units, by=grouping["by"])
-    if order_by not in ("flops", "params", "tokens"):
-        raise InputError(f"--order-by must be flops, params or tokens, not {order_by!r}")
+    family.scale_column(frame, order_by)
+    resampled = {"bootstrap": bootstrap, "seed": seed, "level": level} if bootstrap else {}
     law = options.formula_law(law, declared, frame.columns)
     if grouping["by"] is not None:
         from scalelaw.cli import grouped
 
         plain = law.to_dict() if hasattr(law, "to_dict") else law
         settings = {"law": plain, "top_frac": None if column else top_frac, "column": column, "order_by": order_by,
-                    "loss": loss, "delta": delta, "starts": starts}
+                    "loss": loss, "delta": delta, "starts": starts, **resampled}
         grouped.run(functools.partial(family.validate_loss, **settings), frame, grouping, family="loss",
                     settings=settings, out=out, plot=plot, json=json)
         return
-    result = family.validate_loss(frame, law, top_frac=None if column else top_frac,
-                                  column=column, order_by=order_by, loss=loss, delta=delta, starts=starts)
+    result = family.validate_loss(frame, law, top_frac=None if column else top_frac, column=column,
+                                  order_by=order_by, loss=loss, delta=delta, starts=starts, **resampled)
     fit = result.fit
     options.write_result(result, out, plot)
     if json:
         render.emit_json(_warned(frame, {"in_sample": dict(result.in_sample), "held_out": dict(result.held_out),
                                          "n_train": result.n_train, "n_held_out": result.n_held_out,
                                          "params": dict(fit.params), "law": fit.law.name,
-                                         "warnings": list(fit.warnings)}))
+                                         "warnings": list(fit.warnings), "order_by": order_by,
+                                         "rows": result.rows.to_dict(orient="records")}
+                                  | ({"held_out_interval": dict(result.held_out_interval), "level": fit.level}
+                                     if result.held_out_interval else {})))
         return
     _notes(notes, json)
     _warned(frame, show=True)
     _show_fit(fit, f"{fit.law.name} fitted on {result.n_train} smaller runs")
-    render.table("extrapolation check", ["rows", "n", "MAE", "MAPE", "max |error|"],
-                 ((label, m["n"], f"{m['mae']:.4g}", f"{m['mape']:.3g}%", f"{m['max_abs_error']:.4g}")
+    interval = result.held_out_interval
+
+    def shown(m, key, text):
+        return text + (f" {render.interval(*interval[key])}" if interval and m is result.held_out else "")
+
+    render.table("extrapolation check" + (f" ({100 * fit.level:g}% bootstrap intervals)" if interval else ""),
+                 ["rows", "n", "MAE", "MAPE", "max |error|"],
+                 ((label, m["n"], shown(m, "mae", f"{m['mae']:.4g}"), shown(m, "mape", f"{m['mape']:.3g}%"),
+                   shown(m, "max_abs_error", f"{m['max_abs_error']:.4g}"))
                   for label, m in (("in-sample", result.in_sample), ("held out (largest)", result.held_out))))
 
 
 def _read_fit(path: Path, group: str | None = None):
     """The fit artifact at ``path``: a FitResult, or a group fit (``--by``), or its member ``group``."""
     from scalelaw import protocol
+    from scalelaw.averaging import AveragedFit
     from scalelaw.result import FitResult
 
     if str(path).lstrip().startswith("{"):
         return FitResult.from_json(path)
     result = protocol.load(Path(path))
+    if isinstance(result, AveragedFit):
+        if group is not None:
+            raise InputError(f"--group {group}: {path} holds a law average, not one fit per group (fit with --by)")
+        return result
     if answers_of_groups(result):
         return result if group is None else result[group]
     if group is not None:
@@ -419,7 +478,8 @@ def predict(
         at = "" if len(payloads) == 1 else ", ".join(f"{k} {render.number(v)}" for k, v in row["inputs"].items())
         render.line((f"at {at}: " if at else "") + f"{fit.law.target} = {row['prediction']:.5g} "
                     f"{render.interval(row['lower'], row['upper'])}"
-                    + (f" ({100 * fit.level:g}% bootstrap interval)" if np.isfinite(row["lower"]) else
+                    + (f" ({100 * fit.level:g}% {getattr(fit, 'interval_kind', 'bootstrap interval')})"
+                       if np.isfinite(row["lower"]) else
                        " (fit without --bootstrap: no interval)"))
         for text in row["warnings"]:
             render.warn(text)
@@ -465,6 +525,8 @@ def optimal(
         render.emit_json(answer.payload)
         return
     allocations = allocation.to_frame()
+    if not hasattr(fit, "bootstrap"):
+        render.note(f"a law average: {allocation.method}")
     for _, a in allocations.iterrows():
         budget = a["flops"]
         render.table(f"compute-optimal allocation for C = {render.number(budget)} FLOPs",

@@ -31,11 +31,12 @@ import numpy as np
 import pandas as pd
 
 from scalelaw import engine, extrapolation, protocol
+from scalelaw.averaging import AveragedFit, average
 from scalelaw.catalogue.loss import ALLOCATION_POWER_LAW
 from scalelaw.errors import FitError, InputError
 from scalelaw.io import Table, coerce_numeric, quantities, read_table, scales, studies
 from scalelaw.laws import Law, get_law
-from scalelaw.result import FitResult
+from scalelaw.result import FitResult, error_metrics
 
 #: Power law for allocation exponents: y = k C^a (y is N_opt or D_opt), residuals in log space.
 ALLOCATION_LAW = ALLOCATION_POWER_LAW
@@ -117,8 +118,19 @@ def read_runs(path: str | Path, *, where: Mapping[str, str] | Iterable[str] | st
 
 
 # ----------------------------------------------------------------------------------------- fitting
-def fit_loss(frame: pd.DataFrame, law: str | Law = "chinchilla", **settings) -> FitResult:
-    """Fit a loss law L(N, D) to a prepared table; settings go to :func:`scalelaw.engine.fit`."""
+def fit_loss(frame: pd.DataFrame, law: str | Law = "chinchilla", **settings) -> FitResult | AveragedFit:
+    """Fit a loss law L(N, D) to a prepared table; settings go to :func:`scalelaw.engine.fit`.
+
+    ``law="auto"``: the catalogue's loss laws (:func:`scalelaw.families.averaged.auto_laws`), each with
+    the huber, squared and asymmetric losses, averaged by rolling-origin extrapolation error; settings
+    go to :func:`scalelaw.averaging.average`.
+    """
+    if isinstance(law, str) and law.strip() == "auto":
+        if settings.get("by") is not None:
+            raise FitError("law='auto' averages laws over one table; give a law by name with by=")
+        from scalelaw.families.averaged import auto_laws
+
+        return average(frame, laws=auto_laws(), **settings)
     law = get_law(law, columns=frame.columns) if isinstance(law, str) else law
     return engine.fit(law, frame, **settings)
 
@@ -147,11 +159,17 @@ def _law_at(law: Law, inputs: dict[str, np.ndarray], draws: np.ndarray) -> np.nd
 
 def _numeric_optimum(law: Law, flops: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """ln N minimising L(N, C/(6N)) per draw and budget: a log grid, then golden-section search."""
-    B = draws.shape[0]
+    return minimise_along_budget(lambda n, d: _law_at(law, {"N": n, "D": d}, draws), flops, draws.shape[0])
+
+
+def minimise_along_budget(loss, flops: np.ndarray, count: int = 1) -> np.ndarray:
+    """ln N minimising ``loss(N, D)`` along D = C / (6 N), shape (count, budgets): a log grid, then
+    golden-section search.  ``loss`` takes arrays N, D of shape (count, budgets[, grid]) and returns
+    the loss there."""
     top = np.log(flops / 6.0)
     grid = np.linspace(0.0, 1.0, 241)[None, None, :] * top[None, :, None]
-    grid = np.broadcast_to(grid, (B, flops.size, grid.shape[-1]))
-    values = _law_at(law, {"N": np.exp(grid), "D": flops[None, :, None] / (6 * np.exp(grid))}, draws)
+    grid = np.broadcast_to(grid, (count, flops.size, grid.shape[-1]))
+    values = loss(np.exp(grid), flops[None, :, None] / (6 * np.exp(grid)))
     k = np.clip(np.argmin(values, axis=-1), 1, grid.shape[-1] - 2)
     step = top / 240.0
     lo = np.take_along_axis(grid, k[..., None], -1)[..., 0] - step
@@ -159,7 +177,7 @@ def _numeric_optimum(law: Law, flops: np.ndarray, draws: np.ndarray) -> np.ndarr
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
 
     def f(log_n):
-        return _law_at(law, {"N": np.exp(log_n), "D": flops[None, :] / (6 * np.exp(log_n))}, draws)
+        return loss(np.exp(log_n), flops[None, :] / (6 * np.exp(log_n)))
 
     for _ in range(80):
         x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
@@ -242,8 +260,16 @@ def beyond_fitted(fit: FitResult, flops: np.ndarray, n: np.ndarray, d: np.ndarra
             + extrapolation.check(ranges, {n_col: n, d_col: d}, names={n_col: "N_opt", d_col: "D_opt"}))
 
 
-def allocate(fit: FitResult, flops) -> Allocation:
-    """Compute-optimal params and tokens (and the loss there) for FLOPs budgets under C = 6 N D."""
+def allocate(fit: FitResult | AveragedFit, flops) -> Allocation:
+    """Compute-optimal params and tokens (and the loss there) for FLOPs budgets under C = 6 N D.
+
+    For a law average (:class:`~scalelaw.averaging.AveragedFit`) only the mixture's numeric optimum is
+    given: sum_k w_k L_k(N, C / 6N) minimised over N, without an interval.
+    """
+    if isinstance(fit, AveragedFit):
+        from scalelaw.families.averaged import allocate_mixture
+
+        return allocate_mixture(fit, flops)
     law = fit.law
     if set(law.inputs) != {"N", "D"}:
         raise FitError(f"allocation needs a law of N and D; {law.name!r} has inputs {law.inputs}")
@@ -291,6 +317,33 @@ def exponents(fit: FitResult) -> pd.DataFrame:
 
 
 # -------------------------------------------------------------------------------------- validation
+def scale_column(frame: pd.DataFrame, order_by: str) -> np.ndarray:
+    """The values of the numeric column ``order_by`` that orders runs by scale (any numeric column)."""
+    if order_by not in frame.columns:
+        raise InputError(f"order_by={order_by!r} is not a column; the table has "
+                         f"{', '.join(map(repr, frame.columns))}", column=order_by)
+    values = pd.to_numeric(frame[order_by], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(f"order_by={order_by!r} must be a numeric column; it holds "
+                         f"{frame[order_by].iloc[row]!r}", row=row + 1, column=order_by)
+    return values
+
+
+def held_out_interval(fit: FitResult, test: pd.DataFrame) -> dict[str, list[float]]:
+    """Percentile intervals (the fit's level) of the held-out error metrics over the fit's bootstrap
+    draws: metric -> [lower, upper] (MAE, max |error| and RMSE in target units, MAPE in percent)."""
+    y = test[fit.law.target].to_numpy(dtype=float)
+    draws = fit.law.evaluate_draws(fit._inputs(test), fit.bootstrap)
+    per_draw = [error_metrics(y, d) for d in draws]
+    out = {}
+    for name in ("mae", "mape", "max_abs_error", "rmse"):
+        lo, hi = fit.percentiles(np.array([m[name] for m in per_draw]))
+        out[name] = [float(lo), float(hi)]
+    return out
+
+
 def holdout_mask(frame: pd.DataFrame, *, top_frac: float | None = None, column: str | None = None,
                  order_by: str = "flops") -> np.ndarray:
     """Rows to hold out: the top fraction by ``order_by``, or those where ``column`` is true."""
@@ -308,7 +361,7 @@ def holdout_mask(frame: pd.DataFrame, *, top_frac: float | None = None, column: 
         return values.isin({"1", "true", "yes", "1.0"}).to_numpy()
     if top_frac is None or not 0 < top_frac < 1:
         raise InputError(f"top_frac={top_frac} must be between 0 and 1")
-    scale = frame[order_by].to_numpy(dtype=float)
+    scale = scale_column(frame, order_by)
     cut = np.quantile(scale, 1 - top_frac)
     return scale > cut
 
@@ -337,11 +390,14 @@ class Validation(protocol.Result):
         Row counts of the two parts.
     rows
         One row per run: ``scale`` (the ``order_by`` column), ``actual``, ``predicted`` and
-        ``held_out``.
+        ``held_out``; with a bootstrap also the prediction's percentile interval ``lower``, ``upper``.
     order_by
-        The scale column that orders the runs (flops, params or tokens).
+        The numeric column that orders the runs by scale (flops, params, tokens or any other).
     settings
         The arguments of :func:`validate_loss` (law, hold-out rule, fit settings).
+    held_out_interval
+        With a bootstrap (``bootstrap=``): metric -> [lower, upper], the percentile interval of each
+        held-out error metric over the bootstrap fits (:func:`held_out_interval`); else empty.
     """
 
     FAMILY = "loss"
@@ -357,15 +413,20 @@ class Validation(protocol.Result):
     order_by: str = "flops"
     settings: Mapping[str, object] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    held_out_interval: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("in_sample", "held_out", "settings"):
+        for name in ("in_sample", "held_out", "settings", "held_out_interval"):
             object.__setattr__(self, name, protocol.frozen(getattr(self, name)))
 
     def summary(self) -> pd.DataFrame:
         """One row per part (in-sample, held out): n, MAE, MAPE (%), max |error|, RMSE."""
         frame = pd.DataFrame([dict(self.in_sample), dict(self.held_out)], index=["in-sample", "held out"])
+        for side, j in (("lower", 0), ("upper", 1)):
+            if self.held_out_interval:
+                frame.loc[f"held out ({side})"] = {k: v[j] for k, v in self.held_out_interval.items()} | {
+                    "n": self.held_out["n"]}
         frame.index.name = "rows"
         return frame
 
@@ -383,19 +444,24 @@ def validate_loss(frame: pd.DataFrame, law: str | Law | Mapping = "chinchilla", 
                   column: str | None = None, order_by: str = "flops", **settings) -> Validation:
     """Fit on the smaller scales and report the error on the held-out larger ones.
 
-    ``law`` is a catalogue name, a formula, a Law or a law's ``to_dict()``; ``settings`` go to
-    :func:`scalelaw.engine.fit`.
+    ``law`` is a catalogue name, a formula, a Law or a law's ``to_dict()``; ``order_by`` any numeric
+    column; ``settings`` go to :func:`scalelaw.engine.fit` (with ``bootstrap=``, the held-out errors get
+    percentile intervals over the bootstrap fits and each run's prediction its interval).
     """
     spec = law.to_dict() if isinstance(law, Law) else law
     law = _law(law, frame.columns)
     mask = holdout_mask(frame, top_frac=top_frac, column=column, order_by=order_by)
     out = engine.validate(law, frame, mask, **settings)
     fit = out["fit"]
-    rows = pd.DataFrame({"scale": frame[order_by].to_numpy(dtype=float),
+    rows = pd.DataFrame({"scale": scale_column(frame, order_by),
                          "actual": frame[law.target].to_numpy(dtype=float),
                          "predicted": fit.predict(frame, warn=False), "held_out": np.asarray(mask, dtype=bool)})
+    interval = {}
+    if fit.bootstrap is not None:
+        _, rows["lower"], rows["upper"] = fit.predict_interval(frame, warn=False)
+        interval = held_out_interval(fit, frame.loc[np.asarray(mask, dtype=bool)])
     return Validation(fit, out["in_sample"], out["held_out"], out["n_train"], out["n_held_out"], rows,
-                      order_by=order_by, warnings=fit.warnings,
+                      order_by=order_by, warnings=fit.warnings, held_out_interval=interval,
                       settings={"law": spec, "top_frac": top_frac, "column": column, "order_by": order_by,
                                 **settings})
 

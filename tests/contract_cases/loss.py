@@ -52,3 +52,14 @@ def _porian_tuned() -> pd.DataFrame:
 
 case("core.groups", lambda **s: engine.fit(get_law("chinchilla"), _porian_tuned(), **s), by="dataset", bootstrap=5,
      seed=0, bad=lambda: engine.fit(get_law("chinchilla"), _porian_tuned(), by="nope"))
+
+
+def _average(**settings):
+    from scalelaw import averaging
+
+    return averaging.average(_runs(), **settings)
+
+
+case("loss.average", _average, laws=["chinchilla"], losses=["huber", "asymmetric"], order_by="flops", origins=2,
+     max_scales=8, weighting="stacking", bootstrap=5, seed=0, level=0.95, starts="default", delta=1e-3, polish=16,
+     bad=lambda: _average(laws=["chinchilla"], origins=7, max_scales=8))
