@@ -356,7 +356,8 @@ def _each_group(verb: str, group, json: bool, **inputs) -> None:
         for row in rows:
             shown = ", ".join(f"{k} {render.number(v)}" + _bounds(row, k) for k, v in row.items()
                               if isinstance(v, float) and not k.endswith(("lower", "upper")) and k != "level")
-            render.line(f"{group.key} {name}: {shown}")
+            kind = f" ({100 * row['level']:g}% {row['interval']} interval)" if "interval" in row else ""
+            render.line(f"{group.key} {name}: {shown}{kind}")
             warned += [text for text in row.get("warnings", ()) if text not in warned]
         for text in warned:
             render.warn(f"{group.key} {name}: {text}")
@@ -369,6 +370,9 @@ def _bounds(row: dict, key: str) -> str:
 
 
 Group = options.GroupName
+#: How each kind of interval is named where a prediction is printed.
+INTERVAL_WORDS = {"prediction": "prediction interval: bootstrap and residual scatter",
+                  "confidence": "confidence interval: bootstrap parameters only"}
 
 
 @app.command()
@@ -379,14 +383,15 @@ def predict(
     flops: Flops = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Other inputs as COLUMN=VALUE (repeatable or "
                                                                  "comma-separated).")] = None,
+    interval: options.Interval = None,
     group: Group = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
-    """Predict the target of a fitted law at given inputs, with its bootstrap interval (one row per point;
-    with --flops and --params, tokens = C / (6 N)).
+    """Predict the target of a fitted law at given inputs, with its prediction or confidence interval (one
+    row per point; with --flops and --params, tokens = C / (6 N)).
 
-    Example: scalelaw predict fit.json --params 70B --tokens 1.4T,2.8T --plot predictions.png
+    Example: scalelaw predict fit.json --params 70B --tokens 1.4T,2.8T --interval prediction --plot predictions.png
     """
     import numpy as np
 
@@ -395,9 +400,10 @@ def predict(
     check_outputs(plot=plot)
     fit = _read_fit(fit_file, group)
     if answers_of_groups(fit):
-        _each_group("predict", fit, json, params=params, tokens=tokens, flops=flops, set=set_)
+        _each_group("predict", fit, json, params=params, tokens=tokens, flops=flops, set=set_, interval=interval)
         return
-    answer = answers.answered("predict", fit, params=params, tokens=tokens, flops=flops, set=set_)
+    answer = answers.answered("predict", fit, params=params, tokens=tokens, flops=flops, set=set_,
+                              interval=interval)
     payloads = answer.result
     if plot is not None:
         options.write_outputs((plot, _prediction_figure(fit, payloads, plot)))
@@ -408,8 +414,8 @@ def predict(
         at = "" if len(payloads) == 1 else ", ".join(f"{k} {render.number(v)}" for k, v in row["inputs"].items())
         render.line((f"at {at}: " if at else "") + f"{fit.law.target} = {row['prediction']:.5g} "
                     f"{render.interval(row['lower'], row['upper'])}"
-                    + (f" ({100 * fit.level:g}% bootstrap interval)" if np.isfinite(row["lower"]) else
-                       " (fit without --bootstrap: no interval)"))
+                    + (f" ({100 * fit.level:g}% {INTERVAL_WORDS[row['interval']]})" if np.isfinite(row["lower"])
+                       else " (fit without --bootstrap: no confidence interval)"))
         for text in row["warnings"]:
             render.warn(text)
 
