@@ -78,23 +78,24 @@ def _log_likelihood(r: np.ndarray, w: np.ndarray, log_sigma: np.ndarray) -> floa
 
 
 def _fit_scale(r: np.ndarray, w: np.ndarray, z: np.ndarray) -> tuple[float, float] | None:
-    """(a, b) of log sigma = a + b z by Newton's method (the likelihood is convex in (a, b))."""
+    """(a, b) of log sigma = a + b z by Newton's method (the likelihood is convex in (a, b)); None when
+    it does not converge (e.g. residuals that are exactly 0)."""
     a, b = 0.5 * np.log(np.sum(w * r * r) / np.sum(w)), 0.0
     X = np.column_stack([np.ones_like(z), z])
-    for _ in range(100):
-        q = r * r * np.exp(-2 * (a + b * z))
-        grad = X.T @ (w * (1 - q))
-        hess = (X * (2 * w * q)[:, None]).T @ X
-        try:
+    with np.errstate(all="ignore"):
+        for _ in range(100):
+            q = r * r * np.exp(-2 * (a + b * z))
+            grad = X.T @ (w * (1 - q))
+            hess = (X * (2 * w * q)[:, None]).T @ X
+            if not np.all(np.isfinite(hess)) or np.linalg.det(hess) <= 0:
+                return None
             step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            return None
-        a, b = a - step[0], b - step[1]
-        if not np.all(np.isfinite((a, b))):
-            return None
-        if np.max(np.abs(step)) < 1e-12:
-            break
-    return float(a), float(b)
+            a, b = a - step[0], b - step[1]
+            if not np.all(np.isfinite((a, b))):
+                return None
+            if np.max(np.abs(step)) < 1e-10:
+                return float(a), float(b)
+    return None
 
 
 def fit_noise(space: str, inputs: Mapping[str, np.ndarray], y: np.ndarray, prediction: np.ndarray,
