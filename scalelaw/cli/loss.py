@@ -198,6 +198,14 @@ def fit_isoflop(
     min_points: Annotated[int, options.ranged(low=2, integer=True, help="Model sizes needed per budget.")] = 3,
     flops: Annotated[list[str] | None, typer.Option(help="Also give N_opt and D_opt at these budgets (FLOPs, "
                                                          "repeatable or comma-separated).")] = None,
+    resample: Annotated[str, typer.Option(help="What --bootstrap draws again: budgets (their minima) or points "
+                                               "(the runs within each budget, refitting each parabola, so the "
+                                               "intervals carry each vertex's uncertainty). Example: "
+                                               "--resample points --bootstrap 200.")] = "budgets",
+    interval: Annotated[str, typer.Option(help="Interval of N_opt and D_opt at --flops: confidence (the power "
+                                               "law's optimum) or prediction (where a new budget's vertex would "
+                                               "land: adds the vertices' scatter). Example: --interval "
+                                               "prediction.")] = "confidence",
     resampling: dict | None = None,
     units: dict | None = None,
     grouping: dict | None = None,
@@ -221,15 +229,15 @@ def fit_isoflop(
         from scalelaw.cli import grouped
 
         settings = {"budget_column": budget_column, "min_points": min_points, "bootstrap": bootstrap,
-                    "seed": seed, "level": level}
+                    "seed": seed, "level": level} | ({"resample": resample} if resample != "budgets" else {})
         grouped.run(functools.partial(family.isoflop, **settings), frame, grouping, family="loss",
                     settings=settings, out=out, plot=plot, json=json)
         return
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
-                            seed=seed, level=level)
+                            seed=seed, level=level, resample=resample)
+    at_budgets = result.predict(budgets, interval=interval, warn=False) if budgets else None
     options.write_result(result, out, plot)
     ex = result.exponents()
-    at_budgets = result.predict(budgets, warn=False) if budgets else None
     warned = [*result.warnings, *(result.extrapolation(budgets) if budgets else ())]
     if json:
         payload = {"exponents": {k.split()[0]: {"value": r["value"], "lower": r["lower"], "upper": r["upper"]}
@@ -237,7 +245,8 @@ def fit_isoflop(
                    "minima": result.minima.to_dict(orient="records"), "skipped": list(result.skipped),
                    "warnings": warned}
         if at_budgets is not None:
-            payload["at_budgets"] = [{k: float(v) for k, v in row.items()} for _, row in at_budgets.iterrows()]
+            payload["at_budgets"] = [{k: float(v) for k, v in row.items()} | {"interval": interval}
+                                     for _, row in at_budgets.iterrows()]
             if len(budgets) == 1:
                 payload["at_budget"] = payload["at_budgets"][0]
         render.emit_json(_warned(frame, payload))
@@ -254,7 +263,8 @@ def fit_isoflop(
     for budget, (_, at) in zip(budgets, () if at_budgets is None else at_budgets.iterrows(), strict=False):
         render.line(f"at {render.number(budget)} FLOPs: N_opt = {render.number(at['params'])} "
                     f"{render.interval(at['params_lower'], at['params_upper'])}, D_opt = "
-                    f"{render.number(at['tokens'])} {render.interval(at['tokens_lower'], at['tokens_upper'])}")
+                    f"{render.number(at['tokens'])} {render.interval(at['tokens_lower'], at['tokens_upper'])} "
+                    f"({100 * level:g}% {interval} interval)")
     for text in warned:
         render.warn(text)
 
