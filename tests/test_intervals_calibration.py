@@ -13,6 +13,7 @@ import pytest
 
 from scalelaw import engine, get_law
 from scalelaw.families import loss as family
+
 from support import DATA
 
 LEVELS = (0.8, 0.95)
@@ -66,8 +67,9 @@ def olmo() -> dict[str, float]:
     parts = []
     for model, column in (("OLMo-1B", "pile/CrossEntropyLoss"), ("OLMo-7B", "mc4_en-validation/CrossEntropyLoss"),
                           ("OLMo-7B-Twin-2T", "mc4_en-validation/CrossEntropyLoss")):
-        runs = frame[frame["model_name"].str.strip() == model].dropna(subset=[column])  # OLMo-1B has steps, not tokens
-        runs = runs[runs["step"] >= 2500].assign(x=lambda t: t["step"], loss=lambda t: t[column])
+        runs = frame[frame["model_name"].str.strip() == model].dropna(subset=[column])  # OLMo-1B: steps, no tokens
+        runs = runs[runs["step"] >= 2500]
+        runs = runs.assign(x=runs["step"], loss=runs[column])
         held = family.holdout_mask(runs, top_frac=0.2, order_by="step")
         fit = engine.fit(get_law("saturating_power_law"), runs[~held], bootstrap=100, seed=0)
         parts.append(covered(fit, runs[held]))
