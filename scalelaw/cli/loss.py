@@ -223,6 +223,10 @@ def fit_isoflop(
     from scalelaw.families import loss as family
 
     check_outputs(out=out, plot=plot)
+    from scalelaw.result import INTERVALS
+
+    if interval not in INTERVALS:
+        raise InputError(f"--interval {interval!r}: give prediction or confidence")
     budgets = options.numbers("--flops", flops)
     frame, notes = _load(file, where, 0, units, by=grouping["by"])
     if grouping["by"] is not None:
