@@ -28,23 +28,28 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine, extrapolation, protocol
+from scalelaw import engine, extrapolation, intervals, protocol
 from scalelaw.errors import FitError, InputError, LawError
 from scalelaw.laws import Law, get_law
-from scalelaw.result import FitResult
+from scalelaw.result import INTERVALS, FitResult
 
 #: The engine losses every candidate law is fitted with, unless told otherwise.
 LOSSES = ("huber", "squared", "asymmetric")
 WEIGHTINGS = ("stacking", "inverse")
 #: Scales a candidate is fitted on, at the least, before it is scored.
 MIN_FIT_SCALES = 2
-INTERVAL = "bootstrap confidence interval of the mixture (parameters and law form; no run-to-run scatter)"
+#: what each kind of interval of a mixture holds
+INTERVAL_WORDS = {"confidence": "bootstrap confidence interval of the mixture (parameters and law form; no "
+                                "run-to-run scatter)",
+                  "prediction": "prediction interval of the mixture (parameters, law form and each law's "
+                                "residual scatter)"}
 
 
 def scale_labels(values: np.ndarray, max_scales: int = 8) -> np.ndarray:
@@ -245,9 +250,25 @@ class AveragedFit(protocol.Result):
     def data(self) -> Mapping[str, object]:
         return self.candidates[0].data
 
-    @property
-    def interval_kind(self) -> str:
-        return INTERVAL
+    def interval_kind(self, interval: str | None = None) -> str:
+        """The interval asked for, as :meth:`FitResult.interval_kind`: ``prediction`` needs every
+        candidate's noise model; ``None`` is ``prediction`` when they all have one."""
+        noisy = all(c.noise is not None for c in self.candidates)
+        if interval is None:
+            return "prediction" if noisy else "confidence"
+        if interval not in INTERVALS:
+            raise InputError(f"interval={interval!r}: give prediction or confidence", field="interval")
+        if interval == "prediction" and not noisy:
+            raise InputError("refit this law average for interval=prediction: it was saved without its "
+                             "candidates' noise models; or give interval=confidence", field="interval")
+        return interval
+
+    def interval_notes(self, kind: str) -> tuple[str, ...]:
+        """What an interval of ``kind`` leaves out, as warnings."""
+        if kind == "prediction" and any(c.bootstrap is None for c in self.candidates):
+            return ("law average fitted without bootstrap: its prediction interval holds the law form and the "
+                    "residual scatter, not the parameter uncertainty; refit with bootstrap= for all three",)
+        return ()
 
     def extrapolation(self, data=None, derived: Mapping[str, object] | None = None, **values) -> tuple[str, ...]:
         return self.candidates[0].extrapolation(data, derived, **values)
@@ -259,8 +280,9 @@ class AveragedFit(protocol.Result):
         used = np.flatnonzero(self.weights > 0)
         return sum(self.weights[k] * self.candidates[k].predict(data, warn=False, **values) for k in used)
 
-    def mixture_draws(self, data=None, **values) -> np.ndarray | None:
-        """Bootstrap draws of the mixture's prediction, (B, points), or None without a bootstrap."""
+    def mixture_draws(self, data=None, **values) -> tuple[np.ndarray, np.ndarray] | None:
+        """Bootstrap draws of the mixture's prediction, (B, points), each of the candidate drawn by weight,
+        and those candidates (B,); None without a bootstrap."""
         boots = [c.bootstrap for c in self.candidates]
         if any(b is None for b in boots):
             return None
@@ -271,17 +293,45 @@ class AveragedFit(protocol.Result):
             fit = self.candidates[k]
             inputs = fit._inputs(data, **values)
             rows.append(fit.law.evaluate_draws(inputs, fit.bootstrap[b : b + 1])[0])
-        return np.array(rows)
+        return np.array(rows), pick
 
-    def predict_interval(self, data=None, level: float | None = None, *, warn: bool = True,
-                         **values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The mixture's prediction and its bootstrap percentile interval (NaN without a bootstrap)."""
+    def predict_interval(self, data=None, level: float | None = None, *, interval: str = "confidence",
+                         warn: bool = True, **values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The mixture's prediction and its interval at ``level`` (target units).
+
+        ``confidence``: percentiles of the mixture's bootstrap draws (NaN without a bootstrap).
+        ``prediction``: the mixture over those draws (or, without a bootstrap, over the candidates'
+        fitted values, by weight) of each draw's law with its own residual scatter.
+        """
+        kind = self.interval_kind(interval)
         value = self.predict(data, warn=warn, **values)
-        draws = self.mixture_draws(data, **values)
-        if draws is None:
-            return value, np.full_like(value, np.nan), np.full_like(value, np.nan)
-        lo, hi = self.candidates[0].percentiles(draws, level if level is not None else self.level)
-        return value, lo, hi
+        if warn:
+            for text in self.interval_notes(kind):
+                warnings.warn(text, UserWarning, stacklevel=2)
+        level = level if level is not None else self.level
+        drawn = self.mixture_draws(data, **values)
+        if kind == "confidence":
+            if drawn is None:
+                return value, np.full_like(value, np.nan), np.full_like(value, np.nan)
+            lo, hi = self.candidates[0].percentiles(drawn[0], level)
+            return value, lo, hi
+        if drawn is None:
+            pick = np.flatnonzero(self.weights > 0)
+            rows = np.array([np.ravel(self.candidates[k].predict(data, warn=False, **values)) for k in pick])
+            weights = self.weights[pick]
+        else:
+            rows, pick = drawn
+            weights = None
+        inputs = [self.candidates[k]._inputs(data, **values) for k in pick]
+        scale = np.array([np.ravel(np.broadcast_to(intervals.sigma(self.candidates[k].noise, x), np.shape(value)))
+                          for k, x in zip(pick, inputs, strict=True)])
+        space = self.law.space
+        tail = 0.5 * (1 - level)
+        lo, hi = intervals.quantiles(intervals.transform(space, np.reshape(rows, scale.shape)), scale,
+                                     (tail, 1 - tail), weights=weights)
+        lo, hi = intervals.inverse(space, lo), intervals.inverse(space, hi)
+        lo, hi = (hi, lo) if space == "loglog" else (lo, hi)
+        return value, lo.reshape(np.shape(value)), hi.reshape(np.shape(value))
 
     def summary(self) -> pd.DataFrame:
         """One row per candidate: its rolling-origin score (MAPE, %) beside its weight."""
@@ -289,7 +339,8 @@ class AveragedFit(protocol.Result):
 
     def report(self) -> str:
         lines = super().report().split("\n")
-        return "\n".join([lines[0], f"scales by {self.order_by}; intervals: {INTERVAL}", *lines[1:]])
+        words = INTERVAL_WORDS[self.interval_kind()]
+        return "\n".join([lines[0], f"scales by {self.order_by}; intervals: {words}", *lines[1:]])
 
     def plot(self, ax=None):
         """Each candidate's rolling-origin MAPE and its weight."""

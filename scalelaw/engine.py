@@ -27,6 +27,8 @@ import pandas as pd
 from scalelaw import identifiability, optimize
 from scalelaw.errors import FitError, InputError
 from scalelaw.expression import derivative
+from scalelaw.intervals import fit_noise
+from scalelaw.intervals import transform as _transform
 from scalelaw.laws import Law
 from scalelaw.losses import HuberLikelihood, make_loss
 from scalelaw.result import FitGroup, FitResult, error_metrics
@@ -117,17 +119,6 @@ def _column(table: pd.DataFrame, name: str) -> np.ndarray:
         raise InputError(f"value {table[name].iloc[row - 1]!r} is not a finite number; "
                          "fix or drop that row", row=row, column=name)
     return values
-
-
-def _transform(space: str, y):
-    with np.errstate(all="ignore"):
-        if space == "log":
-            return np.log(y)
-        if space == "logit":
-            return np.log(y) - np.log1p(-y)
-        if space == "loglog":
-            return np.log(-np.log(y))
-        return np.asarray(y, dtype=float)
 
 
 def _transform_slope(space: str, f):
@@ -357,7 +348,7 @@ def fit(
     identifiability.emit(law.name, diagnostics)
     metrics = error_metrics(problem.y, prediction)
     return FitResult(law=law, params=params, diagnostics=diagnostics, settings=settings,
-                     data=data_record(problem), metrics=metrics, bootstrap=boot)
+                     data=data_record(problem), metrics=metrics, bootstrap=boot, noise=noise_of(problem, prediction))
 
 
 def data_record(problem: Problem) -> dict:
@@ -367,6 +358,12 @@ def data_record(problem: Problem) -> dict:
             "columns": {s: law.column(s) for s in law.inputs} | {"target": law.target},
             "ranges": {law.column(s): [float(problem.data[s].min()), float(problem.data[s].max())]
                        for s in law.inputs}}
+
+
+def noise_of(problem: Problem, prediction: np.ndarray) -> dict:
+    """The noise model of a fit's residuals (:func:`scalelaw.intervals.fit_noise`), after the fit."""
+    return fit_noise(problem.law.space, problem.data, problem.y, prediction, problem.weights,
+                     n_params=len(problem.law.params))
 
 
 def fit_settings(*, loss: str = "huber", delta: float = 1e-3, starts="default", polish: int = 64,

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ from scalelaw.io import coerce_numeric, quantities
 from scalelaw.laws import Law
 from scalelaw.protocol import FrozenDict, frozen
 
+#: The kinds of interval a prediction carries.
+INTERVALS = ("prediction", "confidence")
 #: The schema FitResult artifacts were written with before the result protocol.
 LEGACY_SCHEMA = "scalelaw.fit/1"
 
@@ -77,6 +80,9 @@ class FitResult(protocol.Result):
         In-sample errors of the predictions (:func:`error_metrics`).
     bootstrap
         Bootstrap parameter draws, shape (B, p), or ``None``.
+    noise
+        The noise model of the residuals (:func:`scalelaw.intervals.fit_noise`), behind prediction
+        intervals; ``None`` for parameters given and for fits saved before it existed.
     """
 
     FAMILY = "core"
@@ -89,10 +95,13 @@ class FitResult(protocol.Result):
     data: Mapping[str, object] = field(default_factory=dict)
     metrics: Mapping[str, object] = field(default_factory=dict)
     bootstrap: np.ndarray | None = None
+    noise: Mapping[str, object] | None = None
 
     def __post_init__(self) -> None:
         for name in ("params", "diagnostics", "settings", "data", "metrics"):
             object.__setattr__(self, name, frozen(getattr(self, name)))
+        if self.noise is not None:
+            object.__setattr__(self, "noise", frozen(self.noise))
         if self.bootstrap is not None:
             draws = np.array(self.bootstrap, dtype=float)
             draws.setflags(write=False)
@@ -149,13 +158,18 @@ class FitResult(protocol.Result):
         """
         return extrapolation.for_fit(self, self._inputs(data, **values), derived)
 
-    def predict(self, data=None, *, warn: bool = True, **values) -> np.ndarray:
+    def predict(self, data=None, *, interval: str | None = None, level: float | None = None, warn: bool = True,
+                **values):
         """Predicted target (target units) at inputs given as a DataFrame, a mapping or keywords:
         ``predict({"params": "7B", "tokens": "1.4T"})``, ``predict(params=["7B", "70B"], tokens=1.4e12)``.
 
-        Inputs outside the fitted ranges emit an :class:`~scalelaw.ExtrapolationWarning`
-        (``warn=False``: silently, for callers that report :meth:`extrapolation` themselves).
+        With ``interval="prediction"`` or ``"confidence"``: ``(value, lower, upper)`` as
+        :meth:`predict_interval` gives.  Inputs outside the fitted ranges emit an
+        :class:`~scalelaw.ExtrapolationWarning` (``warn=False``: silently, for callers that report
+        :meth:`extrapolation` themselves).
         """
+        if interval is not None:
+            return self.predict_interval(data, level, interval=interval, warn=warn, **values)
         inputs = self._inputs(data, **values)
         if warn:
             extrapolation.emit(extrapolation.for_fit(self, inputs))
@@ -190,21 +204,56 @@ class FitResult(protocol.Result):
         lo, hi = self.percentiles(draws, level)
         return value, lo, hi
 
-    def predict_interval(self, data=None, level: float | None = None, *, warn: bool = True,
-                         **values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Prediction and its bootstrap percentile interval: ``(value, lower, upper)``.
+    def predict_interval(self, data=None, level: float | None = None, *, interval: str = "confidence",
+                         warn: bool = True, **values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Prediction and its interval at ``level``: ``(value, lower, upper)``, target units.
 
-        Inputs as for :meth:`predict`; warns as :meth:`predict` does outside the fitted ranges.
+        ``interval="confidence"``: the bootstrap percentile interval of the law's value (NaN without a
+        bootstrap).  ``interval="prediction"``: where a new run would land, the bootstrap draws mixed
+        with the residual scatter of the noise model (:mod:`scalelaw.intervals`); without a bootstrap
+        the scatter alone (said in :meth:`interval_notes`).  Inputs as for :meth:`predict`; warns as
+        :meth:`predict` does outside the fitted ranges.
         """
+        kind = self.interval_kind(interval)
         inputs = self._inputs(data, **values)
         if warn:
             extrapolation.emit(extrapolation.for_fit(self, inputs))
+            for text in self.interval_notes(kind):
+                warnings.warn(text, UserWarning, stacklevel=2)
         value = self.law.evaluate(inputs, self.params)
+        level = self.level if level is None else level
+        if kind == "prediction":
+            from scalelaw import intervals
+
+            draws = value[None] if self.bootstrap is None else self.law.evaluate_draws(inputs, self.bootstrap)
+            lo, hi = intervals.prediction_interval(self.law.space, self.noise, inputs, draws, level)
+            return value, lo.reshape(value.shape), hi.reshape(value.shape)
         if self.bootstrap is None:
             return value, np.full_like(value, np.nan), np.full_like(value, np.nan)
         samples = self.law.evaluate_draws(inputs, self.bootstrap)
         lo, hi = self.percentiles(samples, level)
         return value, lo, hi
+
+    def interval_kind(self, interval: str | None = None) -> str:
+        """The interval asked for: ``prediction`` or ``confidence``; ``None`` is ``prediction`` when the
+        fit holds a noise model and ``confidence`` otherwise (parameters given, an older artifact)."""
+        if interval is None:
+            return "prediction" if self.noise is not None else "confidence"
+        if interval not in INTERVALS:
+            raise InputError(f"interval={interval!r}: give prediction or confidence", field="interval")
+        if interval == "prediction" and self.noise is None:
+            why = ("its parameters were given, not fitted" if self.diagnostics.get("objective") is None
+                   else "it was saved without a noise model, before prediction intervals")
+            raise InputError(f"refit law {self.law.name!r} for interval=prediction: {why}; or give "
+                             "interval=confidence (parameter uncertainty only)", field="interval")
+        return interval
+
+    def interval_notes(self, kind: str) -> tuple[str, ...]:
+        """What an interval of ``kind`` leaves out, as warnings (empty when it holds all it claims)."""
+        if kind == "prediction" and self.bootstrap is None:
+            return (f"law {self.law.name}: fitted without bootstrap, so the prediction interval holds the "
+                    "residual scatter only, not the parameter uncertainty; refit with bootstrap= for both",)
+        return ()
 
     # ------------------------------------------------------------------ presentation
     def intervals(self, level: float | None = None) -> dict[str, tuple[float, float]]:
@@ -271,6 +320,7 @@ class FitResult(protocol.Result):
             "diagnostics": dict(self.diagnostics),
             "bootstrap": None if self.bootstrap is None else self.bootstrap.tolist(),
             "warnings": list(self.warnings),
+            "noise": None if self.noise is None else dict(self.noise),
         }
 
 
@@ -283,7 +333,8 @@ class FitResult(protocol.Result):
             return cls(law=law, params=params, diagnostics=payload.get("diagnostics", {}),
                        settings=payload.get("settings", {}), data=payload.get("data", {}),
                        metrics=payload.get("metrics", {}),
-                       bootstrap=None if boot is None else np.asarray(boot, dtype=float))
+                       bootstrap=None if boot is None else np.asarray(boot, dtype=float),
+                       noise=payload.get("noise"))
         except (KeyError, TypeError, ValueError) as err:
             raise ArtifactError(f"{source}: the fit artifact is incomplete ({err!r})") from err
 

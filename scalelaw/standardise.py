@@ -83,16 +83,17 @@ class Plan:
 
     def in_user_units(self, scaled: FitResult, problem) -> FitResult:
         """The fit ``scaled`` (made on :meth:`scale_table`) with its parameters, bootstrap draws, data
-        record and errors in the units of ``problem``'s table: same objective, same residuals."""
-        from scalelaw.engine import data_record
+        record, errors and noise model in the units of ``problem``'s table: same objective, same residuals."""
+        from scalelaw.engine import data_record, noise_of
         from scalelaw.result import error_metrics
 
         names = self.law.param_names
         theta = self.to_user(np.array([[scaled.params[n] for n in names]]))[0]
         params = dict(zip(names, map(float, theta), strict=True))
         boot = None if scaled.bootstrap is None else self.to_user(scaled.bootstrap)
-        metrics = error_metrics(problem.y, self.law.evaluate(problem.data, params))
-        return replace(scaled, params=params, bootstrap=boot, metrics=metrics, data=data_record(problem))
+        prediction = self.law.evaluate(problem.data, params)
+        return replace(scaled, params=params, bootstrap=boot, metrics=error_metrics(problem.y, prediction),
+                       data=data_record(problem), noise=noise_of(problem, prediction))
 
     def to_user(self, natural: np.ndarray) -> np.ndarray:
         """Parameters fitted on the scaled inputs (..., p, natural values) -> the user's units."""

@@ -69,7 +69,9 @@ def test_predict_one_point_with_units_equals_the_cli(stored):
     assert artifact.loads(run_cli("predict", stored["loss"], "--params", "70B", "--tokens", "1.4T",
                                   "--json").stdout) == payload  # dict equality: the bootstrap gives finite bounds
     same(payload, "predict", stored["loss"], "--params", "70B", "--tokens", "1.4T")
-    assert set(payload) == {"prediction", "lower", "upper", "level", "inputs", "target", "extrapolating", "warnings"}
+    assert set(payload) == {"prediction", "lower", "upper", "interval", "level", "inputs", "target", "extrapolating",
+                            "warnings"}
+    assert payload["interval"] == "prediction"  # the default for a fit with a noise model
     assert payload["inputs"] == {"params": 7e10, "tokens": 1.4e12}
     assert payload["lower"] < payload["prediction"] < payload["upper"]
     assert payload["extrapolating"] and "params = 70B is 4.3x the largest fitted (16.2B)" in payload["warnings"]
@@ -98,9 +100,13 @@ def test_predict_inside_the_fitted_range_warns_of_nothing(stored):
 def test_a_bound_without_bootstrap_is_encoded_as_the_cli_prints_it(stored, tmp_path):
     out = tmp_path / "plain.json"
     assert run_cli("fit", "loss", CHINCHILLA, "--exclude-highest", "5", "--out", out).code == 0
-    payload = answers.answer("predict", load(out), params="70B", tokens="1.4T")
-    same(payload, "predict", out, "--params", "70B", "--tokens", "1.4T")
+    payload = answers.answer("predict", load(out), params="70B", tokens="1.4T", interval="confidence")
+    same(payload, "predict", out, "--params", "70B", "--tokens", "1.4T", "--interval", "confidence")
     assert payload["lower"] == payload["upper"] == {"$float": "nan"}
+    noise_only = answers.answer("predict", load(out), params="70B", tokens="1.4T")  # prediction: the scatter alone
+    same(noise_only, "predict", out, "--params", "70B", "--tokens", "1.4T")
+    assert noise_only["lower"] < noise_only["prediction"] < noise_only["upper"]
+    assert any("residual scatter only" in text for text in noise_only["warnings"])
 
 
 # ------------------------------------------------------------------------------------------ optimal
@@ -206,7 +212,7 @@ def test_a_verb_of_another_family_is_one_line(stored, verb, name, inputs, fragme
 def test_unknown_inputs_and_verbs_are_one_line(stored):
     with pytest.raises(InputError) as error:
         answers.answer("predict", load(stored["loss"]), params="7B", token="1T")
-    assert one_line(error) == "predict: unknown input 'token'; it takes params=, tokens=, flops=, set="
+    assert one_line(error) == "predict: unknown input 'token'; it takes params=, tokens=, flops=, set=, interval="
     assert error.value.field == "token"
     with pytest.raises(InputError) as error:
         answers.recommend_published(params="7B", tokens="1T", lr="1e-3")

@@ -113,7 +113,9 @@ def show_average(average, title: str) -> None:
                          "rolling-origin MAPE", "weight"],
                  ((name, *(f"{row[c]:.3g}%" for c in origins), f"{row['score_mape']:.3g}%", f"{row['weight']:.3f}")
                   for name, row in average.scores.iterrows()))
-    render.line(f"predictions are the mixture sum_k w_k L_k; intervals: {average.interval_kind}")
+    from scalelaw.averaging import INTERVAL_WORDS as MIXTURE_WORDS
+
+    render.line(f"predictions are the mixture sum_k w_k L_k; intervals: {MIXTURE_WORDS[average.interval_kind()]}")
     for text in average.warnings:
         render.warn(render.as_options(text))
 
@@ -241,6 +243,14 @@ def fit_isoflop(
     min_points: Annotated[int, options.ranged(low=2, integer=True, help="Model sizes needed per budget.")] = 3,
     flops: Annotated[list[str] | None, typer.Option(help="Also give N_opt and D_opt at these budgets (FLOPs, "
                                                          "repeatable or comma-separated).")] = None,
+    resample: Annotated[str, typer.Option(help="What --bootstrap draws again: budgets (their minima) or points "
+                                               "(the runs within each budget, refitting each parabola, so the "
+                                               "intervals carry each vertex's uncertainty). Example: "
+                                               "--resample points --bootstrap 200.")] = "budgets",
+    interval: Annotated[str, typer.Option(help="Interval of N_opt and D_opt at --flops: confidence (the power "
+                                               "law's optimum) or prediction (where a new budget's vertex would "
+                                               "land: adds the vertices' scatter). Example: --interval "
+                                               "prediction.")] = "confidence",
     resampling: dict | None = None,
     units: dict | None = None,
     grouping: dict | None = None,
@@ -258,21 +268,25 @@ def fit_isoflop(
     from scalelaw.families import loss as family
 
     check_outputs(out=out, plot=plot)
+    from scalelaw.result import INTERVALS
+
+    if interval not in INTERVALS:
+        raise InputError(f"--interval {interval!r}: give prediction or confidence")
     budgets = options.numbers("--flops", flops)
     frame, notes = _load(file, where, 0, units, by=grouping["by"])
     if grouping["by"] is not None:
         from scalelaw.cli import grouped
 
         settings = {"budget_column": budget_column, "min_points": min_points, "bootstrap": bootstrap,
-                    "seed": seed, "level": level}
+                    "seed": seed, "level": level} | ({"resample": resample} if resample != "budgets" else {})
         grouped.run(functools.partial(family.isoflop, **settings), frame, grouping, family="loss",
                     settings=settings, out=out, plot=plot, json=json)
         return
     result = family.isoflop(frame, budget_column=budget_column, min_points=min_points, bootstrap=bootstrap,
-                            seed=seed, level=level)
+                            seed=seed, level=level, resample=resample)
+    at_budgets = result.predict(budgets, interval=interval, warn=False) if budgets else None
     options.write_result(result, out, plot)
     ex = result.exponents()
-    at_budgets = result.predict(budgets, warn=False) if budgets else None
     warned = [*result.warnings, *(result.extrapolation(budgets) if budgets else ())]
     if json:
         payload = {"exponents": {k.split()[0]: {"value": r["value"], "lower": r["lower"], "upper": r["upper"]}
@@ -280,7 +294,8 @@ def fit_isoflop(
                    "minima": result.minima.to_dict(orient="records"), "skipped": list(result.skipped),
                    "warnings": warned}
         if at_budgets is not None:
-            payload["at_budgets"] = [{k: float(v) for k, v in row.items()} for _, row in at_budgets.iterrows()]
+            payload["at_budgets"] = [{k: float(v) for k, v in row.items()} | {"interval": interval}
+                                     for _, row in at_budgets.iterrows()]
             if len(budgets) == 1:
                 payload["at_budget"] = payload["at_budgets"][0]
         render.emit_json(_warned(frame, payload))
@@ -297,7 +312,8 @@ def fit_isoflop(
     for budget, (_, at) in zip(budgets, () if at_budgets is None else at_budgets.iterrows(), strict=False):
         render.line(f"at {render.number(budget)} FLOPs: N_opt = {render.number(at['params'])} "
                     f"{render.interval(at['params_lower'], at['params_upper'])}, D_opt = "
-                    f"{render.number(at['tokens'])} {render.interval(at['tokens_lower'], at['tokens_upper'])}")
+                    f"{render.number(at['tokens'])} {render.interval(at['tokens_lower'], at['tokens_upper'])} "
+                    f"({100 * level:g}% {interval} interval)")
     for text in warned:
         render.warn(text)
 
@@ -426,7 +442,8 @@ def _each_group(verb: str, group, json: bool, **inputs) -> None:
         for row in rows:
             shown = ", ".join(f"{k} {render.number(v)}" + _bounds(row, k) for k, v in row.items()
                               if isinstance(v, float) and not k.endswith(("lower", "upper")) and k != "level")
-            render.line(f"{group.key} {name}: {shown}")
+            kind = f" ({100 * row['level']:g}% {row['interval']} interval)" if "interval" in row else ""
+            render.line(f"{group.key} {name}: {shown}{kind}")
             warned += [text for text in row.get("warnings", ()) if text not in warned]
         for text in warned:
             render.warn(f"{group.key} {name}: {text}")
@@ -439,6 +456,9 @@ def _bounds(row: dict, key: str) -> str:
 
 
 Group = options.GroupName
+#: How each kind of interval is named where a prediction is printed.
+INTERVAL_WORDS = {"prediction": "prediction interval: bootstrap and residual scatter",
+                  "confidence": "confidence interval: bootstrap parameters only"}
 
 
 @app.command()
@@ -449,14 +469,15 @@ def predict(
     flops: Flops = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Other inputs as COLUMN=VALUE (repeatable or "
                                                                  "comma-separated).")] = None,
+    interval: options.Interval = None,
     group: Group = None,
     plot: Plot = None,
     json: Json = False,
 ) -> None:
-    """Predict the target of a fitted law at given inputs, with its bootstrap interval (one row per point;
-    with --flops and --params, tokens = C / (6 N)).
+    """Predict the target of a fitted law at given inputs, with its prediction or confidence interval (one
+    row per point; with --flops and --params, tokens = C / (6 N)).
 
-    Example: scalelaw predict fit.json --params 70B --tokens 1.4T,2.8T --plot predictions.png
+    Example: scalelaw predict fit.json --params 70B --tokens 1.4T,2.8T --interval prediction --plot predictions.png
     """
     import numpy as np
 
@@ -465,9 +486,10 @@ def predict(
     check_outputs(plot=plot)
     fit = _read_fit(fit_file, group)
     if answers_of_groups(fit):
-        _each_group("predict", fit, json, params=params, tokens=tokens, flops=flops, set=set_)
+        _each_group("predict", fit, json, params=params, tokens=tokens, flops=flops, set=set_, interval=interval)
         return
-    answer = answers.answered("predict", fit, params=params, tokens=tokens, flops=flops, set=set_)
+    answer = answers.answered("predict", fit, params=params, tokens=tokens, flops=flops, set=set_,
+                              interval=interval)
     payloads = answer.result
     if plot is not None:
         options.write_outputs((plot, _prediction_figure(fit, payloads, plot)))
@@ -478,9 +500,8 @@ def predict(
         at = "" if len(payloads) == 1 else ", ".join(f"{k} {render.number(v)}" for k, v in row["inputs"].items())
         render.line((f"at {at}: " if at else "") + f"{fit.law.target} = {row['prediction']:.5g} "
                     f"{render.interval(row['lower'], row['upper'])}"
-                    + (f" ({100 * fit.level:g}% {getattr(fit, 'interval_kind', 'bootstrap interval')})"
-                       if np.isfinite(row["lower"]) else
-                       " (fit without --bootstrap: no interval)"))
+                    + (f" ({100 * fit.level:g}% {INTERVAL_WORDS[row['interval']]})" if np.isfinite(row["lower"])
+                       else " (fit without --bootstrap: no confidence interval)"))
         for text in row["warnings"]:
             render.warn(text)
 

@@ -100,6 +100,11 @@ Tokens = Annotated[list[str] | None, typer.Option(help="Training tokens D, e.g. 
                                                        "repeated.")]
 Flops = Annotated[list[str] | None, typer.Option(help="Training compute C in FLOPs, e.g. 5.76e23; several as "
                                                       "1e21,1e22 or repeated.")]
+Interval = Annotated[str | None, typer.Option(help="prediction (where a new run would land: bootstrap parameters "
+                                                   "and the fitted residual scatter) or confidence (the law's "
+                                                   "value: bootstrap only), at the fit's --level (e.g. 0.95); "
+                                                   "default: prediction, or confidence for a fit saved without "
+                                                   "a noise model. Example: --interval confidence.")]
 
 
 class Group:

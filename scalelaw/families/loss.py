@@ -513,13 +513,18 @@ class IsoflopResult(protocol.Result):
         """Budgets (FLOPs) outside the range of the isoFLOP budgets fitted, with the factor."""
         return self.params_fit.extrapolation({"C": quantities(flops, "flops")})
 
-    def predict(self, flops, *, warn: bool = True) -> pd.DataFrame:
-        """N_opt and D_opt with intervals at budgets (FLOPs); warns outside the fitted budgets."""
+    def predict(self, flops, *, interval: str = "confidence", warn: bool = True) -> pd.DataFrame:
+        """N_opt and D_opt with intervals at budgets (FLOPs); warns outside the fitted budgets.
+
+        ``interval="confidence"``: where the power law puts the optimum (its bootstrap);
+        ``"prediction"``: where a new budget's vertex would land (adding the scatter of the vertices
+        about the power law).
+        """
         flops = quantities(flops, "flops")
         if warn:
             extrapolation.emit(self.extrapolation(flops))
-        n, n_lo, n_hi = self.params_fit.predict_interval({"C": flops}, warn=False)
-        d, d_lo, d_hi = self.tokens_fit.predict_interval({"C": flops}, warn=False)
+        n, n_lo, n_hi = self.params_fit.predict_interval({"C": flops}, interval=interval, warn=False)
+        d, d_lo, d_hi = self.tokens_fit.predict_interval({"C": flops}, interval=interval, warn=False)
         return pd.DataFrame({"flops": flops, "params": n, "params_lower": n_lo, "params_upper": n_hi,
                              "tokens": d, "tokens_lower": d_lo, "tokens_upper": d_hi})
 
@@ -550,11 +555,23 @@ def budgets(frame: pd.DataFrame, budget_column: str | None = None) -> pd.Series:
     return frame["flops"].map(lambda c: float(f"{c:.3g}"))
 
 
+#: How the isoFLOP bootstrap resamples: the budgets' minima, or the points within each budget.
+RESAMPLING = ("budgets", "points")
+
+
 def isoflop(frame: pd.DataFrame, *, budget_column: str | None = None, min_points: int = 3,
-            bootstrap: int = 0, seed: int = 0, level: float = 0.95) -> IsoflopResult:
-    """Approach 2: parabola of loss in ln N per budget, minima, then power laws in compute."""
+            bootstrap: int = 0, seed: int = 0, level: float = 0.95, resample: str = "budgets") -> IsoflopResult:
+    """Approach 2: parabola of loss in ln N per budget, minima, then power laws in compute.
+
+    ``resample`` says what the ``bootstrap`` replicates draw again: ``"budgets"`` (the minima, as rows
+    of the power-law fits) or ``"points"`` (the runs within each budget, refitting every parabola, so
+    that the intervals of N_opt(C) carry each vertex's uncertainty and its curvature; see
+    :mod:`scalelaw.families.vertices`).
+    """
+    if resample not in RESAMPLING:
+        raise InputError(f"resample={resample!r}: give budgets or points", field="resample")
     labels = budgets(frame, budget_column)
-    rows, skipped = [], []
+    rows, skipped, used = [], [], []
     for budget, group in frame.groupby(labels, sort=True):
         x = np.log(group["params"].to_numpy(dtype=float))
         y = group["loss"].to_numpy(dtype=float)
@@ -571,6 +588,7 @@ def isoflop(frame: pd.DataFrame, *, budget_column: str | None = None, min_points
             continue
         n_opt = float(np.exp(x_opt))
         c = float(budget) if budget_column else float(np.exp(np.mean(np.log(group["flops"]))))
+        used.append((x, y))
         rows.append({"flops": c, "params": n_opt, "tokens": c / (6 * n_opt),
                      "loss": float(c0 + c1 * x_opt + c2 * x_opt**2), "curvature": float(c2),
                      "points": int(len(group))})
@@ -580,15 +598,32 @@ def isoflop(frame: pd.DataFrame, *, budget_column: str | None = None, min_points
                                                                    if skipped else ""))
     minima = pd.DataFrame(rows)
     settings = {"loss": "squared", "bootstrap": bootstrap, "seed": seed, "level": level}
-    params_fit = engine.fit(ALLOCATION_LAW, minima.assign(y=minima["params"]), **settings)
-    tokens_fit = engine.fit(ALLOCATION_LAW, minima.assign(y=minima["tokens"]), **settings)
+    targets, dropped = {"params": None, "tokens": None}, []
+    if resample == "points" and bootstrap:
+        from scalelaw.families.vertices import replicate_vertices
+
+        n_opt = np.exp(replicate_vertices(used, replicates=bootstrap, seed=seed))
+        keep = np.all(np.isfinite(n_opt), axis=1)
+        if keep.sum() < 2:
+            raise FitError(f"resample=points: {bootstrap - keep.sum()} of {bootstrap} resamples left a budget "
+                           "whose parabola is not convex; add runs per budget or resample=budgets")
+        if not keep.all():
+            dropped.append(f"{bootstrap - keep.sum()} of {bootstrap} point resamples left out: a budget's "
+                           "resampled parabola was not convex")
+        targets = {"params": n_opt[keep], "tokens": minima["flops"].to_numpy() / (6 * n_opt[keep])}
+        settings["bootstrap"] = 0
+    params_fit = engine.fit(ALLOCATION_LAW, minima.assign(y=minima["params"]), **settings,
+                            bootstrap_targets=targets["params"])
+    tokens_fit = engine.fit(ALLOCATION_LAW, minima.assign(y=minima["tokens"]), **settings,
+                            bootstrap_targets=targets["tokens"])
     points = pd.DataFrame({"params": frame["params"].to_numpy(dtype=float),
                            "flops": frame["flops"].to_numpy(dtype=float),
                            "loss": frame["loss"].to_numpy(dtype=float),
                            "budget": labels.to_numpy(dtype=float)})
-    warned = [f"skipped {text}" for text in skipped]
+    warned = [f"skipped {text}" for text in skipped] + dropped
     warned += [f"{name}: {w}" for name, f in (("N_opt fit", params_fit), ("D_opt fit", tokens_fit))
                for w in f.warnings]
     return IsoflopResult(minima, params_fit, tokens_fit, tuple(skipped), points, warnings=warned,
                          settings={"budget_column": budget_column, "min_points": min_points,
-                                   "bootstrap": bootstrap, "seed": seed, "level": level})
+                                   "bootstrap": bootstrap, "seed": seed, "level": level}
+                         | ({"resample": resample} if resample != "budgets" else {}))

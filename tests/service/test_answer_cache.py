@@ -19,8 +19,9 @@ def test_a_fit_deleted_elsewhere_stops_answering_at_once(api):
 
 def test_an_interval_without_bootstrap_is_an_explicit_nan_as_in_the_cli(api):
     fit_id = upload(api).json()["id"]
-    response = api.post(f"/v1/fits/{fit_id}/predict", json={"params": "70B", "tokens": "1.4T"})
+    response = api.post(f"/v1/fits/{fit_id}/predict", json={"params": "70B", "tokens": "1.4T",
+                                                          "interval": "confidence"})
     assert response.headers["content-type"] == "application/json"
     body = json.loads(response.text)
-    assert body["lower"] == body["upper"] == {"$float": "nan"}
+    assert body["lower"] == body["upper"] == {"$float": "nan"} and body["interval"] == "confidence"
     assert 1.5 < body["prediction"] < 2.5 and body["warnings"]

@@ -503,10 +503,10 @@ async function initFitPage() {
       say($("#predict-error"), "");
       const single = typeof r.prediction === "number" || (r.prediction && r.prediction.$float);
       const bounded = Number.isFinite(num(r.lower)) && Number.isFinite(num(r.upper));
-      const shown = single ? (bounded ? { prediction: r.prediction, lower: r.lower, upper: r.upper }
-        : { prediction: r.prediction }) : r;
+      const shown = single ? (bounded ? { prediction: r.prediction, lower: r.lower, upper: r.upper,
+        interval: r.interval } : { prediction: r.prediction }) : r;
       $("#predict-out").replaceChildren(answerTable(shown));
-      if (single && !bounded) $("#predict-out").append(el("small", { text: "no interval: the fit has no bootstrap" }));
+      if (single && !bounded) $("#predict-out").append(el("small", { text: "no confidence interval: the fit has no bootstrap" }));
       warningsList($("#predict-warnings"), r.warnings);
     } catch (err) {
       say($("#predict-error"), err.message);
