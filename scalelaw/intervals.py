@@ -153,9 +153,9 @@ def quantiles(centres: np.ndarray, scale: np.ndarray, probs, weights: np.ndarray
 
     ``centres`` (B, n) in residual space (non-finite rows of a column are left out), ``scale`` (n,), or
     (B, n) when each row has its own (the draws of several laws, each with its noise model; 0: the
-    quantiles of the centres themselves), ``weights`` (B,) the mixture weights (equal by default).  Returns one array (n,) per probability.
-    Safeguarded Newton steps on the mixture's distribution function, from the normal with the
-    mixture's mean and variance, to 1e-12 of the scale.
+    quantiles of the centres themselves), ``weights`` (B,) the mixture weights (equal by default).
+    Returns one array (n,) per probability.  Safeguarded Newton steps on the mixture's distribution
+    function, from the normal with the mixture's mean and variance, to 1e-12 of the scale.
     """
     from scipy.special import ndtr, ndtri
 

@@ -176,3 +176,16 @@ def test_cli_validate_loss_json_rows_and_bootstrap():
     assert set(payload["held_out_interval"]) == {"mae", "mape", "max_abs_error", "rmse"}
     assert_user_error(run_cli("validate", "loss", CHINCHILLA, "--order-by", "color"),
                       "--order-by 'color' must be a numeric column")
+
+
+def test_a_law_average_gives_prediction_intervals_that_hold_its_confidence_interval():
+    import warnings
+
+    frame, _ = loss.prepare(loss.read_runs(DATA / "loss" / "epoch_chinchilla_svg_extracted.csv")[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        average = loss.fit_loss(frame, "auto", bootstrap=50, seed=0)
+        value, c_lo, c_hi = average.predict_interval(params=[7e10], tokens=[1.4e12], interval="confidence")
+        _, p_lo, p_hi = average.predict_interval(params=[7e10], tokens=[1.4e12], interval="prediction")
+    assert average.interval_kind() == "prediction" and protocol.load(average.to_json()).interval_kind() == "prediction"
+    assert p_lo[0] < c_lo[0] < value[0] < c_hi[0] < p_hi[0]
