@@ -7,9 +7,9 @@
   one.  Above ``CONDITION`` the problem is near-collinear and the fit warns; inf is an exact
   redundancy of the law on these data (e.g. a shift common to every t_j of a mixing law, whose
   shares sum to 1), which leaves the predictions unchanged and is reported, not warned about;
-* ``collapsed``: log-scale parameters collapsing toward 0, whose value is below ``COLLAPSE`` times
-  the smallest |target| (e.g. a loss floor E of 1e-15) or whose every residual derivative is below
-  ``COLLAPSE`` (moving it changes nothing);
+* ``collapsed``: log-scale parameters collapsing toward 0, whose every residual derivative
+  d r / d log(theta) is below ``COLLAPSE`` (relative units: moving it changes nothing, e.g. a loss floor
+  E of 1e-15); a family may add its own (the mixing law's scale k far below the smallest loss);
 * ``start_spread``: per parameter, the spread (max - min, optimiser space) among the polished starts
   within 1e-6 (relative) of the best objective, and ``disagree``, those spread by more than
   ``SPREAD`` x (1 + |value|).
@@ -36,8 +36,9 @@ import numpy as np
 
 from scalelaw.errors import DegeneracyWarning, FitError
 
-#: A log-scale parameter below this fraction of the smallest |target| (or with residual derivatives
-#: all below it) has collapsed toward 0.
+#: A log-scale parameter whose residual derivatives d r / d log(theta) all lie below this (relative
+#: residual units) has collapsed toward 0: its term no longer changes any prediction (E -> 0 in
+#: E + A/N^alpha), whereas a coefficient of an input's power (k in k C^a) never collapses by its size.
 COLLAPSE = 1e-6
 #: Starts at the optimum disagree on a parameter spread by more than this x (1 + |value|) (optimiser space).
 SPREAD = 1e-3
@@ -69,11 +70,11 @@ def diagnose(problem, u_best: np.ndarray, X: np.ndarray, fun: np.ndarray) -> dic
     keep = problem.weights > 0
     Jw = J[0][keep] * np.sqrt(problem.weights[keep])[:, None]
     cond, weakest = condition(Jw)
-    scale = float(np.min(np.abs(problem.y))) if problem.n else 0.0
+    # residuals in a log-type space are relative already; in target units, relative to the typical target
+    unit = float(np.mean(np.abs(problem.y))) if law.space not in ("log", "logit", "loglog") and problem.n else 1.0
     with np.errstate(all="ignore"):
         influence = np.max(np.abs(Jw), axis=0) if len(Jw) else np.zeros(p)
-    collapsed = [names[j] for j, par in enumerate(law.params) if par.log
-                 and (np.exp(u[j]) < COLLAPSE * scale or influence[j] < COLLAPSE)]
+    collapsed = [names[j] for j, par in enumerate(law.params) if par.log and influence[j] < COLLAPSE * unit]
     f_best = float(np.min(fun[np.isfinite(fun)])) if np.isfinite(fun).any() else np.inf
     near = np.isfinite(fun) & (fun <= f_best + AT_OPTIMUM * abs(f_best) + 1e-300)
     spread = np.ptp(X[near, :p], axis=0) if near.sum() > 1 else np.zeros(p)

@@ -164,3 +164,13 @@ def test_cli_iteration_limit_warns_and_strict_exits_2(tmp_path, capsys):
     assert "error: law chinchilla: iteration limit reached before convergence" in capsys.readouterr().err
     assert _main("fit", "loss", CHINCHILLA, "--exclude-highest", "5", "--profile") == 0
     assert "profile 95% interval of alpha" in capsys.readouterr().out
+
+
+def test_a_coefficient_of_a_power_of_compute_is_not_collapsed_by_its_size(cli):
+    """N_opt = k C^a on Porian's isoFLOP minima: k is about 0.1 against N of 1e7-1e9 because C is 1e16-1e20;
+    the fit is healthy and says nothing of k."""
+    from support import DATA
+
+    run = cli("fit", "isoflop", DATA / "loss" / "porian_isoflop_points.csv", "--where", "dataset=rw",
+              "--where", "hparams=tuned", "--where", "param_count=standard", "--json")
+    assert run.code == 0 and "collapsed" not in run.stdout + run.stderr

@@ -238,8 +238,24 @@ def fit_mixture(
     else:
         raise InputError(f"law={law!r} is not one of {', '.join(LAWS)}")
     fit = engine.fit(declared, frame, **settings)
+    if law == "mixing_law":
+        fit = _scale_collapsed(fit, frame[target].to_numpy(dtype=float))
     shares = frame[list(domains)].to_numpy(dtype=float).tolist()
     return replace(fit, data=dict(fit.data) | {"mixtures": shares})  # for the hull check of later answers
+
+
+def _scale_collapsed(fit: FitResult, losses: np.ndarray) -> FitResult:
+    """The mixing law's k is the loss scale of exp(sum_j t_j r_j) over shares r_j in [0, 1]: far below the
+    smallest loss it has collapsed toward 0 (k -> 0 as the t_j grow without bound), which the engine's
+    scale-free check cannot see; it is then recorded as collapsed and warned of."""
+    from scalelaw import identifiability
+
+    collapsed = list(fit.diagnostics.get("collapsed") or ())
+    if "k" in collapsed or not fit.params["k"] < identifiability.COLLAPSE * float(np.min(np.abs(losses))):
+        return fit
+    diagnostics = dict(fit.diagnostics) | {"collapsed": [*collapsed, "k"]}
+    identifiability.emit(fit.law.name, diagnostics)
+    return replace(fit, diagnostics=diagnostics)
 
 
 # ------------------------------------------------------------------------------------- evaluation
