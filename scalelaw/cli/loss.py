@@ -551,7 +551,7 @@ def optimal(
     for _, a in allocations.iterrows():
         budget = a["flops"]
         render.table(f"compute-optimal allocation for C = {render.number(budget)} FLOPs",
-                     ["quantity", "value", f"{100 * fit.level:g}% interval"],
+                     ["quantity", "value", f"{100 * fit.level:g}% confidence interval"],
                      [("params N", render.number(a["params"]),
                        render.interval(a["params_lower"], a["params_upper"])),
                       ("tokens D", render.number(a["tokens"]),
