@@ -1,5 +1,7 @@
 """Fixtures shared by the test modules."""
 
+import warnings
+
 import pandas as pd
 import pytest
 
@@ -64,3 +66,14 @@ def registry_url(request, tmp_path):
     import secrets
 
     return request.getfixturevalue("postgres_server").create_database(f"t_{secrets.token_hex(6)}")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """The address of a ``distributed.LocalCluster`` of two single-threaded worker processes on loopback."""
+    distributed = pytest.importorskip("distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+                                      dashboard_address=None) as local:
+            yield local.scheduler_address

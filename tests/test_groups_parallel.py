@@ -45,16 +45,6 @@ def test_jobs_give_the_numbers_of_one_process(porian):
     _same(one, scalelaw.fit(law, table, by="task", bootstrap=20, jobs=2))
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    distributed = pytest.importorskip("distributed")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                      dashboard_address=None) as local:
-            yield local.scheduler_address
-
-
 def test_dask_gives_the_numbers_of_the_local_run_on_real_data(porian, cluster, monkeypatch):
     chinchilla, saturating = scalelaw.get_law("chinchilla"), scalelaw.get_law("saturating_power_law")
     _same(scalelaw.fit(chinchilla, porian, by=BY, bootstrap=4, jobs=2),

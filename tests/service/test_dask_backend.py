@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import httpx
@@ -16,16 +15,6 @@ import pytest
 from service_support import SLOW, Server, free_port, until, upload
 
 FIT = {"starts": "hoffmann", "exclude_highest": 5, "seed": 3, "bootstrap": 50}
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    distributed = pytest.importorskip("distributed")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                      dashboard_address=None) as local:
-            yield local.scheduler_address
 
 
 def _without_wall_time(text: str) -> str:
