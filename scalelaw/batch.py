@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scalelaw import optimize
+from scalelaw import identifiability, optimize
 from scalelaw.engine import _transform, _transform_slope
 from scalelaw.expression import BoundProgram
 from scalelaw.laws import Law
@@ -128,7 +128,8 @@ def fit_chunk(law: Law, chunk: Chunk, *, loss: str = "huber", delta: float = 1e-
     """Fit every group of ``chunk`` in one batch; plain arrays per group (G leading).
 
     Returns ``u`` (G, p) optimiser-space optimum, ``objective``, ``converged``, ``iterations``,
-    ``evaluations``, ``n_starts``, ``n_polished``, ``n_at_optimum``, ``prediction`` (G, n) and, with
+    ``evaluations``, ``n_starts``, ``n_polished``, ``n_at_optimum``, ``prediction`` (G, n), each group's
+    ``identifiability`` diagnostics (:func:`scalelaw.identifiability.diagnose_many`) and, with
     ``bootstrap``, ``draws`` (G, B, p) natural values (NaN where a replicate failed) and
     ``bootstrap_failed`` (G,).
     """
@@ -179,6 +180,10 @@ def fit_chunk(law: Law, chunk: Chunk, *, loss: str = "huber", delta: float = 1e-
            "n_starts": np.full(G, S0), "n_polished": usable.sum(axis=1), "n_at_optimum": reached,
            "prediction": np.array(np.broadcast_to(outs[0], (G, n)))}
     out["metrics"] = _metrics(chunk, out["prediction"])
+    _, J = stack.residuals(u_best, True, at)
+    live = np.arange(n) < chunk.counts[:, None]
+    out["identifiability"] = identifiability.diagnose_many(law, J, chunk.weights, np.where(live, chunk.y, np.nan),
+                                                           u_best, xs, fun)
     if bootstrap:
         out |= _bootstrap(stack, loss_fn, u_best, bootstrap)
     return out

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from scalelaw import engine
+from scalelaw import engine, identifiability
 from scalelaw.batch import Chunk
 from scalelaw.errors import FitError, InputError, ScalelawError
 from scalelaw.laws import Law
@@ -161,6 +161,12 @@ def fit(law: Law, table: pd.DataFrame, *, by: str | Sequence[str], strict: bool 
     if stuck:
         notes.append(f"{len(stuck)} of {len(fits)} groups did not converge: "
                      + ", ".join(map(repr, stuck[:10])) + (", ..." if len(stuck) > 10 else ""))
+        if strict:
+            raise FitError(f"{notes[-1]}; fit without strict= to keep them")
+    degenerate = [name for name, f in fits.items() if identifiability.findings(f.diagnostics)]
+    if degenerate:
+        notes.append(f"{len(degenerate)} of {len(fits)} groups are degenerate (each one's warning says why): "
+                     + ", ".join(map(repr, degenerate[:10])) + (", ..." if len(degenerate) > 10 else ""))
         if strict:
             raise FitError(f"{notes[-1]}; fit without strict= to keep them")
     return FitGroup("core", "groups", fits, key=",".join(by), settings=group_settings, info=info,
@@ -296,7 +302,7 @@ def _result(law: Law, settings: dict, chunk: Chunk, i: int, outcome: dict, elaps
         "iterations": int(outcome["iterations"][i]),
         "bootstrap_failed": 0,
         "wall_time": elapsed,
-    }
+    } | outcome["identifiability"][i]
     if "draws" in outcome:
         boot = outcome["draws"][i]
         diagnostics["bootstrap_failed"] = int(outcome["bootstrap_failed"][i])

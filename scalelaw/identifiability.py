@@ -50,37 +50,64 @@ AT_OPTIMUM = 1e-6
 
 def condition(J: np.ndarray) -> tuple[float, int]:
     """Condition number of a Jacobian (n, p) and the column that leads its weakest direction."""
-    if J.shape[0] < J.shape[1] or not np.all(np.isfinite(J)):
-        return float("inf"), int(J.shape[1] - 1)
-    s, vt = np.linalg.svd(J, full_matrices=False)[1:]
-    weakest = int(np.argmax(np.abs(vt[-1])))
-    if s[-1] <= s[0] * np.finfo(float).eps or s[0] == 0:
-        return float("inf"), weakest
-    return float(s[0] / s[-1]), weakest
+    cond, weakest = conditions(np.asarray(J, dtype=float)[None], np.array([len(J)]))
+    return float(cond[0]), int(weakest[0])
+
+
+def conditions(J: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`condition` of G Jacobians (G, n, p) at once, the first ``rows`` (G,) of each in use (the
+    rest zero): infinite with fewer rows than parameters, a non-finite entry or an exact redundancy."""
+    G, _, p = J.shape
+    cond, weakest = np.full(G, np.inf), np.full(G, p - 1)
+    ok = (rows >= p) & np.all(np.isfinite(J), axis=(1, 2))
+    if ok.any():
+        _, sv, vt = np.linalg.svd(J[ok], full_matrices=False)
+        weakest[ok] = np.argmax(np.abs(vt[:, -1, :]), axis=1)
+        singular = (sv[:, -1] <= sv[:, 0] * np.finfo(float).eps) | (sv[:, 0] == 0)
+        with np.errstate(all="ignore"):
+            cond[ok] = np.where(singular, np.inf, sv[:, 0] / sv[:, -1])
+    return cond, weakest
 
 
 def diagnose(problem, u_best: np.ndarray, X: np.ndarray, fun: np.ndarray) -> dict:
     """Identifiability of the optimum ``u_best`` of ``problem`` (a :class:`scalelaw.engine.Problem`),
     given where every polished start ended (``X`` (S, p), objectives ``fun`` (S,))."""
-    law = problem.law
-    p = len(law.params)
-    names = law.param_names
+    p = len(problem.law.params)
     u = np.asarray(u_best[:p], dtype=float)
     _, J = problem.residuals(u[None, :], jacobian=True)
     keep = problem.weights > 0
-    Jw = J[0][keep] * np.sqrt(problem.weights[keep])[:, None]
-    cond, weakest = condition(Jw)
+    return diagnose_many(problem.law, J[:, keep], problem.weights[None, keep], problem.y[None], u[None],
+                         np.asarray(X)[None, :, :p], np.asarray(fun)[None])[0]
+
+
+def diagnose_many(law, J: np.ndarray, weights: np.ndarray, y: np.ndarray, u_best: np.ndarray, X: np.ndarray,
+                  fun: np.ndarray) -> list[dict]:
+    """:func:`diagnose` of G problems of one law at once (the groups of a batched fit): ``J`` (G, n, p) the
+    residual Jacobians at the optima ``u_best`` (G, p), point ``weights`` (G, n) (0 on padding), targets
+    ``y`` (G, m) (NaN on padding), polished ends ``X`` (G, S, p) with objectives ``fun`` (G, S)."""
+    G, _, p = J.shape
+    names = law.param_names
+    Jw = J * np.sqrt(weights)[..., None]
+    cond, weakest = conditions(Jw, np.sum(weights > 0, axis=1))
     # residuals in a log-type space are relative already; in target units, relative to the typical target
-    unit = float(np.mean(np.abs(problem.y))) if law.space not in ("log", "logit", "loglog") and problem.n else 1.0
+    relative = law.space in ("log", "logit", "loglog")
+    unit = np.ones(G) if relative else np.nanmean(np.abs(y), axis=1)
     with np.errstate(all="ignore"):
-        influence = np.max(np.abs(Jw), axis=0) if len(Jw) else np.zeros(p)
-    collapsed = [names[j] for j, par in enumerate(law.params) if par.log and influence[j] < COLLAPSE * unit]
-    f_best = float(np.min(fun[np.isfinite(fun)])) if np.isfinite(fun).any() else np.inf
-    near = np.isfinite(fun) & (fun <= f_best + AT_OPTIMUM * abs(f_best) + 1e-300)
-    spread = np.ptp(X[near, :p], axis=0) if near.sum() > 1 else np.zeros(p)
-    disagree = [names[j] for j in range(p) if spread[j] > SPREAD * (1 + abs(u[j]))]
-    return {"condition_number": cond, "weakest": names[weakest], "collapsed": collapsed,
-            "start_spread": {n: float(v) for n, v in zip(names, spread, strict=True)}, "disagree": disagree}
+        influence = np.max(np.abs(Jw), axis=1) if Jw.shape[1] else np.zeros((G, p))
+    logged = np.array([par.log for par in law.params])
+    collapsed = logged & (influence < COLLAPSE * unit[:, None])
+    finite = np.isfinite(fun)
+    f_best = np.min(np.where(finite, fun, np.inf), axis=1, keepdims=True)
+    near = finite & (fun <= f_best + AT_OPTIMUM * np.abs(f_best) + 1e-300)
+    with np.errstate(all="ignore"):
+        spread = (np.max(np.where(near[..., None], X, -np.inf), axis=1)
+                  - np.min(np.where(near[..., None], X, np.inf), axis=1))
+    spread = np.where((near.sum(axis=1) > 1)[:, None], spread, 0.0)
+    disagree = spread > SPREAD * (1 + np.abs(u_best))
+    return [{"condition_number": float(cond[g]), "weakest": names[weakest[g]],
+             "collapsed": [names[j] for j in range(p) if collapsed[g, j]],
+             "start_spread": {n: float(v) for n, v in zip(names, spread[g], strict=True)},
+             "disagree": [names[j] for j in range(p) if disagree[g, j]]} for g in range(G)]
 
 
 def findings(diagnostics: Mapping[str, object]) -> list[str]:

@@ -71,6 +71,31 @@ def test_per_task_downstream_laws_on_obsscaling_equal_their_fits_alone():
         assert _relative(group[name].diagnostics["objective"], alone.diagnostics["objective"]) < 1e-10
 
 
+def test_each_group_carries_the_identifiability_of_its_fit_alone_and_a_degenerate_one_is_named(porian):
+    law = scalelaw.get_law("chinchilla")
+    group = scalelaw.fit(law, porian, by="dataset,hparams")
+    for name, fit in group.items():
+        alone = _alone(law, porian, group, name)
+        assert _relative(fit.diagnostics["condition_number"], alone.diagnostics["condition_number"]) < 1e-6
+        for key in ("weakest", "collapsed", "disagree"):
+            assert fit.diagnostics[key] == alone.diagnostics[key]
+    rng = np.random.default_rng(0)
+    x = np.geomspace(1, 1e4, 12)
+    floor = (0.3 + 2 * x**-0.4) * np.exp(rng.normal(0, 0.01, 12))
+    curves = pd.concat([pd.DataFrame({"task": "floor", "x": x, "loss": floor}),
+                        pd.DataFrame({"task": "no floor", "x": x, "loss": 2 * x**-0.4})])
+    saturating = scalelaw.get_law("saturating_power_law")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = scalelaw.fit(saturating, curves, by="task", loss="squared")
+    assert "E" in fits["no floor"].diagnostics["collapsed"] and not fits["floor"].diagnostics["collapsed"]
+    assert any(w.startswith("1 of 2 groups are degenerate") and "'no floor'" in w for w in fits.warnings)
+    assert any("E collapsed toward 0" in w for w in fits["no floor"].warnings)
+    with pytest.raises(FitError, match="1 of 2 groups are degenerate"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scalelaw.fit(saturating, curves, by="task", loss="squared", strict=True)
+
+
 def test_summary_has_group_columns_first_and_convergence_in_each_row(porian):
     group = scalelaw.fit(scalelaw.get_law("chinchilla"), porian, by=["dataset", "hparams"])
     summary = group.summary()
