@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from scalelaw import identifiability, optimize
+from scalelaw import identifiability, memory, optimize
 from scalelaw.errors import FitError, InputError
 from scalelaw.expression import derivative
 from scalelaw.intervals import fit_noise
@@ -35,12 +35,13 @@ from scalelaw.result import FitGroup, FitResult, error_metrics
 from scalelaw.starts import start_points, to_natural
 
 Progress = Callable[[int, int], None]
-_CHUNK_ELEMENTS = 4_000_000  # points x starts evaluated at once
 
 
 # ------------------------------------------------------------------------------------- the problem
 class Problem:
     """A law bound to one table: residuals and Jacobians in the optimiser's space."""
+
+    max_memory_mb: float | None = None  # bound on the batches built for this table (see scalelaw.memory)
 
     def __init__(self, law: Law, table: pd.DataFrame, weight_column: str | None = None) -> None:
         self.law = law
@@ -97,6 +98,12 @@ class Problem:
             d = -(outs[1 + j] - 1.0) / gap - 1.0 / (self.y - E) if j == k else -outs[1 + j] / gap
             J[:, :, j] = d * theta[:, j : j + 1] if self._log[j] else d
         return r, J
+
+    def starts_per_batch(self, jacobian: bool = True) -> int:
+        """How many starts may be evaluated at once on this table within the memory bound."""
+        p = len(self.law.params) + 1
+        return memory.starts_per_batch(self.n, floats_per_row=memory.jacobian_floats(p) if jacobian else p + 4,
+                                       max_memory_mb=self.max_memory_mb)
 
     def fingerprint(self) -> str:
         """sha256 of the fitted columns (names and float64 bytes, in row order)."""
@@ -169,6 +176,7 @@ def fit(
     max_iter: int | None = None,
     profile: bool = False,
     _raw: bool = False,
+    max_memory_mb: float | None = None,
     **group_options,
 ) -> FitResult | FitGroup:
     """Fit ``law`` to ``table`` by a vectorised multi-start robust fit.
@@ -207,6 +215,10 @@ def fit(
     profile
         Also compute the profile-likelihood interval of every parameter at ``level``
         (``diagnostics["profile"]``, see :func:`scalelaw.identifiability.profile`; recorded when true).
+    max_memory_mb
+        Most megabytes of (starts x rows) arrays held at once (default ``$SCALELAW_MAX_MEMORY_MB``,
+        else 1024; recorded when given): starts, polish and bootstrap run in batches of starts that
+        fit, so memory is bounded by this setting, not by the table.  The numbers do not depend on it.
     bootstrap
         Number of row-resampling replicates for percentile intervals (0: none).
     seed
@@ -242,7 +254,7 @@ def fit(
     settings = fit_settings(loss=loss, delta=delta, starts=starts, polish=polish, bootstrap=bootstrap,
                             seed=seed, level=level, weight_column=weight_column,
                             finish=(by is not None) if finish is None else finish, max_iter=max_iter,
-                            profile=profile)
+                            profile=profile, max_memory_mb=max_memory_mb)
     if by is not None:
         from scalelaw import groups
 
@@ -252,8 +264,9 @@ def fit(
 
         if bootstrap_weights is not None or bootstrap_targets is not None:
             raise FitError("bootstrap_weights and bootstrap_targets are per table; fit groups without them")
-        if max_iter is not None or profile:
-            raise FitError("max_iter= and profile= apply to single fits; fit without by= to use them")
+        if max_iter is not None or profile or max_memory_mb is not None:
+            raise FitError("max_iter=, profile= and max_memory_mb= apply to single fits; fit without by= to "
+                           "use them")
         return groups.fit(law, table, by=by, **group_options, **settings)
     if group_options:
         raise FitError(f"{sorted(group_options)[0]}= applies to group fits only; give by= as well")
@@ -297,6 +310,7 @@ def fit(
     problem = Problem(law, table, weight_column)
     if bootstrap_targets is not None and law.space == "excess":
         raise FitError("bootstrap_targets need residuals in the law's fixed space; excess space moves with E")
+    problem.max_memory_mb = memory.limit_mb(max_memory_mb)
     if bootstrap_targets is not None and isinstance(loss_fn, HuberLikelihood):
         raise FitError(f"bootstrap_targets need the huber or squared loss, not {loss!r}")
     _check_identifiable(problem)
@@ -368,14 +382,16 @@ def noise_of(problem: Problem, prediction: np.ndarray) -> dict:
 
 def fit_settings(*, loss: str = "huber", delta: float = 1e-3, starts="default", polish: int = 64,
                  bootstrap: int = 0, seed: int = 0, level: float = 0.95, weight_column: str | None = None,
-                 finish: bool = False, max_iter: int | None = None, profile: bool = False) -> dict:
+                 finish: bool = False, max_iter: int | None = None, profile: bool = False,
+                 max_memory_mb: float | None = None) -> dict:
     """The settings of :func:`fit` as they are recorded: plain values, custom starts as natural values
-    (``finish``, ``max_iter`` and ``profile`` only when set, so that fits recorded without them replay
-    as they were)."""
+    (``finish``, ``max_iter``, ``profile`` and ``max_memory_mb`` only when set, so that fits recorded
+    without them replay as they were)."""
     return ({"loss": loss, "delta": float(delta), "starts": _plain_starts(starts), "polish": int(polish),
              "bootstrap": int(bootstrap), "seed": int(seed), "level": float(level),
              "weight_column": weight_column} | ({"finish": True} if finish else {})
-            | ({"max_iter": int(max_iter)} if max_iter is not None else {}) | ({"profile": True} if profile else {}))
+            | ({"max_iter": int(max_iter)} if max_iter is not None else {}) | ({"profile": True} if profile else {})
+            | ({"max_memory_mb": memory.limit_mb(max_memory_mb)} if max_memory_mb is not None else {}))
 
 
 def _plain(values: np.ndarray) -> list:
@@ -398,7 +414,7 @@ def _objectives(problem: Problem, loss_fn, U: np.ndarray) -> np.ndarray:
     """Objective at every row of U, in chunks that bound memory."""
     unit = loss_fn.unit() if isinstance(loss_fn, HuberLikelihood) else loss_fn
     out = np.empty(len(U))
-    step = max(1, _CHUNK_ELEMENTS // max(problem.n, 1))
+    step = problem.starts_per_batch(jacobian=False)
     for i in range(0, len(U), step):
         r, _ = problem.residuals(U[i : i + step], jacobian=False)
         out[i : i + step] = np.sum(problem.weights * unit.rho(r), axis=1)
@@ -412,7 +428,7 @@ def _minimise(problem: Problem, loss_fn, U: np.ndarray, weights: np.ndarray, pro
         return _minimise_likelihood(problem, loss_fn, U, weights, max_iter)
     return optimize.irls(problem.residuals, U, loss=loss_fn, weights=weights, lower=problem.lower,
                          upper=problem.upper, on_iteration=progress, window=25 if starts_of_one else None,
-                         max_iter=max_iter,
+                         max_iter=max_iter, batch=problem.starts_per_batch(),
                          groups=np.zeros(len(U), dtype=int) if starts_of_one else None)
 
 
@@ -421,9 +437,13 @@ def _minimise_likelihood(problem: Problem, loss_fn: HuberLikelihood, U: np.ndarr
     """BFGS on (u, log sigma); sigma starts at its profile value delta * mean|r|."""
     unit = loss_fn.unit()
     W = np.broadcast_to(weights, (len(U), problem.n))
+    size = problem.starts_per_batch()
     if U.shape[1] == len(problem.law.params):
-        r, _ = problem.residuals(U, jacobian=False)
-        s0 = np.log(loss_fn.delta * np.nansum(W * np.abs(r), axis=1) / W.sum(axis=1))
+        s0 = np.empty(len(U))
+        for i in range(0, len(U), size):
+            r, _ = problem.residuals(U[i : i + size], jacobian=False)
+            w = W[i : i + size]
+            s0[i : i + size] = np.log(loss_fn.delta * np.nansum(w * np.abs(r), axis=1) / w.sum(axis=1))
         U = np.column_stack([U, s0])
     log_z = loss_fn.log_normaliser
 
@@ -442,7 +462,7 @@ def _minimise_likelihood(problem: Problem, loss_fn: HuberLikelihood, U: np.ndarr
 
     lower = np.append(problem.lower, -np.inf)
     upper = np.append(problem.upper, np.inf)
-    return optimize.bfgs(objective, U, lower=lower, upper=upper, max_iter=max_iter)
+    return optimize.bfgs(optimize.in_batches(objective, size), U, lower=lower, upper=upper, max_iter=max_iter)
 
 
 def _bootstrap(problem: Problem, loss_fn, u_best: np.ndarray, replicates: int, seed: int,
@@ -453,7 +473,7 @@ def _bootstrap(problem: Problem, loss_fn, u_best: np.ndarray, replicates: int, s
         rng = np.random.default_rng(seed)
         given = rng.multinomial(problem.n, np.full(problem.n, 1.0 / problem.n), size=replicates)
     weights = given * problem.weights
-    chunk = max(1, min(replicates, 2_000_000 // max(problem.n * len(u_best), 1)))
+    chunk = max(1, min(replicates, 2_000_000 // max(problem.n * len(u_best), 1), problem.starts_per_batch()))
     params = np.empty((replicates, len(problem.law.params)))
     failed = 0
     for start in range(0, replicates, chunk):
@@ -482,7 +502,7 @@ def _bootstrap_targets(problem: Problem, loss_fn, u_best: np.ndarray, targets: n
     params = np.full((len(targets), len(problem.law.params)), np.nan)
     failed = len(targets) - usable.size
     w = problem.weights
-    chunk = max(1, 2_000_000 // max(problem.n * len(u_best), 1))
+    chunk = max(1, min(2_000_000 // max(problem.n * len(u_best), 1), problem.starts_per_batch()))
     for start in range(0, usable.size, chunk):
         rows_b = usable[start : start + chunk]
 

@@ -215,7 +215,8 @@ def profile(problem, loss_fn, u_best: np.ndarray, level: float = 0.95) -> dict[s
         X0 = np.broadcast_to(u[others], (len(held), p - 1)).copy()
         if others:
             batch = optimize.irls(residuals, X0, loss=unit, weights=problem.weights, lower=problem.lower[others],
-                                  upper=problem.upper[others], indexed=True)
+                                  upper=problem.upper[others], indexed=True,
+                                  batch=problem.starts_per_batch())
             values = batch.fun
         else:
             values = objective(held[:, None])

@@ -57,6 +57,7 @@ def irls(
     groups: np.ndarray | None = None,
     merge: float = 1e-4,
     straggle: int = 200,
+    batch: int | None = None,
 ) -> BatchResult:
     """Minimise ``sum(weights * loss.rho(r(x)))`` from every row of ``x0``.
 
@@ -88,6 +89,10 @@ def irls(
         start still active there (crawling along a ridge) that holds its group's lowest objective is
         finished by trust-region least squares (``scipy.optimize.least_squares``, kept where it
         lowers the objective); the other active starts stop where they are, not converged.
+    batch
+        Most starts whose residuals and Jacobian are held at once (default: all).  Only the
+        gradient (S, p) and Gauss-Newton matrix (S, p, p) of every start are kept between
+        iterations, so memory is bounded by ``batch`` x rows x p; the numbers do not depend on it.
     """
     x = _clip(np.array(x0, dtype=float), lower, upper)
     S, p = x.shape
@@ -97,8 +102,8 @@ def irls(
     else:
         def call(x, jacobian, rows):
             return residuals(x, jacobian)
-    r, J = call(x, True, np.arange(S))
-    f = np.sum(w_all * loss.rho(r), axis=1)
+    size = S if batch is None else max(1, int(batch))
+    f, G, C = _moments(call, x, np.arange(S), w_all, loss, size)
     f = np.where(np.isfinite(f), f, np.inf)
     damping = np.full(S, 1e-6)
     converged = np.zeros(S, dtype=bool)
@@ -113,11 +118,8 @@ def irls(
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        ra, Ja, wa = r[idx], J[idx], w_all[idx]
+        gradient, H = G[idx], C[idx]
         with np.errstate(all="ignore"):
-            gradient = np.einsum("snp,sn->sp", Ja, wa * loss.psi(ra))
-            curvature = wa * loss.irls_weight(ra)
-            H = np.matmul(np.swapaxes(Ja * curvature[..., None], 1, 2), Ja)
             # A coordinate at a bound whose descent direction leaves the box is held there: the
             # step is solved in the free coordinates (a clipped full step would stall the iteration).
             xa = x[idx]
@@ -135,20 +137,18 @@ def irls(
         stuck = ~(usable & np.isfinite(step).all(axis=1))
         if stuck.any():  # the law's derivatives overflow here: this start cannot move
             active[idx[stuck]] = False
-            idx, step, wa = idx[~stuck], step[~stuck], wa[~stuck]
+            idx, step = idx[~stuck], step[~stuck]
             if idx.size == 0:
                 break
         xa = x[idx]
         xn = _clip(xa + step, lower, upper)
-        rn, Jn = call(xn, True, idx)
-        with np.errstate(all="ignore"):
-            fn = np.sum(wa * loss.rho(rn), axis=1)
+        fn, Gn, Cn = _moments(call, xn, idx, w_all, loss, size)
         evaluations += idx.size
         ok = np.isfinite(fn) & (fn <= f[idx])
         decrease = np.where(ok, f[idx] - fn, 0.0)
         moved = np.max(np.abs(xn - xa) / (1.0 + np.abs(xa)), axis=1)
         acc = idx[ok]
-        x[acc], r[acc], J[acc], f[acc] = xn[ok], rn[ok], Jn[ok], fn[ok]
+        x[acc], G[acc], C[acc], f[acc] = xn[ok], Gn[ok], Cn[ok], fn[ok]
         damping[idx] = np.clip(np.where(ok, damping[idx] * 0.1, damping[idx] * 10.0), 1e-12, 1e12)
         iterations[idx] += 1
         done = (ok & (decrease <= ftol * np.abs(fn))) | (moved <= xtol) | (damping[idx] >= 1e12)
@@ -171,6 +171,24 @@ def irls(
             twin = twin[twin]
         x[merged], f[merged], converged[merged] = x[twin[merged]], f[twin[merged]], converged[twin[merged]]
     return BatchResult(x, f, converged, iterations, evaluations)
+
+
+def _moments(call, x: np.ndarray, rows: np.ndarray, w_all: np.ndarray, loss, size: int):
+    """Objective (m,), gradient (m, p) and Gauss-Newton matrix (m, p, p) at every row of x, from the
+    residuals and Jacobian of at most ``size`` starts at a time."""
+    m, p = x.shape
+    f, G, C = np.empty(m), np.empty((m, p)), np.empty((m, p, p))
+    for i in range(0, m, size):
+        part = slice(i, i + size)
+        r, J = call(x[part], True, rows[part])
+        w = w_all[rows[part]]
+        with np.errstate(all="ignore"):
+            f[part] = np.sum(w * loss.rho(r), axis=1)
+            G[part] = np.einsum("snp,sn->sp", J, w * loss.psi(r))
+            curvature = w * loss.irls_weight(r)
+            C[part] = np.matmul(np.swapaxes(J * curvature[..., None], 1, 2), J)
+        del r, J, curvature
+    return f, G, C
 
 
 def _leaders(groups: np.ndarray, f: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -247,6 +265,16 @@ def _merge(pairs, x, f, active, twin, tol) -> None:
         if active[d] and active[k]:
             active[d] = False
             twin[d] = k
+
+
+def in_batches(objective: ObjectiveFunction, size: int) -> ObjectiveFunction:
+    """``objective`` evaluated on at most ``size`` starts at a time (same values, bounded memory)."""
+    def batched(x: np.ndarray, rows: np.ndarray):
+        if len(x) <= size:
+            return objective(x, rows)
+        parts = [objective(x[i : i + size], rows[i : i + size]) for i in range(0, len(x), size)]
+        return np.concatenate([f for f, _ in parts]), np.concatenate([g for _, g in parts])
+    return batched
 
 
 def bfgs(

@@ -92,6 +92,10 @@ Columns = Annotated[list[str] | None, typer.Option("--column", help="Which colum
                                                    "ROLE=NAME, repeatable or comma-separated, e.g. --column "
                                                    "loss=eval/loss --column params=model/params; with a "
                                                    "formula --law, x=NAME feeds its x (--column x=step).")]
+MaxRows = Annotated[int | None, ranged(help="Refuse a table file of more than N data rows (one line naming the file "
+                                           "and its row count), e.g. --max-rows 1000000; default: no limit. "
+                                           "Memory per fit is bounded by $SCALELAW_MAX_MEMORY_MB (MB, "
+                                           "default 1024), not by the row count.", low=1, integer=True)]
 Sheet = Annotated[str | None, typer.Option(help="Excel sheet to read (name or 0-based position); default: the "
                                                 "first.")]
 Params = Annotated[list[str] | None, typer.Option(help="Model size N (parameters), e.g. 70B; several as "
@@ -259,21 +263,24 @@ def formula_law(law: str, declared: dict | None, columns: Iterable[str]):
 
 
 def Reading(command: Callable) -> Callable:  # noqa: N802 (a decorator named like the option groups)
-    """``--column ROLE=NAME`` and ``--sheet`` on a command that reads a table: every table it reads is
-    read with that mapping and sheet (:func:`scalelaw.io.reading`); a command without its own
-    ``--where`` also gets one, which filters the first table it reads (its main file).  On a command
-    that takes formula laws (``--param``), ``--column x=NAME`` says which column feeds the law's x."""
+    """``--column ROLE=NAME``, ``--sheet`` and ``--max-rows`` on a command that reads a table: every table
+    it reads is read with that mapping, sheet and row limit (:func:`scalelaw.io.reading`); a command
+    without its own ``--where`` also gets one, which filters the first table it reads (its main file).
+    On a command that takes formula laws (``--param``), ``--column x=NAME`` says which column feeds the
+    law's x."""
     own = list(inspect.signature(command, eval_str=True).parameters.values())
     filters = not any(p.name == "where" for p in own)
     added = [inspect.Parameter("columns", inspect.Parameter.KEYWORD_ONLY, annotation=Columns, default=None),
-             inspect.Parameter("sheet", inspect.Parameter.KEYWORD_ONLY, annotation=Sheet, default=None)]
+             inspect.Parameter("sheet", inspect.Parameter.KEYWORD_ONLY, annotation=Sheet, default=None),
+             inspect.Parameter("max_rows", inspect.Parameter.KEYWORD_ONLY, annotation=MaxRows, default=None)]
     if filters:
         added.append(inspect.Parameter("where", inspect.Parameter.KEYWORD_ONLY, annotation=Where, default=None))
 
     laws = any(p.name == "param" for p in own)  # a command taking formula laws: x=NAME feeds the law's x
 
     @functools.wraps(command)
-    def run(*args, columns: list[str] | None = None, sheet: str | None = None, **kwargs):
+    def run(*args, columns: list[str] | None = None, sheet: str | None = None, max_rows: int | None = None,
+            **kwargs):
         from scalelaw.io import reading
 
         where = kwargs.pop("where", None) if filters else None
@@ -281,7 +288,7 @@ def Reading(command: Callable) -> Callable:  # noqa: N802 (a decorator named lik
         symbols = {role: mapping.pop(role) for role in LAW_SYMBOLS if laws and role in mapping}
         token = _LAW_COLUMNS.set(symbols)
         try:
-            with reading(columns=mapping, sheet=sheet, where=where or None):
+            with reading(columns=mapping, sheet=sheet, where=where or None, max_rows=max_rows):
                 return command(*args, **kwargs)
         finally:
             _LAW_COLUMNS.reset(token)

@@ -68,9 +68,10 @@ _READING: contextvars.ContextVar[dict | None] = contextvars.ContextVar("scalelaw
 
 @contextmanager
 def reading(*, columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
-            where: Mapping[str, object] | Iterable[str] | str | None = None) -> Iterator[None]:
-    """Defaults for every :func:`read_table` inside the block: a column mapping, an Excel sheet and
-    a row filter.
+            where: Mapping[str, object] | Iterable[str] | str | None = None,
+            max_rows: int | None = None) -> Iterator[None]:
+    """Defaults for every :func:`read_table` inside the block: a column mapping, an Excel sheet,
+    a row filter and the most data rows a file may have (``max_rows``, see :func:`check_rows`).
 
     The mapping is checked against the first table read (the main file); later files (a manifest,
     a second sample set) take the mappings whose columns they have.  ``where`` filters the first
@@ -79,7 +80,8 @@ def reading(*, columns: Mapping[str, str] | None = None, sheet: str | int | None
     >>> with reading(columns={"loss": "eval/loss"}):
     ...     pass
     """
-    token = _READING.set({"columns": dict(columns or {}), "sheet": sheet, "where": where, "reads": 0})
+    token = _READING.set({"columns": dict(columns or {}), "sheet": sheet, "where": where, "reads": 0,
+                          "max_rows": max_rows})
     try:
         yield
     finally:
@@ -147,6 +149,7 @@ def read_table(
     filters = parse_where(where)
     required, numeric, positive = list(required), list(numeric), list(positive)
     frame, notes = load(p, sheet=sheet, strict=strict)
+    check_rows(len(frame), str(path), None if context is None else context["max_rows"])
     check_names(frame.columns, str(path))
     frame.columns = [str(c).strip() for c in frame.columns]
     frame, renamed, mapping_notes = map_columns(frame, path=str(path), columns=columns, rename=rename,
@@ -177,6 +180,14 @@ def read_table(
                 raise table.error(f"{values[bad[0]]:g} is not a positive size; sizes must be > 0, "
                                   "fix or drop that row", row=row, column=column, value=values[bad[0]])
     return table
+
+
+def check_rows(rows: int, path: str, max_rows: int | None) -> None:
+    """Refuse a file of more than ``max_rows`` data rows (None: no limit), in one line naming the file
+    and its row count."""
+    if max_rows is not None and rows > max_rows:
+        raise InputError(f"the file has {rows:,} data rows, more than max_rows={max_rows:,}; filter it "
+                         "(where=), split it, or raise max_rows=", path=path)
 
 
 def _numeric_column(table: Table, column: str) -> pd.Series:
