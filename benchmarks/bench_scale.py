@@ -1,7 +1,7 @@
 """Wall time and peak memory of three commands as the table grows from 1e3 to 1e6 rows.
 
-Each command runs in a subprocess of its own per table size, so its peak resident memory (RSS, from
-``os.wait4``) is its own: ``scalelaw fit loss`` on Chinchilla-shaped runs (L = E + A/N^alpha +
+Each command runs in a subprocess of its own per table size, which reports its own peak resident
+memory (RSS, VmHWM of /proc/self/status at exit): ``scalelaw fit loss`` on Chinchilla-shaped runs (L = E + A/N^alpha +
 B/D^beta with 1% log-normal noise), ``scalelaw sampling passk`` on per-problem sample counts of ten
 models, and ``scalelaw hparams fit`` on a learning-rate x batch-size sweep over (N, D) groups.  The
 tables are synthetic and seeded (seed 0), written as CSV before the timing starts.
@@ -15,7 +15,6 @@ the 1e5 time).  Prints one table; ``--markdown`` prints it as the table of docs/
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -70,17 +69,30 @@ COMMANDS = {
 }
 
 
-def measure(args: list[str]) -> tuple[float, float, int]:
+# Runs the CLI and writes the process's own peak RSS (VmHWM, in kB) to the file named last: the
+# child's rusage would also count the benchmark's memory, inherited at fork.
+LAUNCH = """import atexit, sys
+out = sys.argv.pop()
+def peak():
+    with open("/proc/self/status") as f, open(out, "w") as o:
+        o.write(next(line.split()[1] for line in f if line.startswith("VmHWM")))
+atexit.register(peak)
+from scalelaw.cli import main
+sys.argv[0] = "scalelaw"
+main()
+"""
+
+
+def measure(args: list[str], folder: str) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MB and exit code of one ``scalelaw`` run in a subprocess."""
+    peak = Path(folder) / "peak"
     clock = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "scalelaw", *args], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
+    child = subprocess.run([sys.executable, "-c", LAUNCH, *args, str(peak)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - clock
-    child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
-        print(child.stderr.read().decode().strip().splitlines()[-1:], file=sys.stderr)
-    return wall, usage.ru_maxrss / 1024, child.returncode
+        print(child.stderr.strip().splitlines()[-1:], file=sys.stderr)
+    return wall, int(peak.read_text()) / 1024, child.returncode
 
 
 def main() -> int:
@@ -98,7 +110,7 @@ def main() -> int:
             for rows in sizes:
                 path = Path(folder) / f"{name}-{rows}.csv"
                 make(rows, np.random.default_rng(0)).to_csv(path, index=False)
-                wall, rss, code = measure([*command, str(path), "--json"])
+                wall, rss, code = measure([*command, str(path), "--json"], folder)
                 times[rows] = wall
                 ok &= code == 0 and (rows < 1_000_000 or rss <= GOAL_MB)
                 ratio = wall / (10 * times[rows // 10]) if rows // 10 in times else float("nan")

@@ -314,7 +314,7 @@ def fit(
     if bootstrap_targets is not None and isinstance(loss_fn, HuberLikelihood):
         raise FitError(f"bootstrap_targets need the huber or squared loss, not {loss!r}")
     _check_identifiable(problem)
-    U = start_points(law, starts, problem.data, problem.y)
+    U = start_points(law, starts, problem.data, problem.y, problem.starts_per_batch())
     U = np.minimum(np.maximum(U, problem.lower), problem.upper)
     objective0 = _objectives(problem, loss_fn, U)
     finite = np.flatnonzero(np.isfinite(objective0))

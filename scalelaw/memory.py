@@ -56,3 +56,16 @@ def jacobian_floats(parameters: int) -> int:
     """Float64 values held per start and row while residuals and Jacobian of a law are evaluated
     (the law's outputs, the Jacobian, the weighted Jacobian and the residual temporaries)."""
     return 4 * parameters + 8
+
+
+def check_matrix(rows: int, cols: int, *, copies: int, what: str, advice: str) -> None:
+    """Refuse, in one line, a computation holding ``copies`` float64 (rows x cols) matrices beyond the
+    memory bound; ``advice`` says what to do instead (``{side}`` is replaced by the largest square side
+    that fits)."""
+    budget = limit_mb() * 2**20
+    needed = 8.0 * rows * cols * copies
+    if needed > budget:
+        side = max(1, math.isqrt(int(budget // (8 * copies))))
+        raise InputError(f"{what} needs {copies} matrices of {rows:,} x {cols:,} (about {needed / 2**20:,.0f} MB), "
+                         f"more than the memory bound of {limit_mb():g} MB ({ENVIRONMENT}); "
+                         + advice.format(side=f"{side:,}".replace(",", "")))

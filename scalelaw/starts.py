@@ -76,8 +76,9 @@ def hoffmann_estimate(law: Law) -> np.ndarray:
     return np.array([[HOFFMANN_ESTIMATE[n] for n in law.param_names]])
 
 
-def default(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray) -> np.ndarray:
-    """Grid over declared starts, with the law's linear parameters solved by least squares."""
+def default(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray, batch: int | None = None) -> np.ndarray:
+    """Grid over declared starts, with the law's linear parameters solved by least squares (for at most
+    ``batch`` starts at a time; default all)."""
     names = law.param_names
     linear = set(law.linear_params)
     unstarted = [p.name for p in law.params if not p.starts and p.name not in linear]
@@ -92,7 +93,7 @@ def default(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray) -> np.ndarr
                        f"declare fewer starts (at most {MAX_STARTS})")
     natural = np.array(list(itertools.product(*grids)), dtype=float)
     if linear:
-        natural = _solve_linear(law, data, y, natural)
+        natural = _solve_linear(law, data, y, natural, batch or len(natural))
     return to_optimizer(law, natural)
 
 
@@ -106,38 +107,50 @@ def residual_weights(law: Law, y: np.ndarray) -> np.ndarray:
     return np.ones_like(y)
 
 
-def _solve_linear(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray, natural: np.ndarray) -> np.ndarray:
+def _solve_linear(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray, natural: np.ndarray,
+                  batch: int) -> np.ndarray:
     names = law.param_names
     cols = [j for j, n in enumerate(names) if n in law.linear_params]
-    theta = {n: natural[:, j : j + 1] for j, n in enumerate(names)}
-    outs = law.program.bind(data)(theta)
-    n_points = y.shape[0]
-    h = np.broadcast_to(outs[0], (natural.shape[0], n_points))
-    G = np.stack([np.broadcast_to(outs[1 + j], h.shape) for j in cols], axis=-1)
+    bound = law.program.bind(data)
     w = residual_weights(law, y)
-    Gw = G * w[None, :, None]
-    rhs = np.einsum("snq,sn->sq", Gw, (y - h) * w)
-    M = np.matmul(np.swapaxes(Gw, 1, 2), Gw)
-    ridge = 1e-10 * np.einsum("sqq->sq", M).max(axis=1)[:, None, None] * np.eye(len(cols)) + 1e-300
-    with np.errstate(all="ignore"):
-        solution = np.linalg.solve(M + ridge, rhs[..., None])[..., 0]
+    solution = np.empty((len(natural), len(cols)))
+    size = sum_abs = 0.0
+    for i in range(0, len(natural), batch):
+        part = natural[i : i + batch]
+        outs = bound({n: part[:, j : j + 1] for j, n in enumerate(names)})
+        h = np.broadcast_to(outs[0], (part.shape[0], y.shape[0]))
+        G = np.stack([np.broadcast_to(outs[1 + j], h.shape) for j in cols], axis=-1)
+        Gw = G * w[None, :, None]
+        rhs = np.einsum("snq,sn->sq", Gw, (y - h) * w)
+        M = np.matmul(np.swapaxes(Gw, 1, 2), Gw)
+        ridge = 1e-10 * np.einsum("sqq->sq", M).max(axis=1)[:, None, None] * np.eye(len(cols)) + 1e-300
+        with np.errstate(all="ignore"):
+            solution[i : i + batch] = np.linalg.solve(M + ridge, rhs[..., None])[..., 0]
+        # mean |G| per linear parameter over every start and row (one batch: as np.mean over all)
+        means = np.array([np.mean(np.abs(G[..., k])) for k in range(len(cols))])
+        sum_abs = sum_abs + means * G.shape[0] * G.shape[1] if batch < len(natural) else means
+        size += G.shape[0] * G.shape[1]
+        del outs, h, G, Gw
+    typical_abs = sum_abs / size if batch < len(natural) else sum_abs
     out = natural.copy()
     scale = np.mean(np.abs(y))
     for k, j in enumerate(cols):
         p = law.params[j]
         value = solution[:, k]
-        typical = scale / max(np.mean(np.abs(G[..., k])), 1e-300)
+        typical = scale / max(typical_abs[k], 1e-300)
         floor = p.lower if not p.log else 1e-6 * typical
         value = np.where(np.isfinite(value), value, floor)
         out[:, j] = np.clip(value, max(floor, p.lower) if p.log else p.lower, p.upper)
     return out
 
 
-def start_points(law: Law, starts, data: Mapping[str, np.ndarray], y: np.ndarray) -> np.ndarray:
+def start_points(law: Law, starts, data: Mapping[str, np.ndarray], y: np.ndarray,
+                 batch: int | None = None) -> np.ndarray:
     """Starting points in the optimiser's space for a named set, a mapping or an array.
 
     ``starts`` is a name from :data:`START_SETS`, a mapping of parameter values (one start), or an
-    array of shape (S, p) of natural values in the law's parameter order.
+    array of shape (S, p) of natural values in the law's parameter order; ``batch`` bounds the starts
+    evaluated on the data at once.
     """
     if isinstance(starts, str):
         if starts == "hoffmann":
@@ -145,7 +158,7 @@ def start_points(law: Law, starts, data: Mapping[str, np.ndarray], y: np.ndarray
         if starts == "hoffmann-estimate":
             return hoffmann_estimate(law)
         if starts == "default":
-            return default(law, data, y)
+            return default(law, data, y, batch)
         raise LawError(f"unknown start set {starts!r}; choose one of {', '.join(START_SETS)}")
     if isinstance(starts, Mapping):
         missing = set(law.param_names) - set(starts)

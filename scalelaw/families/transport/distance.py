@@ -378,6 +378,15 @@ def _check_max(max_samples: int | None) -> None:
         raise InputError(f"max_samples={max_samples} must be at least 1")
 
 
+def _check_size(na: int, nb: int, method: str) -> None:
+    """Refuse a cost matrix that the memory bound cannot hold (see :mod:`scalelaw.memory`)."""
+    from scalelaw import memory
+
+    memory.check_matrix(na, nb, copies=8 if method == "divergence" else 4,
+                        what=f"{method} OT of {na:,} and {nb:,} samples",
+                        advice="give max_samples={side} (a subsample of each set) or raise the bound")
+
+
 def _label_cost(a: Samples, b: Samples, label_weight: float) -> np.ndarray | float:
     if a.labels is None or label_weight == 0:
         return 0.0
@@ -421,6 +430,7 @@ def distance(
     a, b = a.subsample(max_samples, rng), b.subsample(max_samples, rng)
     warned = [f"{s.name}: {s.n} of its {n} samples used (max_samples={max_samples}, seed={seed})"
               for s, n in zip((a, b), given, strict=True) if s.n < n]
+    _check_size(a.n, b.n, method)
     M = feature_cost(a.features, b.features) + _label_cost(a, b, label_weight)
     wa, wb = np.full(a.n, 1.0 / a.n), np.full(b.n, 1.0 / b.n)
     epsilon = 0.0 if method == "exact" else reg * float(M.mean())
@@ -503,6 +513,7 @@ class MixtureTransport:
         rng = np.random.default_rng(seed)
         sources = [s.subsample(max_samples, rng) for s in sources]
         target = target.subsample(max_samples, rng)
+        _check_size(sum(s.n for s in sources), target.n, method)
         self.names = tuple(s.name for s in sources)
         self.sizes = np.array([s.n for s in sources])
         self.owner = np.repeat(np.arange(len(sources)), self.sizes)
