@@ -469,17 +469,17 @@ def _bootstrap(problem: Problem, loss_fn, u_best: np.ndarray, replicates: int, s
                progress: Progress | None, given: np.ndarray | None = None):
     """Fit ``replicates`` row resamples (or the ``given`` replicate weights), warm-started at the
     optimum; returns natural params."""
-    if given is None:
-        rng = np.random.default_rng(seed)
-        given = rng.multinomial(problem.n, np.full(problem.n, 1.0 / problem.n), size=replicates)
-    weights = given * problem.weights
+    rng = np.random.default_rng(seed) if given is None else None
     chunk = max(1, min(replicates, 2_000_000 // max(problem.n * len(u_best), 1), problem.starts_per_batch()))
     params = np.empty((replicates, len(problem.law.params)))
     failed = 0
     for start in range(0, replicates, chunk):
         stop = min(start + chunk, replicates)
+        # row counts drawn batch by batch: the same stream as one draw of every replicate
+        counts = (given[start:stop] if rng is None
+                  else rng.multinomial(problem.n, np.full(problem.n, 1.0 / problem.n), size=stop - start))
         U0 = np.broadcast_to(u_best, (stop - start, len(u_best))).copy()
-        batch = _minimise(problem, loss_fn, U0, weights[start:stop])
+        batch = _minimise(problem, loss_fn, U0, counts * problem.weights)
         ok = np.isfinite(batch.fun)
         failed += int(np.sum(~ok | ~batch.converged))
         params[start:stop] = to_natural(problem.law, batch.x[:, : len(problem.law.params)])
