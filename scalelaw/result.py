@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scalelaw import artifact, extrapolation, protocol
+from scalelaw import artifact, extrapolation, protocol, schema
 from scalelaw.errors import ArtifactError, InputError
 from scalelaw.io import coerce_numeric, quantities
 from scalelaw.laws import Law
@@ -87,6 +87,8 @@ class FitResult(protocol.Result):
 
     FAMILY = "core"
     KIND = "fit"
+    HASHED = ("law", "params", "bootstrap")
+    DERIVED = ("level", "intervals", "notes", "warnings")
 
     law: Law
     params: Mapping[str, float]
@@ -307,10 +309,13 @@ class FitResult(protocol.Result):
     # ------------------------------------------------------------------ artifact
     def to_dict(self) -> dict:
         """The ``scalelaw.core.fit/1`` artifact as a dict."""
+        law = self.law.to_dict()
+        bootstrap = None if self.bootstrap is None else self.bootstrap.tolist()
         return {
             **artifact.header(self.KIND, self.SCHEMA),
             "family": self.FAMILY,
-            "law": self.law.to_dict(),
+            artifact.DIGEST: self.digest({"law": law, "params": dict(self.params), "bootstrap": bootstrap}),
+            "law": law,
             "params": dict(self.params),
             "level": self.level,
             "intervals": {k: list(v) for k, v in self.intervals().items()},
@@ -318,10 +323,46 @@ class FitResult(protocol.Result):
             "data": dict(self.data),
             "metrics": dict(self.metrics),
             "diagnostics": dict(self.diagnostics),
-            "bootstrap": None if self.bootstrap is None else self.bootstrap.tolist(),
+            "bootstrap": bootstrap,
             "warnings": list(self.warnings),
             "noise": None if self.noise is None else dict(self.noise),
         }
+
+    @classmethod
+    def check_payload(cls, payload: Mapping) -> None:
+        """Refuse what the types cannot: a law that does not build, parameters that are not one finite
+        value within its bounds per law parameter, a bootstrap that is not 2-D with one column per
+        parameter, a level outside (0, 1) or an interval whose lower end lies above its upper end."""
+        try:
+            law = Law.from_dict(payload["law"])
+        except Exception as err:  # noqa: BLE001 (any failure to build the declaration is the artifact's)
+            schema.refuse("law", f"is not a law declaration ({err})")
+        params = payload["params"]
+        for p in law.params:
+            at = f"params.{p.name}"
+            if p.name not in params:
+                schema.refuse(at, f"is missing (law {law.name} has {', '.join(law.param_names)})")
+            value = schema.number(params[p.name], at)
+            if not p.lower <= value <= p.upper:
+                schema.refuse(at, f"is {value!r}, outside the law's bounds [{p.lower:g}, {p.upper:g}]")
+        for name in params:
+            if name not in law.param_names:
+                schema.refuse(f"params.{name}", f"is not a parameter of law {law.name}")
+        if payload.get("bootstrap") is not None:
+            draws = schema.array(payload["bootstrap"], "bootstrap", ndim=2, columns=len(law.params))
+            if np.isinf(draws).any():
+                schema.refuse("bootstrap", "holds an infinite draw")
+        _check_level(payload)
+        for name, pair in (payload.get("intervals") or {}).items():
+            if isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, float) for v in pair) \
+                    and pair[0] > pair[1]:
+                schema.refuse(f"intervals.{name}", f"is inverted (lower {pair[0]:g} above upper {pair[1]:g})")
+        data = payload.get("data") or {}
+        for column, bounds in (data.get("ranges") or {}).items() if isinstance(data, dict) else ():
+            if not isinstance(bounds, list) or len(bounds) != 2:
+                schema.refuse(f"data.ranges.{column}", "must be a list [min, max]")
+            for j, v in enumerate(bounds):
+                schema.number(v, f"data.ranges.{column}[{j}]", finite=False)
 
 
     @classmethod
@@ -339,9 +380,24 @@ class FitResult(protocol.Result):
             raise ArtifactError(f"{source}: the fit artifact is incomplete ({err!r})") from err
 
 
+def _check_level(payload: Mapping) -> None:
+    """Refuse a ``level`` or ``settings.level`` outside (0, 1), or the two disagreeing."""
+    settings = payload.get("settings") if isinstance(payload.get("settings"), dict) else {}
+    found = {}
+    for at, value in (("level", payload.get("level")), ("settings.level", settings.get("level"))):
+        if value is not None:
+            found[at] = schema.number(value, at)
+            if not 0 < found[at] < 1:
+                schema.refuse(at, f"must lie in (0, 1), got {found[at]!r}")
+    if len(found) == 2 and found["level"] != found["settings.level"]:
+        schema.refuse("level", f"is {found['level']!r} but settings.level is {found['settings.level']!r}")
+
+
 @protocol.legacy(LEGACY_SCHEMA)
 def _read_legacy_fit(payload: dict, source: str) -> FitResult:
-    return FitResult.from_fields(artifact.check(payload, schema=LEGACY_SCHEMA, source=source), source=source)
+    payload = artifact.check(payload, schema=LEGACY_SCHEMA, source=source)
+    schema.validate(FitResult, payload, source=source, at=protocol.AT.get())
+    return FitResult.from_fields(payload, source=source)
 
 
 # ------------------------------------------------------------------------------------------ groups
@@ -445,10 +501,19 @@ class FitGroup(protocol.Result, Mapping):
         table = pd.concat(frames, ignore_index=True)
         return table.set_index([*by, "parameter"])
 
+    def _member_digest(self) -> str:
+        """``params_sha256`` as :meth:`to_dict` gives it, holding one member's artifact at a time (a member
+        counts by its own digest)."""
+        body = {f.name: protocol.encode(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if f.init and f.name != "fits"}
+        body["fits"] = {str(k): {artifact.DIGEST: v.to_dict()[artifact.DIGEST]} for k, v in self.fits.items()}
+        return self.digest(body)
+
     def json_chunks(self) -> Iterator[str]:
         """The artifact's text one member at a time (``"".join`` of it is :meth:`to_json`), so that writing
         a group of 10^5 members never holds its whole text."""
-        payload = {**artifact.header(self.KIND, self.SCHEMA), "family": self.FAMILY}
+        payload = {**artifact.header(self.KIND, self.SCHEMA), "family": self.FAMILY,
+                   artifact.DIGEST: self._member_digest()}
         for f in dataclasses.fields(self):
             if f.init:
                 payload[f.name] = protocol.encode(getattr(self, f.name)) if f.name != "fits" else artifact.Streamed(

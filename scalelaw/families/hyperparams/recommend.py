@@ -78,6 +78,7 @@ class Recommendation(protocol.Result):
 
     FAMILY = "hyperparams"
     KIND = "recommendation"
+    DERIVED = ("tokens_per_param",)
     TITLE = "hyperparameter recommendation"
 
     law: str
