@@ -352,14 +352,16 @@ class FitResult(protocol.Result):
             draws = schema.array(payload["bootstrap"], "bootstrap", ndim=2, columns=len(law.params))
             if np.isinf(draws).any():
                 schema.refuse("bootstrap", "holds an infinite draw")
+        schema.fields_of(payload.get("diagnostics", {}), _DIAGNOSTICS, "diagnostics")
         _check_level(payload)
-        for name, pair in (payload.get("intervals") or {}).items():
-            if isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, float) for v in pair) \
-                    and pair[0] > pair[1]:
-                schema.refuse(f"intervals.{name}", f"is inverted (lower {pair[0]:g} above upper {pair[1]:g})")
-        data = payload.get("data") or {}
-        for column, bounds in (data.get("ranges") or {}).items() if isinstance(data, dict) else ():
-            if not isinstance(bounds, list) or len(bounds) != 2:
+        schema.check_type(payload.get("intervals"), Mapping[str, tuple[float, float]] | None, "intervals")
+        for name, (lower, upper) in (payload.get("intervals") or {}).items():
+            if lower > upper:
+                schema.refuse(f"intervals.{name}", f"is inverted (lower {lower:g} above upper {upper:g})")
+        ranges = payload.get("data", {}).get("ranges")
+        schema.check_type(ranges, Mapping[str, list] | None, "data.ranges")
+        for column, bounds in (ranges or {}).items():
+            if len(bounds) != 2:
                 schema.refuse(f"data.ranges.{column}", "must be a list [min, max]")
             for j, v in enumerate(bounds):
                 schema.number(v, f"data.ranges.{column}[{j}]", finite=False)
@@ -380,12 +382,17 @@ class FitResult(protocol.Result):
             raise ArtifactError(f"{source}: the fit artifact is incomplete ({err!r})") from err
 
 
+#: the diagnostics a fit's summary and report read, and their JSON types.
+_DIAGNOSTICS = {"at_bound": tuple[str, ...], "objective": float | None, "wall_time": float,
+                "converged": bool, "message": str, "n_starts": int, "n_polished": int, "n_at_optimum": int}
+
+
 def _check_level(payload: Mapping) -> None:
     """Refuse a ``level`` or ``settings.level`` outside (0, 1), or the two disagreeing."""
     settings = payload.get("settings") if isinstance(payload.get("settings"), dict) else {}
     found = {}
     for at, value in (("level", payload.get("level")), ("settings.level", settings.get("level"))):
-        if value is not None:
+        if value is not None or (at == "settings.level" and "level" in settings):
             found[at] = schema.number(value, at)
             if not 0 < found[at] < 1:
                 schema.refuse(at, f"must lie in (0, 1), got {found[at]!r}")
@@ -435,6 +442,17 @@ class FitGroup(protocol.Result, Mapping):
     settings: Mapping[str, object] = field(default_factory=dict)
     info: Mapping[str, object] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def check_payload(cls, payload: Mapping) -> None:
+        """Refuse a group fit (``info.by``) whose ``info.groups`` does not give each member's values."""
+        info = payload.get("info", {})
+        if "by" not in info:
+            return
+        schema.fields_of(info, {"by": tuple[str, ...], "groups": Mapping[str, list]}, "info", required=True)
+        for name in payload["fits"]:
+            if name not in info["groups"] or len(info["groups"][name]) != len(info["by"]):
+                schema.refuse(f"info.groups.{name}", f"must list the values of {', '.join(info['by'])}")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -94,6 +94,17 @@ def array(value: Any, path: str, *, ndim: int | None = None, columns: int | None
     return values
 
 
+def fields_of(value: Any, spec: Mapping[str, Any], path: str, *, required: bool = False) -> None:
+    """Refuse an object ``value`` whose keys named in ``spec`` do not hold their types (``required``:
+    or are missing); other keys are not checked."""
+    check_type(value, Mapping[str, Any], path)
+    for key, hint in spec.items():
+        if key in value:
+            check_type(value[key], hint, f"{path}.{key}")
+        elif required:
+            refuse(f"{path}.{key}", "is missing")
+
+
 # ------------------------------------------------------------------------------------------ types
 def hints(cls: type) -> dict[str, Any]:
     """Field name -> resolved annotation (``Any`` where a name cannot be resolved)."""
@@ -190,7 +201,11 @@ def _check_class(value: Any, hint: type, path: str) -> None:
     elif issubclass(hint, protocol.Result):
         if not isinstance(value, dict) or not isinstance(value.get("schema"), str):
             refuse(path, f"must be an artifact object with a schema, got {describe(value)}")
-    elif hasattr(hint, "VALUE_KIND") or hasattr(hint, "from_dict") or dataclasses.is_dataclass(hint):
+    elif hasattr(hint, "VALUE_KIND"):
+        if not isinstance(value, dict) or value.get("$value") != hint.VALUE_KIND:
+            refuse(path, f"must be a {hint.VALUE_KIND} ({{\"$value\": \"{hint.VALUE_KIND}\", ...}}), "
+                         f"got {describe(value)}")
+    elif hasattr(hint, "from_dict") or dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             refuse(path, f"must be an object, got {describe(value)}")
 
@@ -207,6 +222,20 @@ def depth(value: Any, limit: int = MAX_DEPTH) -> int:
                 return deepest
             stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
     return deepest
+
+
+def _common(cls: type, payload: Mapping, declared: Mapping[str, Any]) -> None:
+    """What holds for every class: a float field ``level`` lies in (0, 1); the arrays named in the
+    class's ``SAME_LENGTH`` have one length."""
+    if declared.get("level") is float and "level" in payload:
+        level = number(payload["level"], "level")
+        if not 0 < level < 1:
+            refuse("level", f"must lie in (0, 1), got {level!r}")
+    lengths = {k: len(array(payload[k], k).reshape(-1)) for k in getattr(cls, "SAME_LENGTH", ()) if k in payload}
+    if len(set(lengths.values())) > 1:
+        first, n = next(iter(lengths.items()))
+        odd = next(k for k, v in lengths.items() if v != n)
+        refuse(odd, f"has {lengths[odd]} values but {first} has {n}")
 
 
 def validate(cls: type, payload: Any, *, source: str, at: str = "", extra: frozenset = frozenset()) -> None:
@@ -229,9 +258,10 @@ def validate(cls: type, payload: Any, *, source: str, at: str = "", extra: froze
                     refuse(f.name, "is missing")
                 continue
             check_type(payload[f.name], declared.get(f.name, Any), f.name)
+        advice = ADVICE
+        _common(cls, payload, declared)
         hook = getattr(cls, "check_payload", None)
         if hook is not None:
-            advice = ADVICE
             hook(payload)
     except Invalid as err:
         where = f"{at}{err.path}".rstrip(".")
