@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import functools
 import math
 import sys
 import types
@@ -106,6 +107,7 @@ def fields_of(value: Any, spec: Mapping[str, Any], path: str, *, required: bool 
 
 
 # ------------------------------------------------------------------------------------------ types
+@functools.cache
 def hints(cls: type) -> dict[str, Any]:
     """Field name -> resolved annotation (``Any`` where a name cannot be resolved)."""
     try:

@@ -271,3 +271,17 @@ def test_each_family_artifact_mutated_field_by_field_is_refused_or_loads(family_
     with warnings.catch_warnings():
         warnings.simplefilter("error", ArtifactWarning)
         scalelaw.load(path, strict=True)
+
+
+def test_every_result_class_field_has_a_checked_type():
+    """Each registered class's annotations resolve, so each of its fields is checked on load."""
+    import importlib
+    import typing
+
+    from scalelaw import schema
+
+    for module in protocol.MODULES.values():
+        importlib.import_module(module)
+    unresolved = {name: [k for k, v in schema.hints(cls).items() if v is typing.Any]
+                  for name, cls in protocol.SCHEMAS.items()}
+    assert {k: v for k, v in unresolved.items() if v} == {}
