@@ -343,7 +343,7 @@ class FitResult(protocol.Result):
             if p.name not in params:
                 schema.refuse(at, f"is missing (law {law.name} has {', '.join(law.param_names)})")
             value = schema.number(params[p.name], at)
-            if not p.lower <= value <= p.upper:
+            if not _within(value, p.lower, p.upper):
                 schema.refuse(at, f"is {value!r}, outside the law's bounds [{p.lower:g}, {p.upper:g}]")
         for name in params:
             if name not in law.param_names:
@@ -385,6 +385,11 @@ class FitResult(protocol.Result):
 #: the diagnostics a fit's summary and report read, and their JSON types.
 _DIAGNOSTICS = {"at_bound": tuple[str, ...], "objective": float | None, "wall_time": float,
                 "converged": bool, "message": str, "n_starts": int, "n_polished": int, "n_at_optimum": int}
+
+
+def _within(value: float, lower: float, upper: float, rtol: float = 1e-9) -> bool:
+    """``value`` in [lower, upper] up to a relative ``rtol`` (a fit may end a rounding past a bound)."""
+    return lower - rtol * max(1.0, abs(lower)) <= value <= upper + rtol * max(1.0, abs(upper))
 
 
 def _check_level(payload: Mapping) -> None:
