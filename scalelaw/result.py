@@ -87,7 +87,7 @@ class FitResult(protocol.Result):
 
     FAMILY = "core"
     KIND = "fit"
-    HASHED = ("law", "params", "bootstrap")
+    HASHED = ("law", "params", "bootstrap", "noise")
     DERIVED = ("level", "intervals", "notes", "warnings")
 
     law: Law
@@ -311,10 +311,12 @@ class FitResult(protocol.Result):
         """The ``scalelaw.core.fit/1`` artifact as a dict."""
         law = self.law.to_dict()
         bootstrap = None if self.bootstrap is None else self.bootstrap.tolist()
+        noise = None if self.noise is None else dict(self.noise)
         return {
             **artifact.header(self.KIND, self.SCHEMA),
             "family": self.FAMILY,
-            artifact.DIGEST: self.digest({"law": law, "params": dict(self.params), "bootstrap": bootstrap}),
+            artifact.DIGEST: self.digest({"law": law, "params": dict(self.params), "bootstrap": bootstrap,
+                                          "noise": noise}),
             "law": law,
             "params": dict(self.params),
             "level": self.level,
@@ -325,7 +327,7 @@ class FitResult(protocol.Result):
             "diagnostics": dict(self.diagnostics),
             "bootstrap": bootstrap,
             "warnings": list(self.warnings),
-            "noise": None if self.noise is None else dict(self.noise),
+            "noise": noise,
         }
 
     @classmethod

@@ -125,10 +125,10 @@ def test_an_unknown_field_warns_naming_it(fit, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ the hash
-def test_the_hash_is_of_the_law_params_and_bootstrap():
+def test_the_hash_is_of_the_law_params_bootstrap_and_noise():
     law = get_law("power_law")
     fit = FitResult(law=law, params={"A": 2.0, "alpha": 0.5})
-    body = {"law": law.to_dict(), "params": {"A": 2.0, "alpha": 0.5}, "bootstrap": None}
+    body = {"law": law.to_dict(), "params": {"A": 2.0, "alpha": 0.5}, "bootstrap": None, "noise": None}
     text = json.dumps(artifact.encode(body), sort_keys=True, separators=(",", ":"))
     import hashlib
 
