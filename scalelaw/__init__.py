@@ -13,6 +13,7 @@ from scalelaw._version import __version__ as __version__
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     "ArtifactError": "scalelaw.errors",
+    "ArtifactWarning": "scalelaw.errors",
     "CATALOGUE": "scalelaw.laws",
     "DegeneracyWarning": "scalelaw.errors",
     "ExtrapolationWarning": "scalelaw.errors",

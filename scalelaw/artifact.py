@@ -7,6 +7,9 @@ temporary name in the same folder and renamed, so a failed run leaves no half-wr
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import hashlib
 import json
 import math
 import os
@@ -17,6 +20,13 @@ from pathlib import Path
 from scalelaw import outputs
 from scalelaw._version import __version__
 from scalelaw.errors import ArtifactError
+
+#: the field that holds the sha256 of the numbers an artifact's answers use.
+DIGEST = "params_sha256"
+#: how deep an artifact's JSON may nest (the deepest written is about 12 levels).
+MAX_DEPTH = 64
+#: whether an artifact whose params_sha256 does not match is refused (see :func:`strict`).
+STRICT: contextvars.ContextVar[bool] = contextvars.ContextVar("scalelaw_strict_artifacts", default=False)
 
 
 def encode(value):
@@ -34,7 +44,7 @@ def encode(value):
 
 
 def _decode(obj: dict):
-    if set(obj) == {"$float"}:
+    if set(obj) == {"$float"} and obj["$float"] in ("nan", "inf", "-inf"):
         return float(obj["$float"])
     return obj
 
@@ -97,6 +107,37 @@ def loads(text: str, *, source: str = "artifact") -> dict:
     except json.JSONDecodeError as err:
         raise ArtifactError(f"{source}: not a JSON artifact ({err.msg} at line {err.lineno}); "
                             "give a file that scalelaw wrote (to_json, or the out option of a command)") from err
+    except RecursionError:
+        raise ArtifactError(f"{source}: not a scalelaw artifact (it nests deeper than {MAX_DEPTH} levels, "
+                            "which no artifact does)") from None
+
+
+def _nested(value):
+    """``value`` with every nested artifact that carries a digest replaced by that digest."""
+    if isinstance(value, dict):
+        if isinstance(value.get("schema"), str) and DIGEST in value:
+            return {DIGEST: value[DIGEST]}
+        return {k: _nested(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nested(v) for v in value]
+    return value
+
+
+def digest(fields: Mapping) -> str:
+    """The sha256 (hex) of a canonical encoding of artifact ``fields`` (sorted keys, no spaces,
+    non-finite floats explicit); a nested artifact counts by its own digest."""
+    text = json.dumps(_nested(encode(fields)), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@contextlib.contextmanager
+def strict(on: bool = True) -> Iterator[None]:
+    """Within the block, an artifact whose params_sha256 does not match is refused, not warned about."""
+    token = STRICT.set(bool(on))
+    try:
+        yield
+    finally:
+        STRICT.reset(token)
 
 
 def write_atomic(path: str | os.PathLike, content: str | bytes | Iterable[str]) -> Path:
@@ -156,12 +197,18 @@ class JsonArtifact:
         return write_atomic(path, self.json_chunks())
 
     @classmethod
-    def from_json(cls, source: str | os.PathLike):
-        """Restore from a JSON file path or from JSON text."""
+    def from_json(cls, source: str | os.PathLike, *, strict: bool = False):
+        """Restore from a JSON file path or from JSON text (``strict``: refuse numbers edited by hand)."""
         text = str(source)
-        if text.lstrip().startswith("{"):
-            return cls.from_dict(loads(text, source="JSON text"), source="JSON text")
-        return cls.from_dict(load(source), source=str(source))
+        with strict_if(strict):
+            if text.lstrip().startswith("{"):
+                return cls.from_dict(loads(text, source="JSON text"), source="JSON text")
+            return cls.from_dict(load(source), source=str(source))
+
+
+def strict_if(on: bool) -> contextlib.AbstractContextManager:
+    """:func:`strict` when ``on``; otherwise whatever the caller set."""
+    return strict(True) if on else contextlib.nullcontext()
 
 
 def check(payload: dict, *, schema: str, source: str = "artifact") -> dict:

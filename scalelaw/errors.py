@@ -58,6 +58,11 @@ class OutputError(ScalelawError, OSError):
     """An output file cannot be written (the disk is full, the folder went away); nothing was written."""
 
 
+class ArtifactWarning(UserWarning):
+    """An artifact loads but is not as written: unknown fields, or numbers edited by hand
+    (``params_sha256`` does not match; ``load(path, strict=True)`` refuses it instead)."""
+
+
 class ExtrapolationWarning(UserWarning):
     """A prediction or derived quantity lies outside the ranges the law was fitted on.
 

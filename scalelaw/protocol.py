@@ -27,13 +27,14 @@ True
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import importlib
 import os
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from scalelaw import artifact
+from scalelaw import artifact, schema
 from scalelaw.errors import ArtifactError
 
 #: schema -> result class, filled by :meth:`Result.__init_subclass__`.
@@ -42,6 +43,8 @@ SCHEMAS: dict[str, type[Result]] = {}
 LEGACY: dict[str, Callable[[dict, str], Result]] = {}
 #: value kind -> class of a declared value nested in artifacts (see :func:`value_kind`).
 VALUES: dict[str, type] = {}
+#: the JSON path of the artifact being read inside its file (``fits.small.``), for messages.
+AT: contextvars.ContextVar[str] = contextvars.ContextVar("scalelaw_artifact_path", default="")
 #: where the classes of each family's artifacts are declared (imported by :func:`load` on demand).
 MODULES = {
     "core": "scalelaw.result",
@@ -124,24 +127,21 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} in an artifact")
 
 
-def decode(value: Any, *, source: str = "artifact") -> Any:
-    """The inverse of :func:`encode` (lists stay lists; :meth:`Result.from_dict` restores tuples)."""
+def decode(value: Any, *, source: str = "artifact", path: str = "") -> Any:
+    """The inverse of :func:`encode` (lists stay lists; :meth:`Result.from_dict` restores tuples).
+
+    ``path`` is the JSON path of ``value`` in its artifact, named when a value cannot be read.
+    """
     if isinstance(value, list):
-        return [decode(v, source=source) for v in value]
+        return [decode(v, source=source, path=f"{path}[{j}]") for j, v in enumerate(value)]
     if not isinstance(value, dict):
         return value
-    if "$array" in value:
-        import numpy as np
-
-        return np.asarray(value["$array"], dtype=value.get("dtype", "float64"))
-    if "$frame" in value:
-        import pandas as pd
-
-        body = value["$frame"]
-        frame = pd.DataFrame([list(row) for row in body["data"]], columns=body["columns"])
-        if body.get("index") is not None:
-            frame.index = pd.Index(body["index"], name=body.get("index_name"))
-        return frame
+    if "$array" in value or "$frame" in value:
+        try:
+            return _table(value)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            what = "an array" if "$array" in value else "a table"
+            raise ArtifactError(f"{source}: {AT.get()}{path} is not {what} ({err}); {schema.FORM_ADVICE}") from None
     if "$value" in value:
         kind = value["$value"]
         cls = VALUES.get(kind)
@@ -151,13 +151,37 @@ def decode(value: Any, *, source: str = "artifact") -> Any:
             cls = VALUES.get(kind)
         if cls is None:
             raise ArtifactError(f"{source}: unknown value kind {kind!r}; it was written by another scalelaw")
-        body = {k: decode(v, source=source) for k, v in value.items() if k != "$value"}
-        if hasattr(cls, "from_dict"):
-            return cls.from_dict(body)
-        return _build(cls, body)
+        body = {k: decode(v, source=source, path=f"{path}.{k}") for k, v in value.items() if k != "$value"}
+        try:
+            return cls.from_dict(body) if hasattr(cls, "from_dict") else _build(cls, body)
+        except ArtifactError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ArtifactError(f"{source}: {AT.get()}{path} is not a {kind} ({err}); {schema.FORM_ADVICE}") from None
     if isinstance(value.get("schema"), str):
-        return from_payload(value, source=source)
-    return {k: decode(v, source=source) for k, v in value.items()}
+        token = AT.set(f"{AT.get()}{path}.")
+        try:
+            return from_payload(value, source=source)
+        finally:
+            AT.reset(token)
+    return {k: decode(v, source=source, path=f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+
+
+def _table(value: dict):
+    """An array (``$array``) or DataFrame (``$frame``) from its encoded form."""
+    import numpy as np
+    import pandas as pd
+
+    if "$array" in value:
+        dtype = value.get("dtype", "float64")
+        if not isinstance(dtype, str) or np.dtype(dtype).kind not in "biufcUSM":
+            raise ValueError(f"dtype {dtype!r} is not one scalelaw writes")
+        return np.asarray(value["$array"], dtype=dtype)
+    body = value["$frame"]
+    frame = pd.DataFrame([list(row) for row in body["data"]], columns=body["columns"])
+    if body.get("index") is not None:
+        frame.index = pd.Index(body["index"], name=body.get("index_name"))
+    return frame
 
 
 def _build(cls, body: Mapping):
@@ -186,6 +210,10 @@ class Result(artifact.JsonArtifact):
     VERSION: ClassVar[int] = 1
     #: the first line of ``report()`` (default: family and kind).
     TITLE: ClassVar[str] = ""
+    #: the fields whose numbers the answers use, hashed into ``params_sha256`` (None: every field).
+    HASHED: ClassVar[tuple[str, ...] | None] = None
+    #: keys ``to_dict`` writes besides the fields (read back as known, not as unknown keys).
+    DERIVED: ClassVar[tuple[str, ...]] = ()
 
     settings: Mapping[str, object]
     warnings: tuple[str, ...]
@@ -231,24 +259,33 @@ class Result(artifact.JsonArtifact):
     def to_dict(self) -> dict:
         """The artifact as a dict: the header, then every dataclass field."""
         body = {f.name: encode(getattr(self, f.name)) for f in dataclasses.fields(self) if f.init}
-        return {**artifact.header(self.KIND, self.SCHEMA), "family": self.FAMILY, **body}
+        return {**artifact.header(self.KIND, self.SCHEMA), "family": self.FAMILY,
+                artifact.DIGEST: self.digest(body), **body}
+
+    def digest(self, body: Mapping) -> str:
+        """``params_sha256`` of an artifact body: the sha256 of the fields in ``HASHED``."""
+        return artifact.digest({k: body[k] for k in (self.HASHED or body) if k in body})
 
     @classmethod
     def from_dict(cls, payload: Mapping, *, source: str = "artifact"):
         """Restore from an artifact dict of this class's schema (or an older one it replaces)."""
-        schema = payload.get("schema") if isinstance(payload, Mapping) else None
-        if schema != cls.SCHEMA and schema in LEGACY:
-            result = LEGACY[schema](dict(payload), source)
+        if not isinstance(payload, Mapping):
+            raise ArtifactError(f"{source}: {AT.get() or 'the artifact '}is {schema.describe(payload)}, not "
+                                f"a {cls.FAMILY} {cls.KIND} artifact object; give a file that scalelaw wrote")
+        found = payload.get("schema")
+        if found != cls.SCHEMA and found in LEGACY:
+            result = LEGACY[found](dict(payload), source)
             if isinstance(result, cls):
                 return result
         payload = artifact.check(dict(payload), schema=cls.SCHEMA, source=source)
+        schema.validate(cls, payload, source=source, at=AT.get())
         return cls.from_fields(payload, source=source)
 
     @classmethod
     def from_fields(cls, payload: Mapping, *, source: str = "artifact"):
         """Build from the artifact's fields (the header is ignored)."""
         try:
-            body = {f.name: decode(payload[f.name], source=source)
+            body = {f.name: decode(payload[f.name], source=source, path=f.name)
                     for f in dataclasses.fields(cls) if f.init and f.name in payload}
             return _build(cls, body)
         except ArtifactError:
@@ -277,26 +314,40 @@ def _family_of(schema: str) -> str | None:
 
 def from_payload(payload: Mapping, *, source: str = "artifact") -> Result:
     """The result an artifact dict holds, by its schema (importing the family that declares it)."""
-    schema = payload.get("schema") if isinstance(payload, Mapping) else None
-    if not isinstance(schema, str):
+    if not isinstance(payload, Mapping):
+        raise ArtifactError(f"{source}: {AT.get() or 'the artifact '}is {schema.describe(payload)}, not an "
+                            "artifact object; give a file that scalelaw wrote")
+    if not AT.get() and schema.depth(payload) > schema.MAX_DEPTH:
+        raise ArtifactError(f"{source}: nests deeper than {schema.MAX_DEPTH} levels, which no artifact does")
+    found = payload.get("schema")
+    if not isinstance(found, str):
         raise ArtifactError(f"{source}: not a scalelaw artifact (no schema field)")
-    family = _family_of(schema)
-    if family in MODULES and schema not in SCHEMAS and schema not in LEGACY:
+    return _by_schema(found, payload, source)
+
+
+def _by_schema(name: str, payload: Mapping, source: str) -> Result:
+    family = _family_of(name)
+    if family in MODULES and name not in SCHEMAS and name not in LEGACY:
         importlib.import_module(MODULES[family])
-    if schema in LEGACY:
-        return LEGACY[schema](dict(payload), source)
-    if schema in SCHEMAS:
-        return SCHEMAS[schema].from_dict(payload, source=source)
-    known = [s for s in SCHEMAS if s.split("/")[0] == schema.split("/")[0]]
+    if name in LEGACY:
+        return LEGACY[name](dict(payload), source)
+    if name in SCHEMAS:
+        return SCHEMAS[name].from_dict(payload, source=source)
+    known = [s for s in SCHEMAS if s.split("/")[0] == name.split("/")[0]]
     if known:
-        raise ArtifactError(f"{source}: written with schema {schema!r}; this scalelaw reads {known[0]!r}; "
+        raise ArtifactError(f"{source}: written with schema {name!r}; this scalelaw reads {known[0]!r}; "
                             "refit with this version or install the one that wrote it")
-    raise ArtifactError(f"{source}: unknown artifact schema {schema!r}")
+    raise ArtifactError(f"{source}: unknown artifact schema {name!r}")
 
 
-def load(source: str | os.PathLike) -> Result:
-    """Read any scalelaw artifact (a file path or JSON text) and return its result object."""
+def load(source: str | os.PathLike, *, strict: bool = False) -> Result:
+    """Read any scalelaw artifact (a file path or JSON text) and return its result object.
+
+    Every field is checked before use (:func:`scalelaw.schema.validate`); an artifact whose numbers
+    were edited by hand (``params_sha256`` does not match) warns, or with ``strict=True`` is refused.
+    """
     text = str(source)
-    if text.lstrip().startswith("{"):
-        return from_payload(artifact.loads(text, source="JSON text"), source="JSON text")
-    return from_payload(artifact.load(source), source=text)
+    with artifact.strict_if(strict):
+        if text.lstrip().startswith("{"):
+            return from_payload(artifact.loads(text, source="JSON text"), source="JSON text")
+        return from_payload(artifact.load(source), source=text)

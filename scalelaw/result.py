@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scalelaw import artifact, extrapolation, protocol
+from scalelaw import artifact, extrapolation, protocol, schema
 from scalelaw.errors import ArtifactError, InputError
 from scalelaw.io import coerce_numeric, quantities
 from scalelaw.laws import Law
@@ -87,6 +87,8 @@ class FitResult(protocol.Result):
 
     FAMILY = "core"
     KIND = "fit"
+    HASHED = ("law", "params", "bootstrap", "noise")
+    DERIVED = ("level", "intervals", "notes", "warnings")
 
     law: Law
     params: Mapping[str, float]
@@ -307,10 +309,15 @@ class FitResult(protocol.Result):
     # ------------------------------------------------------------------ artifact
     def to_dict(self) -> dict:
         """The ``scalelaw.core.fit/1`` artifact as a dict."""
+        law = self.law.to_dict()
+        bootstrap = None if self.bootstrap is None else self.bootstrap.tolist()
+        noise = None if self.noise is None else dict(self.noise)
         return {
             **artifact.header(self.KIND, self.SCHEMA),
             "family": self.FAMILY,
-            "law": self.law.to_dict(),
+            artifact.DIGEST: self.digest({"law": law, "params": dict(self.params), "bootstrap": bootstrap,
+                                          "noise": noise}),
+            "law": law,
             "params": dict(self.params),
             "level": self.level,
             "intervals": {k: list(v) for k, v in self.intervals().items()},
@@ -318,10 +325,48 @@ class FitResult(protocol.Result):
             "data": dict(self.data),
             "metrics": dict(self.metrics),
             "diagnostics": dict(self.diagnostics),
-            "bootstrap": None if self.bootstrap is None else self.bootstrap.tolist(),
+            "bootstrap": bootstrap,
             "warnings": list(self.warnings),
-            "noise": None if self.noise is None else dict(self.noise),
+            "noise": noise,
         }
+
+    @classmethod
+    def check_payload(cls, payload: Mapping) -> None:
+        """Refuse what the types cannot: a law that does not build, parameters that are not one finite
+        value within its bounds per law parameter, a bootstrap that is not 2-D with one column per
+        parameter, a level outside (0, 1) or an interval whose lower end lies above its upper end."""
+        try:
+            law = Law.from_dict(payload["law"])
+        except Exception as err:  # noqa: BLE001 (any failure to build the declaration is the artifact's)
+            schema.refuse("law", f"is not a law declaration ({err})")
+        params = payload["params"]
+        for p in law.params:
+            at = f"params.{p.name}"
+            if p.name not in params:
+                schema.refuse(at, f"is missing (law {law.name} has {', '.join(law.param_names)})")
+            value = schema.number(params[p.name], at)
+            if not _within(value, p.lower, p.upper):
+                schema.refuse(at, f"is {value!r}, outside the law's bounds [{p.lower:g}, {p.upper:g}]")
+        for name in params:
+            if name not in law.param_names:
+                schema.refuse(f"params.{name}", f"is not a parameter of law {law.name}")
+        if payload.get("bootstrap") is not None:
+            draws = schema.array(payload["bootstrap"], "bootstrap", ndim=2, columns=len(law.params))
+            if np.isinf(draws).any():
+                schema.refuse("bootstrap", "holds an infinite draw")
+        schema.fields_of(payload.get("diagnostics", {}), _DIAGNOSTICS, "diagnostics")
+        _check_level(payload)
+        schema.check_type(payload.get("intervals"), Mapping[str, tuple[float, float]] | None, "intervals")
+        for name, (lower, upper) in (payload.get("intervals") or {}).items():
+            if lower > upper:
+                schema.refuse(f"intervals.{name}", f"is inverted (lower {lower:g} above upper {upper:g})")
+        ranges = payload.get("data", {}).get("ranges")
+        schema.check_type(ranges, Mapping[str, list] | None, "data.ranges")
+        for column, bounds in (ranges or {}).items():
+            if len(bounds) != 2:
+                schema.refuse(f"data.ranges.{column}", "must be a list [min, max]")
+            for j, v in enumerate(bounds):
+                schema.number(v, f"data.ranges.{column}[{j}]", finite=False)
 
 
     @classmethod
@@ -339,9 +384,34 @@ class FitResult(protocol.Result):
             raise ArtifactError(f"{source}: the fit artifact is incomplete ({err!r})") from err
 
 
+#: the diagnostics a fit's summary and report read, and their JSON types.
+_DIAGNOSTICS = {"at_bound": tuple[str, ...], "objective": float | None, "wall_time": float,
+                "converged": bool, "message": str, "n_starts": int, "n_polished": int, "n_at_optimum": int}
+
+
+def _within(value: float, lower: float, upper: float, rtol: float = 1e-9) -> bool:
+    """``value`` in [lower, upper] up to a relative ``rtol`` (a fit may end a rounding past a bound)."""
+    return lower - rtol * max(1.0, abs(lower)) <= value <= upper + rtol * max(1.0, abs(upper))
+
+
+def _check_level(payload: Mapping) -> None:
+    """Refuse a ``level`` or ``settings.level`` outside (0, 1), or the two disagreeing."""
+    settings = payload.get("settings") if isinstance(payload.get("settings"), dict) else {}
+    found = {}
+    for at, value in (("level", payload.get("level")), ("settings.level", settings.get("level"))):
+        if value is not None or (at == "settings.level" and "level" in settings):
+            found[at] = schema.number(value, at)
+            if not 0 < found[at] < 1:
+                schema.refuse(at, f"must lie in (0, 1), got {found[at]!r}")
+    if len(found) == 2 and found["level"] != found["settings.level"]:
+        schema.refuse("level", f"is {found['level']!r} but settings.level is {found['settings.level']!r}")
+
+
 @protocol.legacy(LEGACY_SCHEMA)
 def _read_legacy_fit(payload: dict, source: str) -> FitResult:
-    return FitResult.from_fields(artifact.check(payload, schema=LEGACY_SCHEMA, source=source), source=source)
+    payload = artifact.check(payload, schema=LEGACY_SCHEMA, source=source)
+    schema.validate(FitResult, payload, source=source, at=protocol.AT.get())
+    return FitResult.from_fields(payload, source=source)
 
 
 # ------------------------------------------------------------------------------------------ groups
@@ -379,6 +449,17 @@ class FitGroup(protocol.Result, Mapping):
     settings: Mapping[str, object] = field(default_factory=dict)
     info: Mapping[str, object] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def check_payload(cls, payload: Mapping) -> None:
+        """Refuse a group fit (``info.by``) whose ``info.groups`` does not give each member's values."""
+        info = payload.get("info", {})
+        if "by" not in info:
+            return
+        schema.fields_of(info, {"by": tuple[str, ...], "groups": Mapping[str, list]}, "info", required=True)
+        for name in payload["fits"]:
+            if name not in info["groups"] or len(info["groups"][name]) != len(info["by"]):
+                schema.refuse(f"info.groups.{name}", f"must list the values of {', '.join(info['by'])}")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -445,10 +526,19 @@ class FitGroup(protocol.Result, Mapping):
         table = pd.concat(frames, ignore_index=True)
         return table.set_index([*by, "parameter"])
 
+    def _member_digest(self) -> str:
+        """``params_sha256`` as :meth:`to_dict` gives it, holding one member's artifact at a time (a member
+        counts by its own digest)."""
+        body = {f.name: protocol.encode(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if f.init and f.name != "fits"}
+        body["fits"] = {str(k): {artifact.DIGEST: v.to_dict()[artifact.DIGEST]} for k, v in self.fits.items()}
+        return self.digest(body)
+
     def json_chunks(self) -> Iterator[str]:
         """The artifact's text one member at a time (``"".join`` of it is :meth:`to_json`), so that writing
         a group of 10^5 members never holds its whole text."""
-        payload = {**artifact.header(self.KIND, self.SCHEMA), "family": self.FAMILY}
+        payload = {**artifact.header(self.KIND, self.SCHEMA), "family": self.FAMILY,
+                   artifact.DIGEST: self._member_digest()}
         for f in dataclasses.fields(self):
             if f.init:
                 payload[f.name] = protocol.encode(getattr(self, f.name)) if f.name != "fits" else artifact.Streamed(

@@ -256,7 +256,7 @@ def error_law(
         if loss_fit is None:
             raise InputError("--params/--tokens/--set need --loss-fit, the loss law that turns them into a "
                              "loss")
-        law_fit = FitResult.from_json(loss_fit)
+        law_fit = FitResult.from_json(loss_fit, strict=(grouping or {}).get("strict", False))
         inputs = {k: options.number(f"--set {k}", v) for k, v in options.pairs("--set", set_).items()}
         inputs |= {k: v for k, v in (("params", options.one("--params", params)),
                                      ("tokens", options.one("--tokens", tokens))) if v is not None}

@@ -317,31 +317,34 @@ def recommend(
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
+    strict: options.StrictArtifact = False,
 ) -> None:
     """Recommend a peak learning rate and a batch size (tokens and sequences) for N and D (for laws fitted
     with --by: those of --group, or of every group).
 
     Example: scalelaw hparams recommend --params 7B --tokens 1.4T --seq-len 2048 --out rec.json --plot rec.png
     """
-    from scalelaw import protocol
+    from scalelaw import artifact, protocol
     from scalelaw.answers import hparams as answers
     from scalelaw.families import hyperparams as family
 
     check_outputs(out=out, plot=plot)
     given = {"params": params, "tokens": tokens, "seq_len": seq_len, "batch_size": batch_size, "layers": layers,
              "d_model": d_model, "moe": moe}
-    chosen = _grouped_law(law, group) if group is not None or Path(law).is_file() else None
-    if chosen is not None and not family.is_law(chosen):
-        if out is not None or plot is not None or plateau is not None:
-            raise InputError("--out, --plot and --plateau take one law; give --group NAME")
-        _recommend_each(chosen, given, json)
-        return
-    chosen = family.resolve(law if chosen is None else chosen, bootstrap_file=bootstrap_file)
-    surfaces = None
-    if plateau is not None:
-        surfaces = family.check_law(protocol.load(plateau), source=str(plateau))
-        if surfaces.info["plateau"] is None:
-            raise InputError(f"--plateau {plateau}: the fit has no loss surfaces; refit with --plateau-window > 0")
+    with artifact.strict_if(strict):  # the law, the plateau: refused when edited by hand
+        chosen = _grouped_law(law, group) if group is not None or Path(law).is_file() else None
+        if chosen is not None and not family.is_law(chosen):
+            if out is not None or plot is not None or plateau is not None:
+                raise InputError("--out, --plot and --plateau take one law; give --group NAME")
+            _recommend_each(chosen, given, json)
+            return
+        chosen = family.resolve(law if chosen is None else chosen, bootstrap_file=bootstrap_file)
+        surfaces = None
+        if plateau is not None:
+            surfaces = family.check_law(protocol.load(plateau), source=str(plateau))
+            if surfaces.info["plateau"] is None:
+                raise InputError(f"--plateau {plateau}: the fit has no loss surfaces; refit with "
+                                 "--plateau-window > 0")
     answer = answers.recommend(chosen, plateau=surfaces, **given)
     r = answer.result
     options.write_result(r, out, plot)

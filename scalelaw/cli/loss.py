@@ -402,15 +402,16 @@ def validate_loss(
                   for label, m in (("in-sample", result.in_sample), ("held out (largest)", result.held_out))))
 
 
-def _read_fit(path: Path, group: str | None = None):
-    """The fit artifact at ``path``: a FitResult, or a group fit (``--by``), or its member ``group``."""
+def _read_fit(path: Path, group: str | None = None, *, strict: bool = False):
+    """The fit artifact at ``path``: a FitResult, or a group fit (``--by``), or its member ``group``
+    (``strict``: refuse one edited by hand)."""
     from scalelaw import protocol
     from scalelaw.averaging import AveragedFit
     from scalelaw.result import FitResult
 
     if str(path).lstrip().startswith("{"):
-        return FitResult.from_json(path)
-    result = protocol.load(Path(path))
+        return FitResult.from_json(path, strict=strict)
+    result = protocol.load(Path(path), strict=strict)
     if isinstance(result, AveragedFit):
         if group is not None:
             raise InputError(f"--group {group}: {path} holds a law average, not one fit per group (fit with --by)")
@@ -419,7 +420,7 @@ def _read_fit(path: Path, group: str | None = None):
         return result if group is None else result[group]
     if group is not None:
         raise InputError(f"--group {group}: {path} holds one fit, not one fit per group (fit with --by)")
-    return FitResult.from_json(Path(path))
+    return result if isinstance(result, FitResult) else FitResult.from_json(Path(path))
 
 
 def answers_of_groups(result) -> bool:
@@ -473,6 +474,7 @@ def predict(
     group: Group = None,
     plot: Plot = None,
     json: Json = False,
+    strict: options.StrictArtifact = False,
 ) -> None:
     """Predict the target of a fitted law at given inputs, with its prediction or confidence interval (one
     row per point; with --flops and --params, tokens = C / (6 N)).
@@ -484,7 +486,7 @@ def predict(
     from scalelaw import answers
 
     check_outputs(plot=plot)
-    fit = _read_fit(fit_file, group)
+    fit = _read_fit(fit_file, group, strict=strict)
     if answers_of_groups(fit):
         _each_group("predict", fit, json, params=params, tokens=tokens, flops=flops, set=set_, interval=interval)
         return
@@ -527,6 +529,7 @@ def optimal(
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
+    strict: options.StrictArtifact = False,
 ) -> None:
     """Compute-optimal model size and tokens for each FLOPs budget (C = 6 N D), with intervals.
 
@@ -535,7 +538,7 @@ def optimal(
     from scalelaw.answers import loss as answers
 
     check_outputs(out=out, plot=plot)
-    fit = _read_fit(fit_file, group)
+    fit = _read_fit(fit_file, group, strict=strict)
     if answers_of_groups(fit):
         _each_group("optimal", fit, json, flops=flops)
         return

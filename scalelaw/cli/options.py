@@ -73,6 +73,10 @@ def ranged(*decls: str, help: str, low: float | None = None, high: float | None 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 Plot = Annotated[Path | None, typer.Option(help="Write a figure here (.png, .pdf or .svg).")]
 Out = Annotated[Path | None, typer.Option(help="Write the result (JSON artifact) here.")]
+StrictArtifact = Annotated[bool, typer.Option(
+    "--strict", help="Refuse an artifact whose numbers were edited by hand (its params_sha256 does not match) "
+                     "instead of warning, e.g. scalelaw predict fit.json --params 7B --tokens 1.4T --strict.")]
+
 Csv = Annotated[Path | None, typer.Option(help="Write the table here (CSV).")]
 LegacyCsv = Annotated[Path | None, typer.Option("--out", hidden=True, help="Former name of --csv.")]
 Level = Annotated[float, ranged(help="Interval level, e.g. 0.95 (the default of every command).", low=0, high=1,

@@ -205,6 +205,7 @@ def plan(
     out: Out = None,
     plot: Plot = None,
     json: Json = False,
+    strict: options.StrictArtifact = False,
 ) -> None:
     """Samples per problem that reach a target coverage, per model, with interval and cost.
 
@@ -217,7 +218,7 @@ def plan(
 
     check_outputs(out=out, plot=plot)
     check_target(target)
-    fit = family.grouped.member(load(fit_file), group, source=str(fit_file))
+    fit = family.grouped.member(load(fit_file, strict=strict), group, source=str(fit_file))
     answer = answers.plan(fit, target=target, cost_per_sample=cost_per_sample, cost=cost, problems=problems)
     result = answer.result
     table = result.table

@@ -203,6 +203,7 @@ class Allocation(protocol.Result):
 
     FAMILY = "loss"
     KIND = "allocation"
+    SAME_LENGTH = ALLOCATION_COLUMNS
     TITLE = "compute-optimal allocation (C = 6 N D)"
 
     flops: np.ndarray

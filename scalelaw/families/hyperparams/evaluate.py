@@ -51,6 +51,7 @@ class Evaluation(protocol.Result):
 
     FAMILY = "hyperparams"
     KIND = "evaluation"
+    DERIVED = ("mean_gap", "median_gap", "max_gap", "n_groups")
 
     law: str
     kind: str

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scalelaw import extrapolation, protocol
+from scalelaw import extrapolation, protocol, schema
 from scalelaw.errors import InputError
 from scalelaw.families.hyperparams import model
 from scalelaw.families.hyperparams.model import inputs
@@ -78,6 +78,7 @@ class Recommendation(protocol.Result):
 
     FAMILY = "hyperparams"
     KIND = "recommendation"
+    DERIVED = ("tokens_per_param",)
     TITLE = "hyperparameter recommendation"
 
     law: str
@@ -99,6 +100,26 @@ class Recommendation(protocol.Result):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
+
+    @classmethod
+    def check_payload(cls, payload: Mapping) -> None:
+        """Refuse sizes, learning rates and batch sizes that are not finite and positive, and
+        intervals, formulas or a fixed-batch answer without the numbers the report reads."""
+        for key in ("params", "tokens", "seq_len", "lr", "batch_size", "batch_size_sequences"):
+            schema.number(payload[key], key, positive=True)
+        schema.fields_of(payload["formulas"], {"lr": str, "batch_size": str}, "formulas", required=True)
+        if payload["intervals"] is not None:
+            intervals = payload["intervals"]
+            schema.fields_of(intervals, {"level": float, "source": str}, "intervals", required=True)
+            for key in _QUANTITIES:
+                schema.fields_of(intervals.get(key), dict.fromkeys(("median", "lower", "upper"), float),
+                                 f"intervals.{key}", required=True)
+            level = intervals["level"]
+            if not 0 < level < 1:
+                schema.refuse("intervals.level", f"must lie in (0, 1), got {level!r}")
+        if payload["at_batch_size"] is not None:
+            schema.fields_of(payload["at_batch_size"], {"batch_size": float, "lr": float, "rule": str},
+                             "at_batch_size", required=True)
 
     @property
     def tokens_per_param(self) -> float:
