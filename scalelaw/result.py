@@ -386,7 +386,9 @@ class FitResult(protocol.Result):
 
 #: the diagnostics a fit's summary and report read, and their JSON types.
 _DIAGNOSTICS = {"at_bound": tuple[str, ...], "objective": float | None, "wall_time": float,
-                "converged": bool, "message": str, "n_starts": int, "n_polished": int, "n_at_optimum": int}
+                "converged": bool, "message": str, "n_starts": int, "n_polished": int, "n_at_optimum": int,
+                "condition_number": float, "weakest": str, "collapsed": tuple[str, ...],
+                "disagree": tuple[str, ...], "start_spread": Mapping[str, float]}
 
 
 def _within(value: float, lower: float, upper: float, rtol: float = 1e-9) -> bool:
