@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scalelaw import identifiability, optimize
+from scalelaw import identifiability, intervals, optimize
 from scalelaw.engine import _transform, _transform_slope
 from scalelaw.expression import BoundProgram
 from scalelaw.laws import Law
@@ -129,7 +129,8 @@ def fit_chunk(law: Law, chunk: Chunk, *, loss: str = "huber", delta: float = 1e-
 
     Returns ``u`` (G, p) optimiser-space optimum, ``objective``, ``converged``, ``iterations``,
     ``evaluations``, ``n_starts``, ``n_polished``, ``n_at_optimum``, ``prediction`` (G, n), each group's
-    ``identifiability`` diagnostics (:func:`scalelaw.identifiability.diagnose_many`) and, with
+    ``identifiability`` diagnostics (:func:`scalelaw.identifiability.diagnose_many`), its ``noise`` model
+    (:func:`scalelaw.intervals.fit_noise_many`) and, with
     ``bootstrap``, ``draws`` (G, B, p) natural values (NaN where a replicate failed) and
     ``bootstrap_failed`` (G,).
     """
@@ -184,6 +185,8 @@ def fit_chunk(law: Law, chunk: Chunk, *, loss: str = "huber", delta: float = 1e-
     live = np.arange(n) < chunk.counts[:, None]
     out["identifiability"] = identifiability.diagnose_many(law, J, chunk.weights, np.where(live, chunk.y, np.nan),
                                                            u_best, xs, fun)
+    out["noise"] = intervals.fit_noise_many(law.space, chunk.data, chunk.y, out["prediction"], chunk.weights,
+                                            n_params=p, live=live)
     if bootstrap:
         out |= _bootstrap(stack, loss_fn, u_best, bootstrap)
     return out

@@ -314,4 +314,4 @@ def _result(law: Law, settings: dict, chunk: Chunk, i: int, outcome: dict, elaps
     mae, mape, largest, rmse = (float(v) for v in outcome["metrics"][i])
     metrics = {"n": m, "mae": mae, "mape": mape, "max_abs_error": largest, "rmse": rmse}
     return FitResult(law=law, params=params, diagnostics=diagnostics, settings=settings, data=facts,
-                     metrics=metrics, bootstrap=boot, noise=engine.noise_of(problem, law.evaluate(data, params)))
+                     metrics=metrics, bootstrap=boot, noise=outcome["noise"][i])

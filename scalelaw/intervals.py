@@ -73,31 +73,6 @@ def _scale_of(inputs: Mapping[str, np.ndarray]) -> np.ndarray | None:
         return np.sum(np.broadcast_arrays(*(np.log(c) for c in columns)), axis=0)
 
 
-def _log_likelihood(r: np.ndarray, w: np.ndarray, log_sigma: np.ndarray) -> float:
-    return float(np.sum(w * (-log_sigma - 0.5 * np.log(2 * np.pi) - 0.5 * r * r * np.exp(-2 * log_sigma))))
-
-
-def _fit_scale(r: np.ndarray, w: np.ndarray, z: np.ndarray) -> tuple[float, float] | None:
-    """(a, b) of log sigma = a + b z by Newton's method (the likelihood is convex in (a, b)); None when
-    it does not converge (e.g. residuals that are exactly 0)."""
-    a, b = 0.5 * np.log(np.sum(w * r * r) / np.sum(w)), 0.0
-    X = np.column_stack([np.ones_like(z), z])
-    with np.errstate(all="ignore"):
-        for _ in range(100):
-            q = r * r * np.exp(-2 * (a + b * z))
-            grad = X.T @ (w * (1 - q))
-            hess = (X * (2 * w * q)[:, None]).T @ X
-            if not np.all(np.isfinite(hess)) or np.linalg.det(hess) <= 0:
-                return None
-            step = np.linalg.solve(hess, grad)
-            a, b = a - step[0], b - step[1]
-            if not np.all(np.isfinite((a, b))):
-                return None
-            if np.max(np.abs(step)) < 1e-10:
-                return float(a), float(b)
-    return None
-
-
 def fit_noise(space: str, inputs: Mapping[str, np.ndarray], y: np.ndarray, prediction: np.ndarray,
               weights: np.ndarray | None = None, *, n_params: int = 0) -> dict:
     """The noise model of residuals T(y) - T(prediction) at ``inputs`` (arrays by input symbol).
@@ -106,34 +81,85 @@ def fit_noise(space: str, inputs: Mapping[str, np.ndarray], y: np.ndarray, predi
     ``sigma`` (constant) or ``log_sigma`` ([a, b]) with ``centre`` and ``spread`` of the covariate,
     ``covariate``, ``aic`` per model tried, ``rows`` and ``dof_factor`` (n / (n - p)).
     """
+    y = np.asarray(y, dtype=float)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
-    r = transform(space, np.asarray(y, dtype=float)) - transform(space, np.asarray(prediction, dtype=float))
-    keep = (w > 0) & np.isfinite(r)
-    r, w = r[keep], w[keep]
-    n = float(np.sum(w))
-    factor = n / (n - n_params) if n > n_params + 1 else 1.0
-    ss = float(np.sum(w * r * r))
-    out = {"space": space, "rows": int(keep.sum()), "dof_factor": factor}
-    if n == 0 or ss == 0:
-        return out | {"model": "constant", "sigma": 0.0, "aic": {}}
-    log_sigma0 = 0.5 * np.log(ss / n)
-    aic = {"constant": 2 - 2 * _log_likelihood(r, w, np.full_like(r, log_sigma0))}
-    s = _scale_of(inputs)
-    fitted = None
-    if s is not None and keep.sum() >= 4:
-        s = s[keep]
-        centre, spread = float(np.average(s, weights=w)), float(np.sqrt(np.average((s - np.average(s, weights=w)) ** 2,
-                                                                                    weights=w)))
-        if spread > 0:
-            z = (s - centre) / spread
-            fitted = _fit_scale(r, w, z)
-            if fitted is not None:
-                aic["scale"] = 4 - 2 * _log_likelihood(r, w, fitted[0] + fitted[1] * z)
-    if fitted is not None and aic["scale"] < aic["constant"]:
-        shift = 0.5 * np.log(factor)
-        return out | {"model": "scale", "log_sigma": [float(fitted[0] + shift), fitted[1]], "centre": centre,
-                      "spread": spread, "covariate": _COVARIATE, "aic": aic}
-    return out | {"model": "constant", "sigma": float(np.exp(log_sigma0) * np.sqrt(factor)), "aic": aic}
+    inputs = {k: np.broadcast_to(np.asarray(v, dtype=float), y.shape)[None] for k, v in inputs.items()}
+    return fit_noise_many(space, inputs, y[None], np.asarray(prediction, dtype=float)[None], w[None],
+                          n_params=n_params)[0]
+
+
+def fit_noise_many(space: str, inputs: Mapping[str, np.ndarray], y: np.ndarray, prediction: np.ndarray,
+                   weights: np.ndarray, *, n_params: int = 0, live: np.ndarray | None = None) -> list[dict]:
+    """:func:`fit_noise` of G problems at once (the groups of a batched fit): ``inputs`` symbol -> (G, n),
+    ``y``, ``prediction`` and ``weights`` (G, n); ``live`` (G, n) marks each group's own rows (default:
+    all), the rest being padding of zero weight."""
+    live = np.ones(y.shape, dtype=bool) if live is None else live
+    with np.errstate(all="ignore"):
+        r = transform(space, y) - transform(space, prediction)
+    keep = live & (weights > 0) & np.isfinite(r)
+    r, w = np.where(keep, r, 0.0), np.where(keep, weights, 0.0)
+    n, rows = np.sum(w, axis=1), np.sum(keep, axis=1)
+    with np.errstate(all="ignore"):
+        factor = np.where(n > n_params + 1, n / (n - n_params), 1.0)
+        ss = np.sum(w * r * r, axis=1)
+        log_sigma0 = 0.5 * np.log(ss / n)
+        columns = list(inputs.values())
+        positive = np.all([np.all(~live | (c > 0), axis=1) for c in columns], axis=0) if columns else \
+            np.zeros(len(y), dtype=bool)
+        cov = np.sum([np.log(np.where(live, c, 1.0)) for c in columns], axis=0) if columns else np.zeros(y.shape)
+        centre = np.sum(w * cov, axis=1) / n
+        spread = np.sqrt(np.sum(w * (cov - centre[:, None]) ** 2, axis=1) / n)
+        z = (cov - centre[:, None]) / spread[:, None]
+    tried = (n > 0) & (ss > 0) & positive & (rows >= 4) & (spread > 0)
+    a, b, fitted = _fit_scales(r, w, np.where(tried[:, None], z, 0.0), log_sigma0, tried)
+    out = []
+    for g in range(len(y)):
+        head = {"space": space, "rows": int(rows[g]), "dof_factor": float(factor[g])}
+        if n[g] == 0 or ss[g] == 0:
+            out.append(head | {"model": "constant", "sigma": 0.0, "aic": {}})
+            continue
+        aic = {"constant": 2 - 2 * _log_likelihood(r[g], w[g], np.full(r.shape[1], log_sigma0[g]))}
+        if fitted[g]:
+            aic["scale"] = 4 - 2 * _log_likelihood(r[g], w[g], a[g] + b[g] * z[g])
+        if fitted[g] and aic["scale"] < aic["constant"]:
+            out.append(head | {"model": "scale", "log_sigma": [float(a[g] + 0.5 * np.log(factor[g])), float(b[g])],
+                               "centre": float(centre[g]), "spread": float(spread[g]), "covariate": _COVARIATE,
+                               "aic": aic})
+        else:
+            out.append(head | {"model": "constant", "sigma": float(np.exp(log_sigma0[g]) * np.sqrt(factor[g])),
+                               "aic": aic})
+    return out
+
+
+def _log_likelihood(r: np.ndarray, w: np.ndarray, log_sigma: np.ndarray) -> float:
+    with np.errstate(all="ignore"):
+        terms = w * (-log_sigma - 0.5 * np.log(2 * np.pi) - 0.5 * r * r * np.exp(-2 * log_sigma))
+    return float(np.sum(np.where(w > 0, terms, 0.0)))
+
+
+def _fit_scales(r: np.ndarray, w: np.ndarray, z: np.ndarray, a0: np.ndarray, tried: np.ndarray):
+    """(a, b) of log sigma = a + b z per row by Newton's method (the likelihood is convex in (a, b)), and
+    whether it converged (not for rows not ``tried``, nor where residuals are exactly 0)."""
+    a, b = np.where(tried, a0, 0.0), np.zeros(len(a0))
+    active, done = tried.copy(), np.zeros(len(a0), dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(100):
+            if not active.any():
+                break
+            q = r * r * np.exp(-2 * (a[:, None] + b[:, None] * z))
+            g0, g1 = np.sum(w * (1 - q), axis=1), np.sum(w * (1 - q) * z, axis=1)
+            h00, h01, h11 = (np.sum(2 * w * q, axis=1), np.sum(2 * w * q * z, axis=1),
+                             np.sum(2 * w * q * z * z, axis=1))
+            det = h00 * h11 - h01 * h01
+            bad = active & ~(np.isfinite(det) & np.isfinite(h00) & np.isfinite(h11) & (det > 0))
+            active &= ~bad
+            s0, s1 = (h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det
+            a, b = np.where(active, a - s0, a), np.where(active, b - s1, b)
+            active &= np.isfinite(a) & np.isfinite(b)
+            finished = active & (np.maximum(np.abs(s0), np.abs(s1)) < 1e-10)
+            done |= finished
+            active &= ~finished
+    return a, b, done
 
 
 def sigma(noise: Mapping, inputs: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -71,7 +71,7 @@ def test_per_task_downstream_laws_on_obsscaling_equal_their_fits_alone():
         assert _relative(group[name].diagnostics["objective"], alone.diagnostics["objective"]) < 1e-10
 
 
-def test_each_group_carries_the_identifiability_of_its_fit_alone_and_a_degenerate_one_is_named(porian):
+def test_each_group_carries_the_identifiability_and_noise_of_its_fit_alone_and_a_degenerate_one_is_named(porian):
     law = scalelaw.get_law("chinchilla")
     group = scalelaw.fit(law, porian, by="dataset,hparams")
     for name, fit in group.items():
@@ -79,6 +79,9 @@ def test_each_group_carries_the_identifiability_of_its_fit_alone_and_a_degenerat
         assert _relative(fit.diagnostics["condition_number"], alone.diagnostics["condition_number"]) < 1e-6
         for key in ("weakest", "collapsed", "disagree"):
             assert fit.diagnostics[key] == alone.diagnostics[key]
+        assert fit.noise["model"] == alone.noise["model"] and fit.noise["rows"] == alone.noise["rows"]
+        assert fit.noise.get("log_sigma", [fit.noise.get("sigma")]) == pytest.approx(
+            alone.noise.get("log_sigma", [alone.noise.get("sigma")]), rel=1e-9)
     rng = np.random.default_rng(0)
     x = np.geomspace(1, 1e4, 12)
     floor = (0.3 + 2 * x**-0.4) * np.exp(rng.normal(0, 0.01, 12))
