@@ -1,0 +1,180 @@
+"""The fuzz targets: each draws cases from a strategy and runs them through the CLI in-process or a Python
+reader or loader, returning one outcome per call (:mod:`fuzz.invariant`); the tests assert every outcome is
+"ok" or "refused", ``tests/fuzz/measure.py`` counts them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from hypothesis import strategies as st
+
+from fuzz import artifacts, formulas, options, tables
+from fuzz.invariant import cli_outcome, outcome
+
+#: Every reader of a table file, by module and name.
+READERS = (
+    ("scalelaw.families.loss", "read_runs"), ("scalelaw.families.sampling.counts", "read_counts"),
+    ("scalelaw.families.downstream.readers", "read_choices"),
+    ("scalelaw.families.downstream.error_law", "read_errors"),
+    ("scalelaw.families.downstream.observational", "read_benchmarks"),
+    ("scalelaw.families.downstream.olmo_ladder", "read_ladder_table"), ("scalelaw.families.datastore.data", "read"),
+    ("scalelaw.families.hyperparams.sweep", "read_sweep"), ("scalelaw.families.transport.distance", "read_samples"),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    strategy: Callable[[], st.SearchStrategy]
+    examples: int  #: cases in ``make test``
+    run: Callable[[object], list[tuple[str, str]]]  #: a case -> (outcome, what was called) per call
+    artifacts: bool = False  #: reads tampered artifacts (kept out of ``make test`` until they are all refused)
+
+
+def _folder():
+    return tempfile.TemporaryDirectory(prefix="scalelaw-fuzz-")
+
+
+def _written(case: tables.TableFile, folder: str) -> Path:
+    path = Path(folder) / case.name
+    path.write_bytes(case.data)
+    return path
+
+
+def readers(case: tables.TableFile):
+    from scalelaw.io import read_table
+
+    found = []
+    with _folder() as folder:
+        path = _written(case, folder)
+        found.append((outcome(lambda: read_table(path, numeric=tables.COLUMNS))[0], "read_table"))
+        for module, name in READERS:
+            reader = getattr(importlib.import_module(module), name)
+            found.append((outcome(lambda reader=reader: reader(path))[0], f"{module.rsplit('.', 1)[-1]}.{name}"))
+    return found
+
+
+def same_reading(case: tables.TableFile):
+    from scalelaw.io import read_table
+
+    with _folder() as folder:
+        kind, table = outcome(lambda: read_table(_written(case, folder), numeric=tables.COLUMNS))
+    if kind == "ok" and not np.array_equal(table.frame[list(tables.COLUMNS)].to_numpy(float), np.array(tables.CLEAN)):
+        kind = "wrong answer: other numbers than the clean file's"
+    return [(kind if kind == "ok" else f"wrong answer: {kind}", "read_table")]
+
+
+@cache
+def clean_fit() -> dict:
+    """The parameters ``fit loss`` finds on the clean table."""
+    return artifacts.valid()["loss-plain"]["params"]
+
+
+def fit_loss(case: tables.TableFile):
+    with _folder() as folder:
+        out = Path(folder) / "fit.json"
+        kind, run = cli_outcome("fit", "loss", _written(case, folder), "--out", out, outputs=(out,))
+        if case.same and kind != "ok":
+            kind = f"wrong answer: an equivalent file is {kind}: {getattr(run, 'stderr', '')[:160]}"
+        elif case.same and json.loads(out.read_text())["params"] != clean_fit():
+            kind = "wrong answer: an equivalent file fits other parameters"
+    return [(kind, "fit loss")]
+
+
+def loaders(kind: str):
+    def run(case):
+        import scalelaw
+        from scalelaw.protocol import SCHEMAS
+
+        data, how = case
+        scalelaw.load(artifacts.FOLDER / f"{kind}.json")  # registers the family's result classes
+        cls = SCHEMAS[artifacts.valid()[kind]["schema"]]
+        with _folder() as folder:
+            path = Path(folder) / "fit.json"
+            path.write_bytes(data)
+            return [(outcome(lambda: scalelaw.load(path))[0], "scalelaw.load"),
+                    (outcome(lambda: cls.from_json(path))[0], f"{cls.__name__}.from_json")]
+    return run
+
+
+#: The commands that read an artifact of each kind (ART: its path, OUT: an output path).
+CONSUMERS = {
+    "loss": (("predict", "ART", "--params", "1e9", "--tokens", "2e10"), ("optimal", "ART", "--flops", "1e22",
+                                                                         "--out", "OUT"),
+             ("hparams", "recommend", "--law", "ART", "--params", "1e9", "--tokens", "2e10")),
+    "sampling": (("sampling", "plan", "ART", "--target", "0.5", "--out", "OUT"),),
+    "datastore": (("datastore", "optimal", "ART", "--flops", "1e22", "--out", "OUT"),),
+    "hparams": (("hparams", "recommend", "--law", "ART", "--params", "1e9", "--tokens", "2e10"),),
+    "error-law": (("downstream", "error-law", "ERRORS", "--loss-fit", "LOSS"),),
+}
+
+
+def consumers(kind: str):
+    def run(case):
+        data, how = case
+        found = []
+        with _folder() as folder:
+            art, out = Path(folder) / "fit.json", Path(folder) / "answer.json"
+            art.write_bytes(data)
+            names = {"ART": art, "OUT": out, "ERRORS": artifacts.FOLDER / "errors.csv", "LOSS": art}
+            for line in CONSUMERS[kind]:
+                found.append((cli_outcome(*(names.get(a, a) for a in line), outputs=(out,))[0], " ".join(line[:2])))
+                out.unlink(missing_ok=True)
+        return found
+    return run
+
+
+def parse(text: str):
+    from scalelaw.expression import parse as parse_formula
+    from scalelaw.laws import get_law
+
+    return [(outcome(lambda: parse_formula(text))[0], "expression.parse"),
+            (outcome(lambda: get_law(text))[0], "get_law")]
+
+
+def fit_formula(text: str):
+    with _folder() as folder:
+        out = Path(folder) / "fit.json"
+        return [(cli_outcome("fit", "loss", artifacts.FOLDER / "runs.csv", "--law", text, "--max-iter", "20",
+                             "--out", out, outputs=(out,))[0], "fit loss --law")]
+
+
+def fit_options(line: list[str]):
+    with _folder() as folder:
+        out = Path(folder) / "fit.json"
+        return [(cli_outcome("fit", "loss", artifacts.FOLDER / "runs.csv", *line, "--out", out, outputs=(out,))[0],
+                 "fit loss " + line[0])]
+
+
+def answer_options(line: list[str]):
+    names = {"LOSS": artifacts.FOLDER / "loss.json", "SAMPLING": artifacts.FOLDER / "sampling.json",
+             "DATASTORE": artifacts.FOLDER / "datastore.json"}
+    artifacts.valid()
+    with _folder() as folder:
+        out = Path(folder) / "answer.json"
+        line = [names.get(a, a) for a in line]
+        takes_out = line[0] != "predict"
+        return [(cli_outcome(*line, *(("--out", out) if takes_out else ()), outputs=(out,))[0],
+                 f"{line[0]} {line[1] if isinstance(line[1], str) else ''}".strip())]
+
+
+TARGETS: dict[str, Target] = {
+    "table readers": Target(tables.table_files, 300, readers),
+    "equivalent tables": Target(tables.same_tables, 200, same_reading),
+    "fit loss tables": Target(tables.table_files, 60, fit_loss),
+    "formulas": Target(formulas.formulas, 400, parse),
+    "fit loss formulas": Target(formulas.formulas, 60, fit_formula),
+    "fit loss options": Target(options.fit_loss_options, 80, fit_options),
+    "answer options": Target(options.answers, 100, answer_options),
+    **{f"{kind} artifact loaders": Target(lambda kind=kind: artifacts.artifact_files(kind), 150, loaders(kind), True)
+       for kind in artifacts.KINDS},
+    **{f"{kind} artifact commands": Target(lambda kind=kind: artifacts.artifact_files(kind), 40, consumers(kind), True)
+       for kind in artifacts.KINDS},
+}
