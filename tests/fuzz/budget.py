@@ -10,7 +10,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-LONG = 40  #: factor of the long run over the budget of ``make test``
+LONG = 8  #: factor of the long run over the budget of ``make test``
 
 
 def long_run() -> bool:

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from scalelaw.expression import FUNCTIONS
 
-NAMES = ("N", "D", "E", "A", "B", "alpha", "beta", "x", "loss", "params", "tokens")
-HOSTILE_NAMES = ("__class__", "_private", "__import__", "eval", "open", "os", "self", "None", "True", "lambda_",
+NAMES = ("N", "D", "E", "A", "B", "alpha", "beta", "params", "tokens")
+HOSTILE_NAMES = ("x", "loss", "__class__", "_private", "__import__", "eval", "open", "os", "self", "None", "True", "lambda_",
                  "nan", "inf", "e", "pi")
 NUMBERS = ("0", "1", "2", "0.5", "9", "10", "10.0", "400", "1e308", "1e-320", "2", "0.0", "-1", "1j", "1_0",
            "0x10", "9" * 400)
@@ -51,5 +51,11 @@ def expressions(hostile: bool) -> st.SearchStrategy[str]:
     return st.one_of(tree, towers)
 
 
+def laws() -> st.SearchStrategy[str]:
+    """Law-shaped formulas: a Chinchilla-like law with a random term added or multiplied in."""
+    return st.tuples(st.sampled_from(("+", "*", "-")), expressions(False)).map(
+        lambda t: f"E + A/N**alpha {t[0]} {t[1]}")
+
+
 def formulas() -> st.SearchStrategy[str]:
-    return st.one_of(expressions(False), expressions(True))
+    return st.one_of(expressions(False), laws(), expressions(True))
