@@ -54,8 +54,10 @@ def valid() -> dict[str, dict]:
 
 
 def paths(value, prefix=()) -> list[tuple]:
-    """Every JSON path (a tuple of keys and indices) in ``value``, containers included."""
+    """Every JSON path (a tuple of keys and indices) in ``value`` down to 12 levels, containers included."""
     found = [prefix]
+    if len(prefix) >= 12:
+        return found
     if isinstance(value, dict):
         for key, member in value.items():
             found += paths(member, (*prefix, key))
