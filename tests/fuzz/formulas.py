@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from scalelaw.expression import FUNCTIONS
 
 NAMES = ("N", "D", "E", "A", "B", "alpha", "beta", "params", "tokens")
-HOSTILE_NAMES = ("x", "loss", "__class__", "_private", "__import__", "eval", "open", "os", "self", "None", "True", "lambda_",
-                 "nan", "inf", "e", "pi")
+HOSTILE_NAMES = ("x", "loss", "__class__", "_private", "__import__", "eval", "open", "os", "self", "None", "True",
+                 "lambda_", "nan", "inf", "e", "pi")
 NUMBERS = ("0", "1", "2", "0.5", "9", "10", "10.0", "400", "1e308", "1e-320", "2", "0.0", "-1", "1j", "1_0",
            "0x10", "9" * 400)
 

@@ -38,7 +38,9 @@ def outcome(call: Callable[[], object]) -> tuple[str, object]:
 
 
 def cli_outcome(*args: object, outputs: tuple[Path, ...] = ()) -> tuple[str, object]:
-    """Run ``scalelaw ARGS`` in-process; ``outputs`` are the paths the command was told to write."""
+    """Run ``scalelaw ARGS`` in-process; ``outputs`` are the paths the command was told to write.
+
+    A refusal is exit 2 with one ``error:`` line, the last on stderr (warnings and notes may come before it)."""
     before = {path: path.exists() for path in outputs}
     try:
         run = run_cli(*map(str, args))
@@ -51,7 +53,9 @@ def cli_outcome(*args: object, outputs: tuple[Path, ...] = ()) -> tuple[str, obj
         return f"exit code {run.code}: {text[-160:]}", run
     if "Traceback" in run.stderr:
         return f"traceback: {text[-160:]}", run
-    if "\n" in text and not text.startswith("Usage"):
+    lines = text.splitlines()
+    errors = [i for i, line in enumerate(lines) if line.startswith("error:")]
+    if not text.startswith("Usage") and (len(errors) != 1 or errors[0] != len(lines) - 1):
         return f"multi-line error: {text[:160]}", run
     written = [str(path.name) for path in outputs if path.exists() and not before[path]]
     if written:
