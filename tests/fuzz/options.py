@@ -70,3 +70,13 @@ def answers() -> st.SearchStrategy[list[str]]:
         st.tuples(quantities(), quantities()).map(lambda t: ["datastore", "optimal", "DATASTORE", "--flops", t[0],
                                                              "--max-datastore", t[1]]),
     )
+
+
+#: Where `--out` and `--plot` may point: the input, a folder, a device, a link out of the folder, a path under a
+#: file, a missing folder, a fresh file; drawn independently, so both may name one path.
+PLACES = ("input", "folder", "/dev/null", "link", "under-file", "missing/fit.json", "fresh.json", "fresh.png",
+          "fresh.txt", "")
+
+
+def output_places() -> st.SearchStrategy[tuple[str, str | None]]:
+    return st.tuples(st.sampled_from(PLACES), st.sampled_from((*PLACES, None)))

@@ -139,17 +139,23 @@ def parse(text: str):
             (outcome(lambda: get_law(text))[0], "get_law")]
 
 
+def clean_runs() -> Path:
+    """The clean table as a CSV file (written with the valid artifacts)."""
+    artifacts.valid()
+    return artifacts.FOLDER / "runs.csv"
+
+
 def fit_formula(text: str):
     with _folder() as folder:
         out = Path(folder) / "fit.json"
-        return [(cli_outcome("fit", "loss", artifacts.FOLDER / "runs.csv", "--law", text, "--max-iter", "20",
+        return [(cli_outcome("fit", "loss", clean_runs(), "--law", text, "--max-iter", "20",
                              "--out", out, outputs=(out,))[0], "fit loss --law")]
 
 
 def fit_options(line: list[str]):
     with _folder() as folder:
         out = Path(folder) / "fit.json"
-        return [(cli_outcome("fit", "loss", artifacts.FOLDER / "runs.csv", *line, "--out", out, outputs=(out,))[0],
+        return [(cli_outcome("fit", "loss", clean_runs(), *line, "--out", out, outputs=(out,))[0],
                  "fit loss " + line[0])]
 
 
@@ -165,6 +171,33 @@ def answer_options(line: list[str]):
                  f"{line[0]} {line[1] if isinstance(line[1], str) else ''}".strip())]
 
 
+def output_paths(places: tuple[str, str | None]):
+    """``fit loss`` with ``--out`` and ``--plot`` at the drawn places; the input and /dev/null must survive."""
+    import os
+    import stat
+
+    with _folder() as folder:
+        folder = Path(folder)
+        runs = folder / "runs.csv"
+        runs.write_bytes(clean_runs().read_bytes())
+        (folder / "file").write_text("x")
+        (folder / "sub").mkdir()
+        (folder / "link.json").symlink_to(artifacts.FOLDER / "elsewhere.json")
+        where = {"input": runs, "folder": folder / "sub", "/dev/null": Path("/dev/null"), "link": folder / "link.json",
+                 "under-file": folder / "file" / "fit.json", "": Path("")}
+        out, plot = (None if p is None else where.get(p, folder / p) for p in places)
+        line = ["--out", out, *(("--plot", plot) if plot is not None else ())]
+        fresh = tuple(p for p in (out, plot) if p is not None and p.parent == folder and not p.exists())
+        kind, run = cli_outcome("fit", "loss", runs, *line, outputs=fresh)
+        if runs.read_bytes() != (artifacts.FOLDER / "runs.csv").read_bytes():
+            kind = "data loss: the input was overwritten"
+        elif not stat.S_ISCHR(os.stat("/dev/null").st_mode):
+            kind = "data loss: /dev/null was replaced"
+        elif (artifacts.FOLDER / "elsewhere.json").exists():
+            kind = "data loss: written through a link out of the folder"
+        return [(kind, "fit loss --out --plot")]
+
+
 TARGETS: dict[str, Target] = {
     "table readers": Target(tables.table_files, 300, readers),
     "equivalent tables": Target(tables.same_tables, 200, same_reading),
@@ -173,6 +206,7 @@ TARGETS: dict[str, Target] = {
     "fit loss formulas": Target(formulas.formulas, 60, fit_formula),
     "fit loss options": Target(options.fit_loss_options, 80, fit_options),
     "answer options": Target(options.answers, 100, answer_options),
+    "output paths": Target(options.output_places, 40, output_paths),
     **{f"{kind} artifact loaders": Target(lambda kind=kind: artifacts.artifact_files(kind), 150, loaders(kind), True)
        for kind in artifacts.KINDS},
     **{f"{kind} artifact commands": Target(lambda kind=kind: artifacts.artifact_files(kind), 40, consumers(kind), True)
