@@ -72,9 +72,9 @@ def answers() -> st.SearchStrategy[list[str]]:
     )
 
 
-#: Where `--out` and `--plot` may point: the input, a folder, a device, a link out of the folder, a path under a
-#: file, a missing folder, a fresh file; drawn independently, so both may name one path.
-PLACES = ("input", "folder", "/dev/null", "link", "under-file", "missing/fit.json", "fresh.json", "fresh.png",
+#: Where `--out` and `--plot` may point: the input, a folder, a special file (a socket), a link out of the folder,
+#: a path under a file, a missing folder, a fresh file; drawn independently, so both may name one path.
+PLACES = ("input", "folder", "special", "link", "under-file", "missing/fit.json", "fresh.json", "fresh.png",
           "fresh.txt", "")
 
 

@@ -172,8 +172,10 @@ def answer_options(line: list[str]):
 
 
 def output_paths(places: tuple[str, str | None]):
-    """``fit loss`` with ``--out`` and ``--plot`` at the drawn places; the input and /dev/null must survive."""
+    """``fit loss`` with ``--out`` and ``--plot`` at the drawn places; the input and a special file (a socket of
+    its own, never a device of the machine) must survive."""
     import os
+    import socket
     import stat
 
     with _folder() as folder:
@@ -182,17 +184,22 @@ def output_paths(places: tuple[str, str | None]):
         runs.write_bytes(clean_runs().read_bytes())
         (folder / "file").write_text("x")
         (folder / "sub").mkdir()
+        node = socket.socket(socket.AF_UNIX)
+        node.bind(str(folder / "node"))
         (folder / "link.json").symlink_to(artifacts.FOLDER / "elsewhere.json")
-        where = {"input": runs, "folder": folder / "sub", "/dev/null": Path("/dev/null"), "link": folder / "link.json",
+        where = {"input": runs, "folder": folder / "sub", "special": folder / "node", "link": folder / "link.json",
                  "under-file": folder / "file" / "fit.json", "": Path("")}
         out, plot = (None if p is None else where.get(p, folder / p) for p in places)
         line = ["--out", out, *(("--plot", plot) if plot is not None else ())]
         fresh = tuple(p for p in (out, plot) if p is not None and p.parent == folder and not p.exists())
-        kind, run = cli_outcome("fit", "loss", runs, *line, outputs=fresh)
+        try:
+            kind, run = cli_outcome("fit", "loss", runs, *line, outputs=fresh)
+        finally:
+            node.close()
         if runs.read_bytes() != (artifacts.FOLDER / "runs.csv").read_bytes():
             kind = "data loss: the input was overwritten"
-        elif not stat.S_ISCHR(os.stat("/dev/null").st_mode):
-            kind = "data loss: /dev/null was replaced"
+        elif not stat.S_ISSOCK(os.lstat(folder / "node").st_mode):
+            kind = "data loss: a special file was replaced"
         elif (artifacts.FOLDER / "elsewhere.json").exists():
             kind = "data loss: written through a link out of the folder"
         return [(kind, "fit loss --out --plot")]
