@@ -122,4 +122,4 @@ def artifact_files(kind: str):
         except (ValueError, RecursionError):
             return b"[]", how
     return st.one_of(mutations(kind).map(encode),
-                     st.sampled_from(WHOLE).map(lambda data: (data, ["whole file"])))
+                     st.integers(0, len(WHOLE) - 1).map(lambda i: (WHOLE[i], [f"whole file {i}"])))
