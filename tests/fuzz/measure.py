@@ -1,10 +1,10 @@
 """Count the outcomes of the fuzz targets: cases and calls per target, and each kind of failure.
 
-    python tests/fuzz/measure.py [--factor F] [--target NAME ...]
+    python tests/fuzz/measure.py [--factor F] [--fresh] [--target NAME ...]
 
-runs each target with F times its ``make test`` budget (seeded: the same cases every run) and prints one line
-per target (cases, calls, answered, refused, failures) and the commonest failures.  Run it with another
-checkout's ``scalelaw`` first on PYTHONPATH to measure that version on the same cases.
+runs each target with F times its ``make test`` budget (seeded: the same cases every run; ``--fresh``: new
+ones) and prints one line per target (cases, calls, answered, refused, failures) and the commonest failures.
+Run it with another checkout's ``scalelaw`` first on PYTHONPATH to measure that version on the same cases.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from hypothesis import given, settings  # noqa: E402
 from fuzz.targets import TARGETS  # noqa: E402
 
 
-def measure(name: str, factor: float) -> tuple[int, Counter, Counter]:
+def measure(name: str, factor: float, fresh: bool = False) -> tuple[int, Counter, Counter]:
     target = TARGETS[name]
     cases, kinds, failures = [0], Counter(), Counter()
 
-    @settings(parent=None, max_examples=max(1, int(target.examples * factor)), derandomize=True, deadline=None,
+    @settings(parent=None, max_examples=max(1, int(target.examples * factor)), derandomize=not fresh, deadline=None,
               database=None, suppress_health_check=list(__import__("hypothesis").HealthCheck))
     @given(case=target.strategy())
     def run(case):
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--factor", type=float, default=1.0)
     parser.add_argument("--target", action="append")
     parser.add_argument("--top", type=int, default=3)
+    parser.add_argument("--fresh", action="store_true", help="draw new cases (as make fuzz does), not the seeded ones")
     args = parser.parse_args()
     import scalelaw
 
@@ -53,7 +54,7 @@ def main() -> None:
     total = Counter()
     for name in args.target or TARGETS:
         start = time.perf_counter()
-        cases, kinds, failures = measure(name, args.factor)
+        cases, kinds, failures = measure(name, args.factor, args.fresh)
         calls = sum(kinds.values())
         bad = calls - kinds["ok"] - kinds["refused"]
         total.update(cases=cases, calls=calls, bad=bad)
