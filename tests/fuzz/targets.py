@@ -208,11 +208,11 @@ def output_paths(places: tuple[str, str | None]):
 TARGETS: dict[str, Target] = {
     "table readers": Target(tables.table_files, 300, readers),
     "equivalent tables": Target(tables.same_tables, 200, same_reading),
-    "fit loss tables": Target(tables.table_files, 60, fit_loss),
+    "fit loss tables": Target(tables.table_files, 40, fit_loss),
     "formulas": Target(formulas.formulas, 400, parse),
     "fit loss formulas": Target(formulas.formulas, 60, fit_formula),
-    "fit loss options": Target(options.fit_loss_options, 80, fit_options),
-    "answer options": Target(options.answers, 100, answer_options),
+    "fit loss options": Target(options.fit_loss_options, 50, fit_options),
+    "answer options": Target(options.answers, 60, answer_options),
     "output paths": Target(options.output_places, 40, output_paths),
     **{f"{kind} artifact loaders": Target(lambda kind=kind: artifacts.artifact_files(kind), 150, loaders(kind), True)
        for kind in artifacts.KINDS},
