@@ -94,11 +94,12 @@ def mutations(draw, kind: str):
             continue
         action = draw(st.sampled_from(("replace", "replace", "replace", "drop", "extra", "cut", "wrap", "scale")))
         if action == "replace":
-            parent[where[-1]] = draw(st.sampled_from(REPLACEMENTS))
+            parent[where[-1]] = copy.deepcopy(draw(st.sampled_from(REPLACEMENTS)))
         elif action == "drop":
             del parent[where[-1]]
         elif action == "extra" and isinstance(current, dict):
-            current[draw(st.sampled_from(("extra", "__class__", "", "params")))] = draw(st.sampled_from(REPLACEMENTS))
+            key = draw(st.sampled_from(("extra", "__class__", "", "params")))
+            current[key] = copy.deepcopy(draw(st.sampled_from(REPLACEMENTS)))
         elif action == "cut" and isinstance(current, (list, str)):
             parent[where[-1]] = current[:draw(st.integers(0, max(0, len(current) - 1)))]
         elif action == "wrap":
