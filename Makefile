@@ -1,5 +1,6 @@
 # make demo: fit the Chinchilla law on the shipped data and print the compute-optimal allocation.
 # make test: run the test suite (slow reproductions excluded; `make test-slow` runs them).
+# make fuzz: the fuzz suite (tests/fuzz) with many more generated cases than make test runs.
 # make notebooks: execute the notebooks and store them with their outputs (tables and figures).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: demo test test-slow bench lint notebooks clean
+.PHONY: demo test test-slow fuzz bench lint notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +27,9 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
+
+fuzz: $(STAMP)
+	SCALELAW_FUZZ=long $(BIN)/python -m pytest tests/fuzz -q -p no:randomly --hypothesis-show-statistics
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

@@ -277,7 +277,11 @@ def _convert(node: ast.AST, text: str) -> Node:
 
 def _convert_node(node: ast.AST, text: str) -> Node:
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return _constant(float(node.value), "the number")
+        try:
+            value = float(node.value)
+        except OverflowError:  # an integer literal beyond the largest float
+            value = math.inf
+        return _constant(value, "the number")
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
             raise LawError(f"in {text!r}: {node.id!r} is a function; call it, e.g. {node.id}(x)")
