@@ -273,7 +273,7 @@ class Result(artifact.JsonArtifact):
             raise ArtifactError(f"{source}: {AT.get() or 'the artifact '}is {schema.describe(payload)}, not "
                                 f"a {cls.FAMILY} {cls.KIND} artifact object; give a file that scalelaw wrote")
         found = payload.get("schema")
-        if found != cls.SCHEMA and found in LEGACY:
+        if found != cls.SCHEMA and isinstance(found, str) and found in LEGACY:
             result = LEGACY[found](dict(payload), source)
             if isinstance(result, cls):
                 return result

@@ -69,7 +69,10 @@ def number(value: Any, path: str, *, finite: bool = True, positive: bool = False
     """``value`` as a float, refused unless it is a JSON number (finite, and > 0 when asked)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         refuse(path, f"must be a number, got {describe(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        refuse(path, f"is an integer beyond the range of numbers ({len(str(value))} digits)")
     if finite and not math.isfinite(value):
         refuse(path, "is NaN" if math.isnan(value) else f"is {value}")
     if positive and not value > 0:
@@ -87,8 +90,8 @@ def array(value: Any, path: str, *, ndim: int | None = None, columns: int | None
         refuse(path, f"must be an array, got {describe(value)}")
     try:
         values = np.asarray(body, dtype=float)
-    except (TypeError, ValueError):
-        refuse(path, "must be a rectangular array of numbers")
+    except (TypeError, ValueError, OverflowError):
+        refuse(path, "must be a rectangular array of numbers (within the range of floats)")
     if ndim is not None and (values.ndim != ndim or (columns is not None and values.shape[-1] != columns)):
         want = f"a {ndim}-D array" + (f" with {columns} columns (one per parameter)" if columns is not None else "")
         refuse(path, f"must be {want}, got shape {values.shape}")
@@ -127,10 +130,25 @@ _MAPPINGS = (dict, Mapping, collections.abc.Mapping, collections.abc.MutableMapp
 _SEQUENCES = (list, collections.abc.Sequence)
 
 
+def _declared_values(value: Any, path: str) -> None:
+    """Check the declared values (``{"$value": kind, ...}``) inside an untyped mapping by their classes."""
+    from scalelaw import protocol
+
+    if not isinstance(value, dict) or "$array" in value or "$frame" in value:
+        return
+    kind = value.get("$value")
+    if isinstance(kind, str) and kind in protocol.VALUES:
+        check_type(value, protocol.VALUES[kind], path)
+        return
+    for key, item in value.items():
+        _declared_values(item, f"{path}.{key}")
+
+
 def check_type(value: Any, hint: Any, path: str) -> None:
     """Refuse ``value`` (JSON, before decoding) unless it can hold a value of type ``hint``."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint in (Any, object) or isinstance(hint, typing.TypeVar):
+        _declared_values(value, path)
         return
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
@@ -200,6 +218,10 @@ def _check_class(value: Any, hint: type, path: str) -> None:
         for j, row in enumerate(body["data"]):
             if not isinstance(row, list) or len(row) != width:
                 refuse(f"{path}.data[{j}]", f"must be a list of {width} cells (one per column)")
+            for k, cell in enumerate(row):
+                if isinstance(cell, list) or (isinstance(cell, dict) and set(cell) != {"$float"}):
+                    refuse(f"{path}.data[{j}][{k}]", f"must be one value (a number, text or null), got "
+                                                     f"{describe(cell)}")
     elif issubclass(hint, protocol.Result):
         if not isinstance(value, dict) or not isinstance(value.get("schema"), str):
             refuse(path, f"must be an artifact object with a schema, got {describe(value)}")
@@ -207,6 +229,16 @@ def _check_class(value: Any, hint: type, path: str) -> None:
         if not isinstance(value, dict) or value.get("$value") != hint.VALUE_KIND:
             refuse(path, f"must be a {hint.VALUE_KIND} ({{\"$value\": \"{hint.VALUE_KIND}\", ...}}), "
                          f"got {describe(value)}")
+        # its stored fields: as the class declares them (STORED), else by its annotations when it is stored
+        # field by field
+        stored = getattr(hint, "STORED", None)
+        if stored is None and dataclasses.is_dataclass(hint) and "to_dict" not in vars(hint):
+            stored = hints(hint)
+        for name, field_hint in (stored or {}).items():
+            if name in value:
+                check_type(value[name], field_hint, f"{path}.{name}")
+        if hasattr(hint, "check_stored"):  # what the types cannot say
+            hint.check_stored(value, path)
     elif hasattr(hint, "from_dict") or dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             refuse(path, f"must be an object, got {describe(value)}")

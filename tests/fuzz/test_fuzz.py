@@ -6,16 +6,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from fuzz.budget import budget, long_run
+from fuzz.budget import budget
 from fuzz.targets import TARGETS
 
 
 @pytest.mark.parametrize("name", list(TARGETS))
 def test_every_case_is_answered_or_refused(name):
     target = TARGETS[name]
-    if target.artifacts and not long_run():
-        pytest.skip("artifact loading does not refuse every tampered file yet; SCALELAW_FUZZ=long (make fuzz) "
-                    "runs these cases")
 
     @budget(target.examples)
     @given(case=target.strategy())

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -108,6 +109,9 @@ class Plateau:
     surfaces: pd.DataFrame
     window: float
     skipped: tuple[str, ...] = ()
+    #: how :meth:`to_dict` stores it (checked when an artifact is loaded)
+    STORED: ClassVar[dict] = {"window": float, "surfaces": list[Mapping[str, float | str | bool | None]],
+                              "skipped": tuple[str, ...]}
 
     def curvature(self, params: float, tokens: float) -> np.ndarray:
         """H (2 x 2) at (N, D): inverse-distance weighting in standardised (ln N, ln D)."""
@@ -177,6 +181,16 @@ class Plateau:
             "surfaces": self.surfaces.to_dict(orient="records"),
             "skipped": list(self.skipped),
         }
+
+    @staticmethod
+    def check_stored(value: Mapping, path: str) -> None:
+        """Refuse stored surfaces whose sizes or curvatures are not positive numbers (they are taken logs of)."""
+        from scalelaw import schema
+
+        for j, row in enumerate(value.get("surfaces") or []):
+            for column in ("params", "tokens", "H_uu", "H_vv"):
+                if column in row:
+                    schema.number(row[column], f"{path}.surfaces[{j}].{column}", positive=True)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Plateau:
