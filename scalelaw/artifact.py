@@ -211,7 +211,10 @@ def strict_if(on: bool) -> contextlib.AbstractContextManager:
     return strict(True) if on else contextlib.nullcontext()
 
 
-def check(payload: dict, *, schema: str, source: str = "artifact") -> dict:
+def check(payload: dict, *, schema: str, source: str = "artifact", warn: bool = True) -> dict:
+    """``payload`` when its schema is ``schema`` (else one ArtifactError line); with ``warn``, a warning when
+    another scalelaw version wrote it (:func:`check_version`, which a caller that validates the fields
+    first calls itself, so that a refused artifact gives its one error line alone)."""
     found = payload.get("schema") if isinstance(payload, dict) else None
     if found != schema:
         family = schema.split("/")[0]
@@ -219,7 +222,13 @@ def check(payload: dict, *, schema: str, source: str = "artifact") -> dict:
             raise ArtifactError(f"{source}: written with schema {found!r}; this scalelaw {__version__} "
                                 f"reads {schema!r}; refit with this version or install the matching one")
         raise ArtifactError(f"{source}: not a {schema!r} artifact (schema {found!r})")
-    written = payload.get("scalelaw_version")
-    if written != __version__:
-        warnings.warn(f"{source} was written by scalelaw {written}; this is {__version__}", stacklevel=3)
+    if warn:
+        check_version(payload, source, stacklevel=4)
     return payload
+
+
+def check_version(payload: Mapping, source: str, *, stacklevel: int = 3) -> None:
+    """Warn when another scalelaw version wrote ``payload`` (nothing when it does not say which)."""
+    written = payload.get("scalelaw_version")
+    if isinstance(written, str) and written != __version__:
+        warnings.warn(f"{source} was written by scalelaw {written}; this is {__version__}", stacklevel=stacklevel)

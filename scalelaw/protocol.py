@@ -277,8 +277,9 @@ class Result(artifact.JsonArtifact):
             result = LEGACY[found](dict(payload), source)
             if isinstance(result, cls):
                 return result
-        payload = artifact.check(dict(payload), schema=cls.SCHEMA, source=source)
+        payload = artifact.check(dict(payload), schema=cls.SCHEMA, source=source, warn=False)
         schema.validate(cls, payload, source=source, at=AT.get())
+        artifact.check_version(payload, source)
         return cls.from_fields(payload, source=source)
 
     @classmethod

@@ -285,3 +285,17 @@ def test_every_result_class_field_has_a_checked_type():
     unresolved = {name: [k for k, v in schema.hints(cls).items() if v is typing.Any]
                   for name, cls in protocol.SCHEMAS.items()}
     assert {k: v for k, v in unresolved.items() if v} == {}
+
+
+@pytest.mark.parametrize("version", [KeyError, "0.0.1"])
+def test_a_refused_artifact_of_any_version_is_one_line_and_no_warning(fit, tmp_path, cli, version):
+    payload = tampered(tampered(fit.to_dict(), ("params", "alpha"), float("nan")), ("scalelaw_version",), version)
+    path = tmp_path / "fit.json"
+    path.write_text(artifact.dumps(payload))
+    run = cli("predict", path, "--params", "7e10", "--tokens", "1.4e12")
+    assert_user_error(run, "params.alpha is NaN")
+    assert "written by scalelaw" not in run.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ArtifactError, match="params.alpha is NaN"):
+            scalelaw.load(path)
