@@ -33,7 +33,8 @@ class Huber:
 
     def rho(self, r: np.ndarray) -> np.ndarray:
         a = np.abs(r)
-        return np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta))
+        with np.errstate(over="ignore"):  # a huge delta: an infinite objective, which the fit refuses
+            return np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta))
 
     def psi(self, r: np.ndarray) -> np.ndarray:
         return np.clip(r, -self.delta, self.delta)

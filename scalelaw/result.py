@@ -456,6 +456,11 @@ class FitGroup(protocol.Result, Mapping):
     def check_payload(cls, payload: Mapping) -> None:
         """Refuse a group fit (``info.by``) whose ``info.groups`` does not give each member's values."""
         info = payload.get("info", {})
+        if "use" in info:  # the fits a hyperparameter law predicts with, by role
+            schema.fields_of(info, {"use": Mapping[str, str]}, "info")
+            for role, name in info["use"].items():
+                if name not in payload["fits"]:
+                    schema.refuse(f"info.use.{role}", f"names {name!r}, which is not one of its fits")
         if "by" not in info:
             return
         schema.fields_of(info, {"by": tuple[str, ...], "groups": Mapping[str, list]}, "info", required=True)

@@ -120,11 +120,11 @@ def _solve_linear(law: Law, data: Mapping[str, np.ndarray], y: np.ndarray, natur
         outs = bound({n: part[:, j : j + 1] for j, n in enumerate(names)})
         h = np.broadcast_to(outs[0], (part.shape[0], y.shape[0]))
         G = np.stack([np.broadcast_to(outs[1 + j], h.shape) for j in cols], axis=-1)
-        Gw = G * w[None, :, None]
-        rhs = np.einsum("snq,sn->sq", Gw, (y - h) * w)
-        M = np.matmul(np.swapaxes(Gw, 1, 2), Gw)
-        ridge = 1e-10 * np.einsum("sqq->sq", M).max(axis=1)[:, None, None] * np.eye(len(cols)) + 1e-300
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # a start where the law overflows: no finite solution, dropped later
+            Gw = G * w[None, :, None]
+            rhs = np.einsum("snq,sn->sq", Gw, (y - h) * w)
+            M = np.matmul(np.swapaxes(Gw, 1, 2), Gw)
+            ridge = 1e-10 * np.einsum("sqq->sq", M).max(axis=1)[:, None, None] * np.eye(len(cols)) + 1e-300
             solution[i : i + batch] = np.linalg.solve(M + ridge, rhs[..., None])[..., 0]
         # mean |G| per linear parameter over every start and row (one batch: as np.mean over all)
         means = np.array([np.mean(np.abs(G[..., k])) for k in range(len(cols))])

@@ -141,11 +141,12 @@ def is_chinchilla_shaped(law: Law) -> bool:
 
 def chinchilla_allocation(flops, *, E, A, B, alpha, beta):
     """Closed-form compute-optimal (N_opt, D_opt) for a FLOPs budget under C = 6 N D."""
-    a = beta / (alpha + beta)
-    b = alpha / (alpha + beta)
-    G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
-    c6 = np.asarray(flops, dtype=float) / 6.0
-    return G * c6**a, c6**b / G
+    with np.errstate(all="ignore"):  # exponents of 0 (a law given by hand): NaN, which the answer reports
+        a = beta / (alpha + beta)
+        b = alpha / (alpha + beta)
+        G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+        c6 = np.asarray(flops, dtype=float) / 6.0
+        return G * c6**a, c6**b / G
 
 
 def _law_at(law: Law, inputs: dict[str, np.ndarray], draws: np.ndarray) -> np.ndarray:

@@ -166,7 +166,8 @@ def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = Non
 
 def beyond_drawn(fit, samples) -> tuple[str, ...]:
     """Samples per problem beyond the most drawn per problem (the largest k of the fitted curve)."""
-    drawn = [float(k) for k in fit.info.get("k", ())]
+    ks = fit.info.get("k")
+    drawn = [float(k) for k in ks] if isinstance(ks, list | tuple) else []
     if not drawn:
         return ()
     return extrapolation.check({"k": [min(drawn), max(drawn)]}, {"k": samples},
