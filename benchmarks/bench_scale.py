@@ -1,15 +1,17 @@
-"""Wall time and peak memory of three commands as the table grows from 1e3 to 1e6 rows.
+"""Wall time and peak memory of four commands as the table grows from 1e3 to 1e6 rows.
 
 Each command runs in a subprocess of its own per table size, which reports its own peak resident
-memory (RSS, VmHWM of /proc/self/status at exit): ``scalelaw fit loss`` on Chinchilla-shaped runs (L = E + A/N^alpha +
-B/D^beta with 1% log-normal noise), ``scalelaw sampling passk`` on per-problem sample counts of ten
-models, and ``scalelaw hparams fit`` on a learning-rate x batch-size sweep over (N, D) groups.  The
-tables are synthetic and seeded (seed 0), written as CSV before the timing starts.
+memory (RSS, VmHWM of /proc/self/status at exit): ``scalelaw fit loss`` on Chinchilla-shaped runs
+(L = E + A/N^alpha + B/D^beta with 1% log-normal noise) and ``scalelaw validate loss`` on the same
+runs, ``scalelaw sampling passk`` on per-problem sample counts of ten models, and ``scalelaw hparams
+fit`` on a learning-rate x batch-size sweep over (N, D) groups.  The tables are synthetic and seeded
+(seed 0), written as CSV before the timing starts.
 
 Goal: 1e6 rows within 2 GB peak RSS, and time linear in rows (the 1e6 time within 1.5x of 10x
 the 1e5 time).  Prints one table; ``--markdown`` prints it as the table of docs/scaling.md.
 
-    .venv/bin/python benchmarks/bench_scale.py [--sizes 1e3,1e4,1e5,1e6] [--commands fit-loss,passk,hparams]
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 1e3,1e4,1e5,1e6]
+        [--commands fit-loss,validate-loss,passk,hparams]
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def sweep(rows: int, rng: np.random.Generator) -> pd.DataFrame:
 
 COMMANDS = {
     "fit-loss": (loss_runs, ["fit", "loss"]),
+    "validate-loss": (loss_runs, ["validate", "loss"]),
     "passk": (sample_counts, ["sampling", "passk"]),
     "hparams": (sweep, ["hparams", "fit", "--batch-unit", "tokens"]),
 }
