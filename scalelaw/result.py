@@ -367,6 +367,7 @@ class FitResult(protocol.Result):
                 schema.refuse(f"data.ranges.{column}", "must be a list [min, max]")
             for j, v in enumerate(bounds):
                 schema.number(v, f"data.ranges.{column}[{j}]", finite=False)
+        _check_noise(payload.get("noise"))
 
 
     @classmethod
@@ -394,6 +395,26 @@ _DIAGNOSTICS = {"at_bound": tuple[str, ...], "objective": float | None, "wall_ti
 def _within(value: float, lower: float, upper: float, rtol: float = 1e-9) -> bool:
     """``value`` in [lower, upper] up to a relative ``rtol`` (a fit may end a rounding past a bound)."""
     return lower - rtol * max(1.0, abs(lower)) <= value <= upper + rtol * max(1.0, abs(upper))
+
+
+def _check_noise(noise) -> None:
+    """Refuse a noise model whose numbers (what prediction intervals are drawn from) are missing or wrong."""
+    if noise is None:
+        return
+    schema.fields_of(noise, {"model": str}, "noise", required=True)
+    if noise["model"] == "constant":
+        if schema.number(noise.get("sigma"), "noise.sigma") < 0:
+            schema.refuse("noise.sigma", "must be >= 0")
+    elif noise["model"] == "scale":
+        log_sigma = noise.get("log_sigma")
+        if not isinstance(log_sigma, list) or len(log_sigma) != 2:
+            schema.refuse("noise.log_sigma", "must be a list [a, b]")
+        for j, v in enumerate(log_sigma):
+            schema.number(v, f"noise.log_sigma[{j}]")
+        schema.number(noise.get("centre"), "noise.centre")
+        schema.number(noise.get("spread"), "noise.spread", positive=True)
+    else:
+        schema.refuse("noise.model", f"must be constant or scale, not {noise['model']!r}")
 
 
 def _check_level(payload: Mapping) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from scalelaw import extrapolation, protocol
-from scalelaw.errors import InputError
+from scalelaw.errors import ArtifactError, InputError
 from scalelaw.families.sampling.results import coverage_group
 
 
@@ -167,7 +167,11 @@ def plan(fit, target: float, *, cost_per_sample=None, problems: int | None = Non
 def beyond_drawn(fit, samples) -> tuple[str, ...]:
     """Samples per problem beyond the most drawn per problem (the largest k of the fitted curve)."""
     ks = fit.info.get("k")
-    drawn = [float(k) for k in ks] if isinstance(ks, list | tuple) else []
+    ks = ks if isinstance(ks, list | tuple) else []
+    if not all(isinstance(k, int | float) and not isinstance(k, bool) for k in ks):
+        raise ArtifactError("the sampling fit's info.k must list the numbers of samples it was fitted on; "
+                            "write it again with this scalelaw")
+    drawn = [float(k) for k in ks]
     if not drawn:
         return ()
     return extrapolation.check({"k": [min(drawn), max(drawn)]}, {"k": samples},
